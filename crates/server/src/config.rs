@@ -1,0 +1,166 @@
+//! Server configuration: a TOML file, then `MAHPKI_*` environment variables on top, so an operator
+//! can keep a file under version control and override one value per deployment.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port (tests, demo).
+    pub listen: SocketAddr,
+    /// The origin holders' browsers use, e.g. `https://hpki.example.jp`. Signatures are checked
+    /// against it, so it must be exactly what the browser sends in `Origin`.
+    pub public_origin: String,
+    /// Where the SQLite database (and later other state) lives.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// The built web app (Trunk's `dist/`). Absent: the server answers only `/api/*`.
+    pub dist_dir: Option<PathBuf>,
+    /// Origins of local helpers the page may call (CSP `connect-src`).
+    pub helper_origins: Vec<String>,
+    /// `json` for one JSON object per log line (production), anything else for readable text.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_origin: "http://localhost:8080".to_owned(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            dist_dir: None,
+            helper_origins: vec!["http://127.0.0.1:24365".to_owned()],
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path} is not valid: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("environment variable {name} is not valid: {reason}")]
+    Env { name: &'static str, reason: String },
+    #[error("public_origin {0:?} must be an origin such as https://hpki.example.jp (no path)")]
+    Origin(String),
+}
+
+impl Config {
+    /// Loads `file` (if given), then applies environment overrides, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) })
+    }
+
+    /// `get` abstracts the environment so tests need not mutate the process's variables.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("MAHPKI_LISTEN") {
+            self.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                name: "MAHPKI_LISTEN",
+                reason: e.to_string(),
+            })?;
+        }
+        if let Some(v) = get("MAHPKI_PUBLIC_ORIGIN") {
+            self.public_origin = v;
+        }
+        if let Some(v) = get("MAHPKI_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("MAHPKI_DATABASE_URL") {
+            self.database_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("MAHPKI_DIST_DIR") {
+            self.dist_dir = Some(v.into());
+        }
+        if let Some(v) = get("MAHPKI_HELPER_ORIGINS") {
+            self.helper_origins =
+                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Into::into).collect();
+        }
+        if let Some(v) = get("MAHPKI_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for origin in std::iter::once(&self.public_origin).chain(&self.helper_origins) {
+            if !is_origin(origin) {
+                return Err(ConfigError::Origin(origin.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cookies may drop `Secure` only for plain-HTTP localhost development.
+    pub fn is_https(&self) -> bool {
+        self.public_origin.starts_with("https://")
+    }
+}
+
+/// `scheme://host[:port]` with nothing after it: what browsers put in `Origin`.
+fn is_origin(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
+        return false;
+    };
+    !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
+        && rest.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_values() {
+        let mut c: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\npublic_origin = \"https://a.example\"")
+                .unwrap();
+        c.apply_env(|n| match n {
+            "MAHPKI_LISTEN" => Some("127.0.0.1:0".into()),
+            "MAHPKI_HELPER_ORIGINS" => Some("http://127.0.0.1:1, http://127.0.0.1:2".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.public_origin, "https://a.example");
+        assert_eq!(c.helper_origins, ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+        assert!(c.validate().is_ok());
+        assert!(c.is_https());
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let mut c = Config::default();
+        assert!(matches!(
+            c.apply_env(|n| (n == "MAHPKI_LISTEN").then(|| "nowhere".into())),
+            Err(ConfigError::Env { name: "MAHPKI_LISTEN", .. })
+        ));
+        for bad in ["hpki.example.jp", "https://a.example/path", "ftp://a", "https://"] {
+            let c = Config { public_origin: bad.into(), ..Config::default() };
+            assert!(matches!(c.validate(), Err(ConfigError::Origin(_))), "{bad}");
+        }
+        assert!(toml::from_str::<Config>("listne = \"x\"").is_err(), "unknown keys are refused");
+    }
+}

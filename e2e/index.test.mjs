@@ -1,0 +1,105 @@
+// The index page from the real server in real Chromium: content, language switch, footer version,
+// keyboard order, a strict CSP that the real Trunk build satisfies, and screenshots.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, screenshotPath, startServer, watchForProblems } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('index page renders in Japanese, switches to English, and shows the server version', async () => {
+  const page = await browser.context.newPage();
+  const problems = watchForProblems(page);
+  const response = await page.goto(`${server.origin}/`);
+  assert.equal(response.status(), 200);
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+
+  await page.getByRole('link', { name: 'マイナンバーカードをご利用の方はこちら' }).waitFor();
+  await page.getByRole('link', { name: 'スマートフォン(タブレットを含む)をご利用の方はこちら' }).waitFor();
+  await page.getByRole('link', { name: 'HPKIカードで登録または変更' }).waitFor();
+  await page.getByRole('link', { name: 'スマートフォン変更' }).waitFor();
+  assert.equal(await page.locator('header .site-title').textContent(), 'HPKIセカンド電子証明書管理・認証プラットフォーム');
+
+  const health = await (await page.request.get(`${server.origin}/api/health`)).json();
+  await page.locator('#server-version').filter({ hasText: health.version }).waitFor();
+  assert.equal(await page.locator('#server-version').textContent(), `サーバー バージョン ${health.version}`);
+  await page.screenshot({ path: screenshotPath('index-ja'), fullPage: true });
+
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('link', { name: 'Using a My Number card? Start here' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await page.title(), 'HPKI Second Certificate Management and Authentication Platform');
+  const body = (await page.locator('body').innerText()).replace('日本語', '');
+  assert.ok(!/[\u3000-\u9fff]/.test(body), `Japanese left after switching: ${body}`);
+  assert.equal(await page.locator('#server-version').textContent(), `Server version ${health.version}`);
+  await page.screenshot({ path: screenshotPath('index-en'), fullPage: true });
+
+  // The choice survives a reload (a clinician should not have to choose again).
+  await page.reload();
+  await page.getByRole('link', { name: 'Using a My Number card? Start here' }).waitFor();
+
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('entries route to their flow pages, deep links load from the server', async () => {
+  const page = await browser.context.newPage();
+  const problems = watchForProblems(page);
+  await page.goto(`${server.origin}/`);
+  await page.getByRole('button', { name: '日本語' }).click();
+  await page.getByRole('link', { name: 'HPKIカードで登録', exact: true }).click();
+  await page.waitForURL(`${server.origin}/mynumber`);
+  await page.getByRole('heading', { level: 1, name: 'マイナンバーカード登録サイト' }).waitFor();
+  await page.getByRole('link', { name: 'トップページへ戻る' }).click();
+  await page.waitForURL(`${server.origin}/`);
+
+  // A deep link straight from the address bar is served the app by the server.
+  await page.goto(`${server.origin}/smartphone/change`);
+  await page.getByRole('heading', { level: 1, name: 'スマートフォン変更' }).waitFor();
+  await page.goto(`${server.origin}/no-such-page`);
+  await page.getByRole('heading', { level: 1, name: 'ページが見つかりません' }).waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('keyboard users reach the skip link first and can switch language', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.origin}/`);
+  await page.getByRole('link', { name: 'マイナンバーカードをご利用の方はこちら' }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'site-title');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'English');
+  await page.keyboard.press('Enter');
+  await page.getByRole('link', { name: 'Using a smartphone (or tablet)? Start here' }).waitFor();
+  await page.close();
+});
+
+test('phone-sized screen: no horizontal scrolling, buttons large enough to tap', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(`${server.origin}/`);
+  await page.getByRole('button', { name: '日本語' }).click();
+  await page.getByRole('link', { name: 'スマートフォン変更' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  const box = await page.getByRole('link', { name: 'HPKIカードで登録または変更' }).boundingBox();
+  assert.ok(box.height >= 44, `button is ${box.height}px tall`);
+  await page.screenshot({ path: screenshotPath('index-phone-ja'), fullPage: true });
+  await page.close();
+});

@@ -1,0 +1,76 @@
+//! The shell every page shares (header, language switch, footer) and the routes.
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::{
+    i18n::Msg,
+    lang::{LangProvider, LangSwitch, use_lang},
+    pages::{
+        footer::ServerFooter, index::IndexPage, not_found::NotFound, placeholder::FlowPlaceholder,
+    },
+};
+
+#[derive(Clone, Routable, PartialEq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Index,
+    /// 別紙1: bind a My Number card.
+    #[at("/mynumber")]
+    MyNumber,
+    /// 別紙2: bind a smartphone with the HPKI card.
+    #[at("/smartphone")]
+    Smartphone,
+    /// スマートフォン変更.
+    #[at("/smartphone/change")]
+    SmartphoneChange,
+    /// Opened on the phone from the 2D code; the token is in the fragment.
+    #[at("/enroll")]
+    Enroll,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Index => html! { <IndexPage /> },
+        Route::MyNumber => html! { <FlowPlaceholder title={Msg::MyNumberSiteTitle} /> },
+        Route::Smartphone => html! { <FlowPlaceholder title={Msg::SmartphoneSiteTitle} /> },
+        Route::SmartphoneChange => {
+            html! { <FlowPlaceholder title={Msg::SmartphoneChangeSiteTitle} /> }
+        }
+        Route::Enroll => html! { <FlowPlaceholder title={Msg::EnrollSiteTitle} /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}
+
+/// The app as the browser runs it.
+#[function_component(App)]
+pub fn app() -> Html {
+    html! { <BrowserRouter><Shell /></BrowserRouter> }
+}
+
+/// Everything inside the router, so tests can mount it under a memory history.
+#[function_component(Shell)]
+pub fn shell() -> Html {
+    html! { <LangProvider><Frame /></LangProvider> }
+}
+
+#[function_component(Frame)]
+fn frame() -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <a class="skip-link" href="#main">{ ctx.t(Msg::SkipToContent) }</a>
+            <header class="site-header">
+                <Link<Route> to={Route::Index} classes="site-title">{ ctx.t(Msg::SiteTitle) }</Link<Route>>
+                <LangSwitch />
+            </header>
+            <main id="main" tabindex="-1">
+                <Switch<Route> render={switch} />
+            </main>
+            <ServerFooter />
+        </>
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<mahpki::App>::new().render();
+}

@@ -1,0 +1,6 @@
+//! One module per screen or flow.
+
+pub mod footer;
+pub mod index;
+pub mod not_found;
+pub mod placeholder;

@@ -1,0 +1,169 @@
+//! The index page mounted in real headless Chromium (wasm-bindgen-test).
+#![cfg(target_arch = "wasm32")]
+
+use gloo_timers::future::TimeoutFuture;
+use mahpki::{
+    Shell,
+    i18n::{Lang, Msg},
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+use yew_router::{
+    Router,
+    history::{AnyHistory, History, MemoryHistory},
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Properties, PartialEq)]
+struct AtProps {
+    path: &'static str,
+}
+
+/// The shell under a memory history, so each test chooses its route without touching the URL.
+#[function_component(At)]
+fn at(props: &AtProps) -> Html {
+    let history = use_memo(props.path, |path| {
+        let h = MemoryHistory::new();
+        h.push(*path);
+        AnyHistory::from(h)
+    });
+    html! { <Router history={(*history).clone()}><Shell /></Router> }
+}
+
+async fn mount(path: &'static str) -> Element {
+    let document = gloo_utils_document();
+    // Each test starts in Japanese, the default, whatever an earlier test chose.
+    web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path }).render();
+    settle().await;
+    root
+}
+
+fn gloo_utils_document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+async fn settle() {
+    TimeoutFuture::new(50).await;
+}
+
+fn text(root: &Element) -> String {
+    root.text_content().unwrap_or_default()
+}
+
+fn button(root: &Element, label: &str) -> HtmlElement {
+    let all = root.query_selector_all("button").unwrap();
+    (0..all.length())
+        .filter_map(|i| all.item(i))
+        .map(|n| n.dyn_into::<HtmlElement>().unwrap())
+        .find(|b| b.text_content().as_deref() == Some(label))
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+}
+
+#[wasm_bindgen_test]
+async fn index_shows_both_sections_and_their_entries_in_japanese() {
+    let root = mount("/").await;
+    let t = text(&root);
+    for m in [
+        Msg::SiteTitle,
+        Msg::MyNumberEntry,
+        Msg::SmartphoneEntry,
+        Msg::RegisterWithHpki,
+        Msg::RegisterOrChangeWithHpki,
+        Msg::SmartphoneChange,
+    ] {
+        assert!(t.contains(m.in_lang(Lang::Ja)), "missing {m:?} in {t}");
+    }
+    assert!(t.contains("HPKIセカンド電子証明書管理・認証プラットフォーム"));
+    assert!(t.contains("マイナンバーカードをご利用の方はこちら"));
+    assert!(t.contains("スマートフォン(タブレットを含む)をご利用の方はこちら"));
+    // Landmarks for screen readers: one header, one main, one footer, a labelled nav.
+    for sel in [
+        "header",
+        "main#main",
+        "footer",
+        "nav[aria-label]",
+        "section#mynumber",
+        "section#smartphone",
+    ] {
+        assert!(root.query_selector(sel).unwrap().is_some(), "no {sel}");
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn language_switch_changes_every_string() {
+    let root = mount("/").await;
+    let en = button(&root, "English");
+    assert_eq!(en.get_attribute("aria-pressed").as_deref(), Some("false"));
+    en.click();
+    settle().await;
+    let t = text(&root);
+    assert!(t.contains(Msg::SiteTitle.in_lang(Lang::En)), "{t}");
+    assert!(t.contains(Msg::SmartphoneEntry.in_lang(Lang::En)), "{t}");
+    assert!(!t.contains("マイナンバーカードをご利用の方はこちら"), "{t}");
+    // No Japanese left outside the button that switches back to it.
+    let without_switch = t.replace("日本語", "");
+    assert!(without_switch.is_ascii(), "untranslated text: {without_switch}");
+    let html_lang = gloo_utils_document().document_element().unwrap().get_attribute("lang");
+    assert_eq!(html_lang.as_deref(), Some("en"));
+    assert_eq!(button(&root, "English").get_attribute("aria-pressed").as_deref(), Some("true"));
+
+    button(&root, "日本語").click();
+    settle().await;
+    assert!(text(&root).contains("マイナンバーカードをご利用の方はこちら"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn language_choice_is_remembered() {
+    let root = mount("/").await;
+    button(&root, "English").click();
+    settle().await;
+    root.remove();
+    // A fresh mount (a new visit) reads the stored choice.
+    let document = gloo_utils_document();
+    let again = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&again).unwrap();
+    yew::Renderer::<At>::with_root_and_props(again.clone(), AtProps { path: "/" }).render();
+    settle().await;
+    assert!(text(&again).contains(Msg::MyNumberEntry.in_lang(Lang::En)));
+    again.remove();
+}
+
+#[wasm_bindgen_test]
+async fn flow_routes_render_their_pages() {
+    for (path, title) in [
+        ("/mynumber", Msg::MyNumberSiteTitle),
+        ("/smartphone", Msg::SmartphoneSiteTitle),
+        ("/smartphone/change", Msg::SmartphoneChangeSiteTitle),
+        ("/enroll", Msg::EnrollSiteTitle),
+        ("/no/such/page", Msg::NotFoundTitle),
+    ] {
+        let root = mount(path).await;
+        let h1 = root.query_selector("main h1").unwrap().expect("a heading");
+        assert_eq!(h1.text_content().unwrap(), title.in_lang(Lang::Ja), "{path}");
+        root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn footer_says_when_the_server_cannot_be_reached() {
+    // The test runner's own server has no /api/health: the footer must say so, not stay blank.
+    let root = mount("/").await;
+    let mut footer = String::new();
+    for _ in 0..40 {
+        footer = root.query_selector("#server-version").unwrap().unwrap().text_content().unwrap();
+        if footer != Msg::FooterServerChecking.in_lang(Lang::Ja) {
+            break;
+        }
+        settle().await;
+    }
+    assert_eq!(footer, Msg::FooterServerUnreachable.in_lang(Lang::Ja));
+    root.remove();
+}
