@@ -16,6 +16,25 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many attempts from this client in a short time.
     RateLimited,
+    // --- sessions, challenges, certificates, bindings (server) ---
+    Unauthenticated,
+    SessionExpired,
+    CsrfRejected,
+    ChallengeUnknown,
+    ChallengeExpired,
+    ChallengeWrongSession,
+    SignatureInvalid,
+    UnsupportedAlgorithm,
+    CertificateMalformed,
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateRevoked,
+    RevocationUnavailable,
+    CertificateKeyUsage,
+    CertificateUnsupportedExtension,
+    CertificatePolicy,
+    HolderUnknown,
+    MyNumberBoundElsewhere,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -35,6 +54,24 @@ impl ErrorCode {
         Self::NotFound,
         Self::PayloadTooLarge,
         Self::RateLimited,
+        Self::Unauthenticated,
+        Self::SessionExpired,
+        Self::CsrfRejected,
+        Self::ChallengeUnknown,
+        Self::ChallengeExpired,
+        Self::ChallengeWrongSession,
+        Self::SignatureInvalid,
+        Self::UnsupportedAlgorithm,
+        Self::CertificateMalformed,
+        Self::CertificateUntrusted,
+        Self::CertificateExpired,
+        Self::CertificateRevoked,
+        Self::RevocationUnavailable,
+        Self::CertificateKeyUsage,
+        Self::CertificateUnsupportedExtension,
+        Self::CertificatePolicy,
+        Self::HolderUnknown,
+        Self::MyNumberBoundElsewhere,
         Self::ServerUnreachable,
         Self::Internal,
     ];
@@ -46,6 +83,24 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::PayloadTooLarge => 413,
             Self::RateLimited => 429,
+            Self::Unauthenticated => 401,
+            Self::SessionExpired => 401,
+            Self::CsrfRejected => 403,
+            Self::ChallengeUnknown => 400,
+            Self::ChallengeExpired => 400,
+            Self::ChallengeWrongSession => 400,
+            Self::SignatureInvalid => 400,
+            Self::UnsupportedAlgorithm => 400,
+            Self::CertificateMalformed => 400,
+            Self::CertificateUntrusted => 400,
+            Self::CertificateExpired => 400,
+            Self::CertificateRevoked => 400,
+            Self::RevocationUnavailable => 503,
+            Self::CertificateKeyUsage => 400,
+            Self::CertificateUnsupportedExtension => 400,
+            Self::CertificatePolicy => 400,
+            Self::HolderUnknown => 403,
+            Self::MyNumberBoundElsewhere => 409,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
         }
@@ -69,6 +124,78 @@ impl ErrorCode {
             Self::RateLimited => Text {
                 ja: "短時間に操作が繰り返されました。",
                 en: "There were too many attempts in a short time.",
+            },
+            Self::Unauthenticated => Text {
+                ja: "HPKIカードによる本人確認が済んでいません。",
+                en: "You have not been identified with your HPKI card yet.",
+            },
+            Self::SessionExpired => Text {
+                ja: "一定時間操作がなかったため、接続が切れました。",
+                en: "The session ended because nothing happened for a while.",
+            },
+            Self::CsrfRejected => Text {
+                ja: "このサイト以外から送られた要求のため、受け付けませんでした。",
+                en: "The request did not come from this site and was refused.",
+            },
+            Self::ChallengeUnknown => Text {
+                ja: "この認証要求は既に使用済みか、存在しません。",
+                en: "This authentication request was already used or does not exist.",
+            },
+            Self::ChallengeExpired => Text {
+                ja: "認証要求の有効期限(5分)が切れました。",
+                en: "The authentication request expired (after 5 minutes).",
+            },
+            Self::ChallengeWrongSession => Text {
+                ja: "この認証要求は別の画面で発行されたものです。",
+                en: "This authentication request was issued to another window.",
+            },
+            Self::SignatureInvalid => Text {
+                ja: "カードの署名を確認できませんでした。",
+                en: "The card's signature could not be verified.",
+            },
+            Self::UnsupportedAlgorithm => Text {
+                ja: "このカードの鍵または署名方式には対応していません。",
+                en: "This card's key or signature algorithm is not supported.",
+            },
+            Self::CertificateMalformed => Text {
+                ja: "カードの証明書を読み取れませんでした。",
+                en: "The card's certificate could not be read.",
+            },
+            Self::CertificateUntrusted => Text {
+                ja: "このカードの証明書は、本プラットフォームが信頼する認証局の発行ではありません。",
+                en: "This card's certificate was not issued by a certification authority this platform trusts.",
+            },
+            Self::CertificateExpired => Text {
+                ja: "カードの証明書の有効期限が切れているか、まだ有効になっていません。",
+                en: "The card's certificate has expired or is not valid yet.",
+            },
+            Self::CertificateRevoked => Text {
+                ja: "カードの証明書は失効しています。",
+                en: "The card's certificate has been revoked.",
+            },
+            Self::RevocationUnavailable => Text {
+                ja: "証明書の失効情報を確認できないため、処理を中止しました。",
+                en: "The certificate's revocation status cannot be checked right now, so nothing was done.",
+            },
+            Self::CertificateKeyUsage => Text {
+                ja: "このカードの証明書は本人確認用ではありません。",
+                en: "This card's certificate is not meant for identification.",
+            },
+            Self::CertificateUnsupportedExtension => Text {
+                ja: "このカードの証明書には、本プラットフォームが対応していない必須の拡張があります。",
+                en: "This card's certificate has a critical extension this platform does not support.",
+            },
+            Self::CertificatePolicy => Text {
+                ja: "このカードの証明書は、本プラットフォームで利用できる種類ではありません。",
+                en: "This card's certificate is not of a kind this platform accepts.",
+            },
+            Self::HolderUnknown => Text {
+                ja: "このHPKIカードの本人IDは、本プラットフォームに登録されていません。",
+                en: "This HPKI card's holder (本人ID) is not registered on this platform.",
+            },
+            Self::MyNumberBoundElsewhere => Text {
+                ja: "このマイナンバーカードは、既に別の本人IDに登録されています。",
+                en: "This My Number card is already registered to another 本人ID.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -95,6 +222,78 @@ impl ErrorCode {
             Self::RateLimited => Text {
                 ja: "しばらく(1分程度)待ってから、もう一度お試しください。",
                 en: "Please wait a minute and try again.",
+            },
+            Self::Unauthenticated => Text {
+                ja: "トップページから、HPKIカードでの本人確認をやり直してください。",
+                en: "Please start again from the top page and identify yourself with your HPKI card.",
+            },
+            Self::SessionExpired => Text {
+                ja: "お手数ですが、トップページからもう一度操作してください。カードやスマートフォンの登録内容は変わっていません。",
+                en: "Please start again from the top page. Nothing about your cards or phone has changed.",
+            },
+            Self::CsrfRejected => Text {
+                ja: "ブラウザのアドレス欄で正しいサイトを開いていることを確認し、トップページからやり直してください。",
+                en: "Check that the address bar shows this site, then start again from the top page.",
+            },
+            Self::ChallengeUnknown => Text {
+                ja: "もう一度ボタンを押して、認証をやり直してください。",
+                en: "Press the button again to start a new authentication.",
+            },
+            Self::ChallengeExpired => Text {
+                ja: "もう一度ボタンを押して、認証をやり直してください。",
+                en: "Press the button again to start a new authentication.",
+            },
+            Self::ChallengeWrongSession => Text {
+                ja: "この画面でもう一度ボタンを押して、認証をやり直してください。",
+                en: "Press the button again in this window to start a new authentication.",
+            },
+            Self::SignatureInvalid => Text {
+                ja: "カードを挿し直して、もう一度お試しください。別のサイトの画面から操作していないかもご確認ください。",
+                en: "Re-insert the card and try again, and check that you are using this site's page.",
+            },
+            Self::UnsupportedAlgorithm => Text {
+                ja: "発行元の認証局にお問い合わせください。",
+                en: "Please contact the issuing certification authority.",
+            },
+            Self::CertificateMalformed => Text {
+                ja: "カードを挿し直して、もう一度お試しください。",
+                en: "Re-insert the card and try again.",
+            },
+            Self::CertificateUntrusted => Text {
+                ja: "正しいカード(HPKIカードまたはマイナンバーカード)を使っているかご確認ください。",
+                en: "Check that you are using the right card (HPKI card or My Number card).",
+            },
+            Self::CertificateExpired => Text {
+                ja: "HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口で更新してください。",
+                en: "Renew it: the HPKI card at its issuing CA, the My Number card at your municipal office.",
+            },
+            Self::CertificateRevoked => Text {
+                ja: "HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口にお問い合わせください。",
+                en: "Contact the issuing CA (HPKI card) or your municipal office (My Number card).",
+            },
+            Self::RevocationUnavailable => Text {
+                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
+                en: "Please try again later. If this persists, contact support.",
+            },
+            Self::CertificateKeyUsage => Text {
+                ja: "カードの認証用の証明書を使っているかご確認ください。解決しない場合は発行元にお問い合わせください。",
+                en: "Check that the card's authentication certificate is used; otherwise contact its issuer.",
+            },
+            Self::CertificateUnsupportedExtension => Text {
+                ja: "発行元の認証局にお問い合わせください。",
+                en: "Please contact the issuing certification authority.",
+            },
+            Self::CertificatePolicy => Text {
+                ja: "正しいカードを使っているかご確認ください。",
+                en: "Check that you are using the right card.",
+            },
+            Self::HolderUnknown => Text {
+                ja: "HPKIカードを発行した認証局にお問い合わせください。",
+                en: "Please contact the certification authority that issued your HPKI card.",
+            },
+            Self::MyNumberBoundElsewhere => Text {
+                ja: "ご自身のマイナンバーカードかご確認ください。心当たりがない場合は、HPKIカードの発行元の認証局にお問い合わせください。",
+                en: "Check that it is your own card. If you do not know why, contact the CA that issued your HPKI card.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

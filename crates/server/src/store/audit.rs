@@ -1,11 +1,9 @@
 //! The audit log: append-only, one row per security-relevant event.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use super::{Store, StoreError};
+use super::{Store, StoreError, now_ms};
 
 /// An event to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditEvent {
     pub hpki_id: Option<String>,
     pub action: String,
@@ -16,7 +14,7 @@ pub struct AuditEvent {
 }
 
 /// A recorded event, as `audit tail` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct AuditRecord {
     pub id: i64,
     pub at_ms: i64,
@@ -27,41 +25,44 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-fn now_ms() -> i64 {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+fn insert(e: &AuditEvent) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "INSERT INTO audit_log (at_ms, hpki_id, action, client, outcome, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now_ms())
+    .bind(&e.hpki_id)
+    .bind(&e.action)
+    .bind(&e.client)
+    .bind(&e.outcome)
+    .bind(&e.detail)
 }
 
 impl Store {
     pub async fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
-        let at = now_ms();
-        match self {
-            Self::Sqlite(p) => {
-                sqlx::query("INSERT INTO audit_log (at_ms, hpki_id, action, client, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(at).bind(&e.hpki_id).bind(&e.action).bind(&e.client).bind(&e.outcome).bind(&e.detail)
-                    .execute(p).await?;
-            }
-            Self::Postgres(p) => {
-                sqlx::query("INSERT INTO audit_log (at_ms, hpki_id, action, client, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(at).bind(&e.hpki_id).bind(&e.action).bind(&e.client).bind(&e.outcome).bind(&e.detail)
-                    .execute(p).await?;
-            }
-        }
+        insert(e).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Records `e` inside a transaction, so the event exists exactly when the change does.
+    pub(super) async fn audit_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        e: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        insert(e).execute(&mut **tx).await?;
         Ok(())
     }
 
     /// The newest `limit` events, oldest first.
     pub async fn audit_tail(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut rows: Vec<AuditRecord> = match self {
-            Self::Sqlite(p) => {
-                sqlx::query_as("SELECT id, at_ms, hpki_id, action, client, outcome, detail FROM audit_log ORDER BY id DESC LIMIT ?")
-                    .bind(limit).fetch_all(p).await?
-            }
-            Self::Postgres(p) => {
-                sqlx::query_as("SELECT id, at_ms, hpki_id, action, client, outcome, detail FROM audit_log ORDER BY id DESC LIMIT $1")
-                    .bind(limit).fetch_all(p).await?
-            }
-        };
+        let mut rows: Vec<AuditRecord> = sqlx::query_as(
+            "SELECT id, at_ms, hpki_id, action, client, outcome, detail FROM audit_log \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.reverse();
         Ok(rows)
     }

@@ -1,19 +1,24 @@
-//! Durable storage. SQLite (a WAL-mode file in the data directory) by default; PostgreSQL when
-//! `database_url` is set, so several server processes can act as one service. Each backend has its
-//! own migration folder because their SQL dialects differ (sqlx 0.9's `Any` driver emits `?`
-//! placeholders, which PostgreSQL rejects).
+//! Durable storage: SQLite (a WAL-mode file in the data directory) by default, PostgreSQL when
+//! `database_url` is set so several server processes act as one service.
+//!
+//! Both run the same SQL through sqlx's `Any` driver (`$1` placeholders work in both), so the two
+//! backends cannot drift apart; [`Backend`] holds the two places where they must differ (how a
+//! write transaction takes its lock). Each backend has its own migration folder because the DDL
+//! types differ.
 
 mod audit;
+mod bindings;
+mod identities;
+mod sessions;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, time::Duration};
 
-use sqlx::{
-    PgPool, SqlitePool,
-    postgres::PgPoolOptions,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditEvent, AuditRecord};
+pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use identities::IdentityRecord;
+pub use sessions::{ChallengeRecord, SessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -29,12 +34,20 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Clone, Debug)]
-pub enum Store {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
@@ -47,54 +60,79 @@ impl Store {
     }
 
     pub async fn open_sqlite(data_dir: &Path) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let options = SqliteConnectOptions::new()
-            .filename(data_dir.join(SQLITE_FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // A binding the holder was told is complete must survive a power cut: FULL.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let url = format!("sqlite://{}?mode=rwc", data_dir.join(SQLITE_FILE).display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer. FULL: a binding the holder was told
+                    // is complete survives a power cut. The busy timeout queues writers instead of
+                    // failing them.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self::Sqlite(pool))
+        Ok(Self { pool, backend: Backend::Sqlite })
     }
 
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
-        let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect(url)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Self::Postgres(pool))
+        Ok(Self { pool, backend: Backend::Postgres })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         }
     }
 
     /// A round trip to the database, for `/api/health`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
-            Self::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
-        }
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(p) => p.close().await,
-            Self::Postgres(p) => p.close().await,
-        }
+        self.pool.close().await;
     }
+
+    /// Starts a write transaction that holds the write lock from its first statement. SQLite's
+    /// default deferred BEGIN would let two writers both read, then fail on upgrade; IMMEDIATE
+    /// queues them instead. PostgreSQL locks rows as it goes (`SELECT … FOR UPDATE`).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        Ok(self.pool.begin_with(begin).await?)
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

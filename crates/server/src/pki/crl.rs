@@ -1,0 +1,52 @@
+//! Certificate revocation lists, checked against the anchor that issued them.
+
+use std::collections::HashSet;
+
+use x509_parser::prelude::*;
+
+use super::anchor::TrustAnchor;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrlError {
+    #[error("not a CRL: {0}")]
+    Parse(String),
+    #[error("issued by {0}, not by this CA")]
+    WrongIssuer(String),
+    #[error("its signature does not verify with this CA's key")]
+    BadSignature,
+}
+
+/// A verified CRL: which serials are revoked, and until when the list is current.
+#[derive(Debug, Clone)]
+pub struct Crl {
+    revoked: HashSet<Vec<u8>>,
+    /// Unix seconds; `None` when the CRL states no nextUpdate (then it never goes stale).
+    pub next_update: Option<i64>,
+}
+
+impl Crl {
+    pub fn parse(der: &[u8], anchor: &TrustAnchor) -> Result<Self, CrlError> {
+        let (_, crl) =
+            CertificateRevocationList::from_der(der).map_err(|e| CrlError::Parse(e.to_string()))?;
+        if crl.tbs_cert_list.issuer.as_raw() != anchor.subject_raw.as_slice() {
+            return Err(CrlError::WrongIssuer(crl.tbs_cert_list.issuer.to_string()));
+        }
+        super::verify::check_rsa_signature(
+            &anchor.key,
+            &crl.signature_algorithm,
+            crl.tbs_cert_list.as_ref(),
+            &crl.signature_value.data,
+        )
+        .map_err(|_| CrlError::BadSignature)?;
+        let revoked = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        Ok(Self { revoked, next_update: crl.next_update().map(|t| t.timestamp()) })
+    }
+
+    pub fn is_revoked(&self, raw_serial: &[u8]) -> bool {
+        self.revoked.contains(raw_serial)
+    }
+
+    pub fn is_stale(&self, now: i64) -> bool {
+        self.next_update.is_some_and(|n| now > n)
+    }
+}

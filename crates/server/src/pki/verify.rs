@@ -1,0 +1,211 @@
+//! Verifying a card's signature over a server challenge, and the certificate that carries its key.
+
+use rsa::{pkcs8::DecodePublicKey as _, signature::Verifier as _};
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use x509_parser::{oid_registry, prelude::*, x509::AlgorithmIdentifier};
+
+use super::{TrustStore, anchor::TrustAnchor, oid};
+
+/// Why a certificate or signature was refused. Each maps to its own catalogued error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    #[error("the certificate could not be parsed")]
+    Malformed,
+    #[error("the certificate's key or algorithm is not supported: {0}")]
+    UnsupportedAlgorithm(String),
+    #[error("the certificate was not issued by a trusted CA")]
+    Untrusted,
+    #[error("the certificate is expired or not yet valid")]
+    Expired,
+    #[error("the certificate is revoked")]
+    Revoked,
+    #[error("the CA's revocation list is out of date")]
+    RevocationUnavailable,
+    #[error("the certificate's key usage does not allow authentication")]
+    KeyUsage,
+    #[error("the certificate has an unsupported critical extension {0}")]
+    UnsupportedCriticalExtension(String),
+    #[error("the certificate does not carry a required policy")]
+    Policy,
+    #[error("the signature does not verify")]
+    SignatureInvalid,
+}
+
+/// A certificate that passed every check, with what the store keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCert {
+    pub der: Vec<u8>,
+    pub issuer_raw: Vec<u8>,
+    pub subject_raw: Vec<u8>,
+    pub issuer: String,
+    pub serial_hex: String,
+    pub not_after: i64,
+    /// SHA-256 of the certificate, hex.
+    pub fingerprint: String,
+}
+
+const KNOWN_CRITICAL: &[&str] = &[
+    oid::KEY_USAGE,
+    oid::BASIC_CONSTRAINTS,
+    oid::CERTIFICATE_POLICIES,
+    oid::SUBJECT_ALT_NAME,
+    oid::EXTENDED_KEY_USAGE,
+    oid::SUBJECT_DIRECTORY_ATTRIBUTES,
+];
+
+/// The bytes the card signed: `SHA-256(origin) ‖ SHA-256(challenge)`. The card signs their
+/// SHA-256 in a DigestInfo, so a signature names the site it was made for (Web eID's
+/// construction): a challenge relayed from another site does not verify here.
+pub fn signed_data(origin: &str, challenge: &[u8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&Sha256::digest(origin.as_bytes()));
+    out[32..].copy_from_slice(&Sha256::digest(challenge));
+    out
+}
+
+/// Checks `cert_der` against `store` at time `now` (Unix seconds), then `signature` (RSASSA
+/// PKCS#1 v1.5 with SHA-256) over [`signed_data`].
+pub fn verify_signed_challenge(
+    store: &TrustStore,
+    cert_der: &[u8],
+    origin: &str,
+    challenge: &[u8],
+    signature: &[u8],
+    now: i64,
+) -> Result<VerifiedCert, CertError> {
+    let (rest, cert) = X509Certificate::from_der(cert_der).map_err(|_| CertError::Malformed)?;
+    if !rest.is_empty() {
+        return Err(CertError::Malformed);
+    }
+    let anchor = store
+        .issuer_of(cert.issuer().as_raw())
+        .find(|a| {
+            check_rsa_signature(
+                &a.key,
+                &cert.signature_algorithm,
+                cert.tbs_certificate.as_ref(),
+                &cert.signature_value.data,
+            )
+            .is_ok()
+        })
+        .ok_or(CertError::Untrusted)?;
+    check_validity(&cert, anchor, now)?;
+    check_extensions(&cert, anchor)?;
+    check_revocation(&cert, anchor, now)?;
+
+    let key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
+        .map_err(|_| CertError::UnsupportedAlgorithm("holder key is not RSA".into()))?;
+    if key_bits(&key) < 2048 {
+        return Err(CertError::UnsupportedAlgorithm("RSA key under 2048 bits".into()));
+    }
+    let sig =
+        rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| CertError::SignatureInvalid)?;
+    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+        .verify(&signed_data(origin, challenge), &sig)
+        .map_err(|_| CertError::SignatureInvalid)?;
+
+    Ok(VerifiedCert {
+        der: cert_der.to_vec(),
+        issuer_raw: cert.issuer().as_raw().to_vec(),
+        subject_raw: cert.subject().as_raw().to_vec(),
+        issuer: cert.issuer().to_string(),
+        serial_hex: hex(cert.raw_serial()),
+        not_after: cert.validity().not_after.timestamp(),
+        fingerprint: hex(&Sha256::digest(cert_der)),
+    })
+}
+
+fn key_bits(key: &rsa::PublicKey) -> usize {
+    use rsa::traits::PublicKeyParts as _;
+    key.size() * 8
+}
+
+fn check_validity(
+    cert: &X509Certificate<'_>,
+    anchor: &TrustAnchor,
+    now: i64,
+) -> Result<(), CertError> {
+    let v = cert.validity();
+    let in_range = |from: i64, to: i64| from <= now && now <= to;
+    if !in_range(v.not_before.timestamp(), v.not_after.timestamp())
+        || !in_range(anchor.not_before, anchor.not_after)
+    {
+        return Err(CertError::Expired);
+    }
+    Ok(())
+}
+
+fn check_extensions(cert: &X509Certificate<'_>, anchor: &TrustAnchor) -> Result<(), CertError> {
+    for ext in cert.extensions() {
+        let id = ext.oid.to_id_string();
+        if ext.critical && !KNOWN_CRITICAL.contains(&id.as_str()) {
+            return Err(CertError::UnsupportedCriticalExtension(id));
+        }
+    }
+    // A CA certificate is never a holder's authentication certificate.
+    if cert.basic_constraints().map_err(|_| CertError::Malformed)?.is_some_and(|bc| bc.value.ca) {
+        return Err(CertError::KeyUsage);
+    }
+    let ku = cert.key_usage().map_err(|_| CertError::Malformed)?;
+    if !ku.is_some_and(|ku| ku.value.digital_signature()) {
+        return Err(CertError::KeyUsage);
+    }
+    if !anchor.policies.is_empty() {
+        let ext = cert
+            .get_extension_unique(&oid_registry::OID_X509_EXT_CERTIFICATE_POLICIES)
+            .map_err(|_| CertError::Malformed)?;
+        let carried: Vec<String> = match ext.map(|e| e.parsed_extension()) {
+            Some(ParsedExtension::CertificatePolicies(p)) => {
+                p.iter().map(|pi| pi.policy_id.to_id_string()).collect()
+            }
+            Some(_) => return Err(CertError::Malformed),
+            None => Vec::new(),
+        };
+        if !anchor.policies.iter().any(|required| carried.contains(required)) {
+            return Err(CertError::Policy);
+        }
+    }
+    Ok(())
+}
+
+fn check_revocation(
+    cert: &X509Certificate<'_>,
+    anchor: &TrustAnchor,
+    now: i64,
+) -> Result<(), CertError> {
+    for crl in &anchor.crls {
+        if crl.is_revoked(cert.raw_serial()) {
+            return Err(CertError::Revoked);
+        }
+        // A stale list cannot vouch that the certificate is still good: fail closed.
+        if crl.is_stale(now) {
+            return Err(CertError::RevocationUnavailable);
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a CA's RSA signature over `tbs` (a certificate or CRL body).
+pub(super) fn check_rsa_signature(
+    key: &rsa::PublicKey,
+    alg: &AlgorithmIdentifier<'_>,
+    tbs: &[u8],
+    sig: &[u8],
+) -> Result<(), CertError> {
+    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| CertError::Untrusted)?;
+    let alg_id = &alg.algorithm;
+    let ok = if *alg_id == oid_registry::OID_PKCS1_SHA256WITHRSA {
+        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(tbs, &sig).is_ok()
+    } else if *alg_id == oid_registry::OID_PKCS1_SHA384WITHRSA {
+        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key.clone()).verify(tbs, &sig).is_ok()
+    } else if *alg_id == oid_registry::OID_PKCS1_SHA512WITHRSA {
+        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key.clone()).verify(tbs, &sig).is_ok()
+    } else {
+        return Err(CertError::UnsupportedAlgorithm(alg_id.to_id_string()));
+    };
+    if ok { Ok(()) } else { Err(CertError::Untrusted) }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,150 @@
+//! Browser sessions and the single-use challenges bound to them.
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id_hash: Vec<u8>,
+    /// Set once the holder proved who they are with the HPKI card.
+    pub hpki_id: Option<String>,
+    pub created_ms: i64,
+    pub last_seen_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChallengeRecord {
+    pub session_hash: Vec<u8>,
+    pub purpose: String,
+    pub expires_ms: i64,
+}
+
+impl Store {
+    pub async fn session_insert(&self, id_hash: &[u8], now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, NULL, $2, $2)")
+            .bind(id_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The live session with this id, its idle clock restarted; `None` if unknown or expired
+    /// (an expired one is deleted on the way).
+    pub async fn session_touch(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+        idle_ms: i64,
+        max_ms: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<SessionRecord> = sqlx::query_as(
+            "SELECT id_hash, hpki_id, created_ms, last_seen_ms FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(mut s) = row else { return Ok(None) };
+        if now - s.last_seen_ms > idle_ms || now - s.created_ms > max_ms {
+            self.session_delete(id_hash).await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        s.last_seen_ms = now;
+        Ok(Some(s))
+    }
+
+    /// Replaces an anonymous session by a new, authenticated one in one step: a fresh id on
+    /// login, so an id planted before login (session fixation) is worth nothing after it.
+    pub async fn session_authenticate(
+        &self,
+        old_hash: &[u8],
+        new_hash: &[u8],
+        hpki_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM challenges WHERE session_hash = $1")
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, $2, $3, $3)")
+            .bind(new_hash)
+            .bind(hpki_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session_delete(&self, id_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM challenges WHERE session_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn challenge_insert(
+        &self,
+        challenge: &[u8],
+        session_hash: &[u8],
+        purpose: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO challenges (challenge, session_hash, purpose, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(challenge)
+            .bind(session_hash)
+            .bind(purpose)
+            .bind(expires_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes and returns a challenge: whatever happens next, it can never be used again.
+    pub async fn challenge_take(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<ChallengeRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "DELETE FROM challenges WHERE challenge = $1 RETURNING session_hash, purpose, expires_ms",
+        )
+        .bind(challenge)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Deletes expired challenges and sessions; run periodically.
+    pub async fn purge_expired(
+        &self,
+        now: i64,
+        idle_ms: i64,
+        max_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let c = sqlx::query("DELETE FROM challenges WHERE expires_ms < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let s = sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
+            .bind(now - idle_ms)
+            .bind(now - max_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(c + s)
+    }
+}
