@@ -8,6 +8,8 @@ use std::{
 
 use serde::Deserialize;
 
+use crate::pki::TrustConfig;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -26,6 +28,11 @@ pub struct Config {
     pub helper_origins: Vec<String>,
     /// `json` for one JSON object per log line (production), anything else for readable text.
     pub log_format: String,
+    /// HPKI CAs whose authentication certificates identify holders.
+    pub hpki_trust: Vec<TrustConfig>,
+    /// JPKI CAs whose user-authentication certificates may be bound. Empty: the real JPKI
+    /// authentication CA shipped with the server.
+    pub jpki_trust: Vec<TrustConfig>,
 }
 
 impl Default for Config {
@@ -38,6 +45,8 @@ impl Default for Config {
             dist_dir: None,
             helper_origins: vec!["http://127.0.0.1:24365".to_owned()],
             log_format: "text".to_owned(),
+            hpki_trust: Vec::new(),
+            jpki_trust: Vec::new(),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! `mahpki-server`: runs the platform, and the operator's commands against its database.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
 use mahpki_server::{
     Config,
-    http::{AppState, Assets, router},
+    http::{AppState, Assets, router, session},
+    import,
+    pki::TrustStore,
     store::Store,
 };
 use tracing_subscriber::EnvFilter;
@@ -24,10 +26,45 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve,
+    /// Holders (本人ID) registered by the CAs.
+    Identity {
+        #[command(subcommand)]
+        command: IdentityCommand,
+    },
+    /// My Number card bindings.
+    Binding {
+        #[command(subcommand)]
+        command: BindingCommand,
+    },
     /// Read the audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentityCommand {
+    /// Import holders from a JSON array or a CSV file (all rows are checked before any is written).
+    Import { file: PathBuf },
+    /// List holders, one JSON object per line.
+    List,
+    /// Show one holder and their bindings.
+    Show { hpki_id: String },
+}
+
+#[derive(Subcommand)]
+enum BindingCommand {
+    /// List My Number card bindings (active and ended), one JSON object per line.
+    List {
+        #[arg(long)]
+        hpki_id: Option<String>,
+    },
+    /// Revoke an active binding by its id.
+    Revoke {
+        id: i64,
+        #[arg(long, default_value = "revoked by operator")]
+        reason: String,
     },
 }
 
@@ -60,8 +97,14 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
+            Command::Identity { command } => identity(config, command).await,
+            Command::Binding { command } => binding(config, command).await,
             Command::Audit { command: AuditCommand::Tail { lines } } => {
-                audit_tail(config, lines).await
+                let store = open(&config).await?;
+                for r in store.audit_tail(lines).await? {
+                    println!("{}", serde_json::to_string(&r)?);
+                }
+                Ok(())
             }
         }
     });
@@ -76,7 +119,7 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: &str) {
-    // Logs go to stderr; stdout carries only the machine-readable "listening on" line.
+    // Logs go to stderr; stdout carries only the "listening on" line and command output.
     let filter = EnvFilter::try_from_env("MAHPKI_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -89,8 +132,22 @@ fn init_logging(format: &str) {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+async fn open(config: &Config) -> Result<Store, BoxError> {
+    Ok(Store::open(&config.data_dir, config.database_url.as_deref()).await?)
+}
+
 async fn serve(config: Config) -> Result<(), BoxError> {
-    let store = Store::open(&config.data_dir, config.database_url.as_deref()).await?;
+    let store = open(&config).await?;
+    let hpki_trust = TrustStore::load(&config.hpki_trust)?;
+    let jpki_trust = TrustStore::load_jpki(&config.jpki_trust)?;
+    if hpki_trust.anchors.is_empty() {
+        tracing::warn!("no hpki_trust configured: no HPKI card can authenticate");
+    }
+    for a in hpki_trust.anchors.iter().chain(&jpki_trust.anchors) {
+        if a.crls.is_empty() {
+            tracing::warn!(ca = %a.name, "no CRL configured: revocation is not checked for this CA");
+        }
+    }
     let assets = config.dist_dir.as_ref().map(Assets::load).transpose()?;
     if assets.is_none() {
         tracing::warn!("no dist_dir configured: serving the API only");
@@ -99,11 +156,25 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = store.kind(), public_origin = %config.public_origin, "listening");
     println!("mahpki-server listening on http://{addr}");
-    let state = AppState { config: Arc::new(config), store: store.clone() };
-    axum::serve(listener, router(state, assets)).with_graceful_shutdown(shutdown_signal()).await?;
+    let state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    tokio::spawn(purge_expired(state.clone()));
+    let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Removes expired challenges and sessions every minute, so the tables stay small.
+async fn purge_expired(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now_ms();
+        if let Err(e) = state.store.purge_expired(now, session::IDLE_MS, session::MAX_MS).await {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -125,15 +196,50 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-async fn audit_tail(config: Config, lines: i64) -> Result<(), BoxError> {
-    let store = Store::open(&config.data_dir, config.database_url.as_deref()).await?;
-    for r in store.audit_tail(lines).await? {
-        let line = serde_json::json!({
-            "id": r.id, "at_ms": r.at_ms, "hpki_id": r.hpki_id, "action": r.action,
-            "client": r.client, "outcome": r.outcome, "detail": r.detail,
-        });
-        println!("{line}");
+async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxError> {
+    let store = open(&config).await?;
+    match command {
+        IdentityCommand::Import { file } => {
+            let records = import::read(&file)?;
+            for r in &records {
+                store.identity_upsert(r).await?;
+            }
+            println!("imported {} holders from {}", records.len(), file.display());
+        }
+        IdentityCommand::List => {
+            for r in store.identity_list().await? {
+                println!("{}", serde_json::to_string(&r.holder)?);
+            }
+        }
+        IdentityCommand::Show { hpki_id } => {
+            let Some(r) = store.identity_get(&hpki_id).await? else {
+                return Err(format!("no holder with 本人ID {hpki_id}").into());
+            };
+            let bindings = store.mynumber_list(Some(&hpki_id)).await?;
+            let out = serde_json::json!({
+                "holder": r.holder, "registration_number": r.registration_number,
+                "hpki_card_id": r.hpki_card_id, "mynumber_bindings": bindings,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
     }
-    store.close().await;
+    Ok(())
+}
+
+async fn binding(config: Config, command: BindingCommand) -> Result<(), BoxError> {
+    let store = open(&config).await?;
+    match command {
+        BindingCommand::List { hpki_id } => {
+            for b in store.mynumber_list(hpki_id.as_deref()).await? {
+                println!("{}", serde_json::to_string(&b)?);
+            }
+        }
+        BindingCommand::Revoke { id, reason } => {
+            if !store.mynumber_revoke(id, &reason).await? {
+                return Err(format!("no active binding with id {id}").into());
+            }
+            println!("binding {id} revoked");
+        }
+    }
     Ok(())
 }

@@ -1,7 +1,5 @@
 //! The real application router over a real SQLite file: headers, caching, routing, errors.
 
-use std::sync::Arc;
-
 use axum::{
     Router,
     body::Body,
@@ -12,6 +10,7 @@ use mahpki_protocol::{ErrorBody, ErrorCode, Health};
 use mahpki_server::{
     Config,
     http::{AppState, Assets, MAX_BODY_BYTES, router},
+    pki::TrustStore,
     store::Store,
 };
 use tower::ServiceExt as _;
@@ -39,7 +38,10 @@ async fn fixture() -> Fixture {
     };
     let store = Store::open_sqlite(data.path()).await.unwrap();
     let assets = Assets::load(dist.path()).unwrap();
-    let app = router(AppState { config: Arc::new(config), store }, Some(assets));
+    let app = router(
+        AppState::new(config, store, TrustStore::default(), TrustStore::default()),
+        Some(assets),
+    );
     Fixture { app, _dirs: (data, dist) }
 }
 

@@ -3,18 +3,34 @@
 
 mod api_error;
 mod assets;
+mod auth;
+mod challenge;
+mod client;
+pub mod clock;
+mod csrf;
 mod health;
+mod mynumber;
+mod random;
+mod rate_limit;
 mod security;
+pub mod session;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Router, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    http::StatusCode,
+    middleware,
+    routing::{get, post},
+};
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
-pub use api_error::ApiError;
+pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
+pub use clock::Clock;
+pub use rate_limit::RateLimiter;
 
-use crate::{Config, store::Store};
+use crate::{Config, pki::TrustStore, store::Store};
 
 /// Largest request body the API accepts: certificates and signatures are a few KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,6 +40,28 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
+    pub hpki_trust: Arc<TrustStore>,
+    pub jpki_trust: Arc<TrustStore>,
+    pub clock: Clock,
+    pub limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        store: Store,
+        hpki_trust: TrustStore,
+        jpki_trust: TrustStore,
+    ) -> Self {
+        Self {
+            config: Arc::new(config),
+            store,
+            hpki_trust: Arc::new(hpki_trust),
+            jpki_trust: Arc::new(jpki_trust),
+            clock: Clock::system(),
+            limiter: RateLimiter::production(),
+        }
+    }
 }
 
 /// Builds the whole application. `assets` is `None` when no web app is configured.
@@ -32,16 +70,26 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         &state.config.helper_origins,
         assets.as_ref().map(Assets::inline_script_hashes).unwrap_or_default(),
     );
+    let card_endpoints = Router::new()
+        .route("/hpki/challenge", post(auth::hpki_challenge))
+        .route("/hpki/finish", post(auth::hpki_finish))
+        .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
+        .route("/mynumber/finish", post(mynumber::mynumber_finish))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
+        .route("/session", get(auth::current_session))
+        .route("/session/logout", post(auth::logout))
+        .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
-        .layer(axum::middleware::map_response(security::no_store));
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::map_response(security::no_store));
     let app = Router::new().nest(mahpki_protocol::API_PREFIX, api);
     let app = match assets {
         Some(assets) => app.fallback_service(assets.into_service()),
         None => app,
     };
-    app.layer(axum::middleware::map_response_with_state(Arc::new(csp), security::security_headers))
+    app.layer(middleware::map_response_with_state(Arc::new(csp), security::security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())

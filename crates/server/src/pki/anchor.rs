@@ -70,13 +70,18 @@ pub(super) fn read_der(path: &Path) -> Result<Vec<u8>, AnchorError> {
 
 impl TrustAnchor {
     pub fn load(config: &TrustConfig) -> Result<Self, AnchorError> {
-        let path = &config.ca_cert;
-        let der = read_der(path)?;
-        let (_, cert) = X509Certificate::from_der(&der)
+        let der = read_der(&config.ca_cert)?;
+        Self::from_der(&der, &config.ca_cert, config)
+    }
+
+    /// `path` names the certificate in errors; `config` supplies policies and CRL files.
+    pub fn from_der(der: &[u8], path: &Path, config: &TrustConfig) -> Result<Self, AnchorError> {
+        let path = path.to_path_buf();
+        let (_, cert) = X509Certificate::from_der(der)
             .map_err(|e| AnchorError::Parse { path: path.clone(), reason: e.to_string() })?;
         let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca);
         if !is_ca {
-            return Err(AnchorError::NotCa { path: path.clone() });
+            return Err(AnchorError::NotCa { path });
         }
         let key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
             .map_err(|e| AnchorError::Key { path: path.clone(), reason: e.to_string() })?;
@@ -99,10 +104,26 @@ impl TrustAnchor {
     }
 }
 
+/// The real JPKI user-authentication CA (J-LIS, 2023), the production default when no JPKI
+/// anchor is configured.
+pub const JPKI_AUTH_CA_2023: &[u8] = include_bytes!("../../trust/jpki-auth-ca-2023.pem");
+
 impl TrustStore {
     pub fn load(configs: &[TrustConfig]) -> Result<Self, AnchorError> {
         let anchors = configs.iter().map(TrustAnchor::load).collect::<Result<_, _>>()?;
         Ok(Self { anchors })
+    }
+
+    /// The configured JPKI anchors, or the shipped real JPKI authentication CA if none are.
+    pub fn load_jpki(configs: &[TrustConfig]) -> Result<Self, AnchorError> {
+        if !configs.is_empty() {
+            return Self::load(configs);
+        }
+        let path = Path::new("(built-in) jpki-auth-ca-2023.pem");
+        let (_, pem) = x509_parser::pem::parse_x509_pem(JPKI_AUTH_CA_2023)
+            .map_err(|e| AnchorError::Parse { path: path.into(), reason: e.to_string() })?;
+        let config = TrustConfig { ca_cert: path.into(), policies: vec![], crls: vec![] };
+        Ok(Self { anchors: vec![TrustAnchor::from_der(&pem.contents, path, &config)?] })
     }
 
     pub(super) fn issuer_of(&self, issuer_raw: &[u8]) -> impl Iterator<Item = &TrustAnchor> {

@@ -11,8 +11,8 @@ mod anchor;
 mod crl;
 mod verify;
 
-pub use anchor::{AnchorError, TrustAnchor, TrustConfig, TrustStore};
-pub use verify::{CertError, VerifiedCert, verify_signed_challenge};
+pub use anchor::{AnchorError, JPKI_AUTH_CA_2023, TrustAnchor, TrustConfig, TrustStore};
+pub use verify::{CertError, VerifiedCert, signed_data, verify_signed_challenge};
 
 /// OIDs of extensions a certificate may mark critical and still be accepted: the ones we
 /// understand and check (or that real HPKI/JPKI certificates carry and that carry no constraint

@@ -1,0 +1,168 @@
+//! HPKI card authentication: who is at this PC. `challenge` opens (or reuses) an anonymous
+//! session and issues a challenge; `finish` verifies the card's answer, maps its certificate to
+//! a holder and replaces the session by an authenticated one with a fresh id.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use mahpki_protocol::{
+    ErrorCode,
+    api::{CardSignature, MyNumberBinding, SessionInfo},
+};
+
+use super::{
+    ApiError, ApiJson, AppState,
+    challenge::{self, Purpose},
+    client::ClientAddr,
+    session,
+};
+use crate::store::{AuditEvent, IdentityRecord, MyNumberRecord};
+
+/// `POST /api/hpki/challenge`.
+pub async fn hpki_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let https = state.config.is_https();
+    // Reuse a live session (a retry after a wrong PIN), else start an anonymous one.
+    let (hash, new_cookie) = match session::current(&state, &headers).await {
+        Ok(s) => (s.id_hash, None),
+        Err(_) => {
+            let (id, hash) = session::new_id();
+            state
+                .store
+                .session_insert(&hash, state.clock.now_ms())
+                .await
+                .map_err(ApiError::internal)?;
+            (hash, Some(session::set_cookie(https, &id)))
+        }
+    };
+    let body = challenge::issue(&state, &hash, Purpose::Hpki).await?;
+    let mut res = Json(body).into_response();
+    if let Some(cookie) = new_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+/// `POST /api/hpki/finish`.
+pub async fn hpki_finish(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(sig): ApiJson<CardSignature>,
+) -> Result<Response, ApiError> {
+    let outcome = authenticate(&state, &headers, &sig).await;
+    let (hpki_id, code) = match &outcome {
+        Ok((identity, _)) => (Some(identity.holder.hpki_id.to_string()), None),
+        Err(e) => (None, Some(e.0)),
+    };
+    audit(&state, "hpki.auth", hpki_id, client, code, None).await;
+    let (identity, cookie) = outcome?;
+    let info = session_info(&state, &identity).await?;
+    let mut res = Json(info).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    sig: &CardSignature,
+) -> Result<(IdentityRecord, HeaderValue), ApiError> {
+    let s = session::current(state, headers).await?;
+    let cert = challenge::verify(state, &s.id_hash, Purpose::Hpki, &state.hpki_trust, sig).await?;
+    let identity = state
+        .store
+        .identity_by_cert(&cert.issuer_raw, &cert.subject_raw)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError(ErrorCode::HolderUnknown))?;
+    let (id, hash) = session::new_id();
+    state
+        .store
+        .session_authenticate(
+            &s.id_hash,
+            &hash,
+            identity.holder.hpki_id.as_str(),
+            state.clock.now_ms(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((identity, session::set_cookie(state.config.is_https(), &id)))
+}
+
+/// `GET /api/session`: who this session belongs to.
+pub async fn current_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let (_, hpki_id) = session::authenticated(&state, &headers).await?;
+    let identity = state
+        .store
+        .identity_get(&hpki_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError(ErrorCode::Unauthenticated))?;
+    Ok(Json(session_info(&state, &identity).await?))
+}
+
+/// `POST /api/session/logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let https = state.config.is_https();
+    if let Some(id) = session::cookie_id(&headers, https) {
+        state.store.session_delete(&session::hash_id(&id)).await.map_err(ApiError::internal)?;
+    }
+    Ok(([(header::SET_COOKIE, session::clear_cookie(https))], axum::http::StatusCode::NO_CONTENT)
+        .into_response())
+}
+
+pub async fn session_info(
+    state: &AppState,
+    identity: &IdentityRecord,
+) -> Result<SessionInfo, ApiError> {
+    let mynumber = state
+        .store
+        .mynumber_active(identity.holder.hpki_id.as_str())
+        .await
+        .map_err(ApiError::internal)?
+        .map(|b| binding_view(&b));
+    Ok(SessionInfo { holder: identity.holder.clone(), mynumber })
+}
+
+pub fn binding_view(b: &MyNumberRecord) -> MyNumberBinding {
+    MyNumberBinding {
+        fingerprint: b.fingerprint.clone(),
+        not_after: b.not_after_ms.div_euclid(1000),
+        bound_at: b.created_ms.div_euclid(1000),
+    }
+}
+
+/// Records an authentication or binding attempt. A failure to write the audit log is logged
+/// loudly but does not turn the holder's answer into an error.
+pub async fn audit(
+    state: &AppState,
+    action: &str,
+    hpki_id: Option<String>,
+    client: Option<String>,
+    failure: Option<ErrorCode>,
+    detail: Option<String>,
+) {
+    let outcome = match failure {
+        None => "ok".to_owned(),
+        Some(code) => serde_json::to_value(code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{code:?}")),
+    };
+    let event = AuditEvent { hpki_id, action: action.into(), client, outcome, detail };
+    if let Err(e) = state.store.audit(&event).await {
+        tracing::error!(error = %e, ?event, "could not write the audit log");
+    }
+}

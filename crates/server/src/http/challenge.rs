@@ -1,0 +1,104 @@
+//! Challenges the cards sign: 32 random bytes, single use, bound to the session that asked for
+//! them and to a purpose (HPKI authentication or My Number binding), valid five minutes.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use mahpki_protocol::{
+    ErrorCode,
+    api::{CardSignature, Challenge},
+};
+
+use super::{ApiError, AppState};
+use crate::pki::{CertError, TrustStore, VerifiedCert, verify_signed_challenge};
+
+pub const TTL_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Hpki,
+    Jpki,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Hpki => "hpki",
+            Purpose::Jpki => "jpki",
+        }
+    }
+}
+
+pub async fn issue(
+    state: &AppState,
+    session_hash: &[u8],
+    purpose: Purpose,
+) -> Result<Challenge, ApiError> {
+    let challenge = super::random::bytes::<32>();
+    let expires = state.clock.now_ms() + TTL_MS;
+    state
+        .store
+        .challenge_insert(&challenge, session_hash, purpose.as_str(), expires)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Challenge {
+        challenge: URL_SAFE_NO_PAD.encode(challenge),
+        expires_in_secs: u32::try_from(TTL_MS / 1000).unwrap_or(u32::MAX),
+    })
+}
+
+/// Consumes the challenge `sig` answers and verifies the card's signature and certificate
+/// against `trust`. The challenge is gone afterwards whatever the outcome: a failed attempt
+/// cannot be replayed either.
+pub async fn verify(
+    state: &AppState,
+    session_hash: &[u8],
+    purpose: Purpose,
+    trust: &TrustStore,
+    sig: &CardSignature,
+) -> Result<VerifiedCert, ApiError> {
+    let challenge = decode(&sig.challenge, ErrorCode::ChallengeUnknown)?;
+    let record = state
+        .store
+        .challenge_take(&challenge)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError(ErrorCode::ChallengeUnknown))?;
+    if record.session_hash != session_hash {
+        return Err(ApiError(ErrorCode::ChallengeWrongSession));
+    }
+    if record.purpose != purpose.as_str() {
+        return Err(ApiError(ErrorCode::ChallengeUnknown));
+    }
+    if state.clock.now_ms() > record.expires_ms {
+        return Err(ApiError(ErrorCode::ChallengeExpired));
+    }
+    let certificate = decode(&sig.certificate, ErrorCode::CertificateMalformed)?;
+    let signature = decode(&sig.signature, ErrorCode::SignatureInvalid)?;
+    verify_signed_challenge(
+        trust,
+        &certificate,
+        &state.config.public_origin,
+        &challenge,
+        &signature,
+        state.clock.now_secs(),
+    )
+    .map_err(|e| ApiError(cert_error_code(&e)))
+}
+
+fn decode(b64: &str, on_error: ErrorCode) -> Result<Vec<u8>, ApiError> {
+    URL_SAFE_NO_PAD.decode(b64).map_err(|_| ApiError(on_error))
+}
+
+pub fn cert_error_code(e: &CertError) -> ErrorCode {
+    match e {
+        CertError::Malformed => ErrorCode::CertificateMalformed,
+        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
+        CertError::Untrusted => ErrorCode::CertificateUntrusted,
+        CertError::Expired => ErrorCode::CertificateExpired,
+        CertError::Revoked => ErrorCode::CertificateRevoked,
+        CertError::RevocationUnavailable => ErrorCode::RevocationUnavailable,
+        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
+        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
+        CertError::Policy => ErrorCode::CertificatePolicy,
+        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
+    }
+}
