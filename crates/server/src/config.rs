@@ -33,6 +33,27 @@ pub struct Config {
     /// JPKI CAs whose user-authentication certificates may be bound. Empty: the real JPKI
     /// authentication CA shipped with the server.
     pub jpki_trust: Vec<TrustConfig>,
+    /// Attempts per client address on the card endpoints.
+    pub rate_limit: RateLimitConfig,
+    /// Behind a reverse proxy: the header it sets to the client's address (e.g.
+    /// `x-forwarded-for`; its last entry is used). Unset: the socket's peer address. Set it only
+    /// when the proxy overwrites the header, or clients could choose their own address.
+    pub client_ip_header: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    /// A holder needs a handful of attempts (a wrong PIN, a swapped card); a burst of 20 and 20
+    /// a minute leaves room for that and none for brute force.
+    fn default() -> Self {
+        Self { burst: 20, per_minute: 20 }
+    }
 }
 
 impl Default for Config {
@@ -47,6 +68,8 @@ impl Default for Config {
             log_format: "text".to_owned(),
             hpki_trust: Vec::new(),
             jpki_trust: Vec::new(),
+            rate_limit: RateLimitConfig::default(),
+            client_ip_header: None,
         }
     }
 }

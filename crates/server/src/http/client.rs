@@ -1,19 +1,19 @@
-//! The client's address, for the audit log and the rate limiter.
+//! The client's address, for the audit log.
 
-use std::{convert::Infallible, net::SocketAddr};
+use std::convert::Infallible;
 
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::request::Parts,
-};
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use super::AppState;
 
 /// `None` only for requests that did not come over a socket (in-process tests).
 pub struct ClientAddr(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let header = state.config.client_ip_header.as_deref();
+        Ok(Self(super::rate_limit::client_ip(parts, header).map(|ip| ip.to_string())))
     }
 }

@@ -54,12 +54,12 @@ impl AppState {
         jpki_trust: TrustStore,
     ) -> Self {
         Self {
+            limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             config: Arc::new(config),
             store,
             hpki_trust: Arc::new(hpki_trust),
             jpki_trust: Arc::new(jpki_trust),
             clock: Clock::system(),
-            limiter: RateLimiter::production(),
         }
     }
 }

@@ -39,10 +39,10 @@ impl RateLimiter {
         }
     }
 
-    /// A holder needs a handful of attempts (a wrong PIN, a swapped card); a burst of 20 and
-    /// 20 a minute leaves room for that and none for brute force.
+    /// The default limits (see [`crate::config::RateLimitConfig`]).
     pub fn production() -> Self {
-        Self::new(20, 20)
+        let d = crate::config::RateLimitConfig::default();
+        Self::new(d.burst, d.per_minute)
     }
 
     /// Takes one token for `ip`; false when the bucket is empty.
@@ -65,13 +65,22 @@ impl RateLimiter {
     }
 }
 
-/// The client's address as the server saw it (requests through `oneshot` in tests have none).
-pub fn client_ip(req: &Request) -> Option<IpAddr> {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+/// The client's address: the configured proxy header's last entry, else the socket peer
+/// (requests through `oneshot` in tests have neither).
+pub fn client_ip(parts: &axum::http::request::Parts, header: Option<&str>) -> Option<IpAddr> {
+    if let Some(name) = header {
+        // Strictly the last entry: earlier ones are whatever the client claimed.
+        let last = parts.headers.get_all(name).iter().next_back()?.to_str().ok()?;
+        return last.rsplit(',').next()?.trim().parse().ok();
+    }
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip(&req).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let (parts, body) = req.into_parts();
+    let ip = client_ip(&parts, state.config.client_ip_header.as_deref())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let req = Request::from_parts(parts, body);
     if state.limiter.check(ip, state.clock.now_ms()) {
         next.run(req).await
     } else {
@@ -93,5 +102,21 @@ mod tests {
         assert!(l.check(IpAddr::from([10, 0, 0, 2]), 0), "another client is not affected");
         assert!(l.check(ip, 1_000), "one token per second at 60/min");
         assert!(!l.check(ip, 1_000));
+    }
+
+    #[test]
+    fn client_address_from_the_proxy_header_only_when_configured() {
+        let (mut parts, ()) = axum::http::Request::get("/")
+            .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts.extensions.insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000))));
+        // The proxy appends the address it saw: the last entry is the one it vouches for.
+        assert_eq!(
+            client_ip(&parts, Some("x-forwarded-for")),
+            Some(IpAddr::from([198, 51, 100, 7]))
+        );
+        assert_eq!(client_ip(&parts, None), Some(IpAddr::from([127, 0, 0, 1])));
     }
 }
