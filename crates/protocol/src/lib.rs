@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod helper;
 pub mod hpki_id;
+pub mod import;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use health::{DatabaseStatus, Health};

@@ -6,27 +6,11 @@ use std::path::{Path, PathBuf};
 use mahpki_protocol::{
     HpkiId,
     api::{Ca, Holder, Qualification},
+    import::IdentityImportRow,
 };
-use serde::Deserialize;
 use x509_parser::prelude::*;
 
 use crate::store::IdentityRecord;
-
-/// One row of the register, as the operator writes it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImportRow {
-    pub hpki_id: String,
-    pub ca: String,
-    pub qualification: String,
-    pub name_kanji: String,
-    pub name_kana: String,
-    pub name_roman: String,
-    pub registration_number: String,
-    pub hpki_card_id: String,
-    /// Path of the HPKI authentication certificate (PEM or DER), relative to the import file.
-    pub certificate: PathBuf,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -44,19 +28,20 @@ pub fn read(path: &Path) -> Result<Vec<IdentityRecord>, ImportError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ImportError::Read { path: path.into(), source })?;
     let format_err = |reason: String| ImportError::Format { path: path.into(), reason };
-    let rows: Vec<ImportRow> = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        csv::Reader::from_reader(text.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(|e| format_err(e.to_string()))?
-    } else {
-        serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?
-    };
+    let rows: Vec<IdentityImportRow> =
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            csv::Reader::from_reader(text.as_bytes())
+                .deserialize()
+                .collect::<Result<_, _>>()
+                .map_err(|e| format_err(e.to_string()))?
+        } else {
+            serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?
+        };
     let base = path.parent().unwrap_or(Path::new("."));
     rows.into_iter().enumerate().map(|(i, r)| to_record(i + 1, r, base)).collect()
 }
 
-fn to_record(row: usize, r: ImportRow, base: &Path) -> Result<IdentityRecord, ImportError> {
+fn to_record(row: usize, r: IdentityImportRow, base: &Path) -> Result<IdentityRecord, ImportError> {
     let err = |reason: String| ImportError::Row { row, hpki_id: r.hpki_id.clone(), reason };
     let hpki_id = HpkiId::parse(&r.hpki_id).map_err(|e| err(e.to_string()))?;
     let ca =
