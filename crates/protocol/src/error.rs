@@ -12,6 +12,8 @@ pub enum ErrorCode {
     BadRequest,
     /// No such endpoint or resource.
     NotFound,
+    /// The endpoint exists but not for this HTTP method.
+    MethodNotAllowed,
     /// The request body exceeds the server's limit.
     PayloadTooLarge,
     /// Too many attempts from this client in a short time.
@@ -52,6 +54,7 @@ impl ErrorCode {
     pub const ALL: &'static [ErrorCode] = &[
         Self::BadRequest,
         Self::NotFound,
+        Self::MethodNotAllowed,
         Self::PayloadTooLarge,
         Self::RateLimited,
         Self::Unauthenticated,
@@ -81,6 +84,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest => 400,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::RateLimited => 429,
             Self::Unauthenticated => 401,
@@ -116,6 +120,10 @@ impl ErrorCode {
             Self::NotFound => Text {
                 ja: "お探しのページまたは情報が見つかりません。",
                 en: "The page or information you asked for was not found.",
+            },
+            Self::MethodNotAllowed => Text {
+                ja: "この操作はこの方法では受け付けていません。",
+                en: "This operation is not accepted this way.",
             },
             Self::PayloadTooLarge => Text {
                 ja: "送信されたデータが大きすぎます。",
@@ -211,7 +219,7 @@ impl ErrorCode {
     /// What the holder can do about it.
     pub fn remedy(self) -> Text {
         match self {
-            Self::BadRequest | Self::NotFound => Text {
+            Self::BadRequest | Self::NotFound | Self::MethodNotAllowed => Text {
                 ja: "トップページから操作をやり直してください。",
                 en: "Please start again from the top page.",
             },

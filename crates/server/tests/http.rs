@@ -131,6 +131,19 @@ async fn unknown_api_paths_get_a_typed_json_error() {
 }
 
 #[tokio::test]
+async fn wrong_methods_on_the_api_get_a_typed_error() {
+    let f = fixture().await;
+    let req = Request::delete("/api/health")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    let res = f.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let err: ErrorBody = serde_json::from_slice(&body(res).await).unwrap();
+    assert_eq!(err.error.code, ErrorCode::MethodNotAllowed);
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_refused() {
     let f = fixture().await;
     let big = vec![b'x'; MAX_BODY_BYTES + 1];

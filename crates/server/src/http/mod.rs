@@ -82,6 +82,9 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/session/logout", post(auth::logout))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::from(mahpki_protocol::ErrorCode::MethodNotAllowed)
+        })
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::map_response(security::no_store));
     let app = Router::new().nest(mahpki_protocol::API_PREFIX, api);
