@@ -38,6 +38,13 @@ enum Cmd {
         #[arg(long)]
         insert: Option<String>,
     },
+    /// Send one command to a running `serve` (e.g. `cardsim ctl insert jpki`) and print the reply.
+    Ctl {
+        #[arg(long, default_value_t = 35990)]
+        control_port: u16,
+        #[arg(required = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +78,12 @@ fn main() -> ExitCode {
             println!("cardsim control listening on {}", control.local_addr());
             control.run();
             Ok(())
+        })(),
+        Cmd::Ctl { control_port, command } => (|| {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], control_port));
+            let reply = mahpki_cardsim::control::send(addr, &command.join(" "))?;
+            println!("{reply}");
+            if reply.starts_with("ok") { Ok(()) } else { Err(reply.into()) }
         })(),
     };
     match result {
