@@ -57,3 +57,5 @@ pub fn split(resp: &[u8]) -> (&[u8], u16) {
     let (d, sw) = resp.split_at(resp.len() - 2);
     (d, u16::from_be_bytes([sw[0], sw[1]]))
 }
+
+pub mod stack;
