@@ -63,3 +63,16 @@ pub(crate) fn read_slice(file: &[u8], offset: usize, le: Option<usize>) -> Vec<u
     let end = file.len().min(offset + le);
     respond(file[offset..end].to_vec(), sw::OK)
 }
+
+/// A boxed card is a card, so `Box<dyn Card>` can be wrapped and shared like a concrete one.
+impl<C: Card + ?Sized> Card for Box<C> {
+    fn atr(&self) -> &[u8] {
+        (**self).atr()
+    }
+    fn power_on(&mut self) {
+        (**self).power_on()
+    }
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        (**self).transmit(apdu)
+    }
+}

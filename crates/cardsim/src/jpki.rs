@@ -108,8 +108,8 @@ impl JpkiCard {
                     self.reset_security();
                     status(sw::OK)
                 } else {
-                    // Other APs (券面AP etc.) exist on the real card but not here; selecting an
-                    // unknown DF also leaves the JPKI AP, as a failed select of a DF does.
+                    // Other APs (券面AP etc.) exist on the real card but not here. A failed
+                    // SELECT leaves the current selection as it was (ISO 7816-4).
                     status(sw::FILE_NOT_FOUND)
                 }
             }

@@ -15,6 +15,7 @@ pub mod card;
 pub mod control;
 pub mod hpki;
 pub mod jpki;
+pub mod pcscd;
 pub mod pin;
 pub mod pki;
 pub mod profile;

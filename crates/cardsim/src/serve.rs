@@ -112,9 +112,23 @@ fn link_loop(
     }
 }
 
+/// vpcd writes the 2-byte length and the APDU in two `send`s without TCP_NODELAY, so the APDU
+/// waits (Nagle) for our ACK of the length, which Linux delays ~40 ms. ACKing at once keeps an
+/// APDU round trip under a millisecond. Linux clears the flag as it sees fit: set it every read.
+fn quickack(s: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    let _ = socket2::SockRef::from(s).set_tcp_quickack(true);
+    #[cfg(not(target_os = "linux"))]
+    let _ = s;
+}
+
 fn serve_connection(card: &SharedCard, mut s: TcpStream) -> io::Result<()> {
     let mut w = s.try_clone()?;
-    while let Some(req) = read_request(&mut s)? {
+    loop {
+        quickack(&s);
+        let Some(req) = read_request(&mut s)? else {
+            break;
+        };
         let mut c = card.lock().expect("card lock");
         match req {
             Request::PowerOff => {}
