@@ -157,7 +157,7 @@ impl CardSpec {
         if self.jpki {
             format!("jpki/{}", self.holder)
         } else {
-            format!("hpki/{}/{}", self.holder, self.profile.as_deref().unwrap_or("default"))
+            format!("hpki/{}/{}", self.holder, self.profile.as_deref().unwrap_or("-"))
         }
     }
 }
@@ -205,7 +205,22 @@ impl Server {
             [h] if holder_ok(h) => CardSpec { jpki: false, holder: (*h).into(), profile: None },
             _ => return Err(ServeError::UnknownCard(s.into())),
         };
-        Ok(spec)
+        // Name the holder's own layout explicitly, so `hpki H` and `hpki H <its profile>` are
+        // the same physical card.
+        let profile = match (spec.jpki, spec.profile) {
+            (true, _) => None,
+            (false, Some(p)) => Some(p),
+            (false, None) => Some(
+                self.inner
+                    .pki
+                    .holder(&spec.holder)
+                    .expect("holder was validated")
+                    .spec
+                    .hpki_profile
+                    .clone(),
+            ),
+        };
+        Ok(CardSpec { profile, ..spec })
     }
 
     /// The card for `spec`, made on first use and kept for the life of the server.

@@ -141,7 +141,10 @@ fn pin_counter_survives_remove_and_insert_and_locks() {
     // Swap in the HPKI card and back, like a holder moving cards in one reader.
     assert!(send(ctl, "insert hpki").unwrap().starts_with("ok inserted hpki/"));
     stack.wait_card(true);
-    assert_eq!(send(ctl, "remove").unwrap(), format!("ok removed hpki/{}/default", h.spec.hpki_id));
+    assert_eq!(
+        send(ctl, "remove").unwrap(),
+        format!("ok removed hpki/{}/{}", h.spec.hpki_id, h.spec.hpki_profile)
+    );
     stack.wait_card(false);
     assert_eq!(send(ctl, "status").unwrap(), "ok empty");
     assert!(send(ctl, &insert).unwrap().starts_with("ok"));
