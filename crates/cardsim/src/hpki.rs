@@ -25,6 +25,8 @@ pub struct HpkiCard {
     profile: HpkiProfile,
     c: HpkiContents,
     pin: Pin,
+    /// ISO 7816-15 information files derived from the profile.
+    cia_files: Vec<(EfRef, Vec<u8>)>,
     ap_selected: bool,
     current_ef: Option<u16>,
     verified: bool,
@@ -37,6 +39,7 @@ impl HpkiCard {
     pub fn new(profile: &HpkiProfile, c: HpkiContents) -> Self {
         Self {
             pin: Pin::new(&c.pin, profile.pin_tries, sw::REFERENCE_DATA_NOT_USABLE),
+            cia_files: crate::cia::files(profile),
             profile: profile.clone(),
             c,
             ap_selected: false,
@@ -66,6 +69,7 @@ impl HpkiCard {
         [self.profile.cert_ef, self.profile.pin_ef, self.profile.key_ef]
             .into_iter()
             .chain(self.profile.ca_cert_efs.iter().copied())
+            .chain(self.cia_files.iter().map(|(e, _)| *e))
     }
 
     /// The readable content of a transparent EF, or the SW explaining why not.
@@ -75,6 +79,9 @@ impl HpkiCard {
         }
         if let Some(i) = self.profile.ca_cert_efs.iter().position(|e| e.fid == fid) {
             return self.c.ca_certs.get(i).map(Vec::as_slice).ok_or(sw::FILE_NOT_FOUND);
+        }
+        if let Some((_, data)) = self.cia_files.iter().find(|(e, _)| e.fid == fid) {
+            return Ok(data);
         }
         if fid == self.profile.pin_ef.fid || fid == self.profile.key_ef.fid {
             // Internal EFs.

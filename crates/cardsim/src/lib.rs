@@ -12,6 +12,7 @@
 
 pub mod apdu;
 pub mod card;
+pub mod cia;
 pub mod control;
 pub mod hpki;
 pub mod jpki;

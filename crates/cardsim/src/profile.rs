@@ -9,6 +9,16 @@ pub struct EfRef {
     pub sfi: Option<u8>,
 }
 
+/// Where an application keeps its ISO/IEC 7816-15 cryptographic information files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CiaLayout {
+    pub cia_info: EfRef,
+    pub od: EfRef,
+    pub aod: EfRef,
+    pub prkd: EfRef,
+    pub cd: EfRef,
+}
+
 /// How one HPKI card's authentication application is laid out and driven.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HpkiProfile {
@@ -33,6 +43,9 @@ pub struct HpkiProfile {
     /// Whether the card accepts ISO command chaining (CLA bit 0x10).
     pub chaining: bool,
     pub pin_tries: u8,
+    /// The ISO/IEC 7816-15 files describing the application, if the card carries them
+    /// (contents are derived from this profile by `cia`).
+    pub cia: Option<CiaLayout>,
 }
 
 /// ATR for the simulated HPKI cards: T=1, historical bytes "HPKI-SIM", with a valid TCK.
@@ -56,6 +69,8 @@ pub const JMA: HpkiProfile = HpkiProfile {
     extended_length: true,
     chaining: false,
     pin_tries: 15,
+    // Not known for this issuer's card; the helper addresses it by AID and EF directly.
+    cia: None,
 };
 
 /// The example layout of JAHIS HPKI card guideline 3.1, Annex B (table B.1 and A.3): SFIs 16
@@ -74,6 +89,14 @@ pub const GUIDELINE: HpkiProfile = HpkiProfile {
     extended_length: true,
     chaining: true,
     pin_tries: 15,
+    // Table B.1: CIAInfo 5032 (SFI 12), OD 5031 (SFI 11); AOD/PrKD/CD FIDs are the issuer's.
+    cia: Some(CiaLayout {
+        cia_info: EfRef { fid: 0x5032, sfi: Some(0x12) },
+        od: EfRef { fid: 0x5031, sfi: Some(0x11) },
+        aod: EfRef { fid: 0x0013, sfi: Some(0x13) },
+        prkd: EfRef { fid: 0x0014, sfi: Some(0x14) },
+        cd: EfRef { fid: 0x0015, sfi: Some(0x15) },
+    }),
 };
 
 /// The guideline layout on a card without extended-length support: the 256-byte PSO CDS must be

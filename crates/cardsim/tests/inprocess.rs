@@ -337,3 +337,37 @@ fn hpki_short_profile_needs_chaining() {
     assert_eq!(tx(&mut card, "00 B0 00 00 04").1, 0x6883);
     assert_eq!(tx(&mut card, "00 B0 00 00 04").1, 0x9000);
 }
+
+#[test]
+fn hpki_guideline_discovery_files() {
+    // Guideline A.3.2/A.3.3: CIAInfo (SFI 12), OD (11), AOD (13), PrKD (14), CD (15), each a
+    // well-formed DER sequence of objects pointing at the PIN, key and certificates.
+    let h = &pki().holders[1];
+    let mut card = h.hpki_card_with(&profile::GUIDELINE);
+    card.power_on();
+    tx_bytes(&mut card, &select_aid(profile::GUIDELINE.auth_aid, 0x0C));
+    let mut files = Vec::new();
+    for p1 in [0x92u8, 0x91, 0x93, 0x94, 0x95] {
+        let (d, sw) = tx_bytes(&mut card, &[0x00, 0xB0, p1, 0x00, 0x00]);
+        assert_eq!(sw, 0x9000, "SFI {:02X}", p1 & 0x1F);
+        // Every file parses as a run of complete DER objects.
+        let mut rest = d.as_slice();
+        while !rest.is_empty() {
+            let (r, _) = der_parser::parse_der(rest).expect("DER");
+            rest = r;
+        }
+        files.push(d);
+    }
+    let (od, aod, prkd, cd) = (&files[1], &files[2], &files[3], &files[4]);
+    assert_eq!(&od[..7], &[0xA8, 0x05, 0x30, 0x03, 0x04, 0x01, 0x98]);
+    assert!(aod.windows(4).any(|w| w == [0x80, 0x02, 0x00, 0x96]));
+    assert!(prkd.windows(3).any(|w| w == [0x04, 0x01, 0xB8]));
+    // The CD's end-entity path (C0 = SFI 18) reads back the holder's certificate.
+    assert!(cd.windows(3).any(|w| w == [0x04, 0x01, 0xC0]));
+    assert_eq!(tx(&mut card, "00 B0 98 00 00 00 00").0, h.hpki_cert);
+    // The JMA layout has no such files.
+    let mut jma = h.hpki_card_with(&profile::JMA);
+    jma.power_on();
+    tx_bytes(&mut jma, &select_aid(profile::JMA.auth_aid, 0x0C));
+    assert_eq!(tx(&mut jma, "00 B0 92 00 00").1, 0x6A82);
+}
