@@ -371,3 +371,25 @@ fn hpki_guideline_discovery_files() {
     tx_bytes(&mut jma, &select_aid(profile::JMA.auth_aid, 0x0C));
     assert_eq!(tx(&mut jma, "00 B0 92 00 00").1, 0x6A82);
 }
+
+#[test]
+fn hpki_status_words_for_bad_commands() {
+    let h = &pki().holders[0];
+    let mut card = h.hpki_card();
+    card.power_on();
+    assert_eq!(tx(&mut card, "00 20 00 88 04 31 32 33 34").1, 0x6985, "no AP selected");
+    tx_bytes(&mut card, &select_aid(profile::JMA.auth_aid, 0x0C));
+    assert_eq!(tx(&mut card, "80 A4 02 0C 02 00 16").1, 0x6E00);
+    assert_eq!(tx(&mut card, "00 CA 01 00 00").1, 0x6D00);
+    assert_eq!(tx(&mut card, "00 A4 02 0C 02 12 34").1, 0x6A82);
+    assert_eq!(tx(&mut card, "00 A4 04 0C 03 E8 28 BD").1, 0x6A82);
+    assert_eq!(tx(&mut card, "00 22 41 A4 04 84 02 00 0C").1, 0x6A86);
+    assert_eq!(tx(&mut card, "00 2A 9E 9B 01 00").1, 0x6A86);
+    assert_eq!(tx(&mut card, "00 20 00 88 04 31 32").1, 0x6700);
+    // PIN and key EFs are internal.
+    tx(&mut card, "00 A4 02 0C 02 00 0C");
+    assert_eq!(tx(&mut card, "00 B0 00 00 00").1, 0x6986);
+    // No current EF after a fresh SELECT of the AP.
+    tx_bytes(&mut card, &select_aid(profile::JMA.auth_aid, 0x0C));
+    assert_eq!(tx(&mut card, "00 B0 00 00 00").1, 0x6986);
+}
