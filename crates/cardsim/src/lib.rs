@@ -8,7 +8,11 @@
 //!   belong to each holder.
 //! - [`vpcd`] frames messages for vsmartcard's vpcd driver, which pcscd loads, so a virtual card
 //!   looks like a card in a real reader to every PC/SC program; [`serve`] runs that link and
-//!   [`control`] lets tests insert and remove cards.
+//!   [`control`] lets tests insert and remove cards; [`pcscd`] starts/stops pcscd for tests and
+//!   waits for card insertion and removal.
+//! - [`cia`] derives the ISO/IEC 7816-15 information files an HPKI profile carries.
+//!
+//! See the crate's README.md for the APDUs, status words, manifest and control protocol.
 
 pub mod apdu;
 pub mod card;
