@@ -62,10 +62,28 @@ node_suite() {
   if [ "$p" -eq 0 ] && [ "$rc" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (no tests)"); fi
 }
 
+# counted_suite NAME CMD...: a script that ends with "NAME: N passed, M failed".
+counted_suite() {
+  local name="$1"; shift
+  section "$name"
+  "$@" 2>&1 | tee "$OUT/$name.log"
+  local rc=${PIPESTATUS[0]}
+  local line p f
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$OUT/$name.log" | tail -1)
+  p=$(echo "$line" | awk '{print $2+0}')
+  f=$(echo "$line" | awk '{print $4+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+  if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then failures+=("$name"); fi
+  if [ "$p" -eq 0 ] && [ "$rc" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (no tests)"); fi
+}
+
 gate fmt cargo fmt --all --check
 gate clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 gate clippy-wasm cargo clippy -p mahpki --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 cargo_suite cargo-test cargo test --workspace --locked
+# OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
+counted_suite opensc-check crates/cardsim/tests/opensc-check.sh
 cargo_suite wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked
 gate trunk-release trunk build --release
 gate size scripts/size.sh

@@ -43,8 +43,11 @@ pub fn write_message(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     let len = u16::try_from(payload.len()).map_err(|_| {
         io::Error::new(io::ErrorKind::InvalidInput, "vpcd message over 65535 bytes")
     })?;
-    w.write_all(&len.to_be_bytes())?;
-    w.write_all(payload)?;
+    // One write: a separate 2-byte write would meet Nagle and delayed ACK on the other side.
+    let mut frame = Vec::with_capacity(2 + payload.len());
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(payload);
+    w.write_all(&frame)?;
     w.flush()
 }
 
