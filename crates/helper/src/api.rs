@@ -36,6 +36,7 @@ async fn status() -> Json<HelperStatus> {
     Json(HelperStatus {
         service: "mahpki-helper".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        readers: vec![],
     })
 }
 
