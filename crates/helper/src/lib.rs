@@ -3,10 +3,13 @@
 
 pub mod apdu;
 pub mod api;
+pub mod backend;
 pub mod der;
 pub mod driver;
 pub mod error;
 pub mod guard;
+pub mod operation;
+pub mod pcsc_backend;
 pub mod pin;
 pub mod profile;
 pub mod signing;
