@@ -35,6 +35,16 @@ impl Guard {
         if ok { Ok(()) } else { Err(Refusal::ForeignHost(host.to_owned())) }
     }
 
+    /// Whether `origin` is this helper's own origin as reached through `host` (its PIN page).
+    pub fn is_own_origin(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        match (origin, host) {
+            (Some(origin), Some(host)) => {
+                self.check_host(Some(host)).is_ok() && origin == format!("http://{host}")
+            }
+            _ => false,
+        }
+    }
+
     /// Cross-origin calls must come from a configured site; compared exactly, as browsers send it.
     pub fn check_origin(&self, origin: Option<&str>) -> Result<String, Refusal> {
         let origin = origin.ok_or(Refusal::NoOrigin)?;

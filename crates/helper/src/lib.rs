@@ -11,6 +11,7 @@ pub mod guard;
 pub mod operation;
 pub mod pcsc_backend;
 pub mod pin;
+pub mod pin_page;
 pub mod profile;
 pub mod signing;
 pub mod transport;

@@ -1,15 +1,30 @@
 //! `mahpki-helper`: the local helper the holder runs on the PC with the card reader.
+//!
+//! Configuration (environment): `MAHPKI_HELPER_ALLOWED_ORIGINS` (comma-separated origins of the
+//! platform's pages), `MAHPKI_HELPER_PORT` (default 24365).
 
-use std::{net::SocketAddr, process::ExitCode};
+use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
-use mahpki_helper::{api, guard::Guard};
+use mahpki_helper::{
+    api,
+    guard::Guard,
+    operation::{OperationConfig, Operations},
+    pcsc_backend::PcscBackend,
+};
 use mahpki_protocol::helper::DEFAULT_PORT;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let port = std::env::var("MAHPKI_HELPER_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(DEFAULT_PORT);
     // Loopback only: the helper must never be reachable from the network.
-    let addr = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT));
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let origins = std::env::var("MAHPKI_HELPER_ALLOWED_ORIGINS")
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
@@ -20,8 +35,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ops = Arc::new(Operations::new(Arc::new(PcscBackend::new()), OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
-    match axum::serve(listener, api::router(Guard::new(addr, origins))).await {
+    match axum::serve(listener, api::router(Guard::new(addr, origins), ops)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mahpki-helper: {e}");

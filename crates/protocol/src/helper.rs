@@ -175,6 +175,24 @@ impl std::fmt::Debug for PinSubmission {
     }
 }
 
+/// A text in both languages, for the helper's own PIN page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Localized {
+    pub ja: String,
+    pub en: String,
+}
+
+/// `GET /pin/{id}/state`: what the helper's PIN page shows. Same-origin only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinPageState {
+    pub status: OperationStatus,
+    /// Message and remedy for the current error (`failed`, or `last_error` while waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Localized>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
