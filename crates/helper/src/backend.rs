@@ -73,7 +73,7 @@ impl<C: ApduCard> CardSession for ApduSession<C> {
         self.run(|t| match card {
             Detected::Jpki => jpki::read_info(t),
             Detected::Hpki(p) => hpki::read_info(t, p),
-            Detected::Unsupported => Err(CardError::Unsupported),
+            Detected::HpkiToken | Detected::Unsupported => Err(CardError::Unsupported),
         })
     }
 
@@ -87,7 +87,7 @@ impl<C: ApduCard> CardSession for ApduSession<C> {
         self.run(|t| match card {
             Detected::Jpki => jpki::authenticate(t, pin, digest_info),
             Detected::Hpki(p) => hpki::authenticate(t, p, &info.certificate, pin, digest_info),
-            Detected::Unsupported => Err(CardError::Unsupported),
+            Detected::HpkiToken | Detected::Unsupported => Err(CardError::Unsupported),
         })
     }
 }

@@ -14,8 +14,9 @@ pub enum CardError {
     WrongCard,
     #[error("the card was removed during the operation")]
     Removed,
-    #[error("wrong PIN, {tries_left} tries left")]
-    PinWrong { tries_left: u8 },
+    /// `tries_left` is `None` when the card (or middleware) does not say.
+    #[error("wrong PIN, {tries_left:?} tries left")]
+    PinWrong { tries_left: Option<u8> },
     #[error("the PIN is locked")]
     PinLocked(CardType),
     #[error("the PIN does not have the card's format")]

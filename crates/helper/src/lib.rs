@@ -12,6 +12,7 @@ pub mod operation;
 pub mod pcsc_backend;
 pub mod pin;
 pub mod pin_page;
+pub mod pkcs11_backend;
 pub mod profile;
 pub mod signing;
 pub mod transport;

@@ -203,7 +203,7 @@ impl Runner<'_> {
         let mut tries_left = match info.pin {
             PinStatus::Locked => return Err(CardError::PinLocked(self.op.card).into()),
             PinStatus::TriesLeft(n) => Some(n),
-            PinStatus::Verified => None,
+            PinStatus::Verified | PinStatus::Unknown => None,
         };
         let mut last_error = None;
         loop {
@@ -221,7 +221,7 @@ impl Runner<'_> {
                 }
                 // Never retried with the same PIN: back to the page, which shows the count.
                 Err(CardError::PinWrong { tries_left: n }) => {
-                    tries_left = Some(n);
+                    tries_left = n;
                     last_error = Some(ErrorCode::PinWrong);
                 }
                 Err(e) => return Err(e.into()),

@@ -22,6 +22,8 @@ use crate::{
 pub enum Detected {
     Jpki,
     Hpki(&'static HpkiProfile),
+    /// An HPKI card reached through the issuer's PKCS#11 middleware.
+    HpkiToken,
     Unsupported,
 }
 
@@ -29,7 +31,7 @@ impl Detected {
     pub fn card_type(self) -> Option<CardType> {
         match self {
             Self::Jpki => Some(CardType::Jpki),
-            Self::Hpki(_) => Some(CardType::Hpki),
+            Self::Hpki(_) | Self::HpkiToken => Some(CardType::Hpki),
             Self::Unsupported => None,
         }
     }
@@ -37,7 +39,7 @@ impl Detected {
     pub fn presence(self) -> CardPresence {
         match self {
             Self::Jpki => CardPresence::Jpki,
-            Self::Hpki(_) => CardPresence::Hpki,
+            Self::Hpki(_) | Self::HpkiToken => CardPresence::Hpki,
             Self::Unsupported => CardPresence::Unsupported,
         }
     }
@@ -57,6 +59,8 @@ pub enum PinStatus {
     TriesLeft(u8),
     /// The card said 9000 to an empty VERIFY: already verified in this session; count unknown.
     Verified,
+    /// The token cannot tell (PKCS#11 middleware without a counter).
+    Unknown,
     Locked,
 }
 
@@ -163,7 +167,9 @@ pub fn verify_outcome(sw: u16, card: CardType) -> Result<(), CardError> {
     match sw {
         0x9000 => Ok(()),
         0x63c0 | 0x6983 | 0x6984 => Err(CardError::PinLocked(card)),
-        sw if sw & 0xfff0 == 0x63c0 => Err(CardError::PinWrong { tries_left: (sw & 0x0f) as u8 }),
+        sw if sw & 0xfff0 == 0x63c0 => {
+            Err(CardError::PinWrong { tries_left: Some((sw & 0x0f) as u8) })
+        }
         sw => Err(CardError::Status { step: "VERIFY", sw }),
     }
 }
@@ -186,8 +192,8 @@ mod tests {
     fn verify_status_words_map_to_typed_errors() {
         use CardType::*;
         assert_eq!(verify_outcome(0x9000, Jpki), Ok(()));
-        assert_eq!(verify_outcome(0x63c2, Jpki), Err(CardError::PinWrong { tries_left: 2 }));
-        assert_eq!(verify_outcome(0x63ce, Hpki), Err(CardError::PinWrong { tries_left: 14 }));
+        assert_eq!(verify_outcome(0x63c2, Jpki), Err(CardError::PinWrong { tries_left: Some(2) }));
+        assert_eq!(verify_outcome(0x63ce, Hpki), Err(CardError::PinWrong { tries_left: Some(14) }));
         assert_eq!(verify_outcome(0x63c0, Jpki), Err(CardError::PinLocked(Jpki)));
         assert_eq!(verify_outcome(0x6984, Hpki), Err(CardError::PinLocked(Hpki)));
         assert_eq!(verify_outcome(0x6983, Hpki), Err(CardError::PinLocked(Hpki)));
