@@ -16,3 +16,4 @@ pub mod pkcs11_backend;
 pub mod profile;
 pub mod signing;
 pub mod transport;
+pub mod virtual_backend;
