@@ -41,8 +41,11 @@ pub trait CardSession: Send {
 
 /// A card reached by APDUs, with a way to hold it exclusively (PC/SC transaction).
 pub trait ApduCard: Send {
+    /// Runs `f` while holding the card; with `reset_after`, resets the card when done so a
+    /// verified PIN does not stay open for other programs.
     fn with_exclusive(
         &mut self,
+        reset_after: bool,
         f: &mut dyn FnMut(&mut dyn Transport) -> Result<(), CardError>,
     ) -> Result<(), CardError>;
 }
@@ -53,10 +56,11 @@ pub struct ApduSession<C: ApduCard>(pub C);
 impl<C: ApduCard> ApduSession<C> {
     fn run<T>(
         &mut self,
+        reset_after: bool,
         mut f: impl FnMut(&mut dyn Transport) -> Result<T, CardError>,
     ) -> Result<T, CardError> {
         let mut out = None;
-        self.0.with_exclusive(&mut |t| {
+        self.0.with_exclusive(reset_after, &mut |t| {
             out = Some(f(t)?);
             Ok(())
         })?;
@@ -66,11 +70,11 @@ impl<C: ApduCard> ApduSession<C> {
 
 impl<C: ApduCard> CardSession for ApduSession<C> {
     fn identify(&mut self) -> Result<Detected, CardError> {
-        self.run(driver::identify)
+        self.run(false, driver::identify)
     }
 
     fn read_info(&mut self, card: Detected) -> Result<CardInfo, CardError> {
-        self.run(|t| match card {
+        self.run(false, |t| match card {
             Detected::Jpki => jpki::read_info(t),
             Detected::Hpki(p) => hpki::read_info(t, p),
             Detected::HpkiToken | Detected::Unsupported => Err(CardError::Unsupported),
@@ -84,7 +88,8 @@ impl<C: ApduCard> CardSession for ApduSession<C> {
         pin: &Pin,
         digest_info: &[u8],
     ) -> Result<Vec<u8>, CardError> {
-        self.run(|t| match card {
+        // The PIN's verified state ends with this signature.
+        self.run(true, |t| match card {
             Detected::Jpki => jpki::authenticate(t, pin, digest_info),
             Detected::Hpki(p) => hpki::authenticate(t, p, &info.certificate, pin, digest_info),
             Detected::HpkiToken | Detected::Unsupported => Err(CardError::Unsupported),
@@ -162,5 +167,39 @@ impl CardBackend for NoReaders {
 
     fn connect(&self, _reader: &str) -> Result<Box<dyn CardSession>, CardError> {
         Err(CardError::NoReader)
+    }
+}
+
+/// Several backends as one: PC/SC readers and PKCS#11 tokens side by side. Reader names are
+/// distinct across them (PKCS#11 names carry their slot).
+pub struct Combined(pub Vec<std::sync::Arc<dyn CardBackend>>);
+
+impl CardBackend for Combined {
+    fn readers(&self) -> Result<Vec<String>, CardError> {
+        let mut all = Vec::new();
+        for b in &self.0 {
+            // One broken backend must not hide the readers of the others.
+            match b.readers() {
+                Ok(names) => all.extend(names),
+                Err(e) => tracing::debug!(error = %e, "a card backend failed to list readers"),
+            }
+        }
+        Ok(all)
+    }
+
+    fn connect(&self, reader: &str) -> Result<Box<dyn CardSession>, CardError> {
+        for b in &self.0 {
+            if b.readers().is_ok_and(|names| names.iter().any(|n| n == reader)) {
+                return b.connect(reader);
+            }
+        }
+        Err(CardError::NoReader)
+    }
+
+    fn wait_for_change(&self, timeout: Duration) {
+        match self.0.first() {
+            Some(b) => b.wait_for_change(timeout),
+            None => std::thread::sleep(timeout),
+        }
     }
 }

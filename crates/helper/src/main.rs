@@ -7,9 +7,11 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use mahpki_helper::{
     api,
+    backend::{CardBackend, Combined},
     guard::Guard,
     operation::{OperationConfig, Operations},
     pcsc_backend::PcscBackend,
+    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use mahpki_protocol::helper::DEFAULT_PORT;
 
@@ -35,7 +37,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ops = Arc::new(Operations::new(Arc::new(PcscBackend::new()), OperationConfig::default()));
+    let mut backends: Vec<Arc<dyn CardBackend>> = vec![Arc::new(PcscBackend::new())];
+    if let Some(module) = std::env::var_os("MAHPKI_HELPER_PKCS11_MODULE") {
+        match Pkcs11Backend::open(module.as_ref(), Pkcs11Labels::default()) {
+            Ok(b) => backends.push(Arc::new(b)),
+            Err(e) => eprintln!("mahpki-helper: PKCS#11 module {module:?} not used: {e}"),
+        }
+    }
+    let ops = Arc::new(Operations::new(Arc::new(Combined(backends)), OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
     match axum::serve(listener, api::router(Guard::new(addr, origins), ops)).await {
         Ok(()) => ExitCode::SUCCESS,

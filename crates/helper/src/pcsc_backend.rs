@@ -125,14 +125,16 @@ impl Transport for PcscTransport<'_> {
 impl ApduCard for PcscCard {
     fn with_exclusive(
         &mut self,
+        reset_after: bool,
         f: &mut dyn FnMut(&mut dyn Transport) -> Result<(), CardError>,
     ) -> Result<(), CardError> {
         let tx = self.0.transaction().map_err(map_err)?;
         let result = f(&mut PcscTransport(&tx));
-        // Leave the card as it is: the PIN state must survive into the signature, and a reset
-        // would also clear it for nobody's benefit. Failures to end are reported only if the
-        // sequence itself succeeded.
-        match (result, tx.end(Disposition::LeaveCard)) {
+        // After a signature, reset so the verified PIN is not left open to other programs;
+        // otherwise leave the card as it is. Failures to end count only if the sequence itself
+        // succeeded.
+        let disposition = if reset_after { Disposition::ResetCard } else { Disposition::LeaveCard };
+        match (result, tx.end(disposition)) {
             (Err(e), _) => Err(e),
             (Ok(()), Err((_, e))) => Err(map_err(e)),
             (Ok(()), Ok(())) => Ok(()),

@@ -127,11 +127,16 @@ impl Transport for VirtualTransport<'_> {
 impl ApduCard for VirtualConnection {
     fn with_exclusive(
         &mut self,
+        reset_after: bool,
         f: &mut dyn FnMut(&mut dyn Transport) -> Result<(), CardError>,
     ) -> Result<(), CardError> {
         // Holding the card's lock is the transaction: no other session's APDU can interleave.
         let card = self.card.clone();
         let mut guard = card.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut VirtualTransport { conn: self, card: &mut *guard })
+        let result = f(&mut VirtualTransport { conn: self, card: &mut *guard });
+        if reset_after {
+            guard.power_on();
+        }
+        result
     }
 }

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
     api,
-    backend::{CardBackend as _, CardSession as _},
+    backend::CardBackend as _,
     driver::{self, Detected, PinStatus, hpki, jpki},
     error::CardError,
     guard::Guard,
@@ -269,7 +269,8 @@ async fn jpki_lifecycle_change_card_wrong_pin_then_done() {
 
     readers.remove("Reader A");
     wait(&app, &id, |v| v["state"] == "waiting_card" && v["reason"] == "no_card").await;
-    readers.insert("Reader A", Arc::new(Mutex::new(Sim(h.jpki_card()))));
+    let my_number: SharedCard = Arc::new(Mutex::new(Sim(h.jpki_card())));
+    readers.insert("Reader A", my_number.clone());
     let v = wait(&app, &id, |v| v["state"] == "waiting_pin").await;
     assert_eq!(v["tries_left"], 3);
 
@@ -288,6 +289,18 @@ async fn jpki_lifecycle_change_card_wrong_pin_then_done() {
     assert_eq!(b64.decode(r["ca_certificate"].as_str().unwrap()).unwrap(), h.jpki_auth_ca);
     let sig = b64.decode(r["signature"].as_str().unwrap()).unwrap();
     assert!(verifies(&h.jpki_auth_key, &authentication_digest(SITE, &challenge), &sig));
+
+    // The helper reset the card after signing: another program cannot sign without the PIN.
+    let mut card = my_number.lock().unwrap();
+    let sw = |r: Vec<u8>| u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]]);
+    let mut select_ap = vec![0x00, 0xa4, 0x04, 0x0c, 0x0a];
+    select_ap.extend_from_slice(jpki::AUTH_AP);
+    assert_eq!(sw(card.transmit(&select_ap)), 0x9000);
+    assert_eq!(sw(card.transmit(&[0x00, 0xa4, 0x02, 0x0c, 0x02, 0x00, 0x17])), 0x9000);
+    let mut sign = vec![0x80, 0x2a, 0x00, 0x80, 51];
+    sign.extend_from_slice(&sha256_digest_info(&[0; 32]));
+    sign.push(0x00);
+    assert_eq!(sw(card.transmit(&sign)), 0x6982);
 }
 
 #[tokio::test]
