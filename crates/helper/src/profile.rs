@@ -20,7 +20,8 @@ pub struct HpkiProfile {
     pub mse: &'static [u8],
     /// PERFORM SECURITY OPERATION header (CLA INS P1 P2), signing a host-padded block.
     pub pso: [u8; 4],
-    /// Whether the card takes extended APDUs; if not, PSO uses command chaining.
+    /// Whether to try extended APDUs first; the driver falls back to short READs and to command
+    /// chaining for PSO when the card refuses them.
     pub extended_apdu: bool,
     /// PIN tries the issuer sets (for the page when the card cannot tell).
     pub pin_tries: u8,
@@ -43,8 +44,25 @@ pub const JMA: HpkiProfile = HpkiProfile {
     pin_tries: 15,
 };
 
+/// The example layout of the JAHIS HPKI card guideline 3.1, Annex B: PIN by short EF identifier
+/// 16 (VERIFY P2 `96`, nothing to select), key 17, certificate 18. The guideline leaves the AID's
+/// PIX to MHLW; this one is the placeholder crates/cardsim's guideline cards use, until issuers'
+/// real AIDs are known. Cards of this layout may lack extended APDUs: the driver then chains.
+pub const JAHIS_ANNEX_B: HpkiProfile = HpkiProfile {
+    name: "jahis-annex-b",
+    auth_aid: &[0xe8, 0x28, 0xbd, 0x08, 0x0f, b'J', b'A', b'H', b'I', b'S', 0x00, 0x02],
+    cert_ef: [0x00, 0x18],
+    pin_ef: None,
+    verify_p2: 0x96,
+    key_ef: [0x00, 0x17],
+    mse: &[0x00, 0x22, 0x41, 0xb6, 0x04, 0x81, 0x02, 0x00, 0x17],
+    pso: [0x00, 0x2a, 0x9e, 0x9a],
+    extended_apdu: true,
+    pin_tries: 15,
+};
+
 /// Every profile the helper tries, in order, when identifying a card.
-pub const PROFILES: &[&HpkiProfile] = &[&JMA];
+pub const PROFILES: &[&HpkiProfile] = &[&JMA, &JAHIS_ANNEX_B];
 
 #[cfg(test)]
 mod tests {

@@ -64,7 +64,7 @@ pub fn exchange(
             n => n as usize,
         };
         let retry = Command { le: Some(le), ..cmd.clone() };
-        resp = split(t.transmit(&retry.encode(false)?)?)?;
+        resp = split(t.transmit(&retry.encode(extended)?)?)?;
     }
     let mut data = std::mem::take(&mut resp.data);
     // More data waiting: fetch it with GET RESPONSE until the card says it is done. Bounded so

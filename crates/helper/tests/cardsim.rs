@@ -23,7 +23,7 @@ use mahpki_helper::{
     guard::Guard,
     operation::{OperationConfig, Operations},
     pin::Pin,
-    profile::{HpkiProfile, JMA},
+    profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
     signing::{authentication_digest, sha256_digest_info},
     transport::{Transport, TransportError},
     virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
@@ -88,11 +88,13 @@ fn identifies_cards_by_select() {
         driver::identify(&mut powered(h.hpki_card_with(&sim_profile::JMA))).unwrap(),
         Detected::Hpki(&JMA)
     );
-    // A card with no application we know.
-    assert_eq!(
-        driver::identify(&mut powered(h.hpki_card_with(&sim_profile::GUIDELINE))).unwrap(),
-        Detected::Unsupported
-    );
+    // The guideline's Annex B layout, with and without extended APDUs: same application.
+    for sim in [&sim_profile::GUIDELINE, &sim_profile::GUIDELINE_SHORT] {
+        assert_eq!(
+            driver::identify(&mut powered(h.hpki_card_with(sim))).unwrap(),
+            Detected::Hpki(&JAHIS_ANNEX_B)
+        );
+    }
 }
 
 #[test]
@@ -162,9 +164,14 @@ fn hpki_extended_and_chained_signatures_verify() {
     let digest = authentication_digest("https://hpki.example.jp", &[3; 32]);
     let di = sha256_digest_info(&digest);
     let pin = Pin::parse(CardType::Hpki, h.spec.hpki_pin.clone()).unwrap();
-    for (sim, ours) in
-        [(&sim_profile::JMA, &JMA), (&sim_profile::GUIDELINE_SHORT, &GUIDELINE_SHORT)]
-    {
+    for (sim, ours) in [
+        (&sim_profile::JMA, &JMA),
+        (&sim_profile::GUIDELINE, &JAHIS_ANNEX_B),
+        // Extended first, refused, then chained.
+        (&sim_profile::GUIDELINE_SHORT, &JAHIS_ANNEX_B),
+        // Chained from the start.
+        (&sim_profile::GUIDELINE_SHORT, &GUIDELINE_SHORT),
+    ] {
         let mut card = powered(h.hpki_card_with(sim));
         let info = hpki::read_info(&mut card, ours).unwrap();
         assert_eq!(info.certificate, h.hpki_cert, "{}", ours.name);

@@ -49,6 +49,24 @@ pub fn pso_commands(p: &HpkiProfile, block: &[u8]) -> Vec<(Command, bool)> {
     }
 }
 
+/// Status words with which a card refuses an APDU's length form.
+fn is_length_refusal(sw: u16) -> bool {
+    matches!(sw, 0x6700 | 0x6d00 | 0x6e00) || sw >> 8 == 0x6c
+}
+
+/// Sends the PSO (one command, or every link of a chain), returning the final answer; stops at
+/// the first link that fails.
+fn pso(t: &mut dyn Transport, p: &HpkiProfile, block: &[u8]) -> Result<Response, CardError> {
+    let mut last = Response { data: vec![], sw: 0x9000 };
+    for (cmd, extended) in pso_commands(p, block) {
+        last = exchange(t, &cmd, extended)?;
+        if !last.ok() {
+            break;
+        }
+    }
+    Ok(last)
+}
+
 /// VERIFY, MSE SET, PSO CDS over the padded DigestInfo. `certificate` gives the modulus size.
 pub fn authenticate(
     t: &mut dyn Transport,
@@ -68,12 +86,13 @@ pub fn authenticate(
     if !r.ok() {
         return Err(CardError::Status { step: "MSE SET", sw: r.sw });
     }
-    let mut last = Response { data: vec![], sw: 0x9000 };
-    for (cmd, extended) in pso_commands(p, &block) {
-        last = exchange(t, &cmd, extended)?;
-        // Every link of a chain but the last answers 9000 without data.
-        sign_outcome(last.sw)?;
+    let mut last = pso(t, p, &block)?;
+    if p.extended_apdu && is_length_refusal(last.sw) {
+        // The card takes no extended APDUs after all: the security state stands, so chain.
+        tracing::debug!(sw = format_args!("{:04X}", last.sw), "extended PSO refused; chaining");
+        last = pso(t, &HpkiProfile { extended_apdu: false, ..p.clone() }, &block)?;
     }
+    sign_outcome(last.sw)?;
     if last.data.len() != k {
         return Err(CardError::Communication(format!(
             "signature is {} bytes, key is {k}",
