@@ -30,7 +30,13 @@ pub struct AppState {
 }
 
 pub fn router(guard: Guard, ops: Arc<Operations>) -> Router {
-    let state = AppState { guard: Arc::new(guard), ops };
+    router_with(Arc::new(guard), ops, Router::new())
+}
+
+/// The router plus `extra` routes (the demo page), all behind the same Host check and body
+/// limit.
+pub fn router_with(guard: Arc<Guard>, ops: Arc<Operations>, extra: Router) -> Router {
+    let state = AppState { guard, ops };
     let v1 = Router::new()
         .route("/v1/status", get(status))
         .route("/v1/operations", axum::routing::post(start))
@@ -39,9 +45,10 @@ pub fn router(guard: Guard, ops: Arc<Operations>) -> Router {
     Router::new()
         .merge(v1)
         .merge(pin_page::routes())
+        .with_state(state.clone())
+        .merge(extra)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), check_host))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, check_host))
 }
 
 /// A typed error answer: the HTTP status and `{"error":{"code","message"}}`.

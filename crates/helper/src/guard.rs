@@ -26,6 +26,11 @@ impl Guard {
         Self { local, allowed_origins }
     }
 
+    /// The loopback address this helper listens on.
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
     /// `Host` must name this listener exactly: `127.0.0.1:<port>` (or `localhost:<port>`).
     pub fn check_host(&self, host: Option<&str>) -> Result<(), Refusal> {
         let host = host.unwrap_or_default();

@@ -4,6 +4,8 @@
 pub mod apdu;
 pub mod api;
 pub mod backend;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod der;
 pub mod driver;
 pub mod error;

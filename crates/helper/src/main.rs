@@ -15,6 +15,33 @@ use mahpki_helper::{
 };
 use mahpki_protocol::helper::DEFAULT_PORT;
 
+/// PC/SC readers, plus the vendor's PKCS#11 module when configured.
+fn real_backend() -> Arc<dyn CardBackend> {
+    let mut backends: Vec<Arc<dyn CardBackend>> = vec![Arc::new(PcscBackend::new())];
+    if let Some(module) = std::env::var_os("MAHPKI_HELPER_PKCS11_MODULE") {
+        match Pkcs11Backend::open(module.as_ref(), Pkcs11Labels::default()) {
+            Ok(b) => backends.push(Arc::new(b)),
+            Err(e) => eprintln!("mahpki-helper: PKCS#11 module {module:?} not used: {e}"),
+        }
+    }
+    Arc::new(Combined(backends))
+}
+
+/// Virtual cards from the test PKI of `MAHPKI_DEMO_SEED` (default 1, as cardsim's), and the
+/// `/demo` page that inserts them.
+#[cfg(feature = "demo")]
+fn demo_backend(guard: &Arc<Guard>) -> Result<(Arc<dyn CardBackend>, axum::Router), String> {
+    let seed = std::env::var("MAHPKI_DEMO_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let demo = mahpki_helper::demo::Demo::new(seed, guard.clone())?;
+    println!("demo card reader: http://{}/demo", guard.local());
+    Ok((Arc::new(demo.backend()), demo.routes()))
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_backend(_guard: &Arc<Guard>) -> Result<(Arc<dyn CardBackend>, axum::Router), String> {
+    Err("this build has no demo mode (build with --features demo)".into())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -37,16 +64,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut backends: Vec<Arc<dyn CardBackend>> = vec![Arc::new(PcscBackend::new())];
-    if let Some(module) = std::env::var_os("MAHPKI_HELPER_PKCS11_MODULE") {
-        match Pkcs11Backend::open(module.as_ref(), Pkcs11Labels::default()) {
-            Ok(b) => backends.push(Arc::new(b)),
-            Err(e) => eprintln!("mahpki-helper: PKCS#11 module {module:?} not used: {e}"),
+    let guard = Arc::new(Guard::new(addr, origins));
+    let (backend, extra) = if std::env::args().any(|a| a == "--demo") {
+        match demo_backend(&guard) {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("mahpki-helper: demo mode unavailable: {e}");
+                return ExitCode::FAILURE;
+            }
         }
-    }
-    let ops = Arc::new(Operations::new(Arc::new(Combined(backends)), OperationConfig::default()));
+    } else {
+        (real_backend(), axum::Router::new())
+    };
+    let ops = Arc::new(Operations::new(backend, OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
-    match axum::serve(listener, api::router(Guard::new(addr, origins), ops)).await {
+    match axum::serve(listener, api::router_with(guard, ops, extra)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mahpki-helper: {e}");

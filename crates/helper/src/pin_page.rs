@@ -16,6 +16,7 @@ use mahpki_protocol::{
 
 use crate::{
     api::{AppState, error_response, header_str, rejection_response},
+    guard::Guard,
     pin::Pin,
 };
 
@@ -35,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pin-assets/pin.css", get(|| asset(STYLE, "text/css; charset=utf-8")))
 }
 
-fn harden(mut resp: Response) -> Response {
+pub fn harden(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -108,12 +109,19 @@ fn localized(t: Text) -> Localized {
 /// Only this helper's own page: a foreign `Origin` is refused (a cross-site page cannot read
 /// the answer anyway, but it learns nothing from the status either).
 fn same_origin(st: &AppState, headers: &HeaderMap, require: bool) -> bool {
+    same_origin_request(&st.guard, headers, require)
+}
+
+/// Whether a request comes from the helper's own pages. With `require` (state changes), both
+/// `Origin` and `Sec-Fetch-Site: same-origin` must say so; without, a request that names no
+/// origin at all (a plain navigation) passes, but a foreign one never does.
+pub fn same_origin_request(guard: &Guard, headers: &HeaderMap, require: bool) -> bool {
     let origin = header_str(headers, header::ORIGIN);
     if origin.is_none() && !require {
         return true;
     }
     let fetch_site = header_str(headers, "sec-fetch-site");
-    st.guard.is_own_origin(origin, header_str(headers, header::HOST))
+    guard.is_own_origin(origin, header_str(headers, header::HOST))
         && (fetch_site == Some("same-origin") || (!require && fetch_site.is_none()))
 }
 

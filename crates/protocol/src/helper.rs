@@ -193,6 +193,33 @@ pub struct PinPageState {
     pub remedy: Option<Localized>,
 }
 
+/// `GET /demo/state` (helper in demo mode only): the demo holders and which card is in the
+/// virtual reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoState {
+    pub holders: Vec<DemoHolder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inserted: Option<DemoCard>,
+}
+
+/// A demo holder and the PINs of their virtual cards (demo data, shown on purpose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoHolder {
+    pub hpki_id: String,
+    pub name: String,
+    pub hpki_pin: String,
+    pub jpki_auth_pin: String,
+}
+
+/// `POST /demo/insert` body, and what `inserted` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoCard {
+    /// Index into [`DemoState::holders`].
+    pub holder: usize,
+    pub card: CardType,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
