@@ -107,7 +107,7 @@ impl Operation {
             return false;
         }
         if *s != next {
-            tracing::debug!(op = %self.id, state = ?std::mem::discriminant(&next), "operation state");
+            tracing::debug!(op = %self.id, state = state_name(&next), "operation state");
         }
         *s = next;
         true
@@ -139,6 +139,18 @@ impl Operation {
 
     fn is_over(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst) || self.state().is_final()
+    }
+}
+
+/// The wire name of a state, for logs (never its contents: results hold certificates).
+fn state_name(s: &OperationState) -> &'static str {
+    match s {
+        OperationState::WaitingCard { .. } => "waiting_card",
+        OperationState::ChangeCard { .. } => "change_card",
+        OperationState::WaitingPin { .. } => "waiting_pin",
+        OperationState::Communicating => "communicating",
+        OperationState::Done { .. } => "done",
+        OperationState::Failed { .. } => "failed",
     }
 }
 
