@@ -26,6 +26,11 @@ pub trait CardBackend: Send + Sync + 'static {
 
 /// One connected card, whatever carries it.
 pub trait CardSession: Send {
+    /// Whether this very card is still in its reader (checked without APDUs while the holder
+    /// types the PIN, so a pulled card is reported at once).
+    fn present(&mut self) -> bool {
+        true
+    }
     fn identify(&mut self) -> Result<Detected, CardError>;
     /// Certificates and PIN tries, no PIN needed.
     fn read_info(&mut self, card: Detected) -> Result<CardInfo, CardError>;
@@ -41,6 +46,10 @@ pub trait CardSession: Send {
 
 /// A card reached by APDUs, with a way to hold it exclusively (PC/SC transaction).
 pub trait ApduCard: Send {
+    /// Whether the card is still in the reader; see [`CardSession::present`].
+    fn present(&mut self) -> bool {
+        true
+    }
     /// Runs `f` while holding the card; with `reset_after`, resets the card when done so a
     /// verified PIN does not stay open for other programs.
     fn with_exclusive(
@@ -69,6 +78,10 @@ impl<C: ApduCard> ApduSession<C> {
 }
 
 impl<C: ApduCard> CardSession for ApduSession<C> {
+    fn present(&mut self) -> bool {
+        self.0.present()
+    }
+
     fn identify(&mut self) -> Result<Detected, CardError> {
         self.run(false, driver::identify)
     }

@@ -22,7 +22,7 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    backend::{CardBackend, Search, find_card},
+    backend::{CardBackend, CardSession, Search, find_card},
     driver::PinStatus,
     error::CardError,
     pin::Pin,
@@ -220,7 +220,7 @@ impl Runner<'_> {
         let mut last_error = None;
         loop {
             self.op.set(OperationState::WaitingPin { tries_left, last_error });
-            let pin = self.wait_pin()?;
+            let pin = self.wait_pin(session.as_mut())?;
             match session.authenticate(detected, &info, &pin, &self.op.digest_info) {
                 Ok(signature) => {
                     let b64 = base64::engine::general_purpose::STANDARD;
@@ -241,14 +241,19 @@ impl Runner<'_> {
         }
     }
 
-    fn wait_pin(&self) -> Result<Pin, Stop> {
+    /// Waits for the holder's PIN, watching that the card stays in meanwhile.
+    fn wait_pin(&self, session: &mut dyn CardSession) -> Result<Pin, Stop> {
         let mut slot = self.op.pin.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(pin) = slot.take() {
                 return Ok(pin);
             }
             let remaining = self.check()?;
-            slot = self.op.wake.wait_timeout(slot, remaining).unwrap_or_else(|p| p.into_inner()).0;
+            if !session.present() {
+                return Err(CardError::Removed.into());
+            }
+            let wait = remaining.min(self.cfg.poll);
+            slot = self.op.wake.wait_timeout(slot, wait).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 }

@@ -123,6 +123,11 @@ impl Transport for PcscTransport<'_> {
 }
 
 impl ApduCard for PcscCard {
+    fn present(&mut self) -> bool {
+        // SCardStatus fails with RemovedCard/ResetCard once the card is gone.
+        self.0.status2_owned().is_ok_and(|s| s.status().contains(pcsc::Status::PRESENT))
+    }
+
     fn with_exclusive(
         &mut self,
         reset_after: bool,

@@ -125,6 +125,10 @@ impl Transport for VirtualTransport<'_> {
 }
 
 impl ApduCard for VirtualConnection {
+    fn present(&mut self) -> bool {
+        self.readers.still_inserted(&self.reader, self.insertion)
+    }
+
     fn with_exclusive(
         &mut self,
         reset_after: bool,
