@@ -146,17 +146,25 @@ pub fn find_card(backend: &dyn CardBackend, wanted: CardType) -> Result<Search, 
         return Ok(Search::NoReader);
     }
     let mut other = None;
+    // One bad reader (a mute card, a card held exclusively by another program) must not stop
+    // the search in the others: it is noted and skipped.
     for name in names {
         let mut session = match backend.connect(&name) {
             Ok(s) => s,
             Err(CardError::NoCard | CardError::Removed) => continue,
-            Err(e) => return Err(e),
+            Err(CardError::Unsupported) => {
+                other.get_or_insert(CardPresence::Unsupported);
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!(reader = %name, error = %e, "reader skipped");
+                continue;
+            }
         };
         match session.identify() {
             Ok(d) if d.card_type() == Some(wanted) => return Ok(Search::Found(session, d)),
             Ok(d) => other = Some(d.presence()),
-            Err(CardError::Removed) => continue,
-            Err(e) => return Err(e),
+            Err(e) => tracing::debug!(reader = %name, error = %e, "card not identified"),
         }
     }
     Ok(other.map_or(Search::NoCard, Search::Other))

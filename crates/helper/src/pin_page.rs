@@ -50,6 +50,7 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
     harden(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
+/// HTML-escapes text for element content and quoted attributes.
 fn escape(s: &str) -> String {
     s.chars().fold(String::with_capacity(s.len()), |mut out, c| {
         match c {
@@ -169,5 +170,35 @@ async fn submit(
     match op.submit_pin(pin) {
         Ok(()) => harden((StatusCode::ACCEPTED, Json(op.status())).into_response()),
         Err(_) => harden(error_response(ErrorCode::BadRequest)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_neutralises_markup() {
+        assert_eq!(
+            escape(r#"<script>alert("x")</script>&'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
+        assert_eq!(escape("https://hpki.example.jp"), "https://hpki.example.jp");
+    }
+
+    #[test]
+    fn csp_forbids_inline_code_and_framing() {
+        for needle in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"] {
+            assert!(CSP.contains(needle), "{needle}");
+        }
+        assert!(!CSP.contains("unsafe"));
+        // The page template itself carries no inline script or event-handler attribute.
+        assert!(!PAGE.contains("<script>") && !PAGE.contains("<style"));
+        let handler = PAGE.match_indices(" on").any(|(i, _)| {
+            let rest = &PAGE[i + 3..];
+            let name_len = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+            name_len > 0 && rest[name_len..].starts_with('=')
+        });
+        assert!(!handler, "inline event handler in the PIN page");
     }
 }
