@@ -77,7 +77,8 @@ pub fn exchange(
             0 => 256,
             n => n as usize,
         };
-        let get = Command::new([cmd.cla & 0x80, 0xc0, 0x00, 0x00], &[], Some(le));
+        // GET RESPONSE is an interindustry command: CLA 00 whatever class the command had.
+        let get = Command::new([0x00, 0xc0, 0x00, 0x00], &[], Some(le));
         resp = split(t.transmit(&get.encode(false)?)?)?;
         data.append(&mut resp.data);
     }
