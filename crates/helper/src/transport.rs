@@ -89,6 +89,51 @@ pub fn exchange(
 mod tests {
     use super::*;
 
+    /// A T=0-style card: answers every command's data through GET RESPONSE (`61xx`), in pieces
+    /// of at most `Le`, and insists on an exact Le (`6Cxx`) when asked for more than it has.
+    struct T0Card {
+        answer: Vec<u8>,
+        pending: Vec<u8>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl Transport for T0Card {
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.push(apdu.to_vec());
+            let le = |b: u8| if b == 0 { 256 } else { b as usize };
+            if apdu[1] == 0xc0 {
+                let n = le(apdu[4]).min(self.pending.len());
+                let mut out: Vec<u8> = self.pending.drain(..n).collect();
+                let rest = self.pending.len();
+                out.extend(if rest == 0 { [0x90, 0x00] } else { [0x61, rest.min(255) as u8] });
+                return Ok(out);
+            }
+            if apdu.len() == 5 && le(apdu[4]) != self.answer.len() {
+                return Ok(vec![0x6c, self.answer.len() as u8]);
+            }
+            self.pending = self.answer.clone();
+            Ok(vec![0x61, self.answer.len().min(255) as u8])
+        }
+    }
+
+    #[test]
+    fn get_response_and_wrong_le_are_handled_for_the_driver() {
+        let answer: Vec<u8> = (0..200).collect();
+        let mut card = T0Card { answer: answer.clone(), pending: vec![], sent: vec![] };
+        let read = Command::new([0x00, 0xb0, 0x00, 0x00], &[], Some(256));
+        let r = exchange(&mut card, &read, false).unwrap();
+        assert_eq!(r, Response { data: answer, sw: 0x9000 });
+        // 6C C8 → resent with Le C8, then 61 C8 → GET RESPONSE with CLA 00.
+        assert_eq!(card.sent[1], [0x00, 0xb0, 0x00, 0x00, 0xc8]);
+        assert_eq!(card.sent[2], [0x00, 0xc0, 0x00, 0x00, 0xc8]);
+
+        let sign = Command::new([0x80, 0x2a, 0x00, 0x80], &[1; 51], Some(256));
+        let mut card = T0Card { answer: vec![7; 256], pending: vec![], sent: vec![] };
+        let r = exchange(&mut card, &sign, false).unwrap();
+        assert_eq!((r.data.len(), r.sw), (256, 0x9000));
+        assert!(card.sent[1..].iter().all(|a| a[0] == 0x00 && a[1] == 0xc0));
+    }
+
     #[test]
     fn response_split_takes_the_last_two_bytes_as_sw() {
         assert_eq!(
