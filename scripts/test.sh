@@ -79,9 +79,9 @@ counted_suite() {
 }
 
 gate fmt cargo fmt --all --check
-gate clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+gate clippy cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 gate clippy-wasm cargo clippy -p mahpki --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
-cargo_suite cargo-test cargo test --workspace --locked
+cargo_suite cargo-test cargo test --workspace --all-features --locked
 # OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
 counted_suite opensc-check crates/cardsim/tests/opensc-check.sh
 cargo_suite wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked

@@ -1,29 +1,79 @@
-//! The helper's localhost HTTP API.
+//! The helper's localhost HTTP API. Every request passes the `Host` check (DNS rebinding) first;
+//! `/v1/*` then passes the CORS gate (configured origins only, preflights including Chrome's
+//! private/local network access); the PIN page under `/pin/*` is same-origin only.
 
 use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{Request, State},
-    http::{StatusCode, header},
+    extract::{DefaultBodyLimit, Path, Request, State, rejection::JsonRejection},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
-use mahpki_protocol::helper::HelperStatus;
+use base64::Engine as _;
+use mahpki_protocol::{
+    error::{ErrorBody, ErrorCode},
+    helper::{CHALLENGE_LEN, HelperStatus, OperationCreated, StartOperation},
+};
 
-use crate::guard::Guard;
+use crate::{backend::survey, guard::Guard, operation::Operations, pin_page};
 
-pub fn router(guard: Guard) -> Router {
-    Router::new()
+/// Largest request body: the biggest legitimate one (start, PIN) is well under 200 bytes.
+pub const BODY_LIMIT: usize = 4 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub guard: Arc<Guard>,
+    pub ops: Arc<Operations>,
+}
+
+pub fn router(guard: Guard, ops: Arc<Operations>) -> Router {
+    router_with(Arc::new(guard), ops, Router::new())
+}
+
+/// The router plus `extra` routes (the demo page), all behind the same Host check and body
+/// limit.
+pub fn router_with(guard: Arc<Guard>, ops: Arc<Operations>, extra: Router) -> Router {
+    let state = AppState { guard, ops };
+    let v1 = Router::new()
         .route("/v1/status", get(status))
-        .layer(middleware::from_fn_with_state(Arc::new(guard), check_host))
+        .route("/v1/operations", axum::routing::post(start))
+        .route("/v1/operations/{id}", get(follow).delete(cancel))
+        .layer(middleware::from_fn_with_state(state.clone(), cors));
+    Router::new()
+        .merge(v1)
+        .merge(pin_page::routes())
+        .with_state(state.clone())
+        .merge(extra)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state, check_host))
+}
+
+/// A typed error answer: the HTTP status and `{"error":{"code","message"}}`.
+pub fn error_response(code: ErrorCode) -> Response {
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(ErrorBody::from(code))).into_response()
+}
+
+/// JSON body problems, typed: too large, or malformed.
+pub fn rejection_response(rejection: &JsonRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        error_response(ErrorCode::PayloadTooLarge)
+    } else {
+        error_response(ErrorCode::BadRequest)
+    }
+}
+
+pub fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Refuses DNS-rebinding requests before any handler runs.
-async fn check_host(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
-    match guard.check_host(host) {
+async fn check_host(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    match st.guard.check_host(header_str(req.headers(), header::HOST)) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
             tracing::warn!(%refusal, "refused request");
@@ -32,32 +82,136 @@ async fn check_host(State(guard): State<Arc<Guard>>, req: Request, next: Next) -
     }
 }
 
-async fn status() -> Json<HelperStatus> {
+const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
+const ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
+const REQUEST_LOCAL_NETWORK: &str = "access-control-request-local-network";
+const ALLOW_LOCAL_NETWORK: &str = "access-control-allow-local-network";
+
+/// CORS for configured origins only. A request with a foreign `Origin` is refused here, before
+/// any handler (and so any card) runs. Requests without `Origin` are not cross-origin browser
+/// calls; handlers that need an origin refuse them themselves.
+async fn cors(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
+        return next.run(req).await;
+    };
+    if let Err(refusal) = st.guard.check_origin(origin.to_str().ok()) {
+        tracing::warn!(%refusal, "refused request");
+        return error_response(ErrorCode::ForeignOrigin);
+    }
+    let h = req.headers();
+    if req.method() == Method::OPTIONS && h.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return preflight(origin, h);
+    }
+    let mut resp = next.run(req).await;
+    let out = resp.headers_mut();
+    out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    out.append(header::VARY, HeaderValue::from_static("Origin"));
+    resp
+}
+
+fn preflight(origin: HeaderValue, h: &HeaderMap) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let out = resp.headers_mut();
+    out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE"));
+    out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    out.insert(
+        header::VARY,
+        HeaderValue::from_static(
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, \
+             Access-Control-Request-Private-Network, Access-Control-Request-Local-Network",
+        ),
+    );
+    // Chrome asks before a public page may reach loopback: Private Network Access, and its
+    // successor Local Network Access.
+    let asks = |name| header_str(h, name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if asks(REQUEST_PRIVATE_NETWORK) {
+        out.insert(ALLOW_PRIVATE_NETWORK, HeaderValue::from_static("true"));
+    }
+    if asks(REQUEST_LOCAL_NETWORK) {
+        out.insert(ALLOW_LOCAL_NETWORK, HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+async fn status(State(st): State<AppState>) -> Json<HelperStatus> {
+    let backend = st.ops.backend().clone();
+    // Card calls block: keep them off the async workers.
+    let readers =
+        tokio::task::spawn_blocking(move || survey(backend.as_ref())).await.unwrap_or_default();
     Json(HelperStatus {
         service: "mahpki-helper".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        readers,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use axum::body::Body;
-    use tower::ServiceExt as _;
+/// The origin that the card will sign over: only ever the `Origin` header (already checked
+/// against the configuration by [`cors`]).
+fn request_origin(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, header::ORIGIN).map(str::to_owned)
+}
 
-    use super::*;
+fn decode_challenge(s: &str) -> Option<Vec<u8>> {
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()?;
+    (bytes.len() == CHALLENGE_LEN).then_some(bytes)
+}
 
-    fn app() -> Router {
-        router(Guard::new("127.0.0.1:24365".parse().unwrap(), vec![]))
+async fn start(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<StartOperation>, JsonRejection>,
+) -> Response {
+    let Some(origin) = request_origin(&headers) else {
+        return error_response(ErrorCode::ForeignOrigin);
+    };
+    let req = match body {
+        Ok(Json(req)) => req,
+        Err(rejection) => return rejection_response(&rejection),
+    };
+    let Some(challenge) = decode_challenge(&req.challenge) else {
+        return error_response(ErrorCode::BadRequest);
+    };
+    let op = st.ops.start(origin, req.card, &challenge);
+    // Host was checked to be our own loopback listener.
+    let host = header_str(&headers, header::HOST).unwrap_or_default();
+    let created = OperationCreated {
+        id: op.id.clone(),
+        pin_page: format!("http://{host}/pin/{}", op.id),
+        status: op.status(),
+    };
+    (StatusCode::CREATED, Json(created)).into_response()
+}
+
+async fn follow(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(origin) = request_origin(&headers) else {
+        return error_response(ErrorCode::ForeignOrigin);
+    };
+    match st.ops.get_for_origin(&id, &origin) {
+        Some(op) => Json(op.status()).into_response(),
+        None => error_response(ErrorCode::NotFound),
     }
+}
 
-    #[tokio::test]
-    async fn status_answers_on_our_host_only() {
-        let req = |host: &str| {
-            axum::http::Request::get("/v1/status").header("host", host).body(Body::empty()).unwrap()
-        };
-        let ok = app().oneshot(req("127.0.0.1:24365")).await.unwrap();
-        assert_eq!(ok.status(), StatusCode::OK);
-        let refused = app().oneshot(req("rebind.evil.example:24365")).await.unwrap();
-        assert_eq!(refused.status(), StatusCode::MISDIRECTED_REQUEST);
+async fn cancel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(origin) = request_origin(&headers) else {
+        return error_response(ErrorCode::ForeignOrigin);
+    };
+    match st.ops.get_for_origin(&id, &origin) {
+        Some(op) => {
+            op.cancel();
+            Json(op.status()).into_response()
+        }
+        None => error_response(ErrorCode::NotFound),
     }
 }

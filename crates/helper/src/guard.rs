@@ -26,6 +26,11 @@ impl Guard {
         Self { local, allowed_origins }
     }
 
+    /// The loopback address this helper listens on.
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
     /// `Host` must name this listener exactly: `127.0.0.1:<port>` (or `localhost:<port>`).
     pub fn check_host(&self, host: Option<&str>) -> Result<(), Refusal> {
         let host = host.unwrap_or_default();
@@ -33,6 +38,16 @@ impl Guard {
         let ok =
             host == format!("{}:{port}", self.local.ip()) || host == format!("localhost:{port}");
         if ok { Ok(()) } else { Err(Refusal::ForeignHost(host.to_owned())) }
+    }
+
+    /// Whether `origin` is this helper's own origin as reached through `host` (its PIN page).
+    pub fn is_own_origin(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        match (origin, host) {
+            (Some(origin), Some(host)) => {
+                self.check_host(Some(host)).is_ok() && origin == format!("http://{host}")
+            }
+            _ => false,
+        }
     }
 
     /// Cross-origin calls must come from a configured site; compared exactly, as browsers send it.

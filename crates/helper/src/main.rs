@@ -1,15 +1,59 @@
 //! `mahpki-helper`: the local helper the holder runs on the PC with the card reader.
+//!
+//! Configuration (environment): `MAHPKI_HELPER_ALLOWED_ORIGINS` (comma-separated origins of the
+//! platform's pages), `MAHPKI_HELPER_PORT` (default 24365).
 
-use std::{net::SocketAddr, process::ExitCode};
+use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
-use mahpki_helper::{api, guard::Guard};
+use mahpki_helper::{
+    api,
+    backend::{CardBackend, Combined},
+    guard::Guard,
+    operation::{OperationConfig, Operations},
+    pcsc_backend::PcscBackend,
+    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
+};
 use mahpki_protocol::helper::DEFAULT_PORT;
+
+/// PC/SC readers, plus the vendor's PKCS#11 module when configured.
+fn real_backend() -> Arc<dyn CardBackend> {
+    let mut backends: Vec<Arc<dyn CardBackend>> = vec![Arc::new(PcscBackend::new())];
+    if let Some(module) = std::env::var_os("MAHPKI_HELPER_PKCS11_MODULE") {
+        match Pkcs11Backend::open(module.as_ref(), Pkcs11Labels::default()) {
+            Ok(b) => backends.push(Arc::new(b)),
+            Err(e) => eprintln!("mahpki-helper: PKCS#11 module {module:?} not used: {e}"),
+        }
+    }
+    Arc::new(Combined(backends))
+}
+
+/// Virtual cards from the test PKI of `MAHPKI_DEMO_SEED` (default 1, as cardsim's), and the
+/// `/demo` page that inserts them.
+#[cfg(feature = "demo")]
+fn demo_backend(guard: &Arc<Guard>) -> Result<(Arc<dyn CardBackend>, axum::Router), String> {
+    let seed = std::env::var("MAHPKI_DEMO_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let demo = mahpki_helper::demo::Demo::new(seed, guard.clone())?;
+    println!("demo card reader: http://{}/demo", guard.local());
+    Ok((Arc::new(demo.backend()), demo.routes()))
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_backend(_guard: &Arc<Guard>) -> Result<(Arc<dyn CardBackend>, axum::Router), String> {
+    Err("this build has no demo mode (build with --features demo)".into())
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let port = std::env::var("MAHPKI_HELPER_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(DEFAULT_PORT);
     // Loopback only: the helper must never be reachable from the network.
-    let addr = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT));
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let origins = std::env::var("MAHPKI_HELPER_ALLOWED_ORIGINS")
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
@@ -20,8 +64,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let guard = Arc::new(Guard::new(addr, origins));
+    let (backend, extra) = if std::env::args().any(|a| a == "--demo") {
+        match demo_backend(&guard) {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("mahpki-helper: demo mode unavailable: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        (real_backend(), axum::Router::new())
+    };
+    let ops = Arc::new(Operations::new(backend, OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
-    match axum::serve(listener, api::router(Guard::new(addr, origins))).await {
+    match axum::serve(listener, api::router_with(guard, ops, extra)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mahpki-helper: {e}");

@@ -101,12 +101,8 @@ pub struct Challenge {
     pub expires_in_secs: u32,
 }
 
-/// Signature algorithms a card result may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SignatureAlgorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    RS256,
-}
+/// The same algorithm names as the helper reports (one definition for both APIs).
+pub use crate::helper::SignatureAlgorithm;
 
 /// What the helper's card operation produced, posted to `…/finish`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

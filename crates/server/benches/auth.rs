@@ -148,7 +148,7 @@ async fn login(app: &axum::Router, cert: &[u8]) {
     let body = CardSignature {
         challenge: c.challenge,
         certificate: URL_SAFE_NO_PAD.encode(cert),
-        algorithm: SignatureAlgorithm::RS256,
+        algorithm: SignatureAlgorithm::Rs256,
         signature: URL_SAFE_NO_PAD.encode(pki::keys().holder.sign_challenge(ORIGIN, &challenge)),
     };
     let res = tower::ServiceExt::oneshot(

@@ -104,7 +104,7 @@ impl Browser<'_> {
         let body = CardSignature {
             challenge: URL_SAFE_NO_PAD.encode(challenge),
             certificate: URL_SAFE_NO_PAD.encode(cert),
-            algorithm: SignatureAlgorithm::RS256,
+            algorithm: SignatureAlgorithm::Rs256,
             signature: URL_SAFE_NO_PAD.encode(signature),
         };
         self.send("POST", path, Some(serde_json::to_string(&body).unwrap())).await

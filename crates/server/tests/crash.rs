@@ -103,7 +103,7 @@ async fn card_round(
     let sig = CardSignature {
         challenge: c.challenge,
         certificate: URL_SAFE_NO_PAD.encode(cert),
-        algorithm: SignatureAlgorithm::RS256,
+        algorithm: SignatureAlgorithm::Rs256,
         signature: URL_SAFE_NO_PAD.encode(pki::keys().holder.sign_challenge(ORIGIN, &challenge)),
     };
     let (status, set, body) = post(

@@ -1,0 +1,156 @@
+//! The PC/SC backend through the real stack: pcsc crate → pcscd → vpcd → a cardsim card. Uses
+//! reader "Virtual PCD 00 00" (cardsim's own suites use 00 01) and cardsim's pcscd fixture.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use base64::Engine as _;
+use mahpki_cardsim::{
+    pcscd::{self, Pcscd},
+    pki,
+    serve::{SharedCard, VpcdLink},
+};
+use mahpki_helper::{
+    api,
+    backend::CardBackend as _,
+    guard::Guard,
+    operation::{OperationConfig, Operations},
+    pcsc_backend::PcscBackend,
+    signing::authentication_digest,
+};
+use rsa::Pkcs1v15Sign;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tower::ServiceExt as _;
+
+const READER: &str = pcscd::READER_0.0;
+const HOST: &str = "127.0.0.1:24365";
+const SITE: &str = "https://hpki.example.jp";
+
+fn test_pki() -> &'static pki::TestPki {
+    static PKI: OnceLock<pki::TestPki> = OnceLock::new();
+    PKI.get_or_init(|| pki::generate(7).expect("test PKI"))
+}
+
+fn vpcd() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], pcscd::READER_0.1))
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn wait(app: &Router, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let req = Request::get(format!("/v1/operations/{id}"))
+            .header("host", HOST)
+            .header("origin", SITE);
+        let v = call(app, req.body(Body::empty()).unwrap()).await.1;
+        if pred(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "condition never met; last state {v}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn post_pin(app: &Router, id: &str, pin: &str) -> StatusCode {
+    let req = Request::post(format!("/pin/{id}"))
+        .header("host", HOST)
+        .header("origin", format!("http://{HOST}"))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "pin": pin }).to_string()))
+        .unwrap();
+    call(app, req).await.0
+}
+
+/// One pcscd, one reader: the scenarios run one after the other in a single test.
+#[tokio::test(flavor = "multi_thread")]
+async fn pcsc_backend_through_pcscd() {
+    let _pcscd = Pcscd::ensure(READER).expect("pcscd with vpcd");
+    jpki_waits_for_the_card_and_signs().await;
+    hpki_removed_mid_operation().await;
+}
+
+async fn jpki_waits_for_the_card_and_signs() {
+    let h = &test_pki().holders[1];
+    let backend = Arc::new(PcscBackend::new());
+    assert!(backend.readers().unwrap().iter().any(|r| r == READER));
+
+    let cfg = OperationConfig { poll: Duration::from_millis(100), ..Default::default() };
+    let ops = Arc::new(Operations::new(backend, cfg));
+    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let challenge = [0x5a; 32];
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge);
+    let start = Request::post("/v1/operations")
+        .header("host", HOST)
+        .header("origin", SITE)
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"operation":"authenticate","card":"jpki","challenge":b64url}).to_string(),
+        ))
+        .unwrap();
+    let (code, created) = call(&app, start).await;
+    assert_eq!(code, StatusCode::CREATED);
+    let id = created["id"].as_str().unwrap().to_owned();
+    wait(&app, &id, |v| v["state"] == "waiting_card" && v["reason"] == "no_card").await;
+
+    // First the HPKI card (wrong one), then the My Number card.
+    let hpki: SharedCard = Arc::new(Mutex::new(h.hpki_card()));
+    let link = VpcdLink::start(hpki, vpcd());
+    let v = wait(&app, &id, |v| v["state"] == "change_card").await;
+    assert_eq!(v["present"], "hpki");
+    link.stop();
+    let jpki: SharedCard = Arc::new(Mutex::new(h.jpki_card()));
+    let link = VpcdLink::start(jpki, vpcd());
+    let v = wait(&app, &id, |v| v["state"] == "waiting_pin").await;
+    assert_eq!(v["tries_left"], 3);
+
+    assert_eq!(post_pin(&app, &id, &h.spec.jpki_auth_pin).await, StatusCode::ACCEPTED);
+    let v = wait(&app, &id, |v| v["state"] == "done" || v["state"] == "failed").await;
+    assert_eq!(v["state"], "done", "{v}");
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(v["result"]["signature"].as_str().unwrap())
+        .unwrap();
+    let digest = authentication_digest(SITE, &challenge);
+    h.jpki_auth_key.to_public_key().verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &sig).unwrap();
+    link.stop();
+}
+
+async fn hpki_removed_mid_operation() {
+    let h = &test_pki().holders[0];
+    let ops = Arc::new(Operations::new(Arc::new(PcscBackend::new()), OperationConfig::default()));
+    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let link = VpcdLink::start(Arc::new(Mutex::new(h.hpki_card())), vpcd());
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([1u8; 32]);
+    let start = Request::post("/v1/operations")
+        .header("host", HOST)
+        .header("origin", SITE)
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"operation":"authenticate","card":"hpki","challenge":b64url}).to_string(),
+        ))
+        .unwrap();
+    let (_, created) = call(&app, start).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let v = wait(&app, &id, |v| v["state"] == "waiting_pin").await;
+    assert_eq!(v["tries_left"], 15);
+    // Pulled while the holder types: reported at once, and a late PIN goes nowhere.
+    link.stop();
+    let v = wait(&app, &id, |v| v["state"] == "failed").await;
+    assert_eq!(v["error"], "card_removed");
+    assert_eq!(post_pin(&app, &id, &h.spec.hpki_pin).await, StatusCode::BAD_REQUEST);
+}
