@@ -123,6 +123,7 @@ pub struct HolderSpec {
     /// 本人ID.
     pub hpki_id: String,
     pub name_kanji: String,
+    pub name_kana: String,
     pub name_roman: String,
     pub issuer: HpkiIssuer,
     pub qualification: Qualification,
@@ -142,6 +143,7 @@ pub struct HolderSpec {
 pub fn demo_holders() -> Vec<HolderSpec> {
     let h = |n: u32,
              kanji: &str,
+             kana: &str,
              roman: &str,
              issuer,
              qualification,
@@ -149,6 +151,7 @@ pub fn demo_holders() -> Vec<HolderSpec> {
              revoked| HolderSpec {
         hpki_id: format!("HP{n:010}"),
         name_kanji: kanji.into(),
+        name_kana: kana.into(),
         name_roman: roman.into(),
         issuer,
         qualification,
@@ -163,10 +166,28 @@ pub fn demo_holders() -> Vec<HolderSpec> {
     use HpkiIssuer::*;
     use Qualification::*;
     vec![
-        h(1, "山田 太郎", "YAMADA TARO", Jma, Doctor, &profile::JMA, false),
-        h(2, "佐藤 花子", "SATO HANAKO", Jpa, Pharmacist, &profile::GUIDELINE, false),
-        h(3, "鈴木 一郎", "SUZUKI ICHIRO", Medis, Dentist, &profile::GUIDELINE_SHORT, false),
-        h(4, "高橋 次郎", "TAKAHASHI JIRO", Jma, Doctor, &profile::JMA, true),
+        h(1, "山田 太郎", "ヤマダ タロウ", "YAMADA TARO", Jma, Doctor, &profile::JMA, false),
+        h(
+            2,
+            "佐藤 花子",
+            "サトウ ハナコ",
+            "SATO HANAKO",
+            Jpa,
+            Pharmacist,
+            &profile::GUIDELINE,
+            false,
+        ),
+        h(
+            3,
+            "鈴木 一郎",
+            "スズキ イチロウ",
+            "SUZUKI ICHIRO",
+            Medis,
+            Dentist,
+            &profile::GUIDELINE_SHORT,
+            false,
+        ),
+        h(4, "高橋 次郎", "タカハシ ジロウ", "TAKAHASHI JIRO", Jma, Doctor, &profile::JMA, true),
     ]
 }
 
@@ -774,5 +795,69 @@ pub fn write_pki(pki: &TestPki, dir: &Path) -> Result<Manifest, PkiError> {
     let manifest =
         Manifest { seed: pki.seed, hpki_root_ca, hpki_cas, jpki_auth_ca, jpki_sign_ca, holders };
     write(dir, "holders.json", serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    write(dir, SERVER_IMPORT, serde_json::to_string_pretty(&server_import(&manifest))?.as_bytes())?;
+    write(dir, SERVER_TRUST, server_trust(&manifest, dir).as_bytes())?;
     Ok(manifest)
+}
+
+/// The holder register in the form `mahpki-server identity import` reads.
+pub const SERVER_IMPORT: &str = "server-import.json";
+/// `[[hpki_trust]]` and `[[jpki_trust]]` for a server that trusts this PKI (the demo's).
+pub const SERVER_TRUST: &str = "server-trust.toml";
+
+fn server_import(m: &Manifest) -> Vec<mahpki_protocol::import::IdentityImportRow> {
+    m.holders
+        .iter()
+        .map(|h| mahpki_protocol::import::IdentityImportRow {
+            hpki_id: h.spec.hpki_id.clone(),
+            ca: h.spec.issuer.code().into(),
+            qualification: h.spec.qualification.japanese().into(),
+            name_kanji: h.spec.name_kanji.clone(),
+            name_kana: h.spec.name_kana.clone(),
+            name_roman: h.spec.name_roman.clone(),
+            registration_number: h.spec.registration_number.clone(),
+            hpki_card_id: h.spec.hpki_card_id.clone(),
+            certificate: h.hpki_cert.clone(),
+        })
+        .collect()
+}
+
+fn server_trust(m: &Manifest, dir: &Path) -> String {
+    let oid = |arcs: &[u64]| arcs.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+    // Absolute paths: the server reads this file from wherever it is given.
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let abs = |rel: &str| toml_string(&dir.join(rel).display().to_string());
+    let mut out =
+        String::from("# Trust in the mahpki test PKI (seeded); written by `cardsim pki`.\n");
+    for ca in &m.hpki_cas {
+        out += &format!(
+            "\n[[hpki_trust]]\nca_cert = {}\npolicies = [\"{}\"]\ncrls = [{}]\n",
+            abs(&ca.cert),
+            oid(OID_HPKI_AUTH_POLICY),
+            ca.crl.as_deref().map(abs).unwrap_or_default()
+        );
+    }
+    let j = &m.jpki_auth_ca;
+    out += &format!(
+        "\n[[jpki_trust]]\nca_cert = {}\npolicies = [\"{}\"]\ncrls = [{}]\n",
+        abs(&j.cert),
+        oid(OID_JPKI_AUTH_POLICY),
+        j.crl.as_deref().map(abs).unwrap_or_default()
+    );
+    out
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -9,19 +9,15 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::{
     Db,
-    pki::{self, HPKI_POLICY, HPKI_POLICY_STR, JPKI_POLICY, Key, REVOKED_SERIAL},
+    browser::{Answer, Browser},
+    pki::{self, HPKI_POLICY, HPKI_POLICY_STR, JPKI_POLICY, REVOKED_SERIAL},
     store,
 };
-use http_body_util::BodyExt as _;
 use mahpki_protocol::{
-    ErrorBody, ErrorCode, HpkiId,
-    api::{
-        Ca, CardSignature, Challenge, Holder, MyNumberBound, Qualification, SessionInfo,
-        SignatureAlgorithm,
-    },
+    ErrorCode, HpkiId,
+    api::{Ca, Holder, MyNumberBound, Qualification, SessionInfo},
 };
 use mahpki_server::{
     Config,
@@ -29,7 +25,6 @@ use mahpki_server::{
     pki::TrustStore,
     store::{IdentityRecord, Store},
 };
-use serde_json::Value;
 use x509_parser::prelude::*;
 
 const ORIGIN: &str = "https://hpki.example.jp";
@@ -41,84 +36,6 @@ struct World {
     hpki_ca: pki::Ca,
     jpki_ca: pki::Ca,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
-}
-
-/// A browser: keeps its session cookie like a real one would.
-struct Browser<'a> {
-    world: &'a World,
-    cookie: Option<String>,
-}
-
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Answer {
-    fn code(&self) -> Option<ErrorCode> {
-        serde_json::from_value::<ErrorBody>(self.body.clone()).ok().map(|b| b.error.code)
-    }
-}
-
-impl Browser<'_> {
-    async fn send(&mut self, method: &str, path: &str, body: Option<String>) -> Answer {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("sec-fetch-site", "same-origin")
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
-        let res = tower::ServiceExt::oneshot(self.world.app.clone(), req).await.unwrap();
-        if let Some(set) = res.headers().get(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            assert!(
-                set.contains("HttpOnly")
-                    && set.contains("SameSite=Strict")
-                    && set.contains("Secure")
-            );
-            assert!(set.starts_with("__Host-mahpki_session="), "{set}");
-            self.cookie = Some(set.split(';').next().unwrap().to_owned());
-        }
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
-    }
-
-    async fn challenge(&mut self, path: &str) -> Vec<u8> {
-        let a = self.send("POST", path, None).await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        let c: Challenge = serde_json::from_value(a.body).unwrap();
-        URL_SAFE_NO_PAD.decode(c.challenge).unwrap()
-    }
-
-    async fn finish(
-        &mut self,
-        path: &str,
-        challenge: &[u8],
-        cert: &[u8],
-        signature: &[u8],
-    ) -> Answer {
-        let body = CardSignature {
-            challenge: URL_SAFE_NO_PAD.encode(challenge),
-            certificate: URL_SAFE_NO_PAD.encode(cert),
-            algorithm: SignatureAlgorithm::Rs256,
-            signature: URL_SAFE_NO_PAD.encode(signature),
-        };
-        self.send("POST", path, Some(serde_json::to_string(&body).unwrap())).await
-    }
-
-    /// Challenge, card signature by `key` over `origin`, finish.
-    async fn hpki_login(&mut self, cert: &[u8], key: &Key, origin: &str) -> Answer {
-        let c = self.challenge("/api/hpki/challenge").await;
-        self.finish("/api/hpki/finish", &c, cert, &key.sign_challenge(origin, &c)).await
-    }
-
-    async fn is_authenticated(&mut self) -> bool {
-        self.send("GET", "/api/session", None).await.status == StatusCode::OK
-    }
 }
 
 fn holder_record(n: u32, cert: &[u8]) -> IdentityRecord {
@@ -194,8 +111,8 @@ async fn world_with(db: Db, crl_next_update: i32, limiter: RateLimiter) -> World
 }
 
 impl World {
-    fn browser(&self) -> Browser<'_> {
-        Browser { world: self, cookie: None }
+    fn browser(&self) -> Browser {
+        Browser::new(&self.app)
     }
 
     /// Holder `n`'s HPKI authentication certificate.
@@ -252,13 +169,14 @@ async fn login_rotates_the_session_id(db: Db) {
         StatusCode::OK
     );
     assert_ne!(b.cookie.clone().unwrap(), before);
+    assert!(before.starts_with("__Host-mahpki_session="), "HTTPS site without __Host- cookie");
     // The pre-login id is worthless now.
-    let mut planted = Browser { world: &w, cookie: Some(before) };
+    let mut planted = Browser { app: w.app.clone(), cookie: Some(before) };
     assert!(!planted.is_authenticated().await);
 }
 
 /// Expects `answer` to be refused with `code`, and the browser not to be authenticated after.
-async fn refused(b: &mut Browser<'_>, answer: Answer, code: ErrorCode) {
+async fn refused(b: &mut Browser, answer: Answer, code: ErrorCode) {
     assert_eq!(answer.code(), Some(code), "{:?}", answer.body);
     assert_eq!(answer.status.as_u16(), code.http_status());
     assert!(!b.is_authenticated().await, "{code:?} left an authenticated session");
@@ -405,7 +323,7 @@ async fn stale_crl_fails_closed(db: Db) {
     refused(&mut b, a, ErrorCode::RevocationUnavailable).await;
 }
 
-async fn bind_mynumber(b: &mut Browser<'_>, cert: &[u8]) -> Answer {
+async fn bind_mynumber(b: &mut Browser, cert: &[u8]) -> Answer {
     let c = b.challenge("/api/mynumber/challenge").await;
     let sig = pki::keys().holder.sign_challenge(ORIGIN, &c);
     b.finish("/api/mynumber/finish", &c, cert, &sig).await
@@ -560,7 +478,7 @@ async fn authentication_endpoints_are_rate_limited() {
     assert_eq!(b.send("POST", "/api/hpki/challenge", None).await.status, StatusCode::OK);
 }
 
-async fn futures_statuses(b: &mut Browser<'_>, n: usize) -> Vec<u16> {
+async fn futures_statuses(b: &mut Browser, n: usize) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..n {
         out.push(b.send("POST", "/api/hpki/challenge", None).await.status.as_u16());

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: real databases of both kinds.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod browser;
 pub mod pki;
 pub mod postgres;
 
