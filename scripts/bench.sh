@@ -8,6 +8,8 @@ cd "$ROOT"
 trunk build --release >/dev/null
 size_table=$(scripts/size.sh)
 auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | grep '^|')
+# Through the real pcscd + vpcd (the example starts pcscd only if none runs).
+card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
 
 {
   echo "# Benchmarks"
@@ -34,5 +36,11 @@ auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | gre
   echo "(synchronous = FULL, so a binding the holder was told is complete survives a power cut): about six fsync'd writes per"
   echo "login (session, challenge issue and take, session rotation, audit). PostgreSQL or fewer writes per login would raise it."
   echo "Numbers from a machine that was also compiling are noisy; compare runs on an idle machine."
+  echo
+  echo "## Virtual cards: read the authentication certificate, verify the PIN, sign"
+  echo
+  echo "APDUs exchanged and time per flow through the real pcscd + vpcd stack (cardsim's card_bench)."
+  echo
+  echo "$card_table"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

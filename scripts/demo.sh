@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# `make demo`: builds everything and runs the platform on this PC with an embedded SQLite
-# database in .demo-data/. Ctrl-C stops everything it started.
+# `make demo`: builds everything and runs the platform on this PC: the server with an embedded
+# SQLite database in .demo-data/, the demo holders of the test PKI imported, and the local helper
+# in demo mode (virtual HPKI and My Number cards, inserted from its own page). Ctrl-C stops
+# everything it started.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 PORT="${PORT:-8080}"
+HELPER_PORT="${HELPER_PORT:-24365}"
 DATA="${MAHPKI_DEMO_DATA:-$ROOT/.demo-data}"
+SEED=1 # the helper's demo cards use the same seed (MAHPKI_DEMO_SEED defaults to 1)
 
-echo "[demo] building the web app (release, offline) and the server"
+echo "[demo] building the web app (release, offline), the server, the helper and cardsim"
 trunk build --release
-cargo build --release --locked -p mahpki-server
+cargo build --release --locked -p mahpki-server -p mahpki-cardsim
+cargo build --release --locked -p mahpki-helper --features demo
+
+if [ ! -f "$DATA/pki/server-trust.toml" ]; then
+  echo "[demo] generating the test PKI (seed $SEED) in $DATA/pki"
+  target/release/cardsim pki --seed "$SEED" --out "$DATA/pki" >/dev/null
+fi
+export MAHPKI_CONFIG="$DATA/pki/server-trust.toml"
+export MAHPKI_DATA_DIR="$DATA/db"
+export MAHPKI_LISTEN="127.0.0.1:$PORT"
+export MAHPKI_PUBLIC_ORIGIN="http://localhost:$PORT"
+export MAHPKI_DIST_DIR="$ROOT/dist"
+export MAHPKI_HELPER_ORIGINS="http://127.0.0.1:$HELPER_PORT"
+target/release/mahpki-server identity import "$DATA/pki/server-import.json"
 
 pids=()
 cleanup() {
@@ -21,26 +38,35 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-MAHPKI_LISTEN="127.0.0.1:$PORT" \
-MAHPKI_PUBLIC_ORIGIN="http://localhost:$PORT" \
-MAHPKI_DATA_DIR="$DATA" \
-MAHPKI_DIST_DIR="$ROOT/dist" \
-  target/release/mahpki-server serve &
+target/release/mahpki-server serve &
+pids+=($!)
+MAHPKI_HELPER_PORT="$HELPER_PORT" MAHPKI_HELPER_ALLOWED_ORIGINS="http://localhost:$PORT" \
+  MAHPKI_DEMO_SEED="$SEED" target/release/mahpki-helper --demo &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then echo "[demo] the server did not start" >&2; exit 1; fi
-  sleep 0.1
-done
+wait_for() {
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "[demo] $2 did not start" >&2
+  exit 1
+}
+wait_for "http://127.0.0.1:$PORT/api/health" "the server"
+wait_for "http://127.0.0.1:$HELPER_PORT/demo" "the helper"
 
 cat <<MSG
 
-  mahpki demo is running. Open this address in Chrome or Edge on this PC:
+  mahpki demo is running. Open in Chrome or Edge on this PC:
 
       http://localhost:$PORT/
+          the platform
+      http://127.0.0.1:$HELPER_PORT/demo
+          the virtual card reader: insert a demo holder's HPKI card or My Number card
+          (their PINs are shown there)
 
+  Demo holders: target/release/mahpki-server identity list   (with the same MAHPKI_* settings)
   Data: $DATA (delete it to start over). Press Ctrl-C to stop.
 
 MSG
-wait "${pids[0]}"
+wait -n "${pids[@]}"

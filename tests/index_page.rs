@@ -65,7 +65,17 @@ fn button(root: &Element, label: &str) -> HtmlElement {
         .unwrap_or_else(|| panic!("no button {label:?}"))
 }
 
+/// wasm-bindgen-test runs async tests concurrently on one page, and these steps share that
+/// page's localStorage and `<html lang>`: they run in order, as one test.
 #[wasm_bindgen_test]
+async fn index_page_in_the_browser() {
+    index_shows_both_sections_and_their_entries_in_japanese().await;
+    language_switch_changes_every_string().await;
+    language_choice_is_remembered().await;
+    flow_routes_render_their_pages().await;
+    footer_says_when_the_server_cannot_be_reached().await;
+}
+
 async fn index_shows_both_sections_and_their_entries_in_japanese() {
     let root = mount("/").await;
     let t = text(&root);
@@ -96,7 +106,6 @@ async fn index_shows_both_sections_and_their_entries_in_japanese() {
     root.remove();
 }
 
-#[wasm_bindgen_test]
 async fn language_switch_changes_every_string() {
     let root = mount("/").await;
     let en = button(&root, "English");
@@ -120,7 +129,6 @@ async fn language_switch_changes_every_string() {
     root.remove();
 }
 
-#[wasm_bindgen_test]
 async fn language_choice_is_remembered() {
     let root = mount("/").await;
     button(&root, "English").click();
@@ -136,7 +144,6 @@ async fn language_choice_is_remembered() {
     again.remove();
 }
 
-#[wasm_bindgen_test]
 async fn flow_routes_render_their_pages() {
     for (path, title) in [
         ("/mynumber", Msg::MyNumberSiteTitle),
@@ -152,7 +159,6 @@ async fn flow_routes_render_their_pages() {
     }
 }
 
-#[wasm_bindgen_test]
 async fn footer_says_when_the_server_cannot_be_reached() {
     // The test runner's own server has no /api/health: the footer must say so, not stay blank.
     let root = mount("/").await;
