@@ -5,11 +5,11 @@
 use rsa::PrivateKey;
 use tracing::debug;
 
-use crate::apdu::Command;
 use crate::card::{Card, read_slice, respond, status, sw};
 use crate::pin::{Pin, Verify};
 use crate::profile::{EfRef, HpkiProfile};
 use crate::rsakey;
+use mahpki_protocol::apdu::Command;
 
 /// What goes on an HPKI card.
 pub struct HpkiContents {
@@ -135,9 +135,7 @@ impl HpkiCard {
     }
 
     fn read_binary(&mut self, c: &Command) -> Vec<u8> {
-        if !self.profile.extended_length && c.extended {
-            return status(sw::WRONG_LENGTH);
-        }
+        // An extended READ BINARY on a card without extended length was refused in transmit.
         let (fid, offset) = if c.p1 & 0x80 != 0 {
             // P1 = 100xxxxx: short EF identifier, P2 the offset; the EF becomes current.
             let sfi = c.p1 & 0x1F;
@@ -240,11 +238,11 @@ impl Card for HpkiCard {
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
-        let mut c = match Command::parse(apdu) {
-            Ok(c) => c,
+        let (mut c, extended) = match Command::parse(apdu) {
+            Ok(p) => (p.command, p.extended),
             Err(_) => return status(sw::WRONG_LENGTH),
         };
-        if c.extended && !self.profile.extended_length {
+        if extended && !self.profile.extended_length {
             // A card without extended-length support cannot even frame such a command.
             self.chain = None;
             return status(sw::WRONG_LENGTH);

@@ -5,10 +5,10 @@
 use rsa::PrivateKey;
 use tracing::debug;
 
-use crate::apdu::Command;
 use crate::card::{Card, read_slice, respond, status, sw};
 use crate::pin::{Pin, Verify};
 use crate::rsakey;
+use mahpki_protocol::apdu::Command;
 
 /// The JPKI AP's DF name.
 pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
@@ -230,7 +230,7 @@ impl Card for JpkiCard {
 
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
         let c = match Command::parse(apdu) {
-            Ok(c) => c,
+            Ok(p) => p.command,
             Err(_) => return status(sw::WRONG_LENGTH),
         };
         match (c.cla, c.ins) {

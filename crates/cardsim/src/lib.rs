@@ -14,7 +14,6 @@
 //!
 //! See the crate's README.md for the APDUs, status words, manifest and control protocol.
 
-pub mod apdu;
 pub mod card;
 pub mod cia;
 pub mod control;

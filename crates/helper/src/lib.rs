@@ -1,7 +1,6 @@
 //! The local helper. It owns every card access and PIN entry, so the web page never sees a PIN.
 //! `guard` decides, before anything else runs, whether a request may be served at all.
 
-pub mod apdu;
 pub mod api;
 pub mod backend;
 #[cfg(feature = "demo")]

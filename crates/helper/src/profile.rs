@@ -67,7 +67,7 @@ pub const PROFILES: &[&HpkiProfile] = &[&JMA, &JAHIS_ANNEX_B];
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apdu::Command;
+    use mahpki_protocol::apdu::Command;
 
     #[test]
     fn profiles_are_well_formed() {

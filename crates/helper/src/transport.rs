@@ -4,7 +4,7 @@
 
 use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::apdu::{Command, EncodeError};
+use mahpki_protocol::apdu::{Command, EncodeError};
 
 /// Anything that sends a raw command APDU and returns the raw response (data ‖ SW1 SW2).
 pub trait Transport {

@@ -2,6 +2,7 @@
 //! browser ↔ local helper, CLI ↔ server) lives here and only here, so the app, the server and the
 //! helper cannot drift apart. Compiles for wasm32 and native.
 
+pub mod apdu;
 pub mod api;
 pub mod error;
 pub mod health;

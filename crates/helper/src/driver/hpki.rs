@@ -6,8 +6,9 @@ use mahpki_protocol::helper::CardType;
 use super::{
     CardInfo, PinStatus, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
 };
+use mahpki_protocol::apdu::Command;
+
 use crate::{
-    apdu::Command,
     der,
     error::CardError,
     pin::Pin,

@@ -8,8 +8,9 @@ pub mod jpki;
 use mahpki_protocol::helper::{CardPresence, CardType};
 use zeroize::Zeroize as _;
 
+use mahpki_protocol::apdu::Command;
+
 use crate::{
-    apdu::Command,
     der,
     error::CardError,
     pin::Pin,

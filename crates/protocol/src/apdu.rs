@@ -1,5 +1,5 @@
-//! ISO 7816-4 command APDUs: short and extended encodings, and command chaining for cards that
-//! take no extended APDUs.
+//! ISO/IEC 7816-4 command APDUs, the wire format to the cards: encoded by the helper (short or
+//! extended, or chained for cards that take no extended APDUs) and parsed by the virtual cards.
 
 /// Largest data field of a short APDU.
 pub const SHORT_MAX_DATA: usize = 255;
@@ -24,25 +24,79 @@ pub enum EncodeError {
     BadLe(usize),
 }
 
+/// A command as a card received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub command: Command,
+    /// Whether it came in the extended-length form (cards without extended-length support
+    /// must refuse it).
+    pub extended: bool,
+}
+
+/// Why bytes are not a command APDU. A card answers these with `67 00` (wrong length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("APDU shorter than its 4-byte header")]
+    TooShort,
+    #[error("APDU length fields do not match its size")]
+    WrongLength,
+}
+
 impl Command {
     pub fn new(header: [u8; 4], data: &[u8], le: Option<usize>) -> Self {
         let [cla, ins, p1, p2] = header;
         Self { cla, ins, p1, p2, data: data.to_vec(), le }
     }
 
-    /// Parses a complete short APDU given as bytes (profiles keep e.g. the MSE command verbatim).
+    /// A complete short APDU given as bytes (profiles keep e.g. the MSE command verbatim).
     pub fn from_short_bytes(bytes: &[u8]) -> Option<Self> {
-        let (&[cla, ins, p1, p2], rest) = bytes.split_first_chunk::<4>()?;
-        let (data, le) = match rest {
-            [] => (&[][..], None),
-            [le] => (&[][..], Some(if *le == 0 { 256 } else { *le as usize })),
-            [lc, body @ ..] if body.len() == *lc as usize => (body, None),
-            [lc, body @ .., le] if body.len() == *lc as usize => {
-                (body, Some(if *le == 0 { 256 } else { *le as usize }))
-            }
-            _ => return None,
+        Self::parse(bytes).ok().filter(|p| !p.extended).map(|p| p.command)
+    }
+
+    /// Parses a command APDU exactly as a card would, in any of the four cases, short or
+    /// extended; `extended` tells which form it came in.
+    pub fn parse(b: &[u8]) -> Result<Parsed, ParseError> {
+        let [cla, ins, p1, p2, body @ ..] = b else {
+            return Err(ParseError::TooShort);
         };
-        Some(Self { cla, ins, p1, p2, data: data.to_vec(), le })
+        let head = |data: &[u8], le, extended| Parsed {
+            command: Self { cla: *cla, ins: *ins, p1: *p1, p2: *p2, data: data.to_vec(), le },
+            extended,
+        };
+        let short_le = |x: u8| Some(if x == 0 { 256 } else { usize::from(x) });
+        let ext_le = |hi: u8, lo: u8| {
+            let n = usize::from(u16::from_be_bytes([hi, lo]));
+            Some(if n == 0 { 65536 } else { n })
+        };
+        match body {
+            // Case 1.
+            [] => Ok(head(&[], None, false)),
+            // Case 2 short.
+            [le] => Ok(head(&[], short_le(*le), false)),
+            // Case 2 extended: 00 Le1 Le2.
+            [0, hi, lo] => Ok(head(&[], ext_le(*hi, *lo), true)),
+            // Extended cases 3 and 4: 00 Lc1 Lc2 data [Le1 Le2].
+            [0, hi, lo, rest @ ..] if !rest.is_empty() => {
+                let lc = usize::from(u16::from_be_bytes([*hi, *lo]));
+                if lc == 0 {
+                    return Err(ParseError::WrongLength);
+                }
+                match rest.len().checked_sub(lc) {
+                    Some(0) => Ok(head(rest, None, true)),
+                    Some(2) => Ok(head(&rest[..lc], ext_le(rest[lc], rest[lc + 1]), true)),
+                    _ => Err(ParseError::WrongLength),
+                }
+            }
+            // Short cases 3 and 4: Lc data [Le].
+            [lc, rest @ ..] => {
+                let lc = usize::from(*lc);
+                match rest.len().checked_sub(lc) {
+                    Some(0) => Ok(head(rest, None, false)),
+                    Some(1) => Ok(head(&rest[..lc], short_le(rest[lc]), false)),
+                    _ => Err(ParseError::WrongLength),
+                }
+            }
+        }
     }
 
     pub fn encode(&self, extended: bool) -> Result<Vec<u8>, EncodeError> {
@@ -174,5 +228,72 @@ mod tests {
             [0x00, 0x22, 0x41, 0xb6, 0x04, 0x84, 0x02, 0x00, 0x0c]
         );
         assert!(Command::from_short_bytes(&[0x00, 0x22, 0x41, 0xb6, 0x05, 0x84]).is_none());
+    }
+
+    #[test]
+    fn parses_all_short_cases() {
+        let c = parse_ok(&[0x00, 0xA4, 0x04, 0x0C]);
+        assert_eq!((c.ins, c.data.len(), c.le), (0xA4, 0, None));
+        let c = parse_ok(&[0x00, 0xB0, 0x00, 0x00, 0x00]);
+        assert_eq!(c.le, Some(256));
+        let c = parse_ok(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A]);
+        assert_eq!((c.data, c.le), (vec![0x00, 0x0A], None));
+        let c = parse_ok(&[0x80, 0x2A, 0x00, 0x80, 0x01, 0xAA, 0x00]);
+        assert_eq!((c.cla, c.data, c.le, c.extended), (0x80, vec![0xAA], Some(256), false));
+    }
+
+    #[test]
+    fn parses_extended_cases() {
+        let c = parse_ok(&[0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00]);
+        assert_eq!((c.le, c.extended), (Some(65536), true));
+        let mut apdu = vec![0x00, 0x2A, 0x9E, 0x9A, 0x00, 0x01, 0x00];
+        apdu.extend([0x5A; 256]);
+        apdu.extend([0x00, 0x00]);
+        let c = parse_ok(&apdu);
+        assert_eq!((c.data.len(), c.le, c.extended), (256, Some(65536), true));
+    }
+
+    #[test]
+    fn rejects_inconsistent_lengths() {
+        assert_eq!(Command::parse(&[0x00, 0xA4, 0x04]), Err(ParseError::TooShort));
+        assert_eq!(
+            Command::parse(&[0x00, 0x20, 0x00, 0x80, 0x04, 0x31, 0x32]),
+            Err(ParseError::WrongLength)
+        );
+        assert_eq!(
+            Command::parse(&[0x00, 0x20, 0x00, 0x80, 0x01, 0x31, 0x32, 0x33]),
+            Err(ParseError::WrongLength)
+        );
+        assert_eq!(
+            Command::parse(&[0x00, 0x2A, 0x9E, 0x9A, 0x00, 0x00, 0x00, 0x01]),
+            Err(ParseError::WrongLength)
+        );
+    }
+
+    fn parse_ok(b: &[u8]) -> Flat {
+        let p = Command::parse(b).unwrap();
+        let c = p.command;
+        Flat {
+            cla: c.cla,
+            ins: c.ins,
+            p1: c.p1,
+            p2: c.p2,
+            data: c.data,
+            le: c.le,
+            extended: p.extended,
+        }
+    }
+
+    /// The parsed command and its form side by side, as the assertions read them.
+    struct Flat {
+        cla: u8,
+        ins: u8,
+        #[allow(dead_code)]
+        p1: u8,
+        #[allow(dead_code)]
+        p2: u8,
+        data: Vec<u8>,
+        le: Option<usize>,
+        extended: bool,
     }
 }
