@@ -18,7 +18,12 @@ use mahpki_protocol::{
     helper::{CHALLENGE_LEN, HelperStatus, OperationCreated, StartOperation},
 };
 
-use crate::{backend::survey, guard::Guard, operation::Operations, pin_page};
+use crate::{
+    backend::survey,
+    guard::Guard,
+    operation::{Operation, Operations},
+    pin_page,
+};
 
 /// Largest request body: the biggest legitimate one (start, PIN) is well under 200 bytes.
 pub const BODY_LIMIT: usize = 4 * 1024;
@@ -190,12 +195,9 @@ async fn follow(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(origin) = request_origin(&headers) else {
-        return error_response(ErrorCode::ForeignOrigin);
-    };
-    match st.ops.get_for_origin(&id, &origin) {
-        Some(op) => Json(op.status()).into_response(),
-        None => error_response(ErrorCode::NotFound),
+    match own_operation(&st, &headers, &id) {
+        Ok(op) => Json(op.status()).into_response(),
+        Err(code) => error_response(code),
     }
 }
 
@@ -204,14 +206,22 @@ async fn cancel(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(origin) = request_origin(&headers) else {
-        return error_response(ErrorCode::ForeignOrigin);
-    };
-    match st.ops.get_for_origin(&id, &origin) {
-        Some(op) => {
+    match own_operation(&st, &headers, &id) {
+        Ok(op) => {
             op.cancel();
             Json(op.status()).into_response()
         }
-        None => error_response(ErrorCode::NotFound),
+        Err(code) => error_response(code),
     }
+}
+
+/// The operation `id` if the requesting origin created it; another origin's operation is as
+/// unknown to it as a made-up id.
+fn own_operation(
+    st: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Arc<Operation>, ErrorCode> {
+    let origin = request_origin(headers).ok_or(ErrorCode::ForeignOrigin)?;
+    st.ops.get_for_origin(id, &origin).ok_or(ErrorCode::NotFound)
 }

@@ -2,16 +2,15 @@
 //! card behaviour (files, PIN counters, security state, extended length and chaining), reached
 //! through the same `Transport` as PC/SC.
 
+mod common;
+
+use common::*;
 use std::{
     sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
+use axum::{Router, http::StatusCode};
 use base64::Engine as _;
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
@@ -29,9 +28,7 @@ use mahpki_helper::{
 };
 use mahpki_protocol::helper::CardType;
 use rsa::{Pkcs1v15Sign, PrivateKey};
-use serde_json::{Value, json};
 use sha2::Sha256;
-use tower::ServiceExt as _;
 
 fn test_pki() -> &'static pki::TestPki {
     static PKI: OnceLock<pki::TestPki> = OnceLock::new();
@@ -203,57 +200,6 @@ fn session_over_virtual_reader_reports_removal() {
 }
 
 // ---- The whole lifecycle through the HTTP API, with cards moving in and out of a reader. ----
-
-const HOST: &str = "127.0.0.1:24365";
-const SITE: &str = "https://hpki.example.jp";
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn wait(app: &Router, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut v = Value::Null;
-    for _ in 0..1000 {
-        let req = Request::get(format!("/v1/operations/{id}"))
-            .header("host", HOST)
-            .header("origin", SITE);
-        v = call(app, req.body(Body::empty()).unwrap()).await.1;
-        if pred(&v) {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("condition never met; last state {v}");
-}
-
-async fn post_pin(app: &Router, id: &str, pin: &str) -> StatusCode {
-    let req = Request::post(format!("/pin/{id}"))
-        .header("host", HOST)
-        .header("origin", format!("http://{HOST}"))
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", "application/json")
-        .body(Body::from(json!({ "pin": pin }).to_string()))
-        .unwrap();
-    call(app, req).await.0
-}
-
-async fn start(app: &Router, card: &str, challenge: &[u8; 32]) -> String {
-    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge);
-    let req = Request::post("/v1/operations")
-        .header("host", HOST)
-        .header("origin", SITE)
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"operation":"authenticate","card":card,"challenge":b64url}).to_string(),
-        ))
-        .unwrap();
-    let (code, v) = call(app, req).await;
-    assert_eq!(code, StatusCode::CREATED, "{v}");
-    v["id"].as_str().unwrap().to_owned()
-}
 
 fn app(readers: &VirtualReaders) -> Router {
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };

@@ -2,10 +2,12 @@
 //! operations use; only the helper's own page may press them.
 #![cfg(feature = "demo")]
 
+mod common;
+
+use common::*;
 use std::{sync::Arc, time::Duration};
 
 use axum::{
-    Router,
     body::Body,
     http::{Request, StatusCode},
 };
@@ -17,16 +19,6 @@ use mahpki_helper::{
 };
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-
-const HOST: &str = "127.0.0.1:24365";
-const SITE: &str = "https://hpki.example.jp";
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
 
 fn demo_post(path: &str, origin: &str, body: Value) -> Request<Body> {
     Request::post(path)

@@ -1,14 +1,16 @@
 //! The PC/SC backend through the real stack: pcsc crate → pcscd → vpcd → a cardsim card. Uses
 //! reader "Virtual PCD 00 00" (cardsim's own suites use 00 01) and cardsim's pcscd fixture.
 
+mod common;
+
+use common::*;
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex, OnceLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{
-    Router,
     body::Body,
     http::{Request, StatusCode},
 };
@@ -27,13 +29,10 @@ use mahpki_helper::{
     signing::authentication_digest,
 };
 use rsa::Pkcs1v15Sign;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Sha256;
-use tower::ServiceExt as _;
 
 const READER: &str = pcscd::READER_0.0;
-const HOST: &str = "127.0.0.1:24365";
-const SITE: &str = "https://hpki.example.jp";
 
 fn test_pki() -> &'static pki::TestPki {
     static PKI: OnceLock<pki::TestPki> = OnceLock::new();
@@ -42,39 +41,6 @@ fn test_pki() -> &'static pki::TestPki {
 
 fn vpcd() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], pcscd::READER_0.1))
-}
-
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn wait(app: &Router, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let req = Request::get(format!("/v1/operations/{id}"))
-            .header("host", HOST)
-            .header("origin", SITE);
-        let v = call(app, req.body(Body::empty()).unwrap()).await.1;
-        if pred(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "condition never met; last state {v}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn post_pin(app: &Router, id: &str, pin: &str) -> StatusCode {
-    let req = Request::post(format!("/pin/{id}"))
-        .header("host", HOST)
-        .header("origin", format!("http://{HOST}"))
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", "application/json")
-        .body(Body::from(json!({ "pin": pin }).to_string()))
-        .unwrap();
-    call(app, req).await.0
 }
 
 /// One pcscd, one reader: the scenarios run one after the other in a single test.

@@ -2,6 +2,9 @@
 //! certificate, driven end to end through the HTTP API: start, PIN page post (a wrong PIN, then
 //! the right one), and a signature that verifies as RS256 over the origin-bound digest.
 
+mod common;
+
+use common::*;
 use std::{path::Path, process::Command, sync::Arc, time::Duration};
 
 use axum::{
@@ -19,11 +22,8 @@ use mahpki_helper::{
 use rsa::{Pkcs1v15Sign, PrivateKey, pkcs8::DecodePrivateKey as _};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use tower::ServiceExt as _;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const HOST: &str = "127.0.0.1:24365";
-const SITE: &str = "https://hpki.example.jp";
 const USER_PIN: &str = "1234";
 
 fn run(cmd: &mut Command) {
@@ -76,19 +76,6 @@ fn provision(dir: &Path) {
     }
 }
 
-async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn state(app: &Router, id: &str) -> Value {
-    let req =
-        Request::get(format!("/v1/operations/{id}")).header("host", HOST).header("origin", SITE);
-    call(app, req.body(Body::empty()).unwrap()).await.1
-}
-
 async fn wait_state(app: &Router, id: &str, want: &str) -> Value {
     for _ in 0..500 {
         let v = state(app, id).await;
@@ -99,17 +86,6 @@ async fn wait_state(app: &Router, id: &str, want: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("never reached {want}: {}", state(app, id).await);
-}
-
-async fn post_pin(app: &Router, id: &str, pin: &str) -> StatusCode {
-    let req = Request::post(format!("/pin/{id}"))
-        .header("host", HOST)
-        .header("origin", format!("http://{HOST}"))
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", "application/json")
-        .body(Body::from(json!({ "pin": pin }).to_string()))
-        .unwrap();
-    call(app, req).await.0
 }
 
 #[tokio::test]
