@@ -10,10 +10,7 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    body::Body,
-    http::{Request, StatusCode},
-};
+use axum::http::StatusCode;
 use base64::Engine as _;
 use mahpki_cardsim::{
     pcscd::{self, Pcscd},
@@ -29,7 +26,6 @@ use mahpki_helper::{
     signing::authentication_digest,
 };
 use rsa::Pkcs1v15Sign;
-use serde_json::json;
 use sha2::Sha256;
 
 const READER: &str = pcscd::READER_0.0;
@@ -60,18 +56,7 @@ async fn jpki_waits_for_the_card_and_signs() {
     let ops = Arc::new(Operations::new(backend, cfg));
     let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
     let challenge = [0x5a; 32];
-    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge);
-    let start = Request::post("/v1/operations")
-        .header("host", HOST)
-        .header("origin", SITE)
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"operation":"authenticate","card":"jpki","challenge":b64url}).to_string(),
-        ))
-        .unwrap();
-    let (code, created) = call(&app, start).await;
-    assert_eq!(code, StatusCode::CREATED);
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = start(&app, "jpki", &challenge).await;
     wait(&app, &id, |v| v["state"] == "waiting_card" && v["reason"] == "no_card").await;
 
     // First the HPKI card (wrong one), then the My Number card.
@@ -101,17 +86,7 @@ async fn hpki_removed_mid_operation() {
     let ops = Arc::new(Operations::new(Arc::new(PcscBackend::new()), OperationConfig::default()));
     let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
     let link = VpcdLink::start(Arc::new(Mutex::new(h.hpki_card())), vpcd());
-    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([1u8; 32]);
-    let start = Request::post("/v1/operations")
-        .header("host", HOST)
-        .header("origin", SITE)
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"operation":"authenticate","card":"hpki","challenge":b64url}).to_string(),
-        ))
-        .unwrap();
-    let (_, created) = call(&app, start).await;
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = start(&app, "hpki", &[1u8; 32]).await;
     let v = wait(&app, &id, |v| v["state"] == "waiting_pin").await;
     assert_eq!(v["tries_left"], 15);
     // Pulled while the holder types: reported at once, and a late PIN goes nowhere.

@@ -20,7 +20,7 @@ use mahpki_helper::{
     pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use rsa::{Pkcs1v15Sign, PrivateKey, pkcs8::DecodePrivateKey as _};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -106,18 +106,7 @@ async fn softhsm_token_authenticates_end_to_end() {
     assert_eq!(status["readers"][0]["card"], "hpki", "{status}");
 
     let challenge = [0x42u8; 32];
-    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge);
-    let start = Request::post("/v1/operations")
-        .header("host", HOST)
-        .header("origin", SITE)
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"operation":"authenticate","card":"hpki","challenge":b64url}).to_string(),
-        ))
-        .unwrap();
-    let (code, created) = call(&app, start).await;
-    assert_eq!(code, StatusCode::CREATED, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = start(&app, "hpki", &challenge).await;
 
     // A wrong PIN comes back to the holder; it is not retried.
     wait_state(&app, &id, "waiting_pin").await;
