@@ -20,23 +20,9 @@ fn tx_bytes(card: &mut dyn Card, apdu: &[u8]) -> (Vec<u8>, u16) {
     (d.to_vec(), sw)
 }
 
-/// Reads the current EF in short READ BINARYs (Le=00), the way the helper reads certificates.
+/// Reads the current EF in short READ BINARYs.
 fn read_all_short(card: &mut dyn Card) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let off = out.len() as u16;
-        let [hi, lo] = off.to_be_bytes();
-        let (d, sw) = tx_bytes(card, &[0x00, 0xB0, hi, lo, 0x00]);
-        if sw == 0x6B00 {
-            return out;
-        }
-        assert_eq!(sw, 0x9000);
-        let n = d.len();
-        out.extend(d);
-        if n < 256 {
-            return out;
-        }
-    }
+    common::read_ef_short(|apdu| tx_bytes(card, apdu))
 }
 
 #[test]

@@ -26,20 +26,7 @@ fn verify(p2: u8, pin: &str) -> Vec<u8> {
 }
 
 fn read_short(card: &pcsc::Card) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let [hi, lo] = (out.len() as u16).to_be_bytes();
-        let (d, sw) = tx(card, &[0x00, 0xB0, hi, lo, 0x00]).unwrap();
-        if sw == 0x6B00 {
-            return out;
-        }
-        assert_eq!(sw, 0x9000);
-        let n = d.len();
-        out.extend(d);
-        if n < 256 {
-            return out;
-        }
-    }
+    common::read_ef_short(|apdu| tx(card, apdu).unwrap())
 }
 
 #[test]

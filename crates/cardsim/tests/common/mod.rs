@@ -16,6 +16,25 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(|| pki::generate(SEED).expect("test PKI"))
 }
 
+/// Reads the current EF in short READ BINARYs (Le=00), the way the helper reads certificates,
+/// over any transport: `transmit` sends one APDU and returns its data and status word.
+pub fn read_ef_short(mut transmit: impl FnMut(&[u8]) -> (Vec<u8>, u16)) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let [hi, lo] = u16::try_from(out.len()).expect("EF under 64 KiB").to_be_bytes();
+        let (d, sw) = transmit(&[0x00, 0xB0, hi, lo, 0x00]);
+        if sw == 0x6B00 {
+            return out;
+        }
+        assert_eq!(sw, 0x9000);
+        let n = d.len();
+        out.extend(d);
+        if n < 256 {
+            return out;
+        }
+    }
+}
+
 /// DigestInfo for SHA-256 (RFC 8017 §9.2 note 1).
 pub fn digest_info_sha256(msg: &[u8]) -> Vec<u8> {
     let mut d = vec![
