@@ -3,22 +3,19 @@
 //! the real router on SQLite, beside the raw RSA-2048 verify rate on the same machine.
 //! Prints Markdown table rows for BENCHMARKS.md.
 
-// The tests' PKI fixture; the bench uses only part of it.
+// The tests' PKI fixture and browser; the bench uses only part of them.
+#[path = "../tests/common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
 #[path = "../tests/common/pki.rs"]
 #[allow(dead_code)]
 mod pki;
 
 use std::time::{Duration, Instant};
 
-use axum::{
-    body::Body,
-    http::{Request, header},
-};
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use http_body_util::BodyExt as _;
 use mahpki_protocol::{
     HpkiId,
-    api::{Ca, CardSignature, Challenge, Holder, Qualification, SignatureAlgorithm},
+    api::{Ca, Holder, Qualification},
 };
 use mahpki_server::{
     Config,
@@ -127,35 +124,6 @@ fn rate(mut f: impl FnMut()) -> f64 {
 }
 
 async fn login(app: &axum::Router, cert: &[u8]) {
-    let req = |path: &str, cookie: Option<&str>, body: Body| {
-        let mut r = Request::post(path)
-            .header("sec-fetch-site", "same-origin")
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(c) = cookie {
-            r = r.header(header::COOKIE, c);
-        }
-        r.body(body).unwrap()
-    };
-    let res =
-        tower::ServiceExt::oneshot(app.clone(), req("/api/hpki/challenge", None, Body::empty()))
-            .await
-            .unwrap();
-    let cookie =
-        res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let c: Challenge =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    let challenge = URL_SAFE_NO_PAD.decode(&c.challenge).unwrap();
-    let body = CardSignature {
-        challenge: c.challenge,
-        certificate: URL_SAFE_NO_PAD.encode(cert),
-        algorithm: SignatureAlgorithm::Rs256,
-        signature: URL_SAFE_NO_PAD.encode(pki::keys().holder.sign_challenge(ORIGIN, &challenge)),
-    };
-    let res = tower::ServiceExt::oneshot(
-        app.clone(),
-        req("/api/hpki/finish", Some(&cookie), Body::from(serde_json::to_vec(&body).unwrap())),
-    )
-    .await
-    .unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    let a = browser::Browser::new(app).hpki_login(cert, &pki::keys().holder, ORIGIN).await;
+    assert!(a.status.is_success(), "{}", a.status);
 }
