@@ -4,6 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::{
+    flows::mynumber::MyNumberFlow,
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
     pages::{
@@ -35,7 +36,7 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Index => html! { <IndexPage /> },
-        Route::MyNumber => html! { <FlowPlaceholder title={Msg::MyNumberSiteTitle} /> },
+        Route::MyNumber => html! { <MyNumberFlow /> },
         Route::Smartphone => html! { <FlowPlaceholder title={Msg::SmartphoneSiteTitle} /> },
         Route::SmartphoneChange => {
             html! { <FlowPlaceholder title={Msg::SmartphoneChangeSiteTitle} /> }

@@ -74,6 +74,53 @@ pub enum Msg {
     FooterServerChecking,
     FooterServerUnreachable,
     FooterServerDegraded,
+    HelperChecking,
+    LocalNetworkNotice,
+    HelperMissingTitle,
+    HelperInstallHint,
+    CheckAgain,
+    ReadersLabel,
+    NoReaderFound,
+    CardEmpty,
+    CardHpki,
+    CardJpki,
+    CardUnsupported,
+    PinWindowNotice,
+    StagePreparing,
+    StageNoReader,
+    StageInsertHpki,
+    StageInsertJpki,
+    StageSwapToJpki,
+    StageSwapToHpki,
+    StagePinHpki,
+    StagePinJpki,
+    JpkiPinWarning,
+    LastTryWarning,
+    OpenPinWindow,
+    StageCommunicatingHpki,
+    StageCommunicatingJpki,
+    StageVerifying,
+    DoNotRemoveCard,
+    HpkiIdLabel,
+    NameLabel,
+    QualificationLabel,
+    CaLabel,
+    ConfirmHpkiId,
+    SwapToMyNumber,
+    MyNumberInReaderHint,
+    RegisterMyNumber,
+    CurrentBindingNote,
+    CertificateExpiryLabel,
+    DoneMessage,
+    ReplacedNote,
+    ReplacedExpiryLabel,
+    FailedTitle,
+    NothingBound,
+    TryAgain,
+    StartOver,
+    Cancel,
+    CancelledMessage,
+    RemedyLabel,
 }
 
 impl Msg {
@@ -112,6 +159,53 @@ impl Msg {
         Msg::FooterServerChecking,
         Msg::FooterServerUnreachable,
         Msg::FooterServerDegraded,
+        Msg::HelperChecking,
+        Msg::LocalNetworkNotice,
+        Msg::HelperMissingTitle,
+        Msg::HelperInstallHint,
+        Msg::CheckAgain,
+        Msg::ReadersLabel,
+        Msg::NoReaderFound,
+        Msg::CardEmpty,
+        Msg::CardHpki,
+        Msg::CardJpki,
+        Msg::CardUnsupported,
+        Msg::PinWindowNotice,
+        Msg::StagePreparing,
+        Msg::StageNoReader,
+        Msg::StageInsertHpki,
+        Msg::StageInsertJpki,
+        Msg::StageSwapToJpki,
+        Msg::StageSwapToHpki,
+        Msg::StagePinHpki,
+        Msg::StagePinJpki,
+        Msg::JpkiPinWarning,
+        Msg::LastTryWarning,
+        Msg::OpenPinWindow,
+        Msg::StageCommunicatingHpki,
+        Msg::StageCommunicatingJpki,
+        Msg::StageVerifying,
+        Msg::DoNotRemoveCard,
+        Msg::HpkiIdLabel,
+        Msg::NameLabel,
+        Msg::QualificationLabel,
+        Msg::CaLabel,
+        Msg::ConfirmHpkiId,
+        Msg::SwapToMyNumber,
+        Msg::MyNumberInReaderHint,
+        Msg::RegisterMyNumber,
+        Msg::CurrentBindingNote,
+        Msg::CertificateExpiryLabel,
+        Msg::DoneMessage,
+        Msg::ReplacedNote,
+        Msg::ReplacedExpiryLabel,
+        Msg::FailedTitle,
+        Msg::NothingBound,
+        Msg::TryAgain,
+        Msg::StartOver,
+        Msg::Cancel,
+        Msg::CancelledMessage,
+        Msg::RemedyLabel,
     ];
 
     pub fn text(self) -> Text {
@@ -201,12 +295,155 @@ impl Msg {
                 "サーバーのデータベースが応答していません",
                 "The server's database is not answering",
             ),
+            Msg::HelperChecking => (
+                "カード読み取りソフト(mahpki helper)を確認しています…",
+                "Looking for the card helper (mahpki helper)...",
+            ),
+            Msg::LocalNetworkNotice => (
+                "ブラウザが「このデバイス上のアプリやサービスへのアクセス(ローカル ネットワーク)」の許可を求めることがあります。このPCのカード読み取りソフトと通信するために必要ですので、「許可」を選んでください。",
+                "Your browser may ask whether this site may access apps and services on this device (local network). The site needs it to talk to the card helper on this PC: choose Allow.",
+            ),
+            Msg::HelperMissingTitle => {
+                ("カード読み取りソフトを利用できません", "The card helper is not available")
+            }
+            Msg::HelperInstallHint => (
+                "mahpki helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
+                "Install and start mahpki helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.",
+            ),
+            Msg::CheckAgain => ("再確認", "Check again"),
+            Msg::ReadersLabel => ("カードリーダー", "Card readers"),
+            Msg::NoReaderFound => (
+                "カードリーダーが見つかりません。ICカードリーダーを接続してください。",
+                "No card reader found. Connect your IC card reader.",
+            ),
+            Msg::CardEmpty => ("カードなし", "no card"),
+            Msg::CardHpki => ("HPKIカード", "HPKI card"),
+            Msg::CardJpki => ("マイナンバーカード", "My Number card"),
+            Msg::CardUnsupported => ("対応していないカード", "unsupported card"),
+            Msg::PinWindowNotice => (
+                "ボタンを押すと、暗証番号を入力する別ウィンドウ(mahpki helper)が開きます。暗証番号はこのページではなく、その別ウィンドウに入力してください。",
+                "The button opens a separate window of mahpki helper for your PIN. Enter the PIN there, never on this page.",
+            ),
+            Msg::StagePreparing => ("準備しています…", "Preparing..."),
+            Msg::StageNoReader => (
+                "ICカードリーダーが見つかりません。カードリーダーを接続してください。",
+                "No IC card reader found. Connect your card reader.",
+            ),
+            Msg::StageInsertHpki => (
+                "HPKIカードをカードリーダーにセットしてください。",
+                "Put your HPKI card in the card reader.",
+            ),
+            Msg::StageInsertJpki => (
+                "個人番号カードをカードリーダライタにセットしてください。",
+                "Put your My Number card in the card reader.",
+            ),
+            Msg::StageSwapToJpki => (
+                "HPKIカードを抜いて、マイナンバーカードに差し替えてください。差し替えると自動的に次へ進みます。",
+                "Take out the HPKI card and put in your My Number card. The page goes on by itself.",
+            ),
+            Msg::StageSwapToHpki => (
+                "挿入されているカードはHPKIカードではありません。HPKIカードに差し替えてください。差し替えると自動的に次へ進みます。",
+                "The card in the reader is not an HPKI card. Put in your HPKI card. The page goes on by itself.",
+            ),
+            Msg::StagePinHpki => (
+                "別ウィンドウ(mahpki helper)で、HPKIカードのPIN(暗証番号)を入力してください。",
+                "In the mahpki helper window, enter your HPKI card PIN.",
+            ),
+            Msg::StagePinJpki => (
+                "別ウィンドウ(mahpki helper)で、個人番号カードの利用者証明用パスワード(4桁の数字)を入力してください。",
+                "In the mahpki helper window, enter your My Number card's user-authentication password (4 digits).",
+            ),
+            Msg::JpkiPinWarning => (
+                "※署名用のパスワードではないので注意する。",
+                "Note: this is not the signing password.",
+            ),
+            Msg::LastTryWarning => {
+                ("次に間違えるとロックされます。", "One more wrong entry locks it.")
+            }
+            Msg::OpenPinWindow => ("暗証番号の入力画面を開く", "Open the PIN window"),
+            Msg::StageCommunicatingHpki => {
+                ("HPKIカードと通信をしています。", "Communicating with the HPKI card.")
+            }
+            Msg::StageCommunicatingJpki => {
+                ("個人番号カードと通信をしています。", "Communicating with the My Number card.")
+            }
+            Msg::StageVerifying => ("サーバーで確認しています…", "The platform is checking..."),
+            Msg::DoNotRemoveCard => (
+                "処理が終わるまでカードを抜かないでください。",
+                "Leave the card in until this finishes.",
+            ),
+            Msg::HpkiIdLabel => ("本人ID", "HPKI ID"),
+            Msg::NameLabel => ("氏名", "Name"),
+            Msg::QualificationLabel => ("資格", "Qualification"),
+            Msg::CaLabel => ("認証局", "Certification authority"),
+            Msg::ConfirmHpkiId => (
+                "表示されている「本人ID」が自分のものであることを確認してください。異なる場合は「中止」を押してください。",
+                "Check that the HPKI ID shown is yours. If it is not, press Cancel.",
+            ),
+            Msg::SwapToMyNumber => (
+                "カードドライバに挿入するカードをHPKIカードからマイナンバーカードに差し替えてください。",
+                "Take the HPKI card out of the card reader and put in your My Number card instead.",
+            ),
+            Msg::MyNumberInReaderHint => (
+                "◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
+                "With your My Number card in the IC card reader, click the button below.",
+            ),
+            Msg::RegisterMyNumber => ("マイナンバーカードを登録", "Register My Number card"),
+            Msg::CurrentBindingNote => (
+                "登録済みのマイナンバーカードがあります。登録すると、新しいカードに置き換わります。",
+                "A My Number card is already registered. Registering replaces it with this card.",
+            ),
+            Msg::CertificateExpiryLabel => {
+                ("利用者証明用電子証明書の有効期限", "User-authentication certificate valid until")
+            }
+            Msg::DoneMessage => (
+                "マイナンバーカードの登録が完了しました。ブラウザを終了してください。",
+                "Your My Number card is registered. Please close the browser.",
+            ),
+            Msg::ReplacedNote => (
+                "以前に登録されていたマイナンバーカードの登録は、このカードに置き換えられました。",
+                "The My Number card registered before has been replaced by this one.",
+            ),
+            Msg::ReplacedExpiryLabel => (
+                "置き換えられたカードの電子証明書の有効期限",
+                "The replaced card's certificate was valid until",
+            ),
+            Msg::FailedTitle => ("登録できませんでした", "The registration did not complete"),
+            Msg::NothingBound => (
+                "マイナンバーカードは登録されていません。",
+                "No My Number card has been registered.",
+            ),
+            Msg::TryAgain => ("もう一度試す", "Try again"),
+            Msg::StartOver => ("最初からやり直す", "Start over"),
+            Msg::Cancel => ("中止", "Cancel"),
+            Msg::CancelledMessage => (
+                "登録を中止しました。マイナンバーカードは登録されていません。",
+                "You cancelled. No My Number card has been registered.",
+            ),
+            Msg::RemedyLabel => ("対処方法", "What to do"),
         };
         Text { ja, en }
     }
 
     pub fn in_lang(self, lang: Lang) -> &'static str {
         lang.pick(self.text())
+    }
+}
+
+/// 「残り回数: n回」: how many PIN tries the card has left.
+pub fn tries_left(lang: Lang, n: u8) -> String {
+    match lang {
+        Lang::Ja => format!("残り回数: {n}回"),
+        Lang::En => format!("Tries left: {n}"),
+    }
+}
+
+/// A Unix time as the calendar day in Japan.
+pub fn date(lang: Lang, secs: i64) -> String {
+    let (y, m, d) = crate::date::jst_ymd(secs);
+    match lang {
+        Lang::Ja => format!("{y}年{m}月{d}日"),
+        Lang::En => format!("{y}-{m:02}-{d:02}"),
     }
 }
 
@@ -223,6 +460,14 @@ mod tests {
             assert!(!t.ja.is_ascii(), "{m:?}: Japanese side is ASCII");
             assert!(t.en.is_ascii(), "{m:?}: English side has non-ASCII");
         }
+    }
+
+    #[test]
+    fn numbers_and_dates_read_naturally_in_each_language() {
+        assert_eq!(tries_left(Lang::Ja, 2), "残り回数: 2回");
+        assert_eq!(tries_left(Lang::En, 2), "Tries left: 2");
+        assert_eq!(date(Lang::Ja, 1_932_735_599), "2031年3月31日");
+        assert_eq!(date(Lang::En, 1_932_735_600), "2031-04-01");
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Typed client of the platform server's API. Every failure becomes an [`ErrorCode`] from the one
 //! catalogue, so pages render it the same way in either language.
 
-use mahpki_protocol::{ErrorBody, ErrorCode, Health};
-use serde::de::DeserializeOwned;
+use gloo_net::http::{Request, Response};
+use mahpki_protocol::{
+    ErrorBody, ErrorCode, Health,
+    api::{CardSignature, Challenge, ClientConfig, MyNumberBound, SessionInfo},
+};
+use serde::{Serialize, de::DeserializeOwned};
 
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {
-    let res = gloo_net::http::Request::get(path)
-        .send()
-        .await
-        .map_err(|_| ErrorCode::ServerUnreachable)?;
+/// Reads a typed answer. The session cookie rides along by itself (same origin), and the browser
+/// adds `Sec-Fetch-Site: same-origin`, which is what the server's CSRF guard checks.
+async fn answer<T: DeserializeOwned>(
+    sent: Result<Response, gloo_net::Error>,
+) -> Result<T, ErrorCode> {
+    let res = sent.map_err(|_| ErrorCode::ServerUnreachable)?;
     if res.ok() {
         return res.json::<T>().await.map_err(|_| ErrorCode::Internal);
     }
@@ -19,7 +24,65 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {
     }
 }
 
+async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {
+    answer(Request::get(path).send().await).await
+}
+
+async fn post_json<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, ErrorCode> {
+    let req = Request::post(path).json(body).map_err(|_| ErrorCode::Internal)?;
+    answer(req.send().await).await
+}
+
+async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {
+    answer(Request::post(path).send().await).await
+}
+
 /// `GET /api/health`.
 pub async fn health() -> Result<Health, ErrorCode> {
     get_json("/api/health").await
+}
+
+/// `GET /api/config`: where the local helper listens.
+pub async fn client_config() -> Result<ClientConfig, ErrorCode> {
+    get_json("/api/config").await
+}
+
+/// `POST /api/hpki/challenge`: opens (or keeps) this browser's session.
+pub async fn hpki_challenge() -> Result<Challenge, ErrorCode> {
+    post_empty("/api/hpki/challenge").await
+}
+
+/// `POST /api/hpki/finish`: the HPKI card's answer; on success the session is the holder's.
+pub async fn hpki_finish(sig: &CardSignature) -> Result<SessionInfo, ErrorCode> {
+    post_json("/api/hpki/finish", sig).await
+}
+
+/// `GET /api/session`: the holder of this session, if the HPKI card identified one.
+pub async fn session() -> Result<SessionInfo, ErrorCode> {
+    get_json("/api/session").await
+}
+
+/// `POST /api/mynumber/challenge`.
+pub async fn mynumber_challenge() -> Result<Challenge, ErrorCode> {
+    post_empty("/api/mynumber/challenge").await
+}
+
+/// `POST /api/mynumber/finish`: binds the My Number card that signed.
+pub async fn mynumber_finish(sig: &CardSignature) -> Result<MyNumberBound, ErrorCode> {
+    post_json("/api/mynumber/finish", sig).await
+}
+
+/// `POST /api/session/logout` (204, no body). Best effort: the session also expires by itself.
+pub async fn logout() {
+    if let Err(e) = Request::post("/api/session/logout").send().await {
+        tracing_fallback(&e.to_string());
+    }
+}
+
+/// The app has no log sink but the console; a failed logout only delays the session's expiry.
+fn tracing_fallback(what: &str) {
+    web_sys::console::warn_1(&format!("logout: {what}").into());
 }

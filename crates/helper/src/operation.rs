@@ -223,7 +223,7 @@ impl Runner<'_> {
             let pin = self.wait_pin(session.as_mut())?;
             match session.authenticate(detected, &info, &pin, &self.op.digest_info) {
                 Ok(signature) => {
-                    let b64 = base64::engine::general_purpose::STANDARD;
+                    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
                     return Ok(AuthenticationResult {
                         certificate: b64.encode(&info.certificate),
                         ca_certificate: info.ca_certificate.as_deref().map(|c| b64.encode(c)),

@@ -235,7 +235,7 @@ async fn jpki_lifecycle_change_card_wrong_pin_then_done() {
     assert_eq!(post_pin(&app, &id, &h.spec.jpki_auth_pin).await, StatusCode::ACCEPTED);
     let v = wait(&app, &id, |v| v["state"] == "done" || v["state"] == "failed").await;
     assert_eq!(v["state"], "done", "{v}");
-    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let r = &v["result"];
     assert_eq!(b64.decode(r["certificate"].as_str().unwrap()).unwrap(), h.jpki_auth_cert);
     assert_eq!(b64.decode(r["ca_certificate"].as_str().unwrap()).unwrap(), h.jpki_auth_ca);

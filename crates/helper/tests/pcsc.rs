@@ -73,7 +73,7 @@ async fn jpki_waits_for_the_card_and_signs() {
     assert_eq!(post_pin(&app, &id, &h.spec.jpki_auth_pin).await, StatusCode::ACCEPTED);
     let v = wait(&app, &id, |v| v["state"] == "done" || v["state"] == "failed").await;
     assert_eq!(v["state"], "done", "{v}");
-    let sig = base64::engine::general_purpose::STANDARD
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(v["result"]["signature"].as_str().unwrap())
         .unwrap();
     let digest = authentication_digest(SITE, &challenge);

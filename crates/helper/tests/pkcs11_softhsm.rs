@@ -125,7 +125,7 @@ async fn softhsm_token_authenticates_end_to_end() {
     let done = wait_state(&app, &id, "done").await;
     let result = &done["result"];
     assert_eq!(result["algorithm"], "RS256");
-    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let cert = b64.decode(result["certificate"].as_str().unwrap()).unwrap();
     assert_eq!(cert, include_bytes!("../testdata/test-cert.der"));
     let signature = b64.decode(result["signature"].as_str().unwrap()).unwrap();

@@ -142,3 +142,11 @@ pub struct MyNumberBound {
     /// The earlier card's binding, if this one replaced it (certificate renewal).
     pub replaced: Option<MyNumberBinding>,
 }
+
+/// `GET /api/config`: what the page needs to know before a card flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// Where the local helper listens, e.g. `http://127.0.0.1:24365` (the first configured
+    /// helper origin: the one the CSP lets the page call).
+    pub helper_url: String,
+}

@@ -70,6 +70,8 @@ pub enum ErrorCode {
     ForeignOrigin,
     /// The local helper could not be reached (raised by the app, never sent by the helper).
     HelperUnreachable,
+    /// The local helper answered but is older than the page needs (raised by the app).
+    HelperOutdated,
 }
 
 /// A message in both languages.
@@ -121,6 +123,7 @@ impl ErrorCode {
         Self::TimedOut,
         Self::ForeignOrigin,
         Self::HelperUnreachable,
+        Self::HelperOutdated,
     ];
 
     /// The HTTP status the server answers with.
@@ -162,6 +165,7 @@ impl ErrorCode {
             Self::TimedOut => 408,
             Self::ForeignOrigin => 403,
             Self::HelperUnreachable => 503,
+            Self::HelperOutdated => 502,
         }
     }
 
@@ -324,6 +328,10 @@ impl ErrorCode {
                 ja: "カード操作用のヘルパーに接続できません。",
                 en: "The card helper cannot be reached.",
             },
+            Self::HelperOutdated => Text {
+                ja: "このPCのカード操作用ヘルパーは古い版のため利用できません。",
+                en: "The card helper on this PC is too old for this site.",
+            },
         }
     }
 
@@ -478,6 +486,10 @@ impl ErrorCode {
             Self::HelperUnreachable => Text {
                 ja: "カード操作用ヘルパー(mahpki-helper)を起動してから、もう一度お試しください。",
                 en: "Start the card helper (mahpki-helper) and try again.",
+            },
+            Self::HelperOutdated => Text {
+                ja: "最新のカード操作用ヘルパー(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
+                en: "Install and start the current card helper (mahpki-helper), then try again.",
             },
         }
     }

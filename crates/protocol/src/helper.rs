@@ -3,8 +3,8 @@
 //! Flow: `POST /v1/operations` with [`StartOperation`] → [`OperationCreated`]; open
 //! [`OperationCreated::pin_page`] for the holder; poll `GET /v1/operations/{id}` →
 //! [`OperationStatus`] until its state is `done` or `failed`; `DELETE /v1/operations/{id}` cancels.
-//! Errors outside an operation's state are [`crate::error::ErrorBody`]. Binary values are standard
-//! base64 (with padding), except the challenge, which the server hands out as base64url.
+//! Errors outside an operation's state are [`crate::error::ErrorBody`]. Binary values are unpadded
+//! base64url, as in the server's API, so the page hands the card's answer on unchanged.
 
 use serde::{Deserialize, Serialize};
 
@@ -152,13 +152,13 @@ pub enum SignatureAlgorithm {
 /// `DigestInfo(SHA-256( SHA-256(origin) ‖ SHA-256(challenge) ))` with its authentication key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthenticationResult {
-    /// The authentication certificate, DER, base64.
+    /// The authentication certificate, DER, base64url.
     pub certificate: String,
-    /// The CA certificate the card holds, where it has one (JPKI EF `000B`), DER, base64.
+    /// The CA certificate the card holds, where it has one (JPKI EF `000B`), DER, base64url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificate: Option<String>,
     pub algorithm: SignatureAlgorithm,
-    /// base64.
+    /// base64url.
     pub signature: String,
 }
 
@@ -244,10 +244,10 @@ mod tests {
         assert_eq!(serde_json::from_value::<OperationStatus>(json).unwrap(), s);
         let done = serde_json::to_value(OperationState::Done {
             result: AuthenticationResult {
-                certificate: "AA==".into(),
+                certificate: "AA".into(),
                 ca_certificate: None,
                 algorithm: SignatureAlgorithm::Rs256,
-                signature: "AQ==".into(),
+                signature: "AQ".into(),
             },
         })
         .unwrap();

@@ -70,6 +70,18 @@ async fn health_reports_version_and_database() {
 }
 
 #[tokio::test]
+async fn config_names_the_helper_the_csp_allows() {
+    let f = fixture().await;
+    let res = get(&f.app, "/api/config").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = header(&res, "content-security-policy").to_owned();
+    let config: mahpki_protocol::api::ClientConfig =
+        serde_json::from_slice(&body(res).await).unwrap();
+    assert_eq!(config.helper_url, "http://127.0.0.1:24365");
+    assert!(csp.contains(&format!("connect-src 'self' {}", config.helper_url)), "{csp}");
+}
+
+#[tokio::test]
 async fn index_and_client_routes_are_revalidated_and_locked_down() {
     let f = fixture().await;
     for path in ["/", "/index.html", "/mynumber", "/smartphone/change", "/enroll"] {

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod challenge;
 mod client;
+mod client_config;
 pub mod clock;
 mod csrf;
 mod health;
@@ -78,6 +79,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
+        .route("/config", get(client_config::client_config))
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
         .merge(card_endpoints)

@@ -1,0 +1,88 @@
+//! What the page says while a card operation runs: which card, what the helper waits for.
+
+use mahpki_protocol::{
+    ErrorCode,
+    helper::{CardType, WaitReason},
+};
+use yew::prelude::*;
+
+use crate::{
+    flows::card::CardStage,
+    i18n::{self, Msg},
+    lang::use_lang,
+};
+
+#[derive(Properties, PartialEq)]
+pub struct CardProgressProps {
+    /// The card this step needs.
+    pub card: CardType,
+    pub stage: CardStage,
+}
+
+/// The main line for a stage, in the guide's words where the guide has them.
+fn headline(card: CardType, stage: &CardStage) -> Msg {
+    match (stage, card) {
+        (CardStage::Preparing, _) => Msg::StagePreparing,
+        (CardStage::WaitingCard(WaitReason::NoReader), _) => Msg::StageNoReader,
+        (CardStage::WaitingCard(WaitReason::NoCard), CardType::Hpki) => Msg::StageInsertHpki,
+        (CardStage::WaitingCard(WaitReason::NoCard), CardType::Jpki) => Msg::StageInsertJpki,
+        (CardStage::ChangeCard(_), CardType::Jpki) => Msg::StageInsertJpki,
+        (CardStage::ChangeCard(_), CardType::Hpki) => Msg::StageSwapToHpki,
+        (CardStage::WaitingPin { .. }, CardType::Hpki) => Msg::StagePinHpki,
+        (CardStage::WaitingPin { .. }, CardType::Jpki) => Msg::StagePinJpki,
+        (CardStage::Communicating, CardType::Hpki) => Msg::StageCommunicatingHpki,
+        (CardStage::Communicating, CardType::Jpki) => Msg::StageCommunicatingJpki,
+        (CardStage::Verifying, _) => Msg::StageVerifying,
+    }
+}
+
+#[function_component(CardProgress)]
+pub fn card_progress(props: &CardProgressProps) -> Html {
+    let ctx = use_lang();
+    let t = |m| ctx.t(m);
+    let detail = match &props.stage {
+        // The HPKI card is still in (guide 別紙1 ⑥ ※): the swap is all that is needed.
+        CardStage::ChangeCard(_) if props.card == CardType::Jpki => {
+            html! { <p>{ t(Msg::StageSwapToJpki) }</p> }
+        }
+        CardStage::WaitingPin { tries_left, last_error, pin_page } => html! {
+            <>
+                if let Some(code) = last_error {
+                    <p class="notice error" role="alert">{ ctx.lang.pick(code.message()) }</p>
+                }
+                if props.card == CardType::Jpki {
+                    <p class="warning">{ t(Msg::JpkiPinWarning) }</p>
+                }
+                if let Some(n) = tries_left {
+                    <p class="tries">{ i18n::tries_left(ctx.lang, *n) }</p>
+                    if *n == 1 {
+                        <p class="warning">{ t(Msg::LastTryWarning) }</p>
+                    }
+                }
+                <p><a href={pin_page.clone()} target="mahpki-pin" rel="opener">{ t(Msg::OpenPinWindow) }</a></p>
+            </>
+        },
+        CardStage::Communicating | CardStage::Verifying => {
+            html! { <p>{ t(Msg::DoNotRemoveCard) }</p> }
+        }
+        _ => html! {},
+    };
+    let stage_name = match &props.stage {
+        CardStage::Preparing => "preparing",
+        CardStage::WaitingCard(_) => "waiting_card",
+        CardStage::ChangeCard(_) => "change_card",
+        CardStage::WaitingPin { last_error: Some(ErrorCode::PinWrong), .. } => "pin_wrong",
+        CardStage::WaitingPin { .. } => "waiting_pin",
+        CardStage::Communicating => "communicating",
+        CardStage::Verifying => "verifying",
+    };
+    html! {
+        <div class="progress" data-stage={stage_name}>
+            <p class="progress-headline" role="status" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>
+                { t(headline(props.card, &props.stage)) }
+            </p>
+            { detail }
+        </div>
+    }
+}
