@@ -258,11 +258,11 @@ impl ErrorCode {
             },
             Self::HolderUnknown => Text {
                 ja: "このHPKIカードの本人IDは、本プラットフォームに登録されていません。",
-                en: "This HPKI card's holder (本人ID) is not registered on this platform.",
+                en: "This HPKI card's holder (HPKI ID) is not registered on this platform.",
             },
             Self::MyNumberBoundElsewhere => Text {
                 ja: "このマイナンバーカードは、既に別の本人IDに登録されています。",
-                en: "This My Number card is already registered to another 本人ID.",
+                en: "This My Number card is already registered to another HPKI ID (本人ID).",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",

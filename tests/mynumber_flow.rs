@@ -1,0 +1,418 @@
+//! Every screen of 別紙1 rendered in real headless Chromium (wasm-bindgen-test), in Japanese and
+//! in English, and the holder's actions they emit. The view is pure, so each screen is mounted
+//! straight from its `Step`; the whole flow against real parts is the Playwright test.
+#![cfg(target_arch = "wasm32")]
+
+use std::{cell::RefCell, rc::Rc};
+
+use gloo_timers::future::TimeoutFuture;
+use mahpki::{
+    flows::{
+        card::{CardStage, Failure},
+        mynumber::{Action, MyNumberView, Step},
+    },
+    i18n::{Lang, Msg},
+    lang::LangContext,
+};
+use mahpki_protocol::{
+    ErrorCode, HpkiId,
+    api::{Ca, Holder, MyNumberBinding, MyNumberBound, Qualification, SessionInfo},
+    helper::{CardPresence, ReaderStatus, WaitReason},
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+use yew_router::{
+    Router,
+    history::{AnyHistory, MemoryHistory},
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Properties, PartialEq)]
+struct ScreenProps {
+    step: Step,
+    lang: Lang,
+    on_action: Callback<Action>,
+}
+
+/// The view with a fixed language (no shared localStorage between concurrent tests).
+#[function_component(Screen)]
+fn screen(props: &ScreenProps) -> Html {
+    let ctx = LangContext { lang: props.lang, set: Callback::noop() };
+    let history = use_memo((), |()| AnyHistory::from(MemoryHistory::new()));
+    html! {
+        <Router history={(*history).clone()}>
+            <ContextProvider<LangContext> context={ctx}>
+                <MyNumberView step={props.step.clone()} on_action={props.on_action.clone()} />
+            </ContextProvider<LangContext>>
+        </Router>
+    }
+}
+
+struct Mounted {
+    root: Element,
+    actions: Rc<RefCell<Vec<Action>>>,
+}
+
+impl Mounted {
+    fn text(&self) -> String {
+        self.root.text_content().unwrap_or_default()
+    }
+
+    fn press(&self, label: &str) {
+        let all = self.root.query_selector_all("button").unwrap();
+        let b = (0..all.length())
+            .filter_map(|i| all.item(i))
+            .map(|n| n.dyn_into::<HtmlElement>().unwrap())
+            .find(|b| b.text_content().as_deref() == Some(label))
+            .unwrap_or_else(|| panic!("no button {label:?} in {}", self.text()));
+        b.click();
+    }
+
+    fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.root.query_selector(selector).unwrap()?.get_attribute(name)
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+async fn mount(step: Step, lang: Lang) -> Mounted {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let actions = Rc::new(RefCell::new(Vec::new()));
+    let log = actions.clone();
+    let on_action = Callback::from(move |a| log.borrow_mut().push(a));
+    yew::Renderer::<Screen>::with_root_and_props(
+        root.clone(),
+        ScreenProps { step, lang, on_action },
+    )
+    .render();
+    TimeoutFuture::new(20).await;
+    Mounted { root, actions }
+}
+
+fn session(bound: Option<MyNumberBinding>) -> SessionInfo {
+    SessionInfo {
+        holder: Holder {
+            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+            ca: Ca::Medis,
+            qualification: Qualification::Doctor,
+            name_kanji: "医療 一郎".into(),
+            name_kana: "イリョウ イチロウ".into(),
+            name_roman: "IRYO ICHIRO".into(),
+        },
+        mynumber: bound,
+    }
+}
+
+fn binding(not_after: i64) -> MyNumberBinding {
+    MyNumberBinding { fingerprint: "ab".repeat(32), not_after, bound_at: 1_700_000_000 }
+}
+
+/// 2031-03-31 23:59:59 in Japan.
+const EXPIRY: i64 = 1_932_735_599;
+
+/// Each screen with what it must say in Japanese and in English.
+fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
+    vec![
+        (
+            Step::CheckingHelper,
+            vec!["mahpki helper", "ローカル ネットワーク", "「許可」"],
+            vec!["Looking for the card helper", "local network", "Allow"],
+        ),
+        (
+            Step::HelperMissing(ErrorCode::HelperUnreachable),
+            vec![
+                "カード読み取りソフトを利用できません",
+                "ヘルパーに接続できません",
+                "起動してから",
+                "再確認",
+            ],
+            vec!["not available", "cannot be reached", "Start the card helper", "Check again"],
+        ),
+        (
+            Step::HelperMissing(ErrorCode::HelperOutdated),
+            vec!["古い版", "最新の"],
+            vec!["too old", "Install and start the current"],
+        ),
+        (
+            Step::Ready {
+                readers: vec![ReaderStatus { name: "Reader A".into(), card: CardPresence::Hpki }],
+            },
+            vec![
+                "Reader A: HPKIカード",
+                "◆HPKIカードがICカードリーダーにセットされている状態で",
+                "HPKIカードで登録",
+                "別ウィンドウ",
+            ],
+            vec!["Reader A: HPKI card", "Register with HPKI card", "never on this page"],
+        ),
+        (
+            Step::Ready { readers: vec![] },
+            vec!["カードリーダーが見つかりません"],
+            vec!["No card reader found"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::WaitingCard(WaitReason::NoCard)),
+            vec!["HPKIカードをカードリーダーにセットしてください。", "中止"],
+            vec!["Put your HPKI card in the card reader.", "Cancel"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::WaitingCard(WaitReason::NoReader)),
+            vec!["ICカードリーダーが見つかりません"],
+            vec!["No IC card reader found"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::ChangeCard(CardPresence::Jpki)),
+            vec!["HPKIカードではありません", "HPKIカードに差し替えてください"],
+            vec!["not an HPKI card", "Put in your HPKI card"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::WaitingPin {
+                tries_left: Some(15),
+                last_error: None,
+                pin_page: "http://127.0.0.1:24365/pin/x".into(),
+            }),
+            vec![
+                "HPKIカードのPIN(暗証番号)を入力してください",
+                "残り回数: 15回",
+                "暗証番号の入力画面を開く",
+            ],
+            vec!["enter your HPKI card PIN", "Tries left: 15", "Open the PIN window"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::Communicating),
+            vec!["HPKIカードと通信をしています。", "カードを抜かないでください"],
+            vec!["Communicating with the HPKI card.", "Leave the card in"],
+        ),
+        (Step::HpkiAuth(CardStage::Verifying), vec!["サーバーで確認しています"], vec!["checking"]),
+        (
+            Step::Identified(session(None)),
+            vec![
+                "本人ID",
+                "HP0000000001",
+                "医療 一郎(イリョウ イチロウ)",
+                "医師",
+                "MEDIS認証局",
+                "自分のものであることを確認",
+                "HPKIカードからマイナンバーカードに差し替えてください",
+                "◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
+                "マイナンバーカードを登録",
+                "中止",
+            ],
+            vec![
+                "HPKI ID",
+                "HP0000000001",
+                "IRYO ICHIRO",
+                "Doctor",
+                "MEDIS CA",
+                "Register My Number card",
+            ],
+        ),
+        (
+            Step::Identified(session(Some(binding(EXPIRY)))),
+            vec!["登録済みのマイナンバーカードがあります", "2031年3月31日"],
+            vec!["already registered", "2031-03-31"],
+        ),
+        (
+            Step::JpkiAuth(session(None), CardStage::ChangeCard(CardPresence::Hpki)),
+            vec![
+                "HP0000000001",
+                "個人番号カードをカードリーダライタにセットしてください。",
+                "差し替えると自動的に次へ進みます",
+            ],
+            vec!["Put your My Number card in the card reader.", "goes on by itself"],
+        ),
+        (
+            Step::JpkiAuth(
+                session(None),
+                CardStage::WaitingPin {
+                    tries_left: Some(1),
+                    last_error: Some(ErrorCode::PinWrong),
+                    pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                },
+            ),
+            vec![
+                "利用者証明用パスワード(4桁の数字)",
+                "※署名用のパスワードではないので注意する。",
+                "暗証番号(パスワード)が正しくありません",
+                "残り回数: 1回",
+                "次に間違えるとロックされます",
+            ],
+            vec![
+                "user-authentication password (4 digits)",
+                "not the signing password",
+                "not correct",
+                "Tries left: 1",
+                "locks it",
+            ],
+        ),
+        (
+            Step::JpkiAuth(session(None), CardStage::Communicating),
+            vec!["個人番号カードと通信をしています。"],
+            vec!["Communicating with the My Number card."],
+        ),
+        (
+            Step::Done {
+                session: session(None),
+                bound: MyNumberBound { binding: binding(EXPIRY), replaced: None },
+            },
+            vec![
+                "マイナンバーカードの登録が完了しました。ブラウザを終了してください。",
+                "HP0000000001",
+                "利用者証明用電子証明書の有効期限: 2031年3月31日",
+            ],
+            vec!["Your My Number card is registered. Please close the browser.", "2031-03-31"],
+        ),
+        (
+            Step::Done {
+                session: session(None),
+                bound: MyNumberBound {
+                    binding: binding(EXPIRY),
+                    replaced: Some(binding(EXPIRY - 365 * 86_400)),
+                },
+            },
+            vec!["このカードに置き換えられました", "2030年3月31日"],
+            vec!["has been replaced", "2030-03-31"],
+        ),
+        (
+            Step::failed(
+                Failure { code: ErrorCode::JpkiPinLocked, tries_left: Some(0) },
+                Some(session(None)),
+            ),
+            vec![
+                "登録できませんでした",
+                "ロックされています",
+                "市区町村窓口",
+                "コンビニエンスストア",
+                "残り回数: 0回",
+                "マイナンバーカードは登録されていません",
+                "もう一度試す",
+            ],
+            vec![
+                "did not complete",
+                "locked",
+                "municipal office",
+                "convenience-store kiosk",
+                "Tries left: 0",
+                "No My Number card has been registered",
+                "Try again",
+            ],
+        ),
+        (
+            Step::failed(ErrorCode::MyNumberBoundElsewhere.into(), Some(session(None))),
+            vec!["登録できませんでした"],
+            vec!["did not complete"],
+        ),
+        (Step::failed(ErrorCode::CertificateRevoked.into(), None), vec!["失効"], vec!["revoked"]),
+        (
+            Step::Cancelled,
+            vec![
+                "登録を中止しました。マイナンバーカードは登録されていません。",
+                "最初からやり直す",
+                "トップページへ戻る",
+            ],
+            vec!["You cancelled", "Start over", "Back to the top page"],
+        ),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn every_screen_says_its_part_in_both_languages() {
+    for (step, ja, en) in screens() {
+        for (lang, expected) in [(Lang::Ja, ja.clone()), (Lang::En, en)] {
+            let m = mount(step.clone(), lang).await;
+            let t = m.text();
+            assert!(t.contains(Msg::MyNumberSiteTitle.in_lang(lang)), "{step:?}: {t}");
+            for s in expected {
+                assert!(t.contains(s), "{step:?} in {lang:?}: {s:?} missing from {t}");
+            }
+            if lang == Lang::En {
+                // No Japanese left on an English screen, except the holder's own name and the
+                // office's Japanese name the remedy gives so it can be recognised on the sign.
+                let rest = t
+                    .replace("医療 一郎", "")
+                    .replace("イリョウ イチロウ", "")
+                    .replace("市区町村窓口", "")
+                    .replace("本人ID", "");
+                assert!(rest.is_ascii(), "{step:?}: untranslated text in {rest}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn errors_carry_their_code_and_a_remedy() {
+    for code in [
+        ErrorCode::PinWrong,
+        ErrorCode::JpkiPinLocked,
+        ErrorCode::HpkiPinLocked,
+        ErrorCode::WrongCard,
+        ErrorCode::CardRemoved,
+        ErrorCode::NoReader,
+        ErrorCode::HelperUnreachable,
+        ErrorCode::CertificateExpired,
+        ErrorCode::CertificateRevoked,
+        ErrorCode::HolderUnknown,
+        ErrorCode::MyNumberBoundElsewhere,
+        ErrorCode::SessionExpired,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::Cancelled,
+    ] {
+        let m = mount(Step::failed(code.into(), None), Lang::Ja).await;
+        let wire = serde_json::to_value(code).unwrap();
+        assert_eq!(m.attr("[role=alert]", "data-error").as_deref(), wire.as_str(), "{code:?}");
+        let t = m.text();
+        assert!(t.contains(code.message().ja), "{code:?}: {t}");
+        assert!(t.contains(code.remedy().ja), "{code:?}: {t}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn buttons_emit_the_holders_actions() {
+    let cases: Vec<(Step, &str, Action)> = vec![
+        (Step::Ready { readers: vec![] }, "HPKIカードで登録", Action::StartHpki),
+        (Step::HelperMissing(ErrorCode::HelperUnreachable), "再確認", Action::CheckHelper),
+        (Step::Identified(session(None)), "マイナンバーカードを登録", Action::StartJpki),
+        (Step::Identified(session(None)), "中止", Action::Cancel),
+        (Step::HpkiAuth(CardStage::Preparing), "中止", Action::Cancel),
+        (Step::JpkiAuth(session(None), CardStage::Communicating), "中止", Action::Cancel),
+        (
+            Step::failed(ErrorCode::CardRemoved.into(), Some(session(None))),
+            "もう一度試す",
+            Action::Retry,
+        ),
+        (Step::Cancelled, "最初からやり直す", Action::CheckHelper),
+    ];
+    for (step, label, action) in cases {
+        let m = mount(step.clone(), Lang::Ja).await;
+        m.press(label);
+        assert_eq!(*m.actions.borrow(), vec![action], "{step:?} / {label}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn screens_name_their_step_for_assistive_technology_and_tests() {
+    let m = mount(Step::HpkiAuth(CardStage::Communicating), Lang::Ja).await;
+    assert_eq!(m.attr("section", "data-step").as_deref(), Some("hpki_auth"));
+    assert_eq!(m.attr("section", "aria-busy").as_deref(), Some("true"));
+    assert_eq!(m.attr("[data-stage]", "data-stage").as_deref(), Some("communicating"));
+    assert!(m.root.query_selector("[role=status][aria-live=polite]").unwrap().is_some());
+    let done = mount(
+        Step::Done {
+            session: session(None),
+            bound: MyNumberBound { binding: binding(EXPIRY), replaced: None },
+        },
+        Lang::Ja,
+    )
+    .await;
+    assert_eq!(done.attr("section", "aria-busy").as_deref(), Some("false"));
+    assert_eq!(done.attr("#hpki-id", "class").as_deref(), Some("hpki-id"));
+}
