@@ -249,8 +249,8 @@ impl Msg {
             ),
             Msg::Setup => ("【必要な事前設定】", "Set up beforehand"),
             Msg::SetupHelper => (
-                "カード読み取りソフト(mahpki helper)がこのPCにインストールされ、起動している必要があります。",
-                "The card helper (mahpki helper) must be installed and running on this PC.",
+                "カード読み取りソフト(mahpki-helper)がこのPCにインストールされ、起動している必要があります。",
+                "The card helper (mahpki-helper) must be installed and running on this PC.",
             ),
             Msg::Caution => ("【注意事項】", "Please note"),
             Msg::SmartphoneChangeCaution => (
@@ -296,8 +296,8 @@ impl Msg {
                 "The server's database is not answering",
             ),
             Msg::HelperChecking => (
-                "カード読み取りソフト(mahpki helper)を確認しています…",
-                "Looking for the card helper (mahpki helper)...",
+                "カード読み取りソフト(mahpki-helper)を確認しています…",
+                "Looking for the card helper (mahpki-helper)...",
             ),
             Msg::LocalNetworkNotice => (
                 "ブラウザが「このデバイス上のアプリやサービスへのアクセス(ローカル ネットワーク)」の許可を求めることがあります。このPCのカード読み取りソフトと通信するために必要ですので、「許可」を選んでください。",
@@ -307,8 +307,8 @@ impl Msg {
                 ("カード読み取りソフトを利用できません", "The card helper is not available")
             }
             Msg::HelperInstallHint => (
-                "mahpki helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
-                "Install and start mahpki helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.",
+                "mahpki-helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
+                "Install and start mahpki-helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.",
             ),
             Msg::CheckAgain => ("再確認", "Check again"),
             Msg::ReadersLabel => ("カードリーダー", "Card readers"),
@@ -321,8 +321,8 @@ impl Msg {
             Msg::CardJpki => ("マイナンバーカード", "My Number card"),
             Msg::CardUnsupported => ("対応していないカード", "unsupported card"),
             Msg::PinWindowNotice => (
-                "ボタンを押すと、暗証番号を入力する別ウィンドウ(mahpki helper)が開きます。暗証番号はこのページではなく、その別ウィンドウに入力してください。",
-                "The button opens a separate window of mahpki helper for your PIN. Enter the PIN there, never on this page.",
+                "ボタンを押すと、暗証番号を入力する別ウィンドウ(mahpki-helper)が開きます。暗証番号はこのページではなく、その別ウィンドウに入力してください。",
+                "The button opens a separate window of mahpki-helper for your PIN. Enter the PIN there, never on this page.",
             ),
             Msg::StagePreparing => ("準備しています…", "Preparing..."),
             Msg::StageNoReader => (
@@ -346,12 +346,12 @@ impl Msg {
                 "The card in the reader is not an HPKI card. Put in your HPKI card. The page goes on by itself.",
             ),
             Msg::StagePinHpki => (
-                "別ウィンドウ(mahpki helper)で、HPKIカードのPIN(暗証番号)を入力してください。",
-                "In the mahpki helper window, enter your HPKI card PIN.",
+                "別ウィンドウ(mahpki-helper)で、HPKIカードのPIN(暗証番号)を入力してください。",
+                "In the mahpki-helper window, enter your HPKI card PIN.",
             ),
             Msg::StagePinJpki => (
-                "別ウィンドウ(mahpki helper)で、個人番号カードの利用者証明用パスワード(4桁の数字)を入力してください。",
-                "In the mahpki helper window, enter your My Number card's user-authentication password (4 digits).",
+                "別ウィンドウ(mahpki-helper)で、個人番号カードの利用者証明用パスワード(4桁の数字)を入力してください。",
+                "In the mahpki-helper window, enter your My Number card's user-authentication password (4 digits).",
             ),
             Msg::JpkiPinWarning => (
                 "※署名用のパスワードではないので注意する。",

@@ -124,14 +124,14 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
     vec![
         (
             Step::CheckingHelper,
-            vec!["mahpki helper", "ローカル ネットワーク", "「許可」"],
+            vec!["mahpki-helper", "ローカル ネットワーク", "「許可」"],
             vec!["Looking for the card helper", "local network", "Allow"],
         ),
         (
             Step::HelperMissing(ErrorCode::HelperUnreachable),
             vec![
                 "カード読み取りソフトを利用できません",
-                "ヘルパーに接続できません",
+                "mahpki-helper)に接続できません",
                 "起動してから",
                 "再確認",
             ],

@@ -61,7 +61,15 @@
   async function poll() {
     try {
       const r = await fetch('/pin/' + op + '/state', { credentials: 'same-origin', cache: 'no-store' });
-      if (r.ok && render(await r.json())) return;
+      if (r.ok) {
+        const s = await r.json();
+        if (render(s)) {
+          // The site's page carries on by itself: a finished PIN window only gets in the way.
+          // Browsers let a script close a window a script opened; otherwise the text says so.
+          if (s.status.state === 'done') setTimeout(() => window.close(), 1500);
+          return;
+        }
+      }
     } catch (e) {
       show($('state'), 'ヘルパーとの通信が切れました。', 'Lost contact with the helper.');
       return;

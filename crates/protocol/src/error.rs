@@ -325,11 +325,11 @@ impl ErrorCode {
                 en: "This site is not allowed to use the card helper.",
             },
             Self::HelperUnreachable => Text {
-                ja: "カード操作用のヘルパーに接続できません。",
+                ja: "カード読み取りソフト(mahpki-helper)に接続できません。",
                 en: "The card helper cannot be reached.",
             },
             Self::HelperOutdated => Text {
-                ja: "このPCのカード操作用ヘルパーは古い版のため利用できません。",
+                ja: "このPCのカード読み取りソフト(mahpki-helper)は古い版のため利用できません。",
                 en: "The card helper on this PC is too old for this site.",
             },
         }
@@ -484,11 +484,11 @@ impl ErrorCode {
                 en: "Use the platform's own page (check the URL).",
             },
             Self::HelperUnreachable => Text {
-                ja: "カード操作用ヘルパー(mahpki-helper)を起動してから、もう一度お試しください。",
+                ja: "カード読み取りソフト(mahpki-helper)を起動してから、もう一度お試しください。",
                 en: "Start the card helper (mahpki-helper) and try again.",
             },
             Self::HelperOutdated => Text {
-                ja: "最新のカード操作用ヘルパー(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
+                ja: "最新のカード読み取りソフト(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
                 en: "Install and start the current card helper (mahpki-helper), then try again.",
             },
         }
