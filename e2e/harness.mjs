@@ -1,75 +1,369 @@
-// Starts the real mahpki server (and, in later flows, the helper and virtual cards) on free
-// loopback ports, and Debian's Chromium under playwright-core. Nothing here downloads anything.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+// Starts the real mahpki server, the real local helper (PC/SC build) and virtual cards behind the
+// real pcscd + vpcd on loopback, and Debian's Chromium under playwright-core. Nothing here
+// downloads anything. Only one cardsim may hold vpcd's port at a time: run the files that use
+// cards with --test-concurrency=1.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const OUTPUT = process.env.MAHPKI_TEST_OUTPUT ?? join(ROOT, 'test-output', 'e2e');
-const SERVER_BIN = process.env.MAHPKI_SERVER_BIN ?? join(ROOT, 'target', 'debug', 'mahpki-server');
+const bin = (name, envName) => process.env[envName] ?? join(ROOT, 'target', 'debug', name);
+const SERVER_BIN = bin('mahpki-server', 'MAHPKI_SERVER_BIN');
+const HELPER_BIN = bin('mahpki-helper', 'MAHPKI_HELPER_BIN');
+const CARDSIM_BIN = bin('cardsim', 'MAHPKI_CARDSIM_BIN');
 const DIST = process.env.MAHPKI_DIST_DIR ?? join(ROOT, 'dist');
 
-/** A port the kernel just gave us and took back: free for the child to bind. */
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
+/** pcscd's client socket, present while a pcscd serves (as crates/cardsim/src/pcscd.rs). */
+const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+/** The vpcd reader cardsim serves by default, and the TCP port its virtual card connects to. */
+export const READER = 'Virtual PCD 00 00';
+const VPCD_PORT = 35963;
+/** pcsc-lite's reader thread polls a driver without event support this often, plus slack. */
+const PCSCD_POLL_MS = 600;
+
+// Children still running, stopped if this process ends without their stop() (a crashed test,
+// Ctrl-C, node --test's timeout): no orphan keeps pcscd's vpcd port or a listening socket.
+const live = new Set();
+const tempDirs = new Set();
+let cleanupInstalled = false;
+function installCleanup() {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGTERM');
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
+  }
 }
 
-/** Spawns `cmd` and resolves once it prints a line matching `ready`; rejects if it exits first. */
+/** A fresh temporary directory, removed at exit unless its owner removes it first. */
+function tempDir(prefix) {
+  installCleanup();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function spawnTracked(cmd, args, env) {
+  installCleanup();
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
+/** SIGTERM (a clean shutdown), SIGKILL if it lingers; safe to call twice. */
+async function stopChild(child, graceMs = 5_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Ports handed out by this process: the kernel may give one again before its child binds it.
+const givenPorts = new Set();
+
+/** A port the kernel just gave us and took back: free for the child to bind. */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((ok, fail) => {
+      const s = createServer();
+      s.once('error', fail);
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => ok(port));
+      });
+    });
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
+}
+
+/** Spawns `cmd` and resolves once it prints a line matching `ready` on stdout; rejects (and kills
+ * it) if it exits or stays silent for 30 s. `stop()` ends it. */
 function spawnUntil(cmd, args, env, ready, name) {
   return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(cmd, args, env);
     let log = '';
-    const timer = setTimeout(() => fail(new Error(`${name} did not start in 30 s:\n${log}`)), 30_000);
-    const onData = (chunk) => {
+    const handle = { child, log: () => log, stop: () => stopChild(child) };
+    const timer = setTimeout(() => {
+      fail(new Error(`${name} did not start in 30 s:\n${log}`));
+      child.kill('SIGKILL');
+    }, 30_000);
+    child.stdout.on('data', (chunk) => {
       log += chunk;
       if (ready.test(log)) {
         clearTimeout(timer);
-        ok({ child, log: () => log });
+        ok(handle);
       }
-    };
-    child.stdout.on('data', onData);
+    });
     child.stderr.on('data', (c) => { log += c; });
-    child.once('exit', (code) => {
+    child.once('error', (e) => {
       clearTimeout(timer);
-      fail(new Error(`${name} exited with ${code} before it was ready:\n${log}`));
+      fail(new Error(`cannot start ${name} (${cmd}): ${e.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`${name} exited with ${code ?? signal} before it was ready:\n${log}`));
     });
   });
 }
 
-/** The real server with a fresh SQLite data directory. `origin` is what the browser must use. */
-export async function startServer(extraEnv = {}) {
+/** Runs a command to completion; resolves with its stdout, rejects with its stderr. */
+function run(cmd, args, env = {}) {
+  return new Promise((ok, fail) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`${cmd} ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stderr}${stdout}`));
+      else ok(stdout);
+    });
+  });
+}
+
+/** Polls `probe` every 100 ms until it returns a truthy value; rejects after `timeoutMs`. */
+async function until(probe, what, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** Port, origin, a fresh SQLite data directory and the environment of one server, before it
+ * starts: so a helper can be told the origin, and `cli` can import holders, first. */
+export async function prepareServer(extraEnv = {}) {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'mahpki-e2e-data-'));
+  const dataDir = tempDir('mahpki-e2e-data-');
   const origin = `http://localhost:${port}`;
-  const { child, log } = await spawnUntil(SERVER_BIN, [], {
+  const env = {
     MAHPKI_LISTEN: `127.0.0.1:${port}`,
     MAHPKI_PUBLIC_ORIGIN: origin,
     MAHPKI_DATA_DIR: dataDir,
     MAHPKI_DIST_DIR: DIST,
     MAHPKI_LOG: 'info',
     ...extraEnv,
-  }, /listening on http:\/\/127\.0\.0\.1:\d+/, 'mahpki-server');
+  };
+  return { port, origin, dataDir, env, cli: (...args) => run(SERVER_BIN, args, env) };
+}
+
+/** The real server with a fresh SQLite data directory (or the one `prepared` made). `origin` is
+ * what the browser must use; `cli(...args)` runs `mahpki-server ARGS` on the same database and
+ * resolves with its stdout. */
+export async function startServer(extraEnv = {}, prepared = undefined) {
+  const p = prepared ?? await prepareServer();
+  // Into the prepared environment, so `cli` runs with exactly the server's configuration.
+  Object.assign(p.env, extraEnv);
+  const { log, stop } = await spawnUntil(SERVER_BIN, [], p.env, /listening on http:\/\/127\.0\.0\.1:\d+/, 'mahpki-server');
   return {
-    origin,
-    dataDir,
+    origin: p.origin,
+    dataDir: p.dataDir,
     log,
+    cli: p.cli,
     async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      await stop();
+      rmSync(p.dataDir, { recursive: true, force: true });
+      tempDirs.delete(p.dataDir);
     },
   };
+}
+
+/** What pcscd says about `reader`: 'absent' (not listed), 'empty' or 'present'. opensc-tool -l
+ * reports pcscd's own reader state (SCardGetStatusChange), not a probe of the card. */
+async function readerState(reader = READER) {
+  const out = await run('opensc-tool', ['-l']);
+  for (const line of out.split('\n')) {
+    const m = /^\d+\s+(Yes|No)\s.*$/.exec(line.trimEnd());
+    if (m && line.trimEnd().endsWith(reader)) return m[1] === 'Yes' ? 'present' : 'empty';
+  }
+  return 'absent';
+}
+
+/** A pcscd offering vpcd's readers: the running one, or `pcscd --foreground` started here (we run
+ * as root). `stop()` stops only a pcscd started here. Resolves once READER is listed. */
+export async function ensurePcscd() {
+  const running = existsSync(PCSCD_SOCKET)
+    && await run('pidof', ['pcscd']).then(() => true, () => false);
+  let child;
+  let log = '';
+  if (!running) {
+    child = spawnTracked('pcscd', ['--foreground']);
+    // Keep only the tail: pcscd logs every failed card call.
+    const keep = (c) => { log = (log + c).slice(-8_000); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+  }
+  const stop = async () => { if (child) await stopChild(child); };
+  try {
+    await until(async () => {
+      if (child && child.exitCode !== null) throw new Error(`pcscd exited with ${child.exitCode}:\n${log}`);
+      return (await readerState()) !== 'absent';
+    }, `pcscd to list reader ${READER}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { startedHere: Boolean(child), stop };
+}
+
+const pkis = new Map();
+
+/** The deterministic test PKI for `seed` (`cardsim pki`), written once per process. `holders` are
+ * holders.json's: hpki_id, name_kanji/kana/roman, issuer, qualification, registration_number,
+ * hpki_card_id, hpki_profile, hpki_pin, jpki_auth_pin, jpki_sign_pin, revoked, and certificate and
+ * key paths relative to `dir`. */
+export function testPki(seed = 1) {
+  if (!pkis.has(seed)) {
+    pkis.set(seed, (async () => {
+      const dir = tempDir(`mahpki-e2e-pki-${seed}-`);
+      await run(CARDSIM_BIN, ['pki', '--seed', String(seed), '--out', dir]);
+      const manifest = JSON.parse(readFileSync(join(dir, 'holders.json'), 'utf8'));
+      return {
+        dir,
+        seed,
+        holders: manifest.holders,
+        manifest,
+        importFile: join(dir, 'server-import.json'),
+        trustFile: join(dir, 'server-trust.toml'),
+      };
+    })());
+    pkis.get(seed).catch(() => pkis.delete(seed));
+  }
+  return pkis.get(seed);
+}
+
+/** Sends one line to cardsim's control port and resolves with the reply line. */
+function control(port, command) {
+  return new Promise((ok, fail) => {
+    const sock = connect(port, '127.0.0.1');
+    let buf = '';
+    sock.setTimeout(10_000, () => sock.destroy(new Error(`cardsim did not answer ${JSON.stringify(command)}`)));
+    sock.once('connect', () => sock.write(`${command}\n`));
+    sock.on('data', (c) => {
+      buf += c;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      sock.end('quit\n');
+      const reply = buf.slice(0, nl).trim();
+      if (reply.startsWith('ok')) ok(reply);
+      else fail(new Error(`cardsim: ${JSON.stringify(command)} → ${reply}`));
+    });
+    sock.once('error', fail);
+    sock.once('close', () => fail(new Error(`cardsim closed the control connection on ${JSON.stringify(command)}`)));
+  });
+}
+
+/** `cardsim serve`: virtual cards of the test PKI for `seed` in vpcd reader READER. Cards keep
+ * their PIN counters for the life of this cardsim. `insert` and `remove` resolve once pcscd
+ * reports the change. They never ask the helper: its /v1/status connects to the card, and the
+ * pcsc crate disconnects with a reset, which breaks an operation the page has in flight.
+ * `ctl(command)` sends a raw control command (see crates/cardsim/src/control.rs): `insert hpki
+ * [HOLDER [PROFILE]]`, `insert jpki [HOLDER]`, `insert HOLDER`, `remove`, `status`, `holders`. */
+export async function startCards({ seed = 1 } = {}) {
+  const port = await freePort();
+  const { log, stop } = await spawnUntil(CARDSIM_BIN, [
+    'serve', '--seed', String(seed), '--vpcd-port', String(VPCD_PORT), '--control-port', String(port),
+  ], {}, /cardsim control listening on/, 'cardsim');
+  const ctl = (command) => control(port, command);
+  const settle = (want) => until(async () => (await readerState()) === want,
+    `pcscd to report ${READER} ${want} (does another virtual card hold vpcd port ${VPCD_PORT}?)`);
+  const remove = async () => {
+    const reply = await ctl('remove');
+    await settle('empty');
+    // pcscd can report the slot empty before its reader thread has polled vpcd (a reset that
+    // fails on the pulled card clears the state early). vpcd accepts the next card within that
+    // same poll, so the thread would never see the slot empty and the next card would stay
+    // invisible. Let the thread poll the empty slot once (pcsc-lite polls every 400 ms).
+    if (reply !== 'ok empty') await sleep(PCSCD_POLL_MS);
+    return reply;
+  };
+  return {
+    port,
+    log,
+    ctl,
+    /** Puts holder `holderId`'s card of `kind` ('hpki' | 'jpki'; an HPKI card may name a profile)
+     * in the reader. Whatever was there is taken out first and pcscd must see the reader empty:
+     * pcscd polls vpcd (~400 ms), so right after a swap its stale 'present' would still mean the
+     * old card. */
+    async insert(kind, holderId, profile = undefined) {
+      await remove();
+      const reply = await ctl(['insert', kind, holderId, profile].filter(Boolean).join(' '));
+      await settle('present');
+      return reply;
+    },
+    remove,
+    stop,
+  };
+}
+
+/** The real local helper (PC/SC backend, no demo) on a free loopback port. `status()` is
+ * GET /v1/status as the first allowed origin would call it. `stop()` may be called twice. */
+export async function startHelper({ allowedOrigins = [] } = {}) {
+  const port = await freePort();
+  const { log, stop } = await spawnUntil(HELPER_BIN, [], {
+    MAHPKI_HELPER_PORT: String(port),
+    MAHPKI_HELPER_ALLOWED_ORIGINS: allowedOrigins.join(','),
+  }, /mahpki-helper listening on http:\/\/127\.0\.0\.1:\d+/, 'mahpki-helper');
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    port,
+    log,
+    async status() {
+      const r = await fetch(`${origin}/v1/status`, { headers: allowedOrigins.length ? { Origin: allowedOrigins[0] } : {} });
+      if (r.status !== 200) throw new Error(`helper /v1/status: ${r.status} ${await r.text()}`);
+      return r.json();
+    },
+    stop,
+  };
+}
+
+/** The whole platform for one test: pcscd, the test PKI's holders imported into a fresh
+ * database, the server trusting the test PKI, a helper allowing the server's origin, and virtual
+ * cards (empty reader). `cli(...args)` runs `mahpki-server` on the server's database (`binding
+ * list`, `audit tail`, `identity list`). `stop()` ends everything this call started. */
+export async function startPlatform({ seed = 1 } = {}) {
+  const stops = [];
+  const stopAll = async () => {
+    // Reverse order; every stop runs even if one fails.
+    const errors = [];
+    while (stops.length) await stops.pop()().catch((e) => errors.push(e));
+    if (errors.length) throw errors[0];
+  };
+  try {
+    const pcscd = await ensurePcscd();
+    stops.push(pcscd.stop);
+    const pki = await testPki(seed);
+    const prepared = await prepareServer({ MAHPKI_CONFIG: pki.trustFile });
+    const helper = await startHelper({ allowedOrigins: [prepared.origin] });
+    stops.push(helper.stop);
+    await prepared.cli('identity', 'import', pki.importFile);
+    const server = await startServer({ MAHPKI_HELPER_ORIGINS: helper.origin }, prepared);
+    stops.push(server.stop);
+    const cards = await startCards({ seed });
+    stops.push(cards.stop);
+    return { pcscd, pki, server, helper, cards, cli: server.cli, stop: stopAll };
+  } catch (e) {
+    await stopAll().catch(() => {});
+    throw e;
+  }
 }
 
 /** Debian's Chromium, headless, in a throwaway profile. */

@@ -87,8 +87,9 @@ counted_suite opensc-check crates/cardsim/tests/opensc-check.sh
 cargo_suite wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked
 gate trunk-release trunk build --release
 gate size scripts/size.sh
-# The end-to-end tests use the debug server binary `cargo test` just built.
-cargo build -p mahpki-server --locked >/dev/null 2>&1 || true
+# The end-to-end tests run the debug binaries of the server, the helper and cardsim (same
+# features as `cargo test` above, so nothing is rebuilt).
+gate e2e-binaries cargo build -p mahpki-server -p mahpki-helper -p mahpki-cardsim --all-features --locked
 node_suite e2e node --test --test-concurrency=1 e2e/
 
 section "summary"

@@ -73,7 +73,7 @@ impl CardBackend for PcscBackend {
         let ctx = self.context()?;
         let name = CString::new(reader).map_err(|_| CardError::NoReader)?;
         let card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(map_err)?;
-        Ok(Box::new(ApduSession(PcscCard(card))))
+        Ok(Box::new(ApduSession(PcscCard(Some(card)))))
     }
 
     fn wait_for_change(&self, timeout: Duration) {
@@ -102,7 +102,26 @@ impl CardBackend for PcscBackend {
     }
 }
 
-struct PcscCard(pcsc::Card);
+/// A connected card. Dropped with `LeaveCard`: the pcsc crate's own drop resets the card, and a
+/// reset from a status look (`/v1/status`, card detection) would break another handle's
+/// operation in flight. Only a finished signature resets, at the end of its transaction.
+struct PcscCard(Option<pcsc::Card>);
+
+impl PcscCard {
+    fn card(&mut self) -> &mut pcsc::Card {
+        self.0.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        if let Some(card) = self.0.take()
+            && let Err((_, e)) = card.disconnect(Disposition::LeaveCard)
+        {
+            tracing::debug!(error = %e, "card disconnect");
+        }
+    }
+}
 
 /// A transaction's card handle as a [`Transport`], with a receive buffer large enough for
 /// extended APDUs.
@@ -125,7 +144,7 @@ impl Transport for PcscTransport<'_> {
 impl ApduCard for PcscCard {
     fn present(&mut self) -> bool {
         // SCardStatus fails with RemovedCard/ResetCard once the card is gone.
-        self.0.status2_owned().is_ok_and(|s| s.status().contains(pcsc::Status::PRESENT))
+        self.card().status2_owned().is_ok_and(|s| s.status().contains(pcsc::Status::PRESENT))
     }
 
     fn with_exclusive(
@@ -133,15 +152,25 @@ impl ApduCard for PcscCard {
         reset_after: bool,
         f: &mut dyn FnMut(&mut dyn Transport) -> Result<(), CardError>,
     ) -> Result<(), CardError> {
-        let tx = self.0.transaction().map_err(map_err)?;
+        let tx = self.card().transaction().map_err(map_err)?;
         let result = f(&mut PcscTransport(&tx));
         // After a signature, reset so the verified PIN is not left open to other programs;
         // otherwise leave the card as it is. Failures to end count only if the sequence itself
         // succeeded.
         let disposition = if reset_after { Disposition::ResetCard } else { Disposition::LeaveCard };
-        match (result, tx.end(disposition)) {
+        let ended = tx.end(disposition).map_err(|(_, e)| e);
+        if reset_after && ended.is_ok() {
+            // pcsc-lite marks every handle after a reset, ours included: reconnect, so the next
+            // try after a wrong PIN (same handle, card still in) is not taken for a removal.
+            if let Err(e) =
+                self.card().reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard)
+            {
+                tracing::debug!(error = %e, "reconnect after reset");
+            }
+        }
+        match (result, ended) {
             (Err(e), _) => Err(e),
-            (Ok(()), Err((_, e))) => Err(map_err(e)),
+            (Ok(()), Err(e)) => Err(map_err(e)),
             (Ok(()), Ok(())) => Ok(()),
         }
     }

@@ -1,0 +1,266 @@
+// 別紙1 end to end: the real app in Chromium, the real server, the real local helper and virtual
+// cards behind the real pcscd + vpcd. The holder's PIN goes into the helper's own window, never
+// the page. Each test starts its own platform (cards keep their PIN counters per cardsim run).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { launchBrowser, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
+
+/** Polls `fn` until it returns a truthy value. */
+async function until(fn, what, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits for the flow's screen (`data-step`) and, if given, the card stage (`data-stage`). */
+async function screen(page, step, stage) {
+  const sel = stage ? `section[data-step="${step}"] [data-stage="${stage}"]` : `section[data-step="${step}"]`;
+  await page.locator(sel).waitFor({ timeout: 30_000 });
+}
+
+/** The helper's PIN window for the operation the page is waiting on: found by the link the page
+ * offers, which names the same operation as the window the page opened. */
+async function pinWindow(page) {
+  const link = page.locator('[data-stage="waiting_pin"] a, [data-stage="pin_wrong"] a');
+  await link.first().waitFor({ timeout: 30_000 });
+  const url = await link.first().getAttribute('href');
+  return until(() => page.context().pages().find((p) => p.url() === url), `PIN window ${url}`);
+}
+
+async function enterPin(page, pin, shot) {
+  const win = await pinWindow(page);
+  await win.locator('#pin').fill(pin);
+  if (shot) await win.screenshot({ path: screenshotPath(shot) });
+  await win.locator('#pin-form button[type=submit]').click();
+  return win;
+}
+
+/** Opens the 別紙1 page from the index, as the guide's steps ①–③ do. */
+async function openFlow(page, origin, shot) {
+  await page.goto(`${origin}/`);
+  const entry = page.getByRole('link', { name: 'マイナンバーカードをご利用の方はこちら' });
+  await entry.waitFor();
+  if (shot) await page.screenshot({ path: screenshotPath(shot), fullPage: true });
+  await entry.click();
+  await page.locator('#mynumber').getByRole('link', { name: 'HPKIカードで登録' }).click();
+  await screen(page, 'ready');
+}
+
+/** Presses 「HPKIカードで登録」 and enters the HPKI card's PIN in the helper's window. */
+async function authenticateHpki(page, holder, shot) {
+  await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+  await enterPin(page, holder.hpki_pin, shot);
+}
+
+/** HPKI card authentication up to the 本人ID screen. */
+async function identify(page, holder, shots = {}) {
+  await authenticateHpki(page, holder, shots.pin);
+  await screen(page, 'identified');
+  assert.equal((await page.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
+}
+
+function bindingsOf(platform, hpkiId) {
+  return platform.cli('binding', 'list').then((out) => out.split('\n').filter((l) => l.includes(hpkiId)));
+}
+
+/** Runs `body` with a fresh platform and browser, and checks the page stayed clean. */
+async function withPlatform(body) {
+  const platform = await startPlatform();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    const problems = watchForProblems(page);
+    await body({ platform, page, holders: platform.pki.holders });
+    // Refusals the flow expects (no session yet: 401; card bound elsewhere: 409; the helper
+    // stopped on purpose) are logged by Chromium; anything else is a defect.
+    const expected = /the server responded with a status of (400|401|409)|127\.0\.0\.1:\d+\/v1\/.*ERR_CONNECTION_REFUSED|Failed to load resource: net::ERR_CONNECTION_REFUSED/;
+    const unexpected = problems.filter((p) => !expected.test(p));
+    assert.deepEqual(unexpected, []);
+  } finally {
+    await browser.close();
+    await platform.stop();
+  }
+}
+
+test('別紙1: HPKI card, 本人ID, swap, My Number card, completion, binding and audit on the server', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin, 'mynumber-01-index');
+    await page.locator('.readers').filter({ hasText: 'HPKIカード' }).waitFor();
+    await page.screenshot({ path: screenshotPath('mynumber-02-ready'), fullPage: true });
+
+    await identify(page, holder, { pin: 'mynumber-03-hpki-pin-window' });
+    const text = await page.locator('main').textContent();
+    assert.match(text, new RegExp(holder.name_kanji));
+    assert.match(text, /◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆/);
+    await page.screenshot({ path: screenshotPath('mynumber-04-identified'), fullPage: true });
+
+    // The HPKI card is still in: the page asks for the My Number card and goes on by itself.
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await screen(page, 'jpki_auth', 'change_card');
+    await page.getByText('個人番号カードをカードリーダライタにセットしてください。').waitFor();
+    await page.screenshot({ path: screenshotPath('mynumber-05-change-card'), fullPage: true });
+    await platform.cards.insert('jpki', holder.hpki_id);
+
+    const win = await enterPin(page, holder.jpki_auth_pin, 'mynumber-06-jpki-pin-window');
+    await page.screenshot({ path: screenshotPath('mynumber-07-communicating'), fullPage: true });
+    await screen(page, 'done');
+    const done = await page.locator('main').textContent();
+    assert.match(done, /マイナンバーカードの登録が完了しました。ブラウザを終了してください。/);
+    assert.match(done, /利用者証明用電子証明書の有効期限: \d{4}年\d{1,2}月\d{1,2}日/);
+    await page.screenshot({ path: screenshotPath('mynumber-08-done'), fullPage: true });
+    // The helper's window closes itself once its part is done.
+    await until(() => win.isClosed(), 'the PIN window to close', 10_000);
+
+    const rows = await bindingsOf(platform, holder.hpki_id);
+    assert.equal(rows.length, 1, `binding list:\n${await platform.cli('binding', 'list')}`);
+    assert.match(rows[0], new RegExp(holder.jpki_auth_cert_sha256.slice(0, 16), 'i'));
+    const audit = await platform.cli('audit', 'tail');
+    assert.match(audit, new RegExp(`hpki\\.auth.*${holder.hpki_id}.*ok|${holder.hpki_id}.*hpki\\.auth.*ok`));
+    assert.match(audit, new RegExp(`mynumber\\.bind.*${holder.hpki_id}.*ok|${holder.hpki_id}.*mynumber\\.bind.*ok`));
+
+    // The session ended with the registration: the server no longer knows this browser.
+    const session = await page.request.get(`${platform.server.origin}/api/session`);
+    assert.equal(session.status(), 401);
+  });
+});
+
+test('別紙1: a wrong PIN shows the tries left and binds nothing; cancel leaves nothing half done', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await identify(page, holder);
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await enterPin(page, holder.jpki_auth_pin === '0000' ? '1111' : '0000');
+    await screen(page, 'jpki_auth', 'pin_wrong');
+    const text = await page.locator('main').textContent();
+    assert.match(text, /暗証番号\(パスワード\)が正しくありません/);
+    assert.match(text, /残り回数: 2回/);
+    await page.screenshot({ path: screenshotPath('mynumber-err-pin-wrong'), fullPage: true });
+
+    await page.getByRole('button', { name: '中止' }).click();
+    await screen(page, 'cancelled');
+    await page.getByText('登録を中止しました。マイナンバーカードは登録されていません。').waitFor();
+    await page.screenshot({ path: screenshotPath('mynumber-cancelled'), fullPage: true });
+    assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
+    const session = await page.request.get(`${platform.server.origin}/api/session`);
+    assert.equal(session.status(), 401);
+  });
+});
+
+test('別紙1: a locked My Number card PIN says where to reset it and binds nothing', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[1];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await identify(page, holder);
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    const wrong = holder.jpki_auth_pin === '0000' ? '1111' : '0000';
+    await enterPin(page, wrong);
+    await page.getByText('残り回数: 2回').waitFor();
+    await enterPin(page, wrong);
+    await page.getByText('残り回数: 1回').waitFor();
+    await page.getByText('次に間違えるとロックされます。').waitFor();
+    await enterPin(page, wrong);
+    await screen(page, 'failed');
+    const text = await page.locator('main').textContent();
+    assert.match(text, /利用者証明用パスワードがロックされています/);
+    assert.match(text, /市区町村窓口/);
+    assert.match(text, /コンビニエンスストア/);
+    assert.match(text, /マイナンバーカードは登録されていません。/);
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'jpki_pin_locked');
+    await page.screenshot({ path: screenshotPath('mynumber-err-pin-locked'), fullPage: true });
+    assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
+  });
+});
+
+test('別紙1: the wrong card asks for the right one; the card removed mid-operation says so', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    // The My Number card where the HPKI card is needed.
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+    await screen(page, 'hpki_auth', 'change_card');
+    await page.getByText('挿入されているカードはHPKIカードではありません。').waitFor();
+    await page.screenshot({ path: screenshotPath('mynumber-err-wrong-card'), fullPage: true });
+    // Swapping goes on by itself.
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await enterPin(page, holder.hpki_pin);
+    await screen(page, 'identified');
+
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await pinWindow(page);
+    await platform.cards.remove();
+    await screen(page, 'failed');
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'card_removed');
+    assert.match(await page.locator('main').textContent(), /操作の途中でカードが取り外されました。/);
+    await page.screenshot({ path: screenshotPath('mynumber-err-card-removed'), fullPage: true });
+    assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
+
+    // Try again goes back to the swap screen: the holder is still identified.
+    await page.getByRole('button', { name: 'もう一度試す' }).click();
+    await screen(page, 'identified');
+  });
+});
+
+test('別紙1: a My Number card bound to another 本人ID is refused and nothing changes', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const [first, second] = holders;
+    await platform.cards.insert('hpki', first.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await identify(page, first);
+    await platform.cards.insert('jpki', first.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await enterPin(page, first.jpki_auth_pin);
+    await screen(page, 'done');
+    const before = await platform.cli('binding', 'list');
+
+    // The second holder presents the first holder's My Number card.
+    await platform.cards.insert('hpki', second.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await identify(page, second);
+    await platform.cards.insert('jpki', first.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await enterPin(page, first.jpki_auth_pin);
+    await screen(page, 'failed');
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'my_number_bound_elsewhere');
+    assert.match(await page.locator('main').textContent(), /別の本人ID/);
+    await page.screenshot({ path: screenshotPath('mynumber-err-bound-elsewhere'), fullPage: true });
+    assert.equal(await platform.cli('binding', 'list'), before);
+    assert.deepEqual(await bindingsOf(platform, second.hpki_id), []);
+  });
+});
+
+test('別紙1: a revoked HPKI certificate and a stopped helper each end in their message', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const revoked = holders.find((h) => h.revoked);
+    await platform.cards.insert('hpki', revoked.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await authenticateHpki(page, revoked);
+    await screen(page, 'failed');
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'certificate_revoked');
+    await page.screenshot({ path: screenshotPath('mynumber-err-revoked'), fullPage: true });
+
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await page.getByRole('button', { name: 'もう一度試す' }).click();
+    await screen(page, 'ready');
+    await identify(page, holder);
+    await platform.helper.stop();
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await screen(page, 'failed');
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'helper_unreachable');
+    await page.screenshot({ path: screenshotPath('mynumber-err-helper-stopped'), fullPage: true });
+    assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
+  });
+});
