@@ -65,6 +65,9 @@ cat <<MSG
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)
 
+  Try 別紙1: insert HP0000000001's HPKI card on the demo page, then on the platform
+  「マイナンバーカードをご利用の方はこちら」 → 「HPKIカードで登録」 (PINs are on the demo page).
+
   Demo holders: target/release/mahpki-server identity list   (with the same MAHPKI_* settings)
   Data: $DATA (delete it to start over). Press Ctrl-C to stop.
 
