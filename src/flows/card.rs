@@ -11,6 +11,8 @@ use mahpki_protocol::{
     helper::{CardPresence, CardType, OperationState, WaitReason},
 };
 
+use yew::UseStateHandle;
+
 use crate::helper::HelperClient;
 
 /// How often the page asks the helper where the operation is. The helper answers from memory,
@@ -76,6 +78,16 @@ pub struct Ticket {
 impl Ticket {
     pub fn live(&self) -> bool {
         self.runs.0.get() == self.id
+    }
+
+    /// Sets a flow's state only while this run is live: a cancelled run never repaints the page.
+    pub fn setter<S: 'static>(&self, state: &UseStateHandle<S>) -> impl Fn(S) + Clone + 'static {
+        let (state, ticket) = (state.clone(), self.clone());
+        move |s| {
+            if ticket.live() {
+                state.set(s);
+            }
+        }
     }
 }
 

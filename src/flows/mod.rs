@@ -4,4 +4,6 @@
 pub mod card;
 pub mod card_view;
 pub mod error_view;
+pub mod hpki;
 pub mod mynumber;
+pub mod start_view;

@@ -7,7 +7,7 @@
 pub mod step;
 pub mod view;
 
-use mahpki_protocol::{ErrorCode, api::SessionInfo, helper::CardType};
+use mahpki_protocol::{api::SessionInfo, helper::CardType};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -15,62 +15,34 @@ pub use step::{Action, Step};
 pub use view::MyNumberView;
 
 use crate::{
-    flows::card::{self, CardStage, Failure, PinWindow, Runs, Ticket},
-    helper::HelperClient,
+    flows::{
+        card::{self, CardStage, Failure, PinWindow, Runs, Ticket},
+        hpki::{self, Found},
+    },
     server,
 };
 
-/// Sets the step only while `ticket` is the live run: a cancelled run never repaints the page.
-fn setter(step: &UseStateHandle<Step>, ticket: &Ticket) -> impl Fn(Step) + Clone + 'static {
-    let (step, ticket) = (step.clone(), ticket.clone());
-    move |s| {
-        if ticket.live() {
-            step.set(s);
-        }
-    }
-}
-
-async fn helper_client() -> Result<HelperClient, ErrorCode> {
-    Ok(HelperClient::new(server::client_config().await?.helper_url))
-}
-
 /// Finds the helper; resumes at the swap screen if this browser's session already knows the
-/// holder (a reload, or a retry after a failed My Number step).
+/// holder.
 async fn check(set: impl Fn(Step)) {
-    let helper = match helper_client().await {
-        Ok(h) => h,
-        Err(e) => return set(Step::failed(e.into(), None)),
-    };
-    match helper.status().await {
-        Err(e) => set(Step::HelperMissing(e)),
-        Ok(status) => match server::session().await {
-            Ok(session) => set(Step::Identified(session)),
-            Err(_) => set(Step::Ready { readers: status.readers }),
-        },
-    }
+    set(match hpki::find().await {
+        Found::NoServer(e) => Step::failed(e.into(), None),
+        Found::NoHelper(e) => Step::HelperMissing(e),
+        Found::Ready(status) => Step::Ready { readers: status.readers },
+        Found::Identified(session) => Step::Identified(session),
+    });
 }
 
-/// HPKI card authentication: challenge, card, server. Ends identified or failed.
+/// HPKI card authentication. Ends identified or failed.
 async fn identify(window: PinWindow, ticket: Ticket, set: impl Fn(Step) + Clone + 'static) {
-    set(Step::HpkiAuth(CardStage::Preparing));
-    let outcome: Result<SessionInfo, Failure> = async {
-        let helper = helper_client().await?;
-        let challenge = server::hpki_challenge().await?;
-        let progress = set.clone();
-        let sig =
-            card::sign(&helper, CardType::Hpki, challenge.challenge, &window, &ticket, &move |s| {
-                progress(Step::HpkiAuth(s))
-            })
-            .await?;
-        set(Step::HpkiAuth(CardStage::Verifying));
-        Ok(server::hpki_finish(&sig).await?)
-    }
-    .await;
+    let progress = set.clone();
+    let outcome =
+        hpki::identify(&window, &ticket, &move |stage| progress(Step::HpkiAuth(stage))).await;
     window.close();
-    match outcome {
-        Ok(session) => set(Step::Identified(session)),
-        Err(f) => set(Step::failed(f, None)),
-    }
+    set(match outcome {
+        Ok(session) => Step::Identified(session),
+        Err(f) => Step::failed(f, None),
+    });
 }
 
 /// My Number card authentication and binding, for the identified holder.
@@ -82,7 +54,7 @@ async fn bind(
 ) {
     set(Step::JpkiAuth(session.clone(), CardStage::Preparing));
     let outcome = async {
-        let helper = helper_client().await?;
+        let helper = hpki::helper_client().await?;
         let challenge = server::mynumber_challenge().await?;
         let (progress, s) = (set.clone(), session.clone());
         let sig = card::sign(
@@ -118,7 +90,7 @@ pub fn mynumber_flow() -> Html {
         let (step, runs) = (step.clone(), runs.clone());
         use_effect_with((), move |()| {
             let ticket = runs.next();
-            spawn_local(check(setter(&step, &ticket)));
+            spawn_local(check(ticket.setter(&step)));
             // Leaving the page cancels whatever the helper is doing for it.
             move || runs.cancel()
         });
@@ -130,7 +102,7 @@ pub fn mynumber_flow() -> Html {
             match action {
                 Action::CheckHelper => {
                     let ticket = runs.next();
-                    let set = setter(&step, &ticket);
+                    let set = ticket.setter(&step);
                     set(Step::CheckingHelper);
                     spawn_local(check(set));
                 }
@@ -138,19 +110,19 @@ pub fn mynumber_flow() -> Html {
                     // The PIN window must open inside this click, before anything is awaited.
                     let window = PinWindow::open();
                     let ticket = runs.next();
-                    spawn_local(identify(window, ticket.clone(), setter(&step, &ticket)));
+                    spawn_local(identify(window, ticket.clone(), ticket.setter(&step)));
                 }
                 Action::StartJpki => {
                     if let Step::Identified(session) = current {
                         let window = PinWindow::open();
                         let ticket = runs.next();
-                        spawn_local(bind(session, window, ticket.clone(), setter(&step, &ticket)));
+                        spawn_local(bind(session, window, ticket.clone(), ticket.setter(&step)));
                     }
                 }
                 Action::Retry => {
                     let next = current.retry();
                     let ticket = runs.next();
-                    let set = setter(&step, &ticket);
+                    let set = ticket.setter(&step);
                     set(next.clone());
                     if next == Step::CheckingHelper {
                         spawn_local(check(set));

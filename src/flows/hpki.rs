@@ -1,0 +1,62 @@
+//! The start every flow shares: find the local helper, then identify the holder with the HPKI
+//! card (server challenge → helper → server). 別紙1 and 別紙2 differ only in what follows.
+
+use mahpki_protocol::{
+    ErrorCode,
+    api::SessionInfo,
+    helper::{CardType, HelperStatus},
+};
+
+use crate::{
+    flows::card::{self, CardStage, Failure, PinWindow, Ticket},
+    helper::HelperClient,
+    server,
+};
+
+/// The helper the server's configuration names.
+pub async fn helper_client() -> Result<HelperClient, ErrorCode> {
+    Ok(HelperClient::new(server::client_config().await?.helper_url))
+}
+
+/// What the page finds when a flow opens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// The server could not be asked where the helper is.
+    NoServer(ErrorCode),
+    /// The helper is not running, not allowed, or too old.
+    NoHelper(ErrorCode),
+    /// Helper found; nobody identified in this browser yet.
+    Ready(HelperStatus),
+    /// Helper found and this browser's session already knows the holder (a reload, or a retry).
+    Identified(SessionInfo),
+}
+
+pub async fn find() -> Found {
+    let helper = match helper_client().await {
+        Ok(h) => h,
+        Err(e) => return Found::NoServer(e),
+    };
+    match helper.status().await {
+        Err(e) => Found::NoHelper(e),
+        Ok(status) => match server::session().await {
+            Ok(session) => Found::Identified(session),
+            Err(_) => Found::Ready(status),
+        },
+    }
+}
+
+/// HPKI card authentication. `report` gets each card stage, then `Verifying` while the server
+/// checks the answer.
+pub async fn identify(
+    window: &PinWindow,
+    ticket: &Ticket,
+    report: &dyn Fn(CardStage),
+) -> Result<SessionInfo, Failure> {
+    report(CardStage::Preparing);
+    let helper = helper_client().await?;
+    let challenge = server::hpki_challenge().await?;
+    let sig =
+        card::sign(&helper, CardType::Hpki, challenge.challenge, window, ticket, report).await?;
+    report(CardStage::Verifying);
+    Ok(server::hpki_finish(&sig).await?)
+}

@@ -1,0 +1,138 @@
+//! The screens every card flow starts with: looking for the helper, the helper missing, ready
+//! for the HPKI card, and the identified holder (本人ID).
+
+use mahpki_protocol::{
+    ErrorCode,
+    api::SessionInfo,
+    helper::{CardPresence, ReaderStatus},
+};
+use yew::prelude::*;
+
+use crate::{
+    flows::{card::Failure, error_view::FailureNotice},
+    i18n::{Lang, Msg},
+    lang::use_lang,
+};
+
+/// A button that reports `action` to the flow.
+pub fn action_button<A: Copy + 'static>(
+    label: &'static str,
+    primary: bool,
+    action: A,
+    on: &Callback<A>,
+) -> Html {
+    let on = on.clone();
+    let class = if primary { "button primary" } else { "button" };
+    html! {
+        <button type="button" {class} onclick={move |_| on.emit(action)}>{ label }</button>
+    }
+}
+
+/// Looking for the helper. The browser's local-network prompt may appear now: say why first.
+#[function_component(CheckingHelper)]
+pub fn checking_helper() -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ ctx.t(Msg::HelperChecking) }</p>
+            <p class="notice">{ ctx.t(Msg::LocalNetworkNotice) }</p>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HelperMissingProps {
+    pub code: ErrorCode,
+    pub on_retry: Callback<()>,
+}
+
+/// The helper is not there (or too old): how to fix it, and check again. Never a dead end.
+#[function_component(HelperMissing)]
+pub fn helper_missing(props: &HelperMissingProps) -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <h2>{ ctx.t(Msg::HelperMissingTitle) }</h2>
+            <FailureNotice failure={Failure::from(props.code)} />
+            <p>{ ctx.t(Msg::HelperInstallHint) }</p>
+            <p class="notice">{ ctx.t(Msg::LocalNetworkNotice) }</p>
+            <div class="actions">{ action_button(ctx.t(Msg::CheckAgain), true, (), &props.on_retry) }</div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HpkiReadyProps {
+    pub readers: Vec<ReaderStatus>,
+    pub on_start: Callback<()>,
+}
+
+/// 「HPKIカードをセットして『HPKIカードで登録』を押す」.
+#[function_component(HpkiReady)]
+pub fn hpki_ready(props: &HpkiReadyProps) -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <Readers readers={props.readers.clone()} />
+            <p class="hint">{ ctx.t(Msg::CardInReaderHint) }</p>
+            <p class="notice">{ ctx.t(Msg::PinWindowNotice) }</p>
+            <div class="actions">{ action_button(ctx.t(Msg::RegisterWithHpki), true, (), &props.on_start) }</div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HolderCardProps {
+    pub session: SessionInfo,
+}
+
+/// The 本人ID, large, with who it belongs to: the holder checks it before going on.
+#[function_component(HolderCard)]
+pub fn holder_card(props: &HolderCardProps) -> Html {
+    let ctx = use_lang();
+    let h = &props.session.holder;
+    let name = match ctx.lang {
+        Lang::Ja => format!("{}({})", h.name_kanji, h.name_kana),
+        Lang::En => h.name_roman.clone(),
+    };
+    html! {
+        <dl class="holder">
+            <dt>{ ctx.t(Msg::HpkiIdLabel) }</dt>
+            <dd class="hpki-id" id="hpki-id">{ h.hpki_id.to_string() }</dd>
+            <dt>{ ctx.t(Msg::NameLabel) }</dt>
+            <dd>{ name }</dd>
+            <dt>{ ctx.t(Msg::QualificationLabel) }</dt>
+            <dd>{ ctx.lang.pick(h.qualification.name()) }</dd>
+            <dt>{ ctx.t(Msg::CaLabel) }</dt>
+            <dd>{ ctx.lang.pick(h.ca.name()) }</dd>
+        </dl>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ReadersProps {
+    readers: Vec<ReaderStatus>,
+}
+
+/// What the helper sees now, so "no reader" is visible before the holder presses anything.
+#[function_component(Readers)]
+fn readers(props: &ReadersProps) -> Html {
+    let ctx = use_lang();
+    if props.readers.is_empty() {
+        return html! { <p class="notice">{ ctx.t(Msg::NoReaderFound) }</p> };
+    }
+    let card = |c: CardPresence| match c {
+        CardPresence::Empty => Msg::CardEmpty,
+        CardPresence::Hpki => Msg::CardHpki,
+        CardPresence::Jpki => Msg::CardJpki,
+        CardPresence::Unsupported => Msg::CardUnsupported,
+    };
+    html! {
+        <dl class="readers">
+            <dt>{ ctx.t(Msg::ReadersLabel) }</dt>
+            { for props.readers.iter().map(|r| html! {
+                <dd>{ format!("{}: {}", r.name, ctx.t(card(r.card))) }</dd>
+            }) }
+        </dl>
+    }
+}
