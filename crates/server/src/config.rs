@@ -39,6 +39,9 @@ pub struct Config {
     /// `x-forwarded-for`; its last entry is used). Unset: the socket's peer address. Set it only
     /// when the proxy overwrites the header, or clients could choose their own address.
     pub client_ip_header: Option<String>,
+    /// How long a smartphone enrolment code may be opened, and then how long the phone that
+    /// opened it has to finish (別紙2).
+    pub enrolment_ttl_secs: u32,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -70,6 +73,7 @@ impl Default for Config {
             jpki_trust: Vec::new(),
             rate_limit: RateLimitConfig::default(),
             client_ip_header: None,
+            enrolment_ttl_secs: 300,
         }
     }
 }

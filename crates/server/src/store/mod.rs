@@ -8,6 +8,7 @@
 
 mod audit;
 mod bindings;
+mod enrolments;
 mod identities;
 mod sessions;
 
@@ -17,6 +18,10 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use enrolments::{
+    EnrolError, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone, PhoneBinding,
+    PhoneRecord,
+};
 pub use identities::IdentityRecord;
 pub use sessions::{ChallengeRecord, SessionRecord};
 
