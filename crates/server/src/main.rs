@@ -156,7 +156,15 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = store.kind(), public_origin = %config.public_origin, "listening");
     println!("mahpki-server listening on http://{addr}");
-    let state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    let events = match config.database_url.as_deref() {
+        // Several processes on one PostgreSQL act as one service: enrolment events cross them.
+        Some(url) => Some(mahpki_server::events::Events::postgres(url).await?),
+        None => None,
+    };
+    let mut state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    if let Some(events) = events {
+        state.events = events;
+    }
     tokio::spawn(purge_expired(state.clone()));
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

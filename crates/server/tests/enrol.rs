@@ -28,8 +28,9 @@ use mahpki_protocol::{
 };
 use mahpki_server::{
     Config,
+    events::Events,
     http::{AppState, Clock, RateLimiter, router},
-    pki::TrustStore,
+    pki::{TrustConfig, TrustStore},
     store::{IdentityRecord, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
@@ -44,6 +45,8 @@ struct World {
     store: Store,
     clock: Clock,
     hpki_ca: pki::Ca,
+    hpki_trust: TrustConfig,
+    ttl_secs: u32,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
@@ -52,24 +55,19 @@ async fn world(db: Db) -> World {
 }
 
 async fn world_with_ttl(db: Db, ttl_secs: u32) -> World {
-    let keys = pki::keys();
     let (store, data) = store(db).await;
+    world_on(store, Events::local(), data, ttl_secs).await
+}
+
+/// A server (router) on `store`, with the holder registered.
+async fn world_on(store: Store, events: Events, data: tempfile::TempDir, ttl_secs: u32) -> World {
+    let keys = pki::keys();
     let trust_dir = tempfile::tempdir().unwrap();
     let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
-    let hpki_cfg =
+    let hpki_trust =
         pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
-    let config =
-        Config { public_origin: ORIGIN.into(), enrolment_ttl_secs: ttl_secs, ..Config::default() };
-    let mut state = AppState::new(
-        config,
-        store.clone(),
-        TrustStore::load(&[hpki_cfg]).unwrap(),
-        TrustStore::load(&[]).unwrap(),
-    );
-    let clock = Clock::manual();
-    state.clock = clock.clone();
-    state.limiter = RateLimiter::new(1000, 1000);
-    let w = World { app: router(state, None), store, clock, hpki_ca, _dirs: (data, trust_dir) };
+    let (app, clock) = node(store.clone(), events, &hpki_trust, ttl_secs);
+    let w = World { app, store, clock, hpki_ca, hpki_trust, ttl_secs, _dirs: (data, trust_dir) };
     let cert = w.hpki_cert();
     let (_, c) = X509Certificate::from_der(&cert).unwrap();
     w.store
@@ -90,6 +88,23 @@ async fn world_with_ttl(db: Db, ttl_secs: u32) -> World {
         .await
         .unwrap();
     w
+}
+
+/// One server process: the real router over `store`, with a clock the test moves.
+fn node(store: Store, events: Events, hpki: &TrustConfig, ttl_secs: u32) -> (Router, Clock) {
+    let config =
+        Config { public_origin: ORIGIN.into(), enrolment_ttl_secs: ttl_secs, ..Config::default() };
+    let mut state = AppState::new(
+        config,
+        store,
+        TrustStore::load(std::slice::from_ref(hpki)).unwrap(),
+        TrustStore::load(&[]).unwrap(),
+    );
+    let clock = Clock::manual();
+    state.clock = clock.clone();
+    state.limiter = RateLimiter::new(1000, 1000);
+    state.events = events;
+    (router(state, None), clock)
 }
 
 impl World {
@@ -113,6 +128,13 @@ impl World {
 
     fn phone(&self) -> Phone {
         Phone { b: Browser::new(&self.app), key: SoftPasskey::new(true) }
+    }
+
+    /// A second server process on the same database.
+    async fn second_node(&self, url: &str) -> Router {
+        let store = Store::open_postgres(url).await.unwrap();
+        let events = Events::postgres(url).await.unwrap();
+        node(store, events, &self.hpki_trust, self.ttl_secs).0
     }
 
     async fn active_phone(&self) -> Option<Vec<u8>> {
@@ -194,12 +216,12 @@ impl Phone {
 }
 
 /// The PC's SSE connection.
-struct Events {
+struct PcEvents {
     body: Body,
     buf: String,
 }
 
-impl Events {
+impl PcEvents {
     async fn connect(pc: &Browser) -> Self {
         match Self::try_connect(pc).await {
             Ok(e) => e,
@@ -264,7 +286,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     assert_eq!(issued.code.len(), 6);
     assert_eq!(issued.expires_in_secs, 300);
     assert!(!format!("{issued:?}").contains(issued.url.split('#').nth(1).unwrap()));
-    let mut events = Events::connect(&pc).await;
+    let mut events = PcEvents::connect(&pc).await;
     assert_eq!(
         events.next().await,
         Some(EnrolmentEvent::Waiting { code: issued.code.clone(), expires_in_secs: 300 })
@@ -293,7 +315,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     assert_eq!(active.label, "私のスマートフォン");
     assert_eq!(active.credential_id, credential.raw_id.to_vec());
     // Connecting after the end still tells the PC how it ended.
-    let mut late = Events::connect(&pc).await;
+    let mut late = PcEvents::connect(&pc).await;
     assert_eq!(late.next().await, Some(EnrolmentEvent::Completed));
     let actions = w.actions().await;
     for a in ["phone.enrolment.issue", "phone.enrolment.open", "phone.bind"] {
@@ -366,12 +388,12 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     let stale = issued(&mut pc, false).await;
     w.clock.advance_ms(300_000);
     refused(&w.phone().open(&stale.url).await, ErrorCode::EnrolmentExpired);
-    let mut events = Events::connect(&pc).await;
+    let mut events = PcEvents::connect(&pc).await;
     assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
 
     // Cancelled by a newer code; the PC watching the old one hears it.
     let first = issued(&mut pc, false).await;
-    let mut events = Events::connect(&pc).await;
+    let mut events = PcEvents::connect(&pc).await;
     assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
     let second = issued(&mut pc, false).await;
     assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
@@ -480,16 +502,16 @@ async fn only_an_identified_pc_issues_and_watches(db: Db) {
     let w = world(db).await;
     let mut anonymous = Browser::new(&w.app);
     refused(&issue(&mut anonymous, false).await, ErrorCode::Unauthenticated);
-    refused(&Events::try_connect(&anonymous).await.err().unwrap(), ErrorCode::Unauthenticated);
+    refused(&PcEvents::try_connect(&anonymous).await.err().unwrap(), ErrorCode::Unauthenticated);
     let pc = w.pc().await;
-    refused(&Events::try_connect(&pc).await.err().unwrap(), ErrorCode::EnrolmentUnknown);
+    refused(&PcEvents::try_connect(&pc).await.err().unwrap(), ErrorCode::EnrolmentUnknown);
 }
 
 async fn the_pc_hears_expiry_without_anyone_asking(db: Db) {
     let w = world_with_ttl(db, 1).await;
     let mut pc = w.pc().await;
     issued(&mut pc, false).await;
-    let mut events = Events::connect(&pc).await;
+    let mut events = PcEvents::connect(&pc).await;
     assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
     w.clock.advance_ms(1_000);
     assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
@@ -507,3 +529,38 @@ on_both_databases!(
     only_an_identified_pc_issues_and_watches,
     the_pc_hears_expiry_without_anyone_asking,
 );
+
+/// Two server processes on one PostgreSQL: the PC talks to one, the phone to the other (and
+/// switches between them mid-ceremony); the PC hears every step pushed through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_postgres_act_as_one() {
+    let url = common::postgres::fresh_database_url().await;
+    let store_a = Store::open_postgres(&url).await.unwrap();
+    let events_a = Events::postgres(&url).await.unwrap();
+    let w = world_on(store_a, events_a, tempfile::tempdir().unwrap(), 300).await;
+    let node_b = w.second_node(&url).await;
+
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut on_a = PcEvents::connect(&pc).await;
+    let pc_on_b = Browser { app: node_b.clone(), cookie: pc.cookie.clone() };
+    let mut on_b = PcEvents::connect(&pc_on_b).await;
+    for events in [&mut on_a, &mut on_b] {
+        assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    }
+
+    let mut phone = Phone { b: Browser::new(&node_b), key: SoftPasskey::new(true) };
+    assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
+    for events in [&mut on_a, &mut on_b] {
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Opened { code: issued.code.clone() }));
+    }
+    let options = phone.begin().await.body;
+    let credential = phone.create(options);
+    // The ceremony began on B and finishes on A: its state lives in the database.
+    phone.b.app = w.app.clone();
+    let a = phone.finish(&credential, "phone").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    for events in [&mut on_a, &mut on_b] {
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+    }
+}

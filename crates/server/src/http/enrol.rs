@@ -35,6 +35,7 @@ use webauthn_rs_proto::PublicKeyCredentialHints;
 use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use crate::events;
 use crate::store::{
     EnrolError, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone, PhoneRecord,
 };
@@ -119,7 +120,7 @@ pub async fn issue(
             if !cancelled.is_empty() {
                 tracing::info!(%hpki_id, ?cancelled, "earlier enrolments cancelled");
             }
-            state.events.publish(&hpki_id);
+            state.events.publish(&hpki_id).await;
             Ok(Json(EnrolmentIssued {
                 url: format!("{}{ENROLL_PATH}#{}", state.config.public_origin, token.as_str()),
                 code: enrolment.code.clone(),
@@ -195,7 +196,7 @@ impl Watch {
             if e.state_at(now) == EnrolmentState::Expired && e.state != EnrolmentState::Expired {
                 // Nobody else may be looking: write the expiry down, so every node agrees.
                 match self.state.store.enrolment_expire(e.id, now).await {
-                    Ok(true) => self.state.events.publish(&self.hpki_id),
+                    Ok(true) => self.state.events.publish(&self.hpki_id).await,
                     Ok(false) => {}
                     Err(err) => tracing::error!(error = %err, "cannot record enrolment expiry"),
                 }
@@ -223,7 +224,7 @@ impl Watch {
             tokio::select! {
                 () = &mut sleep => return Some(()),
                 n = self.notices.recv() => match n {
-                    Ok(h) if *h == *self.hpki_id => return Some(()),
+                    Ok(h) if *h == *self.hpki_id || *h == *events::EVERYONE => return Some(()),
                     Ok(_) => {}
                     // Fell behind: re-read, which covers whatever was missed.
                     Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),
@@ -313,7 +314,7 @@ pub async fn open(
             return Err(err);
         }
     };
-    state.events.publish(&e.hpki_id);
+    state.events.publish(&e.hpki_id).await;
     audit(
         &state,
         "phone.enrolment.open",
@@ -379,7 +380,7 @@ pub async fn finish(
     let result = finish_inner(&state, client.as_deref(), &headers, &req).await;
     match result {
         Ok((hpki_id, bound)) => {
-            state.events.publish(&hpki_id);
+            state.events.publish(&hpki_id).await;
             Ok(Json(bound))
         }
         Err((hpki_id, e)) => {
