@@ -298,10 +298,11 @@ pub async fn open(
     // A token of any other shape was never issued: refuse it without a database round trip.
     let well_formed = req.token.len() == 43 && URL_SAFE_NO_PAD.decode(&req.token).is_ok();
     let now = state.clock.now_ms();
+    let hash = token_hash(&req.token);
     let result = if well_formed {
         state
             .store
-            .enrolment_open(&token_hash(&req.token), &phone, now, now + ttl_ms(&state))
+            .enrolment_open(&hash, &phone, now, now + ttl_ms(&state))
             .await
             .map_err(enrol_error)
     } else {
@@ -310,7 +311,12 @@ pub async fn open(
     let e = match result {
         Ok(e) => e,
         Err(err) => {
-            audit(&state, "phone.enrolment.open", None, client, Some(err.0), None).await;
+            // A refused phone goes into the holder's own trail (someone else scanned their code).
+            let holder = match err.0 {
+                ErrorCode::EnrolmentUnknown | ErrorCode::Internal => None,
+                _ => state.store.enrolment_holder_of_token(&hash).await.ok().flatten(),
+            };
+            audit(&state, "phone.enrolment.open", holder, client, Some(err.0), None).await;
             return Err(err);
         }
     };

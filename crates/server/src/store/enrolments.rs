@@ -319,6 +319,17 @@ impl Store {
         }
     }
 
+    /// Whose enrolment a token names (for the audit record of a refused open).
+    pub async fn enrolment_holder_of_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT hpki_id FROM enrolments WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// The enrolment the phone with this cookie opened and may still finish.
     pub async fn enrolment_of_phone(
         &self,
