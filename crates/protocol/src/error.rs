@@ -55,6 +55,10 @@ pub enum ErrorCode {
     CredentialExists,
     /// The phone label is empty, too long or has control characters.
     CredentialLabelInvalid,
+    /// The enrolment link a CA issued (valid for months) has run out.
+    EnrolmentLinkExpired,
+    /// The holder's CA allows no further phone binding (or no replacement).
+    PhoneLimitReached,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -133,6 +137,8 @@ impl ErrorCode {
         Self::WebauthnFailed,
         Self::CredentialExists,
         Self::CredentialLabelInvalid,
+        Self::EnrolmentLinkExpired,
+        Self::PhoneLimitReached,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -188,6 +194,8 @@ impl ErrorCode {
             Self::WebauthnFailed => 400,
             Self::CredentialExists => 409,
             Self::CredentialLabelInvalid => 400,
+            Self::EnrolmentLinkExpired => 410,
+            Self::PhoneLimitReached => 403,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -335,6 +343,14 @@ impl ErrorCode {
             Self::CredentialLabelInvalid => Text {
                 ja: "スマートフォンの名前が正しくありません。",
                 en: "The phone name is not valid.",
+            },
+            Self::EnrolmentLinkExpired => Text {
+                ja: "この登録用リンクの有効期限が切れました。",
+                en: "This registration link has expired.",
+            },
+            Self::PhoneLimitReached => Text {
+                ja: "認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
+                en: "Your certification authority does not allow registering (or changing) another phone.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -529,6 +545,14 @@ impl ErrorCode {
             Self::CredentialLabelInvalid => Text {
                 ja: "1文字以上64文字以内で入力してください。",
                 en: "Enter 1 to 64 characters.",
+            },
+            Self::EnrolmentLinkExpired => Text {
+                ja: "リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
+                en: "Ask the certification authority that sent the link to issue a new one.",
+            },
+            Self::PhoneLimitReached => Text {
+                ja: "HPKIカードを発行した認証局にお問い合わせください。",
+                en: "Please contact the certification authority that issued your HPKI card.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: BindingCommand,
     },
+    /// Smartphone enrolments (別紙2).
+    Enrolment {
+        #[command(subcommand)]
+        command: EnrolmentCommand,
+    },
     /// Read the audit log.
     Audit {
         #[command(subcommand)]
@@ -65,6 +70,21 @@ enum BindingCommand {
         id: i64,
         #[arg(long, default_value = "revoked by operator")]
         reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EnrolmentCommand {
+    /// Issue an enrolment link for a holder (after a Mynaportal application) and print its URL:
+    /// the holder opens it on the phone and enrols without a PC. Send it to the holder only.
+    IssueLink {
+        #[arg(long)]
+        hpki_id: String,
+        #[arg(long, default_value_t = 90)]
+        valid_days: u32,
+        /// Replace the phone bound now, if any (when the CA's policy allows it).
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -99,6 +119,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Identity { command } => identity(config, command).await,
             Command::Binding { command } => binding(config, command).await,
+            Command::Enrolment { command } => enrolment(config, command).await,
             Command::Audit { command: AuditCommand::Tail { lines } } => {
                 let store = open(&config).await?;
                 for r in store.audit_tail(lines).await? {
@@ -229,6 +250,21 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
                 "hpki_card_id": r.hpki_card_id, "mynumber_bindings": bindings,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(())
+}
+
+async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxError> {
+    let store = open(&config).await?;
+    match command {
+        EnrolmentCommand::IssueLink { hpki_id, valid_days, replace } => {
+            let (url, e) =
+                mahpki_server::http::issue_link(&store, &config, &hpki_id, valid_days, replace)
+                    .await?;
+            eprintln!("enrolment {} for {hpki_id}, valid {valid_days} days", e.id);
+            // stdout carries only the URL, so a script can take it.
+            println!("{}", url.as_str());
         }
     }
     Ok(())

@@ -28,10 +28,11 @@ use mahpki_protocol::{
 };
 use mahpki_server::{
     Config,
+    config::CaPolicy,
     events::Events,
-    http::{AppState, Clock, RateLimiter, router},
+    http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
     pki::{TrustConfig, TrustStore},
-    store::{IdentityRecord, Store},
+    store::{EnrolError, IdentityRecord, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
@@ -46,7 +47,7 @@ struct World {
     clock: Clock,
     hpki_ca: pki::Ca,
     hpki_trust: TrustConfig,
-    ttl_secs: u32,
+    config: Config,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
@@ -55,19 +56,27 @@ async fn world(db: Db) -> World {
 }
 
 async fn world_with_ttl(db: Db, ttl_secs: u32) -> World {
+    world_with(db, Config { enrolment_ttl_secs: ttl_secs, ..config() }).await
+}
+
+async fn world_with(db: Db, config: Config) -> World {
     let (store, data) = store(db).await;
-    world_on(store, Events::local(), data, ttl_secs).await
+    world_on(store, Events::local(), data, config).await
+}
+
+fn config() -> Config {
+    Config { public_origin: ORIGIN.into(), ..Config::default() }
 }
 
 /// A server (router) on `store`, with the holder registered.
-async fn world_on(store: Store, events: Events, data: tempfile::TempDir, ttl_secs: u32) -> World {
+async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config: Config) -> World {
     let keys = pki::keys();
     let trust_dir = tempfile::tempdir().unwrap();
     let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
     let hpki_trust =
         pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
-    let (app, clock) = node(store.clone(), events, &hpki_trust, ttl_secs);
-    let w = World { app, store, clock, hpki_ca, hpki_trust, ttl_secs, _dirs: (data, trust_dir) };
+    let (app, clock) = node(store.clone(), events, &hpki_trust, config.clone());
+    let w = World { app, store, clock, hpki_ca, hpki_trust, config, _dirs: (data, trust_dir) };
     let cert = w.hpki_cert();
     let (_, c) = X509Certificate::from_der(&cert).unwrap();
     w.store
@@ -91,9 +100,7 @@ async fn world_on(store: Store, events: Events, data: tempfile::TempDir, ttl_sec
 }
 
 /// One server process: the real router over `store`, with a clock the test moves.
-fn node(store: Store, events: Events, hpki: &TrustConfig, ttl_secs: u32) -> (Router, Clock) {
-    let config =
-        Config { public_origin: ORIGIN.into(), enrolment_ttl_secs: ttl_secs, ..Config::default() };
+fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
     let mut state = AppState::new(
         config,
         store,
@@ -134,7 +141,7 @@ impl World {
     async fn second_node(&self, url: &str) -> Router {
         let store = Store::open_postgres(url).await.unwrap();
         let events = Events::postgres(url).await.unwrap();
-        node(store, events, &self.hpki_trust, self.ttl_secs).0
+        node(store, events, &self.hpki_trust, self.config.clone()).0
     }
 
     async fn active_phone(&self) -> Option<Vec<u8>> {
@@ -521,7 +528,60 @@ async fn the_pc_hears_expiry_without_anyone_asking(db: Db) {
     assert_eq!(events.next().await, None);
 }
 
+async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
+    let w = world(db).await;
+    let (url, e) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    assert_eq!(e.expires_ms - e.created_ms, 90 * 24 * 3600 * 1000);
+    // Weeks later, the holder opens it on the phone.
+    w.clock.advance_ms(30 * 24 * 3600 * 1000);
+    w.phone().enrol(&url).await;
+    assert!(w.active_phone().await.is_some());
+    assert!(w.actions().await.contains(&("phone.enrolment.issue".into(), "ok".into())));
+
+    // Links are refused like codes: bound phone without replace, unknown holder.
+    let refused_link = issue_link(&w.store, &w.config, HOLDER, 90, false).await;
+    assert!(matches!(refused_link, Err(LinkError::Refused(EnrolError::PhoneAlreadyBound))));
+    let unknown = issue_link(&w.store, &w.config, "JMA-0000999", 90, false).await;
+    assert!(matches!(unknown, Err(LinkError::UnknownHolder(_))));
+}
+
+async fn an_expired_ca_link_says_so(db: Db) {
+    let w = world(db).await;
+    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    w.clock.advance_ms(91 * 24 * 3600 * 1000);
+    // Not the PC's "re-issue" message: the CA must send a new link.
+    refused(&w.phone().open(&url).await, ErrorCode::EnrolmentLinkExpired);
+}
+
+async fn a_ca_may_allow_one_phone_ever(db: Db) {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: Some(1), allow_replace: true });
+    let w = world_with(db, config).await;
+    let mut pc = w.pc().await;
+    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    // No replace question: the answer would not help.
+    refused(&issue(&mut pc, false).await, ErrorCode::PhoneLimitReached);
+    refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
+    let link = issue_link(&w.store, &w.config, HOLDER, 90, true).await;
+    assert!(matches!(link, Err(LinkError::Refused(EnrolError::PhoneLimitReached))));
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
+async fn a_ca_may_forbid_replacing(db: Db) {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: None, allow_replace: false });
+    let w = world_with(db, config).await;
+    let mut pc = w.pc().await;
+    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
 on_both_databases!(
+    a_ca_link_enrols_a_phone_without_a_pc,
+    an_expired_ca_link_says_so,
+    a_ca_may_allow_one_phone_ever,
+    a_ca_may_forbid_replacing,
     enrolment_binds_the_phone_and_the_pc_hears_each_step,
     a_bound_phone_is_replaced_only_when_asked,
     aborting_a_replacement_leaves_the_old_phone_working,
@@ -540,7 +600,7 @@ async fn two_server_processes_on_postgres_act_as_one() {
     let url = common::postgres::fresh_database_url().await;
     let store_a = Store::open_postgres(&url).await.unwrap();
     let events_a = Events::postgres(&url).await.unwrap();
-    let w = world_on(store_a, events_a, tempfile::tempdir().unwrap(), 300).await;
+    let w = world_on(store_a, events_a, tempfile::tempdir().unwrap(), config()).await;
     let node_b = w.second_node(&url).await;
 
     let mut pc = w.pc().await;

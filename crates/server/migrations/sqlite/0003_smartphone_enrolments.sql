@@ -8,6 +8,7 @@ CREATE TABLE enrolments (
     token_hash         BLOB   NOT NULL UNIQUE,
     hpki_id            TEXT   NOT NULL REFERENCES identities (hpki_id),
     code               TEXT   NOT NULL,             -- verification code shown on both screens
+    kind               TEXT   NOT NULL CHECK (kind IN ('pc', 'link')), -- shown on a PC, or a CA's link
     replace_phone      INTEGER NOT NULL CHECK (replace_phone IN (0, 1)),
     state              TEXT   NOT NULL
         CHECK (state IN ('valid', 'in_use', 'consumed', 'expired', 'cancelled')),

@@ -36,8 +36,13 @@ use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
 use crate::events;
-use crate::store::{
-    EnrolError, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone, PhoneRecord,
+use crate::{
+    Config,
+    config::CaPolicy,
+    store::{
+        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
+        PhoneRecord, Store, StoreError,
+    },
 };
 
 /// The WebAuthn relying party of `public_origin`: its host is the RP id. `None` when the origin
@@ -66,6 +71,8 @@ fn enrol_error(e: EnrolError) -> ApiError {
     ApiError(match e {
         EnrolError::Unknown => ErrorCode::EnrolmentUnknown,
         EnrolError::Expired => ErrorCode::EnrolmentExpired,
+        EnrolError::LinkExpired => ErrorCode::EnrolmentLinkExpired,
+        EnrolError::PhoneLimitReached => ErrorCode::PhoneLimitReached,
         EnrolError::Used => ErrorCode::EnrolmentUsed,
         EnrolError::OtherDevice => ErrorCode::EnrolmentOtherDevice,
         EnrolError::Cancelled => ErrorCode::EnrolmentCancelled,
@@ -95,6 +102,67 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A new enrolment token (256 random bits, base64url) and the hash the store keeps.
+fn new_token() -> (Zeroizing<String>, Vec<u8>) {
+    let raw = Zeroizing::new(super::random::bytes::<32>());
+    let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(*raw));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn enrol_url(config: &Config, token: &str) -> String {
+    format!("{}{ENROLL_PATH}#{token}", config.public_origin)
+}
+
+/// The rules of the CA of `hpki_id`.
+async fn policy_of(store: &Store, config: &Config, hpki_id: &str) -> Result<CaPolicy, ApiError> {
+    let identity = store.identity_get(hpki_id).await.map_err(ApiError::internal)?;
+    let identity = identity.ok_or(ApiError(ErrorCode::HolderUnknown))?;
+    Ok(config.policy(identity.holder.ca))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("no holder {0} is registered")]
+    UnknownHolder(String),
+    #[error("smartphone enrolment needs a public_origin with a domain name")]
+    NoRelyingParty,
+    #[error("refused: {0}")]
+    Refused(#[from] EnrolError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A CA-issued enrolment link (`enrolment issue-link`): the holder opens it on the phone and
+/// enrols without a PC. It cancels the holder's open enrolment, like any new one.
+pub async fn issue_link(
+    store: &Store,
+    config: &Config,
+    hpki_id: &str,
+    valid_days: u32,
+    replace: bool,
+) -> Result<(Zeroizing<String>, EnrolmentRecord), LinkError> {
+    if relying_party(&config.public_origin).is_none() {
+        return Err(LinkError::NoRelyingParty);
+    }
+    let identity = store.identity_get(hpki_id).await?;
+    let identity = identity.ok_or_else(|| LinkError::UnknownHolder(hpki_id.to_owned()))?;
+    let (token, token_hash) = new_token();
+    let now = crate::store::now_ms();
+    let new = NewEnrolment {
+        hpki_id: hpki_id.to_owned(),
+        token_hash,
+        code: verification_code(),
+        kind: EnrolmentKind::Link,
+        replace,
+        policy: config.policy(identity.holder.ca),
+        now_ms: now,
+        expires_ms: now + i64::from(valid_days) * 24 * 60 * 60 * 1000,
+    };
+    let issued = store.enrolment_issue(&new, Some("cli")).await?;
+    Ok((Zeroizing::new(enrol_url(config, &token)), issued.enrolment))
+}
+
 /// `POST /api/smartphone/enrolments` (PC, HPKI-authenticated session).
 pub async fn issue(
     State(state): State<AppState>,
@@ -104,14 +172,15 @@ pub async fn issue(
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
     let (_, hpki_id) = session::authenticated(&state, &headers).await?;
     webauthn(&state)?;
-    let token =
-        Zeroizing::new(URL_SAFE_NO_PAD.encode(*Zeroizing::new(super::random::bytes::<32>())));
+    let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
     let new = NewEnrolment {
         hpki_id: hpki_id.clone(),
-        token_hash: token_hash(&token),
+        token_hash,
         code: verification_code(),
+        kind: EnrolmentKind::Pc,
         replace: req.replace,
+        policy: policy_of(&state.store, &state.config, &hpki_id).await?,
         now_ms: now,
         expires_ms: now + ttl_ms(&state),
     };
@@ -122,7 +191,7 @@ pub async fn issue(
             }
             state.events.publish(&hpki_id).await;
             Ok(Json(EnrolmentIssued {
-                url: format!("{}{ENROLL_PATH}#{}", state.config.public_origin, token.as_str()),
+                url: enrol_url(&state.config, &token),
                 code: enrolment.code.clone(),
                 expires_in_secs: secs_left(enrolment.expires_ms, now),
                 replace: enrolment.replace,
@@ -412,6 +481,8 @@ async fn finish_inner(
     let who = || Some(e.hpki_id.clone());
     let label =
         valid_label(&req.label).ok_or((who(), ApiError(ErrorCode::CredentialLabelInvalid)))?;
+    let policy =
+        policy_of(&state.store, &state.config, &e.hpki_id).await.map_err(|err| (who(), err))?;
     let ceremony = Zeroizing::new(
         state
             .store
@@ -440,6 +511,7 @@ async fn finish_inner(
         credential_id: passkey.cred_id().to_vec(),
         passkey: serde_json::to_string(&passkey).map_err(|err| (who(), ApiError::internal(err)))?,
         label,
+        policy,
         now_ms: now,
     };
     let bound = state

@@ -30,6 +30,7 @@ use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::Tra
 pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
 pub use clock::Clock;
+pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
 use crate::{Config, events::Events, pki::TrustStore, store::Store};

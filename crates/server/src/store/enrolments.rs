@@ -5,6 +5,25 @@
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
 use super::{AuditEvent, Backend, Store, StoreError};
+use crate::config::CaPolicy;
+
+/// How the enrolment reached the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentKind {
+    /// A 2D code on the holder's PC.
+    Pc,
+    /// A link the CA issued (after a Mynaportal application), valid for months.
+    Link,
+}
+
+impl EnrolmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pc => "pc",
+            Self::Link => "link",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnrolmentState {
@@ -47,6 +66,7 @@ pub struct EnrolmentRecord {
     pub id: i64,
     pub hpki_id: String,
     pub code: String,
+    pub kind: EnrolmentKind,
     pub replace: bool,
     pub state: EnrolmentState,
     pub phone_session_hash: Option<Vec<u8>>,
@@ -74,6 +94,7 @@ struct EnrolmentRow {
     id: i64,
     hpki_id: String,
     code: String,
+    kind: String,
     replace_phone: i64,
     state: String,
     phone_session_hash: Option<Vec<u8>>,
@@ -92,6 +113,11 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
             id: r.id,
             hpki_id: r.hpki_id,
             code: r.code,
+            kind: match r.kind.as_str() {
+                "pc" => EnrolmentKind::Pc,
+                "link" => EnrolmentKind::Link,
+                k => return Err(StoreError::Corrupt(format!("enrolment {}: kind {k}", r.id))),
+            },
             replace: r.replace_phone != 0,
             state,
             phone_session_hash: r.phone_session_hash,
@@ -103,7 +129,7 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
     }
 }
 
-const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, replace_phone, state, phone_session_hash, \
+const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, kind, replace_phone, state, phone_session_hash, \
                                  created_ms, expires_ms, opened_ms, ended_ms";
 
 /// A bound phone.
@@ -131,7 +157,10 @@ pub struct NewEnrolment {
     /// SHA-256 of the token; the token itself never reaches the store.
     pub token_hash: Vec<u8>,
     pub code: String,
+    pub kind: EnrolmentKind,
     pub replace: bool,
+    /// The holder's CA's rules (see [`CaPolicy`]).
+    pub policy: CaPolicy,
     pub now_ms: i64,
     pub expires_ms: i64,
 }
@@ -154,6 +183,7 @@ pub struct NewPhone {
     pub credential_id: Vec<u8>,
     pub passkey: String,
     pub label: String,
+    pub policy: CaPolicy,
     pub now_ms: i64,
 }
 
@@ -172,6 +202,8 @@ pub enum EnrolError {
     Unknown,
     #[error("the enrolment expired")]
     Expired,
+    #[error("the CA's enrolment link expired")]
+    LinkExpired,
     #[error("the enrolment was already used")]
     Used,
     #[error("another phone opened the enrolment")]
@@ -180,6 +212,8 @@ pub enum EnrolError {
     Cancelled,
     #[error("a phone is bound and replacing it was not asked for")]
     PhoneAlreadyBound,
+    #[error("the holder's CA allows no further phone binding")]
+    PhoneLimitReached,
     #[error("no WebAuthn ceremony is waiting (begin again)")]
     NoCeremony,
     #[error("this credential is already registered")]
@@ -202,6 +236,7 @@ impl EnrolError {
             EnrolmentState::InUse => Some(Self::OtherDevice),
             EnrolmentState::Valid => Some(Self::Unknown),
             EnrolmentState::Consumed => Some(Self::Used),
+            EnrolmentState::Expired if e.kind == EnrolmentKind::Link => Some(Self::LinkExpired),
             EnrolmentState::Expired => Some(Self::Expired),
             EnrolmentState::Cancelled => Some(Self::Cancelled),
         }
@@ -222,16 +257,9 @@ impl Store {
     ) -> Result<Issued, EnrolError> {
         let mut tx = self.begin_write().await?;
         self.lock_identity(&mut tx, &new.hpki_id).await?;
-        if !new.replace {
-            let bound: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM phone_credentials WHERE hpki_id = $1 AND revoked_ms IS NULL",
-            )
-            .bind(&new.hpki_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if bound.is_some() {
-                return Err(EnrolError::PhoneAlreadyBound);
-            }
+        let bound = self.check_policy(&mut tx, &new.hpki_id, &new.policy).await?;
+        if bound.is_some() && !new.replace {
+            return Err(EnrolError::PhoneAlreadyBound);
         }
         let cancelled: Vec<i64> = sqlx::query_scalar(
             "UPDATE enrolments SET state = 'cancelled', ended_ms = $1 \
@@ -248,19 +276,27 @@ impl Store {
                 .await?;
         }
         let row: EnrolmentRow = sqlx::query_as(sql(format!(
-            "INSERT INTO enrolments (token_hash, hpki_id, code, replace_phone, state, created_ms, \
-             expires_ms) VALUES ($1, $2, $3, $4, 'valid', $5, $6) RETURNING {ENROLMENT_COLUMNS}"
+            "INSERT INTO enrolments (token_hash, hpki_id, code, kind, replace_phone, state, \
+             created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7) \
+             RETURNING {ENROLMENT_COLUMNS}"
         )))
         .bind(&new.token_hash)
         .bind(&new.hpki_id)
         .bind(&new.code)
+        .bind(new.kind.as_str())
         .bind(i64::from(new.replace))
         .bind(new.now_ms)
         .bind(new.expires_ms)
         .fetch_one(&mut *tx)
         .await?;
         let enrolment = EnrolmentRecord::try_from(row)?;
-        let mut detail = format!("enrolment={} replace={}", enrolment.id, new.replace);
+        let mut detail = format!(
+            "enrolment={} kind={} replace={} expires_ms={}",
+            enrolment.id,
+            new.kind.as_str(),
+            new.replace,
+            new.expires_ms
+        );
         if !cancelled.is_empty() {
             detail.push_str(&format!(" cancelled={cancelled:?}"));
         }
@@ -500,12 +536,8 @@ impl Store {
         if used != 1 {
             return Err(EnrolError::NoCeremony);
         }
-        let current: Option<PhoneRecord> = sqlx::query_as(sql(format!(
-            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE hpki_id = $1 AND revoked_ms IS NULL"
-        )))
-        .bind(&e.hpki_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // Checked again at commit: the policy or the bound phone may have changed since issue.
+        let current = self.check_policy(&mut tx, &e.hpki_id, &new.policy).await?;
         let replaced = match current {
             Some(_) if !e.replace => return Err(EnrolError::PhoneAlreadyBound),
             Some(mut old) => {
@@ -590,6 +622,35 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    /// The holder's working phone, after checking that `policy` allows binding another one.
+    async fn check_policy(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        hpki_id: &str,
+        policy: &CaPolicy,
+    ) -> Result<Option<PhoneRecord>, EnrolError> {
+        if let Some(max) = policy.max_phones {
+            let ever: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM phone_credentials WHERE hpki_id = $1")
+                    .bind(hpki_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            if ever >= i64::from(max) {
+                return Err(EnrolError::PhoneLimitReached);
+            }
+        }
+        let current: Option<PhoneRecord> = sqlx::query_as(sql(format!(
+            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE hpki_id = $1 AND revoked_ms IS NULL"
+        )))
+        .bind(hpki_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if current.is_some() && !policy.allow_replace {
+            return Err(EnrolError::PhoneLimitReached);
+        }
+        Ok(current)
     }
 
     /// Serialises writers of one holder's enrolments and phones (PostgreSQL; SQLite's IMMEDIATE

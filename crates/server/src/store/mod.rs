@@ -19,8 +19,8 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
 pub use enrolments::{
-    EnrolError, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone, PhoneBinding,
-    PhoneRecord,
+    EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
+    PhoneBinding, PhoneRecord,
 };
 pub use identities::IdentityRecord;
 pub use sessions::{ChallengeRecord, SessionRecord};
