@@ -12,6 +12,7 @@
 //! | phone | `POST /api/enroll/open` [`OpenEnrolment`]      | [`EnrolmentOpened`]  |
 //! | phone | `POST /api/enroll/begin`                       | [`RegistrationOptions`] |
 //! | phone | `POST /api/enroll/finish` [`FinishEnrolment`]  | [`PhoneBound`]       |
+//! | PC    | `POST /api/jma/login` [`JmaLogin`] (JMA path, instead of the HPKI card) | `Holder` |
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -101,6 +102,27 @@ pub struct FinishEnrolment {
     pub credential: RegisterPublicKeyCredential,
     /// 1 to [`LABEL_MAX_CHARS`] characters, no control characters.
     pub label: String,
+}
+
+/// `POST /api/jma/login`: the JMA path, for holders whose CA allows it: the numbers printed on
+/// the HPKI card instead of the card itself. Answered with the [`crate::api::Holder`]; the
+/// session may then enrol a phone for that holder (and nothing else).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct JmaLogin {
+    /// 医籍登録番号.
+    pub registration_number: String,
+    /// カードID.
+    pub card_id: String,
+}
+
+impl std::fmt::Debug for JmaLogin {
+    /// The card ID is half of a (weak) secret: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JmaLogin")
+            .field("registration_number", &self.registration_number)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A bound phone as the holder sees it.

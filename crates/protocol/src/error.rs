@@ -59,6 +59,10 @@ pub enum ErrorCode {
     EnrolmentLinkExpired,
     /// The holder's CA allows no further phone binding (or no replacement).
     PhoneLimitReached,
+    /// The 医籍登録番号 and カードID do not match a holder whose CA allows this proof.
+    JmaLoginFailed,
+    /// Five failed 医籍登録番号 + カードID attempts locked this proof for the holder.
+    JmaLocked,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -139,6 +143,8 @@ impl ErrorCode {
         Self::CredentialLabelInvalid,
         Self::EnrolmentLinkExpired,
         Self::PhoneLimitReached,
+        Self::JmaLoginFailed,
+        Self::JmaLocked,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -196,6 +202,8 @@ impl ErrorCode {
             Self::CredentialLabelInvalid => 400,
             Self::EnrolmentLinkExpired => 410,
             Self::PhoneLimitReached => 403,
+            Self::JmaLoginFailed => 401,
+            Self::JmaLocked => 423,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -351,6 +359,14 @@ impl ErrorCode {
             Self::PhoneLimitReached => Text {
                 ja: "認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
                 en: "Your certification authority does not allow registering (or changing) another phone.",
+            },
+            Self::JmaLoginFailed => Text {
+                ja: "医籍登録番号またはカードIDが正しくありません。",
+                en: "The medical registration number or card ID is not correct.",
+            },
+            Self::JmaLocked => Text {
+                ja: "誤った入力が続いたため、医籍登録番号とカードIDによる本人確認はロックされています。",
+                en: "Too many wrong attempts: identification by medical registration number and card ID is locked.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -553,6 +569,14 @@ impl ErrorCode {
             Self::PhoneLimitReached => Text {
                 ja: "HPKIカードを発行した認証局にお問い合わせください。",
                 en: "Please contact the certification authority that issued your HPKI card.",
+            },
+            Self::JmaLoginFailed => Text {
+                ja: "HPKIカードに印字されている番号を確認して入力してください。5回続けて誤るとロックされます。",
+                en: "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts lock this method.",
+            },
+            Self::JmaLocked => Text {
+                ja: "HPKIカードで本人確認を行うか、日本医師会認証局にロック解除を申請してください。",
+                en: "Identify yourself with the HPKI card instead, or ask the JMA certification authority to unlock it.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

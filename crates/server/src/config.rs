@@ -58,11 +58,14 @@ pub struct CaPolicy {
     pub max_phones: Option<u32>,
     /// Whether a bound phone may be replaced by a new one.
     pub allow_replace: bool,
+    /// Whether holders may prove themselves with 医籍登録番号 and カードID instead of the HPKI
+    /// card (the JMA path: weaker, so rate limited and locked after 5 failures).
+    pub jma_path: bool,
 }
 
 impl Default for CaPolicy {
     fn default() -> Self {
-        Self { max_phones: None, allow_replace: true }
+        Self { max_phones: None, allow_replace: true, jma_path: false }
     }
 }
 
@@ -239,7 +242,7 @@ mod tests {
     fn ca_policy_defaults_allow_replacing_without_limit() {
         let c: Config = toml::from_str("[ca_policy.MEDIS]\nmax_phones = 1").unwrap();
         assert!(c.validate().is_ok());
-        assert_eq!(c.policy(Ca::Medis), CaPolicy { max_phones: Some(1), allow_replace: true });
+        assert_eq!(c.policy(Ca::Medis), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
         assert_eq!(c.policy(Ca::Jma), CaPolicy::default());
     }
 }

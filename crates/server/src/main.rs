@@ -56,6 +56,8 @@ enum IdentityCommand {
     List,
     /// Show one holder and their bindings.
     Show { hpki_id: String },
+    /// Lift the lock five wrong 医籍登録番号/カードID attempts put on a holder's JMA path.
+    UnlockJma { hpki_id: String },
 }
 
 #[derive(Subcommand)]
@@ -245,11 +247,29 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
                 return Err(format!("no holder with 本人ID {hpki_id}").into());
             };
             let bindings = store.mynumber_list(Some(&hpki_id)).await?;
+            let phones: Vec<_> = store
+                .phone_list(&hpki_id)
+                .await?
+                .into_iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "id": p.id, "label": p.label, "created_ms": p.created_ms,
+                        "revoked_ms": p.revoked_ms, "revoked_reason": p.revoked_reason,
+                    })
+                })
+                .collect();
             let out = serde_json::json!({
                 "holder": r.holder, "registration_number": r.registration_number,
                 "hpki_card_id": r.hpki_card_id, "mynumber_bindings": bindings,
+                "phones": phones,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        IdentityCommand::UnlockJma { hpki_id } => {
+            if !store.jma_unlock(&hpki_id).await? {
+                return Err(format!("the JMA path of {hpki_id} is not locked").into());
+            }
+            println!("JMA path of {hpki_id} unlocked");
         }
     }
     Ok(())

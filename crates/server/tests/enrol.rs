@@ -555,7 +555,7 @@ async fn an_expired_ca_link_says_so(db: Db) {
 
 async fn a_ca_may_allow_one_phone_ever(db: Db) {
     let mut config = config();
-    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: Some(1), allow_replace: true });
+    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
     let w = world_with(db, config).await;
     let mut pc = w.pc().await;
     w.phone().enrol(&issued(&mut pc, false).await.url).await;
@@ -569,7 +569,7 @@ async fn a_ca_may_allow_one_phone_ever(db: Db) {
 
 async fn a_ca_may_forbid_replacing(db: Db) {
     let mut config = config();
-    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: None, allow_replace: false });
+    config.ca_policy.insert("JMA".into(), CaPolicy { allow_replace: false, ..CaPolicy::default() });
     let w = world_with(db, config).await;
     let mut pc = w.pc().await;
     w.phone().enrol(&issued(&mut pc, false).await.url).await;
@@ -577,7 +577,76 @@ async fn a_ca_may_forbid_replacing(db: Db) {
     assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
 }
 
+fn jma_world_config() -> Config {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { jma_path: true, ..CaPolicy::default() });
+    config
+}
+
+async fn jma_login(b: &mut Browser, registration_number: &str, card_id: &str) -> Answer {
+    let body =
+        serde_json::json!({ "registration_number": registration_number, "card_id": card_id });
+    b.send("POST", "/api/jma/login", Some(body.to_string())).await
+}
+
+async fn the_jma_path_lets_a_pc_enrol_without_the_card(db: Db) {
+    let w = world_with(db, jma_world_config()).await;
+    let mut pc = Browser::new(&w.app);
+    let a = jma_login(&mut pc, " 123456 ", "HPKI0001").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let holder: Holder = serde_json::from_value(a.body).unwrap();
+    assert_eq!(holder.hpki_id.as_str(), HOLDER);
+    // Enrolling a phone is all it allows: the session is not an HPKI login.
+    assert!(!pc.is_authenticated().await);
+    let issued = issued(&mut pc, false).await;
+    let mut events = PcEvents::connect(&pc).await;
+    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    w.phone().enrol(&issued.url).await;
+    // Read only now, the steps may have merged: the watcher always shows the latest state.
+    let mut last = None;
+    while let Some(e) = events.next().await {
+        last = Some(e);
+    }
+    assert_eq!(last, Some(EnrolmentEvent::Completed));
+    assert!(w.active_phone().await.is_some());
+    assert!(w.actions().await.contains(&("jma.auth".into(), "ok".into())));
+}
+
+async fn the_jma_path_locks_after_five_failures(db: Db) {
+    let w = world_with(db, jma_world_config()).await;
+    let mut pc = Browser::new(&w.app);
+    for _ in 0..4 {
+        refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLoginFailed);
+    }
+    refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLocked);
+    // Locked: even the right numbers are refused, and nothing was granted.
+    refused(&jma_login(&mut pc, "123456", "HPKI0001").await, ErrorCode::JmaLocked);
+    refused(&issue(&mut pc, false).await, ErrorCode::Unauthenticated);
+    assert!(w.actions().await.contains(&("jma.lock".into(), "ok".into())));
+    // The CA unlocks it.
+    assert!(w.store.jma_unlock(HOLDER).await.unwrap());
+    assert_eq!(jma_login(&mut pc, "123456", "HPKI0001").await.status, StatusCode::OK);
+    // A success clears the count: four more failures do not lock.
+    for _ in 0..4 {
+        refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLoginFailed);
+    }
+    assert_eq!(jma_login(&mut pc, "123456", "HPKI0001").await.status, StatusCode::OK);
+}
+
+async fn the_jma_path_works_only_where_the_ca_allows_it(db: Db) {
+    let w = world(db).await;
+    let mut pc = Browser::new(&w.app);
+    // The right numbers, but JMA did not enable the path: the same answer as wrong numbers.
+    refused(&jma_login(&mut pc, "123456", "HPKI0001").await, ErrorCode::JmaLoginFailed);
+    refused(&jma_login(&mut pc, "999999", "HPKI0001").await, ErrorCode::JmaLoginFailed);
+    refused(&issue(&mut pc, false).await, ErrorCode::Unauthenticated);
+    assert!(!w.store.jma_locked(HOLDER).await.unwrap());
+}
+
 on_both_databases!(
+    the_jma_path_lets_a_pc_enrol_without_the_card,
+    the_jma_path_locks_after_five_failures,
+    the_jma_path_works_only_where_the_ca_allows_it,
     a_ca_link_enrols_a_phone_without_a_pc,
     an_expired_ca_link_says_so,
     a_ca_may_allow_one_phone_ever,

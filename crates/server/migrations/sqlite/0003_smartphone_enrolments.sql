@@ -47,3 +47,21 @@ CREATE TABLE phone_credentials (
 -- One working phone per holder; a replacement revokes the old one in the same transaction.
 CREATE UNIQUE INDEX phone_one_active_per_identity ON phone_credentials (hpki_id)
     WHERE revoked_ms IS NULL;
+
+-- What a session without an HPKI login may do: enrol a phone for one holder, having proved who
+-- they are another way: 'jma' (医籍登録番号 + カードID, where the CA allows it) or 'phone' (the
+-- bound phone's WebAuthn assertion, to change phones).
+CREATE TABLE enrol_grants (
+    session_hash BLOB PRIMARY KEY,
+    hpki_id      TEXT NOT NULL REFERENCES identities (hpki_id),
+    via          TEXT NOT NULL CHECK (via IN ('jma', 'phone')),
+    expires_ms   INTEGER NOT NULL
+);
+
+-- Failed 医籍登録番号 + カードID attempts per holder; locked_ms set at the fifth, until the CA
+-- unlocks it.
+CREATE TABLE jma_attempts (
+    hpki_id   TEXT PRIMARY KEY REFERENCES identities (hpki_id),
+    failures  INTEGER NOT NULL,
+    locked_ms INTEGER
+);

@@ -163,14 +163,29 @@ pub async fn issue_link(
     Ok((Zeroizing::new(enrol_url(config, &token)), issued.enrolment))
 }
 
-/// `POST /api/smartphone/enrolments` (PC, HPKI-authenticated session).
+/// The holder this PC session may enrol a phone for: the one it logged in with the HPKI card,
+/// else the one it proved another way (JMA path, or the bound phone for a change).
+async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let s = session::current(state, headers).await?;
+    if let Some(hpki_id) = s.hpki_id {
+        return Ok(hpki_id);
+    }
+    let grant = state.store.grant_get(&s.id_hash, state.clock.now_ms()).await;
+    match grant.map_err(ApiError::internal)? {
+        Some((hpki_id, _)) => Ok(hpki_id),
+        None => Err(ApiError(ErrorCode::Unauthenticated)),
+    }
+}
+
+/// `POST /api/smartphone/enrolments` (PC: HPKI-authenticated session, or one proved by the JMA
+/// path or the bound phone).
 pub async fn issue(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiJson(req): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
-    let (_, hpki_id) = session::authenticated(&state, &headers).await?;
+    let hpki_id = enrolling_holder(&state, &headers).await?;
     webauthn(&state)?;
     let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
@@ -211,7 +226,7 @@ pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let (_, hpki_id) = session::authenticated(&state, &headers).await?;
+    let hpki_id = enrolling_holder(&state, &headers).await?;
     // Subscribed before the first read: a change between the two is not lost.
     let notices = state.events.subscribe();
     let current = state

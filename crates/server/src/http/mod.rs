@@ -11,6 +11,7 @@ pub mod clock;
 mod csrf;
 mod enrol;
 mod health;
+mod jma;
 mod mynumber;
 mod random;
 mod rate_limit;
@@ -84,6 +85,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/hpki/finish", post(auth::hpki_finish))
         .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
         .route("/mynumber/finish", post(mynumber::mynumber_finish))
+        .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))

@@ -9,6 +9,7 @@
 mod audit;
 mod bindings;
 mod enrolments;
+mod grants;
 mod identities;
 mod sessions;
 
@@ -22,6 +23,7 @@ pub use enrolments::{
     EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
     PhoneBinding, PhoneRecord,
 };
+pub use grants::{GrantVia, JMA_MAX_FAILURES, JmaFailure};
 pub use identities::IdentityRecord;
 pub use sessions::{ChallengeRecord, SessionRecord};
 

@@ -140,12 +140,17 @@ impl Store {
             .await?
             .rows_affected();
         let w = self.purge_ceremonies(now).await?;
+        let g = sqlx::query("DELETE FROM enrol_grants WHERE expires_ms < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         let s = sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
             .bind(now - idle_ms)
             .bind(now - max_ms)
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok(c + w + s)
+        Ok(c + w + g + s)
     }
 }
