@@ -37,6 +37,32 @@ pub enum ErrorCode {
     CertificatePolicy,
     HolderUnknown,
     MyNumberBoundElsewhere,
+    /// The phone presented no enrolment this server knows (a mistyped link, or no code opened on this phone).
+    EnrolmentUnknown,
+    /// The enrolment was not opened or finished in time.
+    EnrolmentExpired,
+    /// The enrolment was already completed: a token is single use.
+    EnrolmentUsed,
+    /// Another phone opened this enrolment first; it belongs to that phone.
+    EnrolmentOtherDevice,
+    /// A newer enrolment of the same holder replaced this one.
+    EnrolmentCancelled,
+    /// A phone is bound and the request did not ask to replace it (the UI then asks the replace question).
+    PhoneAlreadyBound,
+    /// The phone's WebAuthn answer did not verify (wrong challenge or origin, no user verification, bad signature).
+    WebauthnFailed,
+    /// This WebAuthn credential is already registered.
+    CredentialExists,
+    /// The phone label is empty, too long or has control characters.
+    CredentialLabelInvalid,
+    /// The enrolment link a CA issued (valid for months) has run out.
+    EnrolmentLinkExpired,
+    /// The holder's CA allows no further phone binding (or no replacement).
+    PhoneLimitReached,
+    /// The 医籍登録番号 and カードID do not match a holder whose CA allows this proof.
+    JmaLoginFailed,
+    /// Five failed 医籍登録番号 + カードID attempts locked this proof for the holder.
+    JmaLocked,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -106,6 +132,19 @@ impl ErrorCode {
         Self::CertificatePolicy,
         Self::HolderUnknown,
         Self::MyNumberBoundElsewhere,
+        Self::EnrolmentUnknown,
+        Self::EnrolmentExpired,
+        Self::EnrolmentUsed,
+        Self::EnrolmentOtherDevice,
+        Self::EnrolmentCancelled,
+        Self::PhoneAlreadyBound,
+        Self::WebauthnFailed,
+        Self::CredentialExists,
+        Self::CredentialLabelInvalid,
+        Self::EnrolmentLinkExpired,
+        Self::PhoneLimitReached,
+        Self::JmaLoginFailed,
+        Self::JmaLocked,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -152,6 +191,19 @@ impl ErrorCode {
             Self::CertificatePolicy => 400,
             Self::HolderUnknown => 403,
             Self::MyNumberBoundElsewhere => 409,
+            Self::EnrolmentUnknown => 404,
+            Self::EnrolmentExpired => 410,
+            Self::EnrolmentUsed => 410,
+            Self::EnrolmentOtherDevice => 409,
+            Self::EnrolmentCancelled => 410,
+            Self::PhoneAlreadyBound => 409,
+            Self::WebauthnFailed => 400,
+            Self::CredentialExists => 409,
+            Self::CredentialLabelInvalid => 400,
+            Self::EnrolmentLinkExpired => 410,
+            Self::PhoneLimitReached => 403,
+            Self::JmaLoginFailed => 401,
+            Self::JmaLocked => 423,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -263,6 +315,58 @@ impl ErrorCode {
             Self::MyNumberBoundElsewhere => Text {
                 ja: "このマイナンバーカードは、既に別の本人IDに登録されています。",
                 en: "This My Number card is already registered to another HPKI ID (本人ID).",
+            },
+            Self::EnrolmentUnknown => Text {
+                ja: "この登録用の2次元コード(URL)は無効です。",
+                en: "This registration code (link) is not valid.",
+            },
+            Self::EnrolmentExpired => Text {
+                ja: "登録用の2次元コードの有効期限が切れました。",
+                en: "The registration code has expired.",
+            },
+            Self::EnrolmentUsed => Text {
+                ja: "この登録用の2次元コードは既に使用されています。",
+                en: "This registration code has already been used.",
+            },
+            Self::EnrolmentOtherDevice => Text {
+                ja: "この登録用の2次元コードは、別のスマートフォンで既に読み取られています。",
+                en: "This registration code has already been opened on another phone.",
+            },
+            Self::EnrolmentCancelled => Text {
+                ja: "この登録用の2次元コードは、新しいコードの発行により無効になりました。",
+                en: "This registration code was replaced by a newer one.",
+            },
+            Self::PhoneAlreadyBound => Text {
+                ja: "デバイスがすでに登録済みとなっています。",
+                en: "A device is already registered.",
+            },
+            Self::WebauthnFailed => Text {
+                ja: "スマートフォンの生体認証(パスキー)による登録を確認できませんでした。",
+                en: "The registration with the phone's biometrics (passkey) could not be verified.",
+            },
+            Self::CredentialExists => Text {
+                ja: "このスマートフォンの認証情報は既に登録されています。",
+                en: "This phone's credential is already registered.",
+            },
+            Self::CredentialLabelInvalid => Text {
+                ja: "スマートフォンの名前が正しくありません。",
+                en: "The phone name is not valid.",
+            },
+            Self::EnrolmentLinkExpired => Text {
+                ja: "この登録用リンクの有効期限が切れました。",
+                en: "This registration link has expired.",
+            },
+            Self::PhoneLimitReached => Text {
+                ja: "認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
+                en: "Your certification authority does not allow registering (or changing) another phone.",
+            },
+            Self::JmaLoginFailed => Text {
+                ja: "医籍登録番号またはカードIDが正しくありません。",
+                en: "The medical registration number or card ID is not correct.",
+            },
+            Self::JmaLocked => Text {
+                ja: "誤った入力が続いたため、医籍登録番号とカードIDによる本人確認はロックされています。",
+                en: "Too many wrong attempts: identification by medical registration number and card ID is locked.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -421,6 +525,58 @@ impl ErrorCode {
             Self::MyNumberBoundElsewhere => Text {
                 ja: "ご自身のマイナンバーカードかご確認ください。心当たりがない場合は、HPKIカードの発行元の認証局にお問い合わせください。",
                 en: "Check that it is your own card. If you do not know why, contact the CA that issued your HPKI card.",
+            },
+            Self::EnrolmentUnknown => Text {
+                ja: "PCの画面に表示されている2次元コードを、スマートフォンのカメラで読み取り直してください。",
+                en: "Scan the 2D code shown on the PC screen again with the phone camera.",
+            },
+            Self::EnrolmentExpired => Text {
+                ja: "PCの画面で「再発行」を押し、新しい2次元コードを読み取ってください。",
+                en: "Press \"Issue again\" on the PC and scan the new 2D code.",
+            },
+            Self::EnrolmentUsed => Text {
+                ja: "登録をやり直す場合は、PCでHPKIカードによる本人確認から操作してください。",
+                en: "To register again, start on the PC by identifying yourself with the HPKI card.",
+            },
+            Self::EnrolmentOtherDevice => Text {
+                ja: "登録するスマートフォンで読み取ったか確認してください。心当たりがない場合は、PCで新しい2次元コードを発行し直してください。",
+                en: "Check that you scanned it with the phone you are registering. If not, issue a new code on the PC.",
+            },
+            Self::EnrolmentCancelled => Text {
+                ja: "PCの画面に表示されている最新の2次元コードを読み取ってください。",
+                en: "Scan the latest 2D code shown on the PC.",
+            },
+            Self::PhoneAlreadyBound => Text {
+                ja: "現在のデバイスを削除して登録し直す場合は「はい」を選んでください。",
+                en: "To remove the current device and register again, choose \"Yes\".",
+            },
+            Self::WebauthnFailed => Text {
+                ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザで開いているかを確認し、もう一度「登録」を押してください。",
+                en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that you use its default browser, then press Register again.",
+            },
+            Self::CredentialExists => Text {
+                ja: "登録をやり直す場合は、PCで新しい2次元コードを発行し、もう一度読み取ってください。",
+                en: "To register again, issue a new code on the PC and scan it.",
+            },
+            Self::CredentialLabelInvalid => Text {
+                ja: "1文字以上64文字以内で入力してください。",
+                en: "Enter 1 to 64 characters.",
+            },
+            Self::EnrolmentLinkExpired => Text {
+                ja: "リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
+                en: "Ask the certification authority that sent the link to issue a new one.",
+            },
+            Self::PhoneLimitReached => Text {
+                ja: "HPKIカードを発行した認証局にお問い合わせください。",
+                en: "Please contact the certification authority that issued your HPKI card.",
+            },
+            Self::JmaLoginFailed => Text {
+                ja: "HPKIカードに印字されている番号を確認して入力してください。5回続けて誤るとロックされます。",
+                en: "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts lock this method.",
+            },
+            Self::JmaLocked => Text {
+                ja: "HPKIカードで本人確認を行うか、日本医師会認証局にロック解除を申請してください。",
+                en: "Identify yourself with the HPKI card instead, or ask the JMA certification authority to unlock it.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -4,6 +4,7 @@
 
 pub mod apdu;
 pub mod api;
+pub mod enrol;
 pub mod error;
 pub mod health;
 pub mod helper;

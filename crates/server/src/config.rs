@@ -2,10 +2,12 @@
 //! can keep a file under version control and override one value per deployment.
 
 use std::{
+    collections::BTreeMap,
     net::SocketAddr,
     path::{Path, PathBuf},
 };
 
+use mahpki_protocol::api::Ca;
 use serde::Deserialize;
 
 use crate::pki::TrustConfig;
@@ -39,6 +41,32 @@ pub struct Config {
     /// `x-forwarded-for`; its last entry is used). Unset: the socket's peer address. Set it only
     /// when the proxy overwrites the header, or clients could choose their own address.
     pub client_ip_header: Option<String>,
+    /// How long a smartphone enrolment code may be opened, and then how long the phone that
+    /// opened it has to finish (別紙2).
+    pub enrolment_ttl_secs: u32,
+    /// Per-CA rules for phone bindings and the JMA path, keyed by CA (`JMA`, `JPA`, `MEDIS`).
+    /// A CA without an entry gets [`CaPolicy::default`].
+    pub ca_policy: BTreeMap<String, CaPolicy>,
+}
+
+/// What one CA allows its holders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaPolicy {
+    /// Phones that may ever be bound to one holder, replaced ones included (one CA allows only
+    /// one, ever). Unset: no limit.
+    pub max_phones: Option<u32>,
+    /// Whether a bound phone may be replaced by a new one.
+    pub allow_replace: bool,
+    /// Whether holders may prove themselves with 医籍登録番号 and カードID instead of the HPKI
+    /// card (the JMA path: weaker, so rate limited and locked after 5 failures).
+    pub jma_path: bool,
+}
+
+impl Default for CaPolicy {
+    fn default() -> Self {
+        Self { max_phones: None, allow_replace: true, jma_path: false }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -70,6 +98,8 @@ impl Default for Config {
             jpki_trust: Vec::new(),
             rate_limit: RateLimitConfig::default(),
             client_ip_header: None,
+            enrolment_ttl_secs: 300,
+            ca_policy: BTreeMap::new(),
         }
     }
 }
@@ -84,6 +114,8 @@ pub enum ConfigError {
     Env { name: &'static str, reason: String },
     #[error("public_origin {0:?} must be an origin such as https://hpki.example.jp (no path)")]
     Origin(String),
+    #[error("ca_policy names {0:?}; the CAs are JMA, JPA and MEDIS")]
+    PolicyCa(String),
 }
 
 impl Config {
@@ -141,7 +173,15 @@ impl Config {
                 return Err(ConfigError::Origin(origin.clone()));
             }
         }
+        if let Some(ca) = self.ca_policy.keys().find(|ca| Ca::parse(ca).is_none()) {
+            return Err(ConfigError::PolicyCa(ca.clone()));
+        }
         Ok(())
+    }
+
+    /// The rules of the CA that issued `ca`'s holders' cards.
+    pub fn policy(&self, ca: Ca) -> CaPolicy {
+        self.ca_policy.get(ca.as_str()).copied().unwrap_or_default()
     }
 
     /// Cookies may drop `Secure` only for plain-HTTP localhost development.
@@ -194,5 +234,15 @@ mod tests {
             assert!(matches!(c.validate(), Err(ConfigError::Origin(_))), "{bad}");
         }
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err(), "unknown keys are refused");
+        let c: Config = toml::from_str("[ca_policy.XYZ]\nmax_phones = 1").unwrap();
+        assert!(matches!(c.validate(), Err(ConfigError::PolicyCa(_))));
+    }
+
+    #[test]
+    fn ca_policy_defaults_allow_replacing_without_limit() {
+        let c: Config = toml::from_str("[ca_policy.MEDIS]\nmax_phones = 1").unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.policy(Ca::Medis), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
+        assert_eq!(c.policy(Ca::Jma), CaPolicy::default());
     }
 }

@@ -5,6 +5,7 @@
 //! integration tests drive exactly the application that production runs.
 
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod import;
 pub mod pki;

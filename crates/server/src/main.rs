@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: BindingCommand,
     },
+    /// Smartphone enrolments (別紙2).
+    Enrolment {
+        #[command(subcommand)]
+        command: EnrolmentCommand,
+    },
     /// Read the audit log.
     Audit {
         #[command(subcommand)]
@@ -51,6 +56,8 @@ enum IdentityCommand {
     List,
     /// Show one holder and their bindings.
     Show { hpki_id: String },
+    /// Lift the lock five wrong 医籍登録番号/カードID attempts put on a holder's JMA path.
+    UnlockJma { hpki_id: String },
 }
 
 #[derive(Subcommand)]
@@ -65,6 +72,21 @@ enum BindingCommand {
         id: i64,
         #[arg(long, default_value = "revoked by operator")]
         reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EnrolmentCommand {
+    /// Issue an enrolment link for a holder (after a Mynaportal application) and print its URL:
+    /// the holder opens it on the phone and enrols without a PC. Send it to the holder only.
+    IssueLink {
+        #[arg(long)]
+        hpki_id: String,
+        #[arg(long, default_value_t = 90)]
+        valid_days: u32,
+        /// Replace the phone bound now, if any (when the CA's policy allows it).
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -99,6 +121,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Identity { command } => identity(config, command).await,
             Command::Binding { command } => binding(config, command).await,
+            Command::Enrolment { command } => enrolment(config, command).await,
             Command::Audit { command: AuditCommand::Tail { lines } } => {
                 let store = open(&config).await?;
                 for r in store.audit_tail(lines).await? {
@@ -156,7 +179,15 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = store.kind(), public_origin = %config.public_origin, "listening");
     println!("mahpki-server listening on http://{addr}");
-    let state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    let events = match config.database_url.as_deref() {
+        // Several processes on one PostgreSQL act as one service: enrolment events cross them.
+        Some(url) => Some(mahpki_server::events::Events::postgres(url).await?),
+        None => None,
+    };
+    let mut state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    if let Some(events) = events {
+        state.events = events;
+    }
     tokio::spawn(purge_expired(state.clone()));
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
@@ -216,11 +247,44 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
                 return Err(format!("no holder with 本人ID {hpki_id}").into());
             };
             let bindings = store.mynumber_list(Some(&hpki_id)).await?;
+            let phones: Vec<_> = store
+                .phone_list(&hpki_id)
+                .await?
+                .into_iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "id": p.id, "label": p.label, "created_ms": p.created_ms,
+                        "revoked_ms": p.revoked_ms, "revoked_reason": p.revoked_reason,
+                    })
+                })
+                .collect();
             let out = serde_json::json!({
                 "holder": r.holder, "registration_number": r.registration_number,
                 "hpki_card_id": r.hpki_card_id, "mynumber_bindings": bindings,
+                "phones": phones,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        IdentityCommand::UnlockJma { hpki_id } => {
+            if !store.jma_unlock(&hpki_id).await? {
+                return Err(format!("the JMA path of {hpki_id} is not locked").into());
+            }
+            println!("JMA path of {hpki_id} unlocked");
+        }
+    }
+    Ok(())
+}
+
+async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxError> {
+    let store = open(&config).await?;
+    match command {
+        EnrolmentCommand::IssueLink { hpki_id, valid_days, replace } => {
+            let (url, e) =
+                mahpki_server::http::issue_link(&store, &config, &hpki_id, valid_days, replace)
+                    .await?;
+            eprintln!("enrolment {} for {hpki_id}, valid {valid_days} days", e.id);
+            // stdout carries only the URL, so a script can take it.
+            println!("{}", url.as_str());
         }
     }
     Ok(())

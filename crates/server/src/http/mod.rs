@@ -9,7 +9,9 @@ mod client;
 mod client_config;
 pub mod clock;
 mod csrf;
+mod enrol;
 mod health;
+mod jma;
 mod mynumber;
 mod random;
 mod rate_limit;
@@ -29,9 +31,10 @@ use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::Tra
 pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
 pub use clock::Clock;
+pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
-use crate::{Config, pki::TrustStore, store::Store};
+use crate::{Config, events::Events, pki::TrustStore, store::Store};
 
 /// Largest request body the API accepts: certificates and signatures are a few KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -45,6 +48,10 @@ pub struct AppState {
     pub jpki_trust: Arc<TrustStore>,
     pub clock: Clock,
     pub limiter: RateLimiter,
+    /// The WebAuthn relying party (`public_origin`); `None` if the origin has no domain name.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Enrolment changes, to the PCs watching them.
+    pub events: Events,
 }
 
 impl AppState {
@@ -56,11 +63,13 @@ impl AppState {
     ) -> Self {
         Self {
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
+            webauthn: enrol::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
             hpki_trust: Arc::new(hpki_trust),
             jpki_trust: Arc::new(jpki_trust),
             clock: Clock::system(),
+            events: Events::local(),
         }
     }
 }
@@ -76,12 +85,18 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/hpki/finish", post(auth::hpki_finish))
         .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
         .route("/mynumber/finish", post(mynumber::mynumber_finish))
+        .route("/jma/login", post(jma::login))
+        .route("/smartphone/enrolments", post(enrol::issue))
+        .route("/enroll/open", post(enrol::open))
+        .route("/enroll/begin", post(enrol::begin))
+        .route("/enroll/finish", post(enrol::finish))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
         .route("/config", get(client_config::client_config))
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
+        .route("/smartphone/enrolments/current/events", get(enrol::events))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {

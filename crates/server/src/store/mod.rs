@@ -8,6 +8,8 @@
 
 mod audit;
 mod bindings;
+mod enrolments;
+mod grants;
 mod identities;
 mod sessions;
 
@@ -17,6 +19,11 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use enrolments::{
+    EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
+    PhoneBinding, PhoneRecord,
+};
+pub use grants::{GrantVia, JMA_MAX_FAILURES, JmaFailure};
 pub use identities::IdentityRecord;
 pub use sessions::{ChallengeRecord, SessionRecord};
 

@@ -127,7 +127,7 @@ impl Store {
         .await?)
     }
 
-    /// Deletes expired challenges and sessions; run periodically.
+    /// Deletes expired challenges, WebAuthn ceremonies and sessions; run periodically.
     pub async fn purge_expired(
         &self,
         now: i64,
@@ -139,12 +139,18 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        let w = self.purge_ceremonies(now).await?;
+        let g = sqlx::query("DELETE FROM enrol_grants WHERE expires_ms < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         let s = sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
             .bind(now - idle_ms)
             .bind(now - max_ms)
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok(c + s)
+        Ok(c + w + g + s)
     }
 }

@@ -1,0 +1,587 @@
+//! 別紙2: binding a smartphone with a WebAuthn platform credential.
+//!
+//! The PC (a session authenticated by the HPKI card) issues an enrolment and watches it over SSE.
+//! The phone presents the token once (`open`), gets its own cookie, and from then on is known by
+//! that cookie: `begin` hands it WebAuthn creation options, `finish` verifies the credential and
+//! commits it in one transaction. The token is never logged and is zeroised where held.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, header},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures_util::Stream;
+use mahpki_protocol::{
+    ErrorCode, HpkiId,
+    enrol::{
+        ENROLL_PATH, EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
+        FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneCredential,
+        RegistrationOptions,
+    },
+};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::broadcast;
+use webauthn_rs::prelude::{
+    AuthenticatorAttachment, PasskeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+};
+use webauthn_rs_proto::PublicKeyCredentialHints;
+use zeroize::Zeroizing;
+
+use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use crate::events;
+use crate::{
+    Config,
+    config::CaPolicy,
+    store::{
+        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
+        PhoneRecord, Store, StoreError,
+    },
+};
+
+/// The WebAuthn relying party of `public_origin`: its host is the RP id. `None` when the origin
+/// has no domain name (an IP address cannot be a WebAuthn RP id).
+pub fn relying_party(public_origin: &str) -> Option<Arc<Webauthn>> {
+    let origin = Url::parse(public_origin).ok()?;
+    let rp_id = origin.domain()?.to_owned();
+    match WebauthnBuilder::new(&rp_id, &origin)
+        .and_then(|b| b.rp_name("mahpki").timeout(Duration::from_secs(300)).build())
+    {
+        Ok(w) => Some(Arc::new(w)),
+        Err(e) => {
+            tracing::warn!(error = %e, %public_origin, "smartphone enrolment unavailable");
+            None
+        }
+    }
+}
+
+fn webauthn(state: &AppState) -> Result<&Webauthn, ApiError> {
+    state.webauthn.as_deref().ok_or_else(|| {
+        ApiError::internal("smartphone enrolment needs a public_origin with a domain name")
+    })
+}
+
+fn enrol_error(e: EnrolError) -> ApiError {
+    ApiError(match e {
+        EnrolError::Unknown => ErrorCode::EnrolmentUnknown,
+        EnrolError::Expired => ErrorCode::EnrolmentExpired,
+        EnrolError::LinkExpired => ErrorCode::EnrolmentLinkExpired,
+        EnrolError::PhoneLimitReached => ErrorCode::PhoneLimitReached,
+        EnrolError::Used => ErrorCode::EnrolmentUsed,
+        EnrolError::OtherDevice => ErrorCode::EnrolmentOtherDevice,
+        EnrolError::Cancelled => ErrorCode::EnrolmentCancelled,
+        EnrolError::PhoneAlreadyBound => ErrorCode::PhoneAlreadyBound,
+        EnrolError::NoCeremony => ErrorCode::WebauthnFailed,
+        EnrolError::CredentialExists => ErrorCode::CredentialExists,
+        EnrolError::Store(e) => return ApiError::internal(e),
+    })
+}
+
+fn ttl_ms(state: &AppState) -> i64 {
+    i64::from(state.config.enrolment_ttl_secs) * 1000
+}
+
+fn secs_left(expires_ms: i64, now: i64) -> u32 {
+    u32::try_from((expires_ms - now).max(0) / 1000).unwrap_or(u32::MAX)
+}
+
+/// Six digits: enough for the holder to see the phone opened this PC's code; the token, not the
+/// code, is the secret.
+fn verification_code() -> String {
+    let n = u64::from_le_bytes(super::random::bytes::<8>());
+    format!("{:06}", n % 1_000_000)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A new enrolment token (256 random bits, base64url) and the hash the store keeps.
+fn new_token() -> (Zeroizing<String>, Vec<u8>) {
+    let raw = Zeroizing::new(super::random::bytes::<32>());
+    let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(*raw));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn enrol_url(config: &Config, token: &str) -> String {
+    format!("{}{ENROLL_PATH}#{token}", config.public_origin)
+}
+
+/// The rules of the CA of `hpki_id`.
+async fn policy_of(store: &Store, config: &Config, hpki_id: &str) -> Result<CaPolicy, ApiError> {
+    let identity = store.identity_get(hpki_id).await.map_err(ApiError::internal)?;
+    let identity = identity.ok_or(ApiError(ErrorCode::HolderUnknown))?;
+    Ok(config.policy(identity.holder.ca))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("no holder {0} is registered")]
+    UnknownHolder(String),
+    #[error("smartphone enrolment needs a public_origin with a domain name")]
+    NoRelyingParty,
+    #[error("refused: {0}")]
+    Refused(#[from] EnrolError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A CA-issued enrolment link (`enrolment issue-link`): the holder opens it on the phone and
+/// enrols without a PC. It cancels the holder's open enrolment, like any new one.
+pub async fn issue_link(
+    store: &Store,
+    config: &Config,
+    hpki_id: &str,
+    valid_days: u32,
+    replace: bool,
+) -> Result<(Zeroizing<String>, EnrolmentRecord), LinkError> {
+    if relying_party(&config.public_origin).is_none() {
+        return Err(LinkError::NoRelyingParty);
+    }
+    let identity = store.identity_get(hpki_id).await?;
+    let identity = identity.ok_or_else(|| LinkError::UnknownHolder(hpki_id.to_owned()))?;
+    let (token, token_hash) = new_token();
+    let now = crate::store::now_ms();
+    let new = NewEnrolment {
+        hpki_id: hpki_id.to_owned(),
+        token_hash,
+        code: verification_code(),
+        kind: EnrolmentKind::Link,
+        replace,
+        policy: config.policy(identity.holder.ca),
+        now_ms: now,
+        expires_ms: now + i64::from(valid_days) * 24 * 60 * 60 * 1000,
+    };
+    let issued = store.enrolment_issue(&new, Some("cli")).await?;
+    Ok((Zeroizing::new(enrol_url(config, &token)), issued.enrolment))
+}
+
+/// The holder this PC session may enrol a phone for: the one it logged in with the HPKI card,
+/// else the one it proved another way (JMA path, or the bound phone for a change).
+async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let s = session::current(state, headers).await?;
+    if let Some(hpki_id) = s.hpki_id {
+        return Ok(hpki_id);
+    }
+    let grant = state.store.grant_get(&s.id_hash, state.clock.now_ms()).await;
+    match grant.map_err(ApiError::internal)? {
+        Some((hpki_id, _)) => Ok(hpki_id),
+        None => Err(ApiError(ErrorCode::Unauthenticated)),
+    }
+}
+
+/// `POST /api/smartphone/enrolments` (PC: HPKI-authenticated session, or one proved by the JMA
+/// path or the bound phone).
+pub async fn issue(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<EnrolmentRequest>,
+) -> Result<Json<EnrolmentIssued>, ApiError> {
+    let hpki_id = enrolling_holder(&state, &headers).await?;
+    webauthn(&state)?;
+    let (token, token_hash) = new_token();
+    let now = state.clock.now_ms();
+    let new = NewEnrolment {
+        hpki_id: hpki_id.clone(),
+        token_hash,
+        code: verification_code(),
+        kind: EnrolmentKind::Pc,
+        replace: req.replace,
+        policy: policy_of(&state.store, &state.config, &hpki_id).await?,
+        now_ms: now,
+        expires_ms: now + ttl_ms(&state),
+    };
+    match state.store.enrolment_issue(&new, client.as_deref()).await {
+        Ok(Issued { enrolment, cancelled }) => {
+            if !cancelled.is_empty() {
+                tracing::info!(%hpki_id, ?cancelled, "earlier enrolments cancelled");
+            }
+            state.events.publish(&hpki_id).await;
+            Ok(Json(EnrolmentIssued {
+                url: enrol_url(&state.config, &token),
+                code: enrolment.code.clone(),
+                expires_in_secs: secs_left(enrolment.expires_ms, now),
+                replace: enrolment.replace,
+            }))
+        }
+        Err(e) => {
+            let e = enrol_error(e);
+            audit(&state, "phone.enrolment.issue", Some(hpki_id), client, Some(e.0), None).await;
+            Err(e)
+        }
+    }
+}
+
+/// `GET /api/smartphone/enrolments/current/events`: the state of the holder's newest enrolment
+/// now, then every change, until it ends. Authenticated by the PC's session, never by the token.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let hpki_id = enrolling_holder(&state, &headers).await?;
+    // Subscribed before the first read: a change between the two is not lost.
+    let notices = state.events.subscribe();
+    let current = state
+        .store
+        .enrolment_latest(&hpki_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError(ErrorCode::EnrolmentUnknown))?;
+    let watch = Watch { state, id: current.id, hpki_id, notices, last: None, first: true };
+    let stream = futures_util::stream::unfold(watch, |mut w| async move {
+        let event = w.next().await?;
+        let sse = Event::default()
+            .event(event.name())
+            .json_data(&event)
+            .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
+        Some((Ok(sse), w))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// One PC's view of one enrolment (pinned at connect: a newer enrolment shows as `cancelled`).
+struct Watch {
+    state: AppState,
+    id: i64,
+    hpki_id: String,
+    notices: broadcast::Receiver<Arc<str>>,
+    last: Option<EnrolmentEvent>,
+    first: bool,
+}
+
+impl Watch {
+    /// The next event that differs from the last one sent; `None` once a final one was sent.
+    async fn next(&mut self) -> Option<EnrolmentEvent> {
+        loop {
+            if self.last.as_ref().is_some_and(EnrolmentEvent::is_final) {
+                return None;
+            }
+            if !self.first {
+                self.wait().await?;
+            }
+            self.first = false;
+            let e = match self.state.store.enrolment_get(self.id).await {
+                Ok(Some(e)) => e,
+                Ok(None) => return None,
+                Err(err) => {
+                    tracing::error!(error = %err, "enrolment events: cannot read the enrolment");
+                    return None;
+                }
+            };
+            let now = self.state.clock.now_ms();
+            if e.state_at(now) == EnrolmentState::Expired && e.state != EnrolmentState::Expired {
+                // Nobody else may be looking: write the expiry down, so every node agrees.
+                match self.state.store.enrolment_expire(e.id, now).await {
+                    Ok(true) => self.state.events.publish(&self.hpki_id).await,
+                    Ok(false) => {}
+                    Err(err) => tracing::error!(error = %err, "cannot record enrolment expiry"),
+                }
+            }
+            let event = event_of(&e, now);
+            if self.last.as_ref() != Some(&event) {
+                self.last = Some(event.clone());
+                return Some(event);
+            }
+        }
+    }
+
+    /// Until a notice about this holder arrives, or the enrolment's expiry passes. `None` when
+    /// the server is shutting down.
+    async fn wait(&mut self) -> Option<()> {
+        let deadline = match self.state.store.enrolment_get(self.id).await {
+            Ok(Some(e)) => e.expires_ms,
+            _ => return None,
+        };
+        let until_expiry =
+            Duration::from_millis(u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0));
+        let sleep = tokio::time::sleep(until_expiry + Duration::from_millis(50));
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return Some(()),
+                n = self.notices.recv() => match n {
+                    Ok(h) if *h == *self.hpki_id || *h == *events::EVERYONE => return Some(()),
+                    Ok(_) => {}
+                    // Fell behind: re-read, which covers whatever was missed.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
+fn event_of(e: &EnrolmentRecord, now: i64) -> EnrolmentEvent {
+    match e.state_at(now) {
+        EnrolmentState::Valid => EnrolmentEvent::Waiting {
+            code: e.code.clone(),
+            expires_in_secs: secs_left(e.expires_ms, now),
+        },
+        EnrolmentState::InUse => EnrolmentEvent::Opened { code: e.code.clone() },
+        EnrolmentState::Consumed => EnrolmentEvent::Completed,
+        EnrolmentState::Expired => EnrolmentEvent::Expired,
+        EnrolmentState::Cancelled => EnrolmentEvent::Cancelled,
+    }
+}
+
+// ---- Phone side ----
+
+/// The phone's own cookie (not the PC's session): it exists only to say "this is the phone that
+/// opened the enrolment". `__Host-` and `Secure` whenever the site is HTTPS.
+fn phone_cookie_name(https: bool) -> &'static str {
+    if https { "__Host-mahpki_enrol" } else { "mahpki_enrol" }
+}
+
+fn phone_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
+    let name = phone_cookie_name(https);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 43 && URL_SAFE_NO_PAD.decode(v).is_ok())
+}
+
+fn set_phone_cookie(https: bool, id: &str) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
+    let v = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict{secure}", phone_cookie_name(https));
+    HeaderValue::from_str(&v).expect("cookie is ASCII")
+}
+
+/// The phone's cookie hash, for the endpoints after `open`.
+fn phone_of(state: &AppState, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    phone_cookie(headers, state.config.is_https())
+        .map(|id| session::hash_id(&id))
+        .ok_or(ApiError(ErrorCode::EnrolmentUnknown))
+}
+
+/// `POST /api/enroll/open`: the first phone to present the token owns the enrolment.
+pub async fn open(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<OpenEnrolment>,
+) -> Result<Response, ApiError> {
+    let https = state.config.is_https();
+    let (cookie_id, new_cookie) = match phone_cookie(&headers, https) {
+        Some(id) => (Zeroizing::new(id), false),
+        None => (Zeroizing::new(session::new_id().0), true),
+    };
+    let phone = session::hash_id(&cookie_id);
+    // A token of any other shape was never issued: refuse it without a database round trip.
+    let well_formed = req.token.len() == 43 && URL_SAFE_NO_PAD.decode(&req.token).is_ok();
+    let now = state.clock.now_ms();
+    let hash = token_hash(&req.token);
+    let result = if well_formed {
+        state
+            .store
+            .enrolment_open(&hash, &phone, now, now + ttl_ms(&state))
+            .await
+            .map_err(enrol_error)
+    } else {
+        Err(ApiError(ErrorCode::EnrolmentUnknown))
+    };
+    let e = match result {
+        Ok(e) => e,
+        Err(err) => {
+            // A refused phone goes into the holder's own trail (someone else scanned their code).
+            let holder = match err.0 {
+                ErrorCode::EnrolmentUnknown | ErrorCode::Internal => None,
+                _ => state.store.enrolment_holder_of_token(&hash).await.ok().flatten(),
+            };
+            audit(&state, "phone.enrolment.open", holder, client, Some(err.0), None).await;
+            return Err(err);
+        }
+    };
+    state.events.publish(&e.hpki_id).await;
+    audit(
+        &state,
+        "phone.enrolment.open",
+        Some(e.hpki_id.clone()),
+        client,
+        None,
+        Some(format!("enrolment={}", e.id)),
+    )
+    .await;
+    let hpki_id = HpkiId::parse(&e.hpki_id).map_err(|_| ApiError::internal("stored 本人ID"))?;
+    let body = EnrolmentOpened {
+        hpki_id,
+        code: e.code.clone(),
+        expires_in_secs: secs_left(e.expires_ms, now),
+        replace: e.replace,
+    };
+    let mut res = Json(body).into_response();
+    if new_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, set_phone_cookie(https, &cookie_id));
+    }
+    Ok(res)
+}
+
+/// `POST /api/enroll/begin`: creation options for a platform authenticator with user
+/// verification required. The ceremony state stays on the server (any node can finish it).
+pub async fn begin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<RegistrationOptions>, ApiError> {
+    let webauthn = webauthn(&state)?;
+    let phone = phone_of(&state, &headers)?;
+    let now = state.clock.now_ms();
+    let e = state.store.enrolment_of_phone(&phone, now).await.map_err(enrol_error)?;
+    let display = match state.store.identity_get(&e.hpki_id).await.map_err(ApiError::internal)? {
+        Some(identity) => identity.holder.name_kanji,
+        None => e.hpki_id.clone(),
+    };
+    // A fresh user handle per enrolment: a phone that already holds this holder's old passkey
+    // keeps it beside the new one instead of overwriting it, so an abort leaves it working.
+    let (mut options, registration) = webauthn
+        .start_passkey_registration(Uuid::new_v4(), &e.hpki_id, &display, None)
+        .map_err(ApiError::internal)?;
+    let pk = &mut options.public_key;
+    if let Some(sel) = pk.authenticator_selection.as_mut() {
+        // The phone itself (its biometrics), not a roaming security key.
+        sel.authenticator_attachment = Some(AuthenticatorAttachment::Platform);
+    }
+    pk.hints = Some(vec![PublicKeyCredentialHints::ClientDevice]);
+    let serialised =
+        Zeroizing::new(serde_json::to_string(&registration).map_err(ApiError::internal)?);
+    state.store.ceremony_put(e.id, &serialised, e.expires_ms).await.map_err(ApiError::internal)?;
+    Ok(Json(RegistrationOptions { options }))
+}
+
+/// `POST /api/enroll/finish`: verifies the credential and commits it (replacing the old phone
+/// when the enrolment says so) in one transaction.
+pub async fn finish(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<FinishEnrolment>,
+) -> Result<Json<PhoneBound>, ApiError> {
+    let result = finish_inner(&state, client.as_deref(), &headers, &req).await;
+    match result {
+        Ok((hpki_id, bound)) => {
+            state.events.publish(&hpki_id).await;
+            Ok(Json(bound))
+        }
+        Err((hpki_id, e)) => {
+            audit(&state, "phone.bind", hpki_id, client, Some(e.0), None).await;
+            Err(e)
+        }
+    }
+}
+
+type Failure = (Option<String>, ApiError);
+
+async fn finish_inner(
+    state: &AppState,
+    client: Option<&str>,
+    headers: &HeaderMap,
+    req: &FinishEnrolment,
+) -> Result<(String, PhoneBound), Failure> {
+    let webauthn = webauthn(state).map_err(|e| (None, e))?;
+    let phone = phone_of(state, headers).map_err(|e| (None, e))?;
+    let now = state.clock.now_ms();
+    let e =
+        state.store.enrolment_of_phone(&phone, now).await.map_err(|e| (None, enrol_error(e)))?;
+    let who = || Some(e.hpki_id.clone());
+    let label =
+        valid_label(&req.label).ok_or((who(), ApiError(ErrorCode::CredentialLabelInvalid)))?;
+    let policy =
+        policy_of(&state.store, &state.config, &e.hpki_id).await.map_err(|err| (who(), err))?;
+    let ceremony = Zeroizing::new(
+        state
+            .store
+            .ceremony_get(e.id, now)
+            .await
+            .map_err(|err| (who(), ApiError::internal(err)))?
+            .ok_or((who(), ApiError(ErrorCode::WebauthnFailed)))?,
+    );
+    let registration: PasskeyRegistration =
+        serde_json::from_str(&ceremony).map_err(|err| (who(), ApiError::internal(err)))?;
+    let passkey = match webauthn.finish_passkey_registration(&req.credential, &registration) {
+        Ok(p) => p,
+        Err(err) => {
+            tracing::info!(error = %err, enrolment = e.id, "WebAuthn registration refused");
+            // A challenge is answered once, right or wrong: the phone begins again.
+            if let Err(err) = state.store.ceremony_discard(e.id, &ceremony).await {
+                tracing::error!(error = %err, "cannot discard a used WebAuthn ceremony");
+            }
+            return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
+        }
+    };
+    let new = NewPhone {
+        enrolment_id: e.id,
+        phone_session_hash: phone,
+        ceremony_state: ceremony.to_string(),
+        credential_id: passkey.cred_id().to_vec(),
+        passkey: serde_json::to_string(&passkey).map_err(|err| (who(), ApiError::internal(err)))?,
+        label,
+        policy,
+        now_ms: now,
+    };
+    let bound = state
+        .store
+        .enrolment_finish(&new, client)
+        .await
+        .map_err(|err| (who(), enrol_error(err)))?;
+    let answer = PhoneBound {
+        phone: phone_view(&bound.phone),
+        replaced: bound.replaced.as_ref().map(phone_view),
+    };
+    Ok((bound.hpki_id, answer))
+}
+
+/// Trimmed; 1 to [`LABEL_MAX_CHARS`] characters; no control characters.
+fn valid_label(label: &str) -> Option<String> {
+    let l = label.trim();
+    let n = l.chars().count();
+    ((1..=LABEL_MAX_CHARS).contains(&n) && !l.chars().any(char::is_control)).then(|| l.to_owned())
+}
+
+pub fn phone_view(p: &PhoneRecord) -> PhoneCredential {
+    PhoneCredential {
+        credential_id: URL_SAFE_NO_PAD.encode(&p.credential_id),
+        label: p.label.clone(),
+        bound_at: p.created_ms.div_euclid(1000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(valid_label("  iPhone 15 "), Some("iPhone 15".into()));
+        assert_eq!(valid_label("私のスマートフォン"), Some("私のスマートフォン".into()));
+        assert_eq!(valid_label("   "), None);
+        assert_eq!(valid_label("a\u{0}b"), None);
+        assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS)).map(|l| l.chars().count()), Some(64));
+        assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS + 1)), None);
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let c = verification_code();
+            assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
+        }
+    }
+
+    #[test]
+    fn relying_party_needs_a_domain() {
+        assert!(relying_party("https://hpki.example.jp").is_some());
+        assert!(relying_party("http://localhost:8080").is_some());
+        assert!(relying_party("http://127.0.0.1:8080").is_none());
+    }
+}

@@ -1,0 +1,671 @@
+//! 別紙2: smartphone enrolments (single-use, short-lived tokens bound to one holder and, once
+//! opened, to one phone), their WebAuthn ceremony state, and the phones they bind.
+//!
+//! Every state change is one SQL statement or one transaction whose `WHERE` clause carries the
+//! precondition, so two phones or two server processes racing for the same row cannot both win.
+
+use super::{AuditEvent, Backend, Store, StoreError};
+use crate::config::CaPolicy;
+
+/// How the enrolment reached the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentKind {
+    /// A 2D code on the holder's PC.
+    Pc,
+    /// A link the CA issued (after a Mynaportal application), valid for months.
+    Link,
+}
+
+impl EnrolmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pc => "pc",
+            Self::Link => "link",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentState {
+    /// Issued, not yet opened by a phone.
+    Valid,
+    /// Opened by a phone, which now owns it.
+    InUse,
+    /// A credential was committed with it.
+    Consumed,
+    Expired,
+    /// A newer enrolment of the same holder replaced it.
+    Cancelled,
+}
+
+impl EnrolmentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::InUse => "in_use",
+            Self::Consumed => "consumed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "valid" => Self::Valid,
+            "in_use" => Self::InUse,
+            "consumed" => Self::Consumed,
+            "expired" => Self::Expired,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentRecord {
+    pub id: i64,
+    pub hpki_id: String,
+    pub code: String,
+    pub kind: EnrolmentKind,
+    pub replace: bool,
+    pub state: EnrolmentState,
+    pub phone_session_hash: Option<Vec<u8>>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub opened_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+}
+
+impl EnrolmentRecord {
+    /// The state as of `now`: a live enrolment past its expiry is expired even before anyone
+    /// wrote that down.
+    pub fn state_at(&self, now: i64) -> EnrolmentState {
+        match self.state {
+            EnrolmentState::Valid | EnrolmentState::InUse if now >= self.expires_ms => {
+                EnrolmentState::Expired
+            }
+            s => s,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EnrolmentRow {
+    id: i64,
+    hpki_id: String,
+    code: String,
+    kind: String,
+    replace_phone: i64,
+    state: String,
+    phone_session_hash: Option<Vec<u8>>,
+    created_ms: i64,
+    expires_ms: i64,
+    opened_ms: Option<i64>,
+    ended_ms: Option<i64>,
+}
+
+impl TryFrom<EnrolmentRow> for EnrolmentRecord {
+    type Error = StoreError;
+    fn try_from(r: EnrolmentRow) -> Result<Self, StoreError> {
+        let state = EnrolmentState::parse(&r.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("enrolment {}: state {}", r.id, r.state)))?;
+        Ok(Self {
+            id: r.id,
+            hpki_id: r.hpki_id,
+            code: r.code,
+            kind: match r.kind.as_str() {
+                "pc" => EnrolmentKind::Pc,
+                "link" => EnrolmentKind::Link,
+                k => return Err(StoreError::Corrupt(format!("enrolment {}: kind {k}", r.id))),
+            },
+            replace: r.replace_phone != 0,
+            state,
+            phone_session_hash: r.phone_session_hash,
+            created_ms: r.created_ms,
+            expires_ms: r.expires_ms,
+            opened_ms: r.opened_ms,
+            ended_ms: r.ended_ms,
+        })
+    }
+}
+
+const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, kind, replace_phone, state, phone_session_hash, \
+                                 created_ms, expires_ms, opened_ms, ended_ms";
+
+/// A bound phone.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PhoneRecord {
+    pub id: i64,
+    pub hpki_id: String,
+    pub credential_id: Vec<u8>,
+    /// Serialised `webauthn_rs::prelude::Passkey`.
+    pub passkey: String,
+    pub label: String,
+    pub enrolment_id: Option<i64>,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub revoked_reason: Option<String>,
+}
+
+const PHONE_COLUMNS: &str = "id, hpki_id, credential_id, passkey, label, enrolment_id, \
+                             created_ms, revoked_ms, revoked_reason";
+
+/// What a new enrolment needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnrolment {
+    pub hpki_id: String,
+    /// SHA-256 of the token; the token itself never reaches the store.
+    pub token_hash: Vec<u8>,
+    pub code: String,
+    pub kind: EnrolmentKind,
+    pub replace: bool,
+    /// The holder's CA's rules (see [`CaPolicy`]).
+    pub policy: CaPolicy,
+    pub now_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// An enrolment just issued and the earlier ones it cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub enrolment: EnrolmentRecord,
+    pub cancelled: Vec<i64>,
+}
+
+/// A verified WebAuthn registration to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhone {
+    pub enrolment_id: i64,
+    pub phone_session_hash: Vec<u8>,
+    /// The ceremony state the credential was verified against: deleted in the commit, and the
+    /// commit fails if it is no longer there (used by a concurrent finish).
+    pub ceremony_state: String,
+    pub credential_id: Vec<u8>,
+    pub passkey: String,
+    pub label: String,
+    pub policy: CaPolicy,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneBinding {
+    pub hpki_id: String,
+    pub phone: PhoneRecord,
+    /// The phone this one replaced, revoked in the same transaction.
+    pub replaced: Option<PhoneRecord>,
+}
+
+/// Why an enrolment step was refused. Each maps to its own error code.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    #[error("no such enrolment")]
+    Unknown,
+    #[error("the enrolment expired")]
+    Expired,
+    #[error("the CA's enrolment link expired")]
+    LinkExpired,
+    #[error("the enrolment was already used")]
+    Used,
+    #[error("another phone opened the enrolment")]
+    OtherDevice,
+    #[error("a newer enrolment cancelled this one")]
+    Cancelled,
+    #[error("a phone is bound and replacing it was not asked for")]
+    PhoneAlreadyBound,
+    #[error("the holder's CA allows no further phone binding")]
+    PhoneLimitReached,
+    #[error("no WebAuthn ceremony is waiting (begin again)")]
+    NoCeremony,
+    #[error("this credential is already registered")]
+    CredentialExists,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for EnrolError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl EnrolError {
+    /// Why a phone cannot use `e` (as of `now`), or `None` if it is in use by `phone`.
+    fn refusal(e: &EnrolmentRecord, phone: &[u8], now: i64) -> Option<Self> {
+        match e.state_at(now) {
+            EnrolmentState::InUse if e.phone_session_hash.as_deref() == Some(phone) => None,
+            EnrolmentState::InUse => Some(Self::OtherDevice),
+            EnrolmentState::Valid => Some(Self::Unknown),
+            EnrolmentState::Consumed => Some(Self::Used),
+            EnrolmentState::Expired if e.kind == EnrolmentKind::Link => Some(Self::LinkExpired),
+            EnrolmentState::Expired => Some(Self::Expired),
+            EnrolmentState::Cancelled => Some(Self::Cancelled),
+        }
+    }
+}
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+impl Store {
+    /// Issues an enrolment, cancelling the holder's live one, with its audit record, in one
+    /// transaction. Refused when a phone is bound and `replace` is false.
+    pub async fn enrolment_issue(
+        &self,
+        new: &NewEnrolment,
+        client: Option<&str>,
+    ) -> Result<Issued, EnrolError> {
+        let mut tx = self.begin_write().await?;
+        self.lock_identity(&mut tx, &new.hpki_id).await?;
+        let bound = self.check_policy(&mut tx, &new.hpki_id, &new.policy).await?;
+        if bound.is_some() && !new.replace {
+            return Err(EnrolError::PhoneAlreadyBound);
+        }
+        let cancelled: Vec<i64> = sqlx::query_scalar(
+            "UPDATE enrolments SET state = 'cancelled', ended_ms = $1 \
+             WHERE hpki_id = $2 AND state IN ('valid', 'in_use') RETURNING id",
+        )
+        .bind(new.now_ms)
+        .bind(&new.hpki_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &cancelled {
+            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row: EnrolmentRow = sqlx::query_as(sql(format!(
+            "INSERT INTO enrolments (token_hash, hpki_id, code, kind, replace_phone, state, \
+             created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7) \
+             RETURNING {ENROLMENT_COLUMNS}"
+        )))
+        .bind(&new.token_hash)
+        .bind(&new.hpki_id)
+        .bind(&new.code)
+        .bind(new.kind.as_str())
+        .bind(i64::from(new.replace))
+        .bind(new.now_ms)
+        .bind(new.expires_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let enrolment = EnrolmentRecord::try_from(row)?;
+        let mut detail = format!(
+            "enrolment={} kind={} replace={} expires_ms={}",
+            enrolment.id,
+            new.kind.as_str(),
+            new.replace,
+            new.expires_ms
+        );
+        if !cancelled.is_empty() {
+            detail.push_str(&format!(" cancelled={cancelled:?}"));
+        }
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(new.hpki_id.clone()),
+                action: "phone.enrolment.issue".into(),
+                client: client.map(Into::into),
+                outcome: "ok".into(),
+                detail: Some(detail),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Issued { enrolment, cancelled })
+    }
+
+    /// The phone presenting `token_hash` takes the enrolment: the first phone to open it owns it
+    /// (and gets `expires_ms` as its deadline to finish); a phone that already owns it may open
+    /// it again (a reload). One conditional UPDATE decides any race.
+    pub async fn enrolment_open(
+        &self,
+        token_hash: &[u8],
+        phone_session_hash: &[u8],
+        now: i64,
+        expires_ms: i64,
+    ) -> Result<EnrolmentRecord, EnrolError> {
+        let taken: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "UPDATE enrolments SET state = 'in_use', phone_session_hash = $1, opened_ms = $2, \
+             expires_ms = $3 WHERE token_hash = $4 AND state = 'valid' AND expires_ms > $2 \
+             RETURNING {ENROLMENT_COLUMNS}"
+        )))
+        .bind(phone_session_hash)
+        .bind(now)
+        .bind(expires_ms)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = taken {
+            return Ok(row.try_into()?);
+        }
+        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        if e.state_at(now) == EnrolmentState::Expired {
+            self.enrolment_expire(e.id, now).await?;
+        }
+        match EnrolError::refusal(&e, phone_session_hash, now) {
+            None => Ok(e),
+            Some(err) => Err(err),
+        }
+    }
+
+    /// Whose enrolment a token names (for the audit record of a refused open).
+    pub async fn enrolment_holder_of_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT hpki_id FROM enrolments WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The enrolment the phone with this cookie opened and may still finish.
+    pub async fn enrolment_of_phone(
+        &self,
+        phone_session_hash: &[u8],
+        now: i64,
+    ) -> Result<EnrolmentRecord, EnrolError> {
+        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE phone_session_hash = $1 \
+             ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(phone_session_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        if e.state_at(now) == EnrolmentState::Expired {
+            self.enrolment_expire(e.id, now).await?;
+        }
+        match EnrolError::refusal(&e, phone_session_hash, now) {
+            None => Ok(e),
+            Some(err) => Err(err),
+        }
+    }
+
+    /// The holder's newest enrolment, whatever its state.
+    pub async fn enrolment_latest(
+        &self,
+        hpki_id: &str,
+    ) -> Result<Option<EnrolmentRecord>, StoreError> {
+        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE hpki_id = $1 ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(hpki_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    pub async fn enrolment_get(&self, id: i64) -> Result<Option<EnrolmentRecord>, StoreError> {
+        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Writes down that a live enrolment ran out; true if this call did it (so the caller tells
+    /// the PC). Its ceremony state goes with it.
+    pub async fn enrolment_expire(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE enrolments SET state = 'expired', ended_ms = $1 \
+             WHERE id = $2 AND state IN ('valid', 'in_use') AND expires_ms <= $1",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Stores the ceremony state of a registration the phone is about to perform, replacing an
+    /// earlier one of the same enrolment (the holder cancelled the prompt and pressed 登録 again).
+    pub async fn ceremony_put(
+        &self,
+        enrolment_id: i64,
+        state: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (enrolment_id, state, expires_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (enrolment_id) DO UPDATE SET state = excluded.state, \
+             expires_ms = excluded.expires_ms",
+        )
+        .bind(enrolment_id)
+        .bind(state)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The waiting ceremony state of an enrolment, if any and not past `now`.
+    pub async fn ceremony_get(
+        &self,
+        enrolment_id: i64,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT state FROM webauthn_ceremonies WHERE enrolment_id = $1 AND expires_ms > $2",
+        )
+        .bind(enrolment_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Discards a ceremony whose answer failed verification: a challenge is answered once.
+    pub async fn ceremony_discard(&self, enrolment_id: i64, state: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1 AND state = $2")
+            .bind(enrolment_id)
+            .bind(state)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Commits a verified phone in one transaction: consumes the ceremony state and the
+    /// enrolment, revokes the holder's old phone when replacing, stores the new one and audits
+    /// it. Any refusal leaves everything as it was, the old phone included.
+    pub async fn enrolment_finish(
+        &self,
+        new: &NewPhone,
+        client: Option<&str>,
+    ) -> Result<PhoneBinding, EnrolError> {
+        let now = new.now_ms;
+        let mut tx = self.begin_write().await?;
+        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1"
+        )))
+        .bind(new.enrolment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        self.lock_identity(&mut tx, &e.hpki_id).await?;
+        let used = sqlx::query(
+            "DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1 AND state = $2 \
+             AND expires_ms > $3",
+        )
+        .bind(e.id)
+        .bind(&new.ceremony_state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let consumed = sqlx::query(
+            "UPDATE enrolments SET state = 'consumed', ended_ms = $1 \
+             WHERE id = $2 AND state = 'in_use' AND phone_session_hash = $3 AND expires_ms > $1",
+        )
+        .bind(now)
+        .bind(e.id)
+        .bind(&new.phone_session_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if consumed != 1 {
+            // Re-read inside the transaction: a concurrent finish, a re-issue or the clock won.
+            let row: EnrolmentRow = sqlx::query_as(sql(format!(
+                "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1"
+            )))
+            .bind(e.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let now_e = EnrolmentRecord::try_from(row)?;
+            return Err(EnrolError::refusal(&now_e, &new.phone_session_hash, now)
+                .unwrap_or(EnrolError::Used));
+        }
+        if used != 1 {
+            return Err(EnrolError::NoCeremony);
+        }
+        // Checked again at commit: the policy or the bound phone may have changed since issue.
+        let current = self.check_policy(&mut tx, &e.hpki_id, &new.policy).await?;
+        let replaced = match current {
+            Some(_) if !e.replace => return Err(EnrolError::PhoneAlreadyBound),
+            Some(mut old) => {
+                sqlx::query(
+                    "UPDATE phone_credentials SET revoked_ms = $1, revoked_reason = 'replaced' \
+                     WHERE id = $2",
+                )
+                .bind(now)
+                .bind(old.id)
+                .execute(&mut *tx)
+                .await?;
+                old.revoked_ms = Some(now);
+                old.revoked_reason = Some("replaced".into());
+                Some(old)
+            }
+            None => None,
+        };
+        let phone: PhoneRecord = match sqlx::query_as(sql(format!(
+            "INSERT INTO phone_credentials (hpki_id, credential_id, passkey, label, enrolment_id, \
+             created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {PHONE_COLUMNS}"
+        )))
+        .bind(&e.hpki_id)
+        .bind(&new.credential_id)
+        .bind(&new.passkey)
+        .bind(&new.label)
+        .bind(e.id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        {
+            Ok(p) => p,
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(EnrolError::CredentialExists);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let (action, detail) = match &replaced {
+            Some(old) => (
+                "phone.replace",
+                format!("enrolment={} phone={} replaced={}", e.id, phone.id, old.id),
+            ),
+            None => ("phone.bind", format!("enrolment={} phone={}", e.id, phone.id)),
+        };
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(e.hpki_id.clone()),
+                action: action.into(),
+                client: client.map(Into::into),
+                outcome: "ok".into(),
+                detail: Some(detail),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PhoneBinding { hpki_id: e.hpki_id, phone, replaced })
+    }
+
+    pub async fn phone_active(&self, hpki_id: &str) -> Result<Option<PhoneRecord>, StoreError> {
+        Ok(sqlx::query_as(sql(format!(
+            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE hpki_id = $1 AND revoked_ms IS NULL"
+        )))
+        .bind(hpki_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Every phone (working and ended) of a holder, oldest first.
+    pub async fn phone_list(&self, hpki_id: &str) -> Result<Vec<PhoneRecord>, StoreError> {
+        Ok(sqlx::query_as(sql(format!(
+            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE hpki_id = $1 ORDER BY id"
+        )))
+        .bind(hpki_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes ceremony states past their expiry; run periodically.
+    pub async fn purge_ceremonies(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_ms < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// The holder's working phone, after checking that `policy` allows binding another one.
+    async fn check_policy(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        hpki_id: &str,
+        policy: &CaPolicy,
+    ) -> Result<Option<PhoneRecord>, EnrolError> {
+        if let Some(max) = policy.max_phones {
+            let ever: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM phone_credentials WHERE hpki_id = $1")
+                    .bind(hpki_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            if ever >= i64::from(max) {
+                return Err(EnrolError::PhoneLimitReached);
+            }
+        }
+        let current: Option<PhoneRecord> = sqlx::query_as(sql(format!(
+            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE hpki_id = $1 AND revoked_ms IS NULL"
+        )))
+        .bind(hpki_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if current.is_some() && !policy.allow_replace {
+            return Err(EnrolError::PhoneLimitReached);
+        }
+        Ok(current)
+    }
+
+    /// Serialises writers of one holder's enrolments and phones (PostgreSQL; SQLite's IMMEDIATE
+    /// transaction already holds the database's write lock).
+    async fn lock_identity(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        hpki_id: &str,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT hpki_id FROM identities WHERE hpki_id = $1 FOR UPDATE")
+                .bind(hpki_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}

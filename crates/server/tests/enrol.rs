@@ -1,0 +1,698 @@
+//! 別紙2 through the real router on SQLite and PostgreSQL: a PC authenticated with the HPKI card
+//! issues an enrolment and watches it over SSE; phones (webauthn-authenticator-rs soft passkeys)
+//! open it, register and finish. Every refusal has its own code and leaves the bound phone alone.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use common::{
+    Db,
+    browser::{Answer, Browser},
+    pki::{self, HPKI_POLICY, HPKI_POLICY_STR},
+    store,
+};
+use http_body_util::BodyExt as _;
+use mahpki_protocol::{
+    ErrorCode, HpkiId,
+    api::{Ca, Holder, Qualification},
+    enrol::{
+        EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneBound,
+        RegisterPublicKeyCredential, RegistrationOptions,
+    },
+};
+use mahpki_server::{
+    Config,
+    config::CaPolicy,
+    events::Events,
+    http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
+    pki::{TrustConfig, TrustStore},
+    store::{EnrolError, IdentityRecord, Store},
+};
+use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
+use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
+use x509_parser::prelude::*;
+
+const ORIGIN: &str = "https://hpki.example.jp";
+const HOLDER: &str = "JMA-0000001";
+
+struct World {
+    app: Router,
+    store: Store,
+    clock: Clock,
+    hpki_ca: pki::Ca,
+    hpki_trust: TrustConfig,
+    config: Config,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+async fn world(db: Db) -> World {
+    world_with_ttl(db, 300).await
+}
+
+async fn world_with_ttl(db: Db, ttl_secs: u32) -> World {
+    world_with(db, Config { enrolment_ttl_secs: ttl_secs, ..config() }).await
+}
+
+async fn world_with(db: Db, config: Config) -> World {
+    let (store, data) = store(db).await;
+    world_on(store, Events::local(), data, config).await
+}
+
+fn config() -> Config {
+    Config { public_origin: ORIGIN.into(), ..Config::default() }
+}
+
+/// A server (router) on `store`, with the holder registered.
+async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config: Config) -> World {
+    let keys = pki::keys();
+    let trust_dir = tempfile::tempdir().unwrap();
+    let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
+    let hpki_trust =
+        pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
+    let (app, clock) = node(store.clone(), events, &hpki_trust, config.clone());
+    let w = World { app, store, clock, hpki_ca, hpki_trust, config, _dirs: (data, trust_dir) };
+    let cert = w.hpki_cert();
+    let (_, c) = X509Certificate::from_der(&cert).unwrap();
+    w.store
+        .identity_upsert(&IdentityRecord {
+            holder: Holder {
+                hpki_id: HpkiId::parse(HOLDER).unwrap(),
+                ca: Ca::Jma,
+                qualification: Qualification::Doctor,
+                name_kanji: "医師 花子".into(),
+                name_kana: "イシ ハナコ".into(),
+                name_roman: "ISHI HANAKO".into(),
+            },
+            registration_number: "123456".into(),
+            hpki_card_id: "HPKI0001".into(),
+            cert_issuer: c.issuer().as_raw().to_vec(),
+            cert_subject: c.subject().as_raw().to_vec(),
+        })
+        .await
+        .unwrap();
+    w
+}
+
+/// One server process: the real router over `store`, with a clock the test moves.
+fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
+    let mut state = AppState::new(
+        config,
+        store,
+        TrustStore::load(std::slice::from_ref(hpki)).unwrap(),
+        TrustStore::load(&[]).unwrap(),
+    );
+    let clock = Clock::manual();
+    state.clock = clock.clone();
+    state.limiter = RateLimiter::new(1000, 1000);
+    state.events = events;
+    (router(state, None), clock)
+}
+
+impl World {
+    fn hpki_cert(&self) -> Vec<u8> {
+        let keys = pki::keys();
+        pki::issue(
+            &pki::ee_params("HPKI holder 1", 1001, HPKI_POLICY),
+            &keys.holder,
+            &self.hpki_ca.params,
+            &keys.hpki_ca,
+        )
+    }
+
+    /// A PC whose session is authenticated with the holder's HPKI card.
+    async fn pc(&self) -> Browser {
+        let mut b = Browser::new(&self.app);
+        let a = b.hpki_login(&self.hpki_cert(), &pki::keys().holder, ORIGIN).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        b
+    }
+
+    fn phone(&self) -> Phone {
+        Phone { b: Browser::new(&self.app), key: SoftPasskey::new(true) }
+    }
+
+    /// A second server process on the same database.
+    async fn second_node(&self, url: &str) -> Router {
+        let store = Store::open_postgres(url).await.unwrap();
+        let events = Events::postgres(url).await.unwrap();
+        node(store, events, &self.hpki_trust, self.config.clone()).0
+    }
+
+    async fn active_phone(&self) -> Option<Vec<u8>> {
+        self.store.phone_active(HOLDER).await.unwrap().map(|p| p.credential_id)
+    }
+
+    async fn actions(&self) -> Vec<(String, String)> {
+        let log = self.store.audit_tail(100).await.unwrap();
+        log.into_iter().map(|r| (r.action, r.outcome)).collect()
+    }
+}
+
+async fn issue(pc: &mut Browser, replace: bool) -> Answer {
+    let body = serde_json::json!({ "replace": replace }).to_string();
+    pc.send("POST", "/api/smartphone/enrolments", Some(body)).await
+}
+
+async fn issued(pc: &mut Browser, replace: bool) -> EnrolmentIssued {
+    let a = issue(pc, replace).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    serde_json::from_value(a.body).unwrap()
+}
+
+fn refused(a: &Answer, code: ErrorCode) {
+    assert_eq!(a.code(), Some(code), "{} {:?}", a.status, a.body);
+    assert_eq!(a.status.as_u16(), code.http_status());
+}
+
+/// A phone: its own browser (cookie jar) and a software passkey standing in for its platform
+/// authenticator.
+struct Phone {
+    b: Browser,
+    key: SoftPasskey,
+}
+
+impl Phone {
+    /// Opens the 2D code's URL: the page takes the token from the fragment.
+    async fn open(&mut self, url: &str) -> Answer {
+        let (page, token) = url.split_once('#').expect("token in the fragment");
+        assert_eq!(page, format!("{ORIGIN}/enroll"));
+        let body = serde_json::json!({ "token": token }).to_string();
+        self.b.send("POST", "/api/enroll/open", Some(body)).await
+    }
+
+    async fn begin(&mut self) -> Answer {
+        self.b.send("POST", "/api/enroll/begin", None).await
+    }
+
+    /// What the phone's browser and authenticator answer to `begin`'s options.
+    fn create(&mut self, options: serde_json::Value) -> RegisterPublicKeyCredential {
+        let mut o: RegistrationOptions = serde_json::from_value(options).unwrap();
+        let sel = o.options.public_key.authenticator_selection.as_mut().unwrap();
+        // What the server demands of the phone…
+        assert_eq!(sel.authenticator_attachment, Some(AuthenticatorAttachment::Platform));
+        assert_eq!(sel.user_verification, UserVerificationPolicy::Required);
+        assert_eq!(o.options.public_key.rp.id, "hpki.example.jp");
+        // …which the soft passkey cannot claim to be (it refuses "platform"); it does perform
+        // user verification (`SoftPasskey::new(true)`), which the server checks.
+        sel.authenticator_attachment = None;
+        self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap()
+    }
+
+    async fn finish(&mut self, credential: &RegisterPublicKeyCredential, label: &str) -> Answer {
+        let body = FinishEnrolment { credential: credential.clone(), label: label.into() };
+        self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
+    }
+
+    /// Open, begin, create, finish: the whole phone side of 別紙2.
+    async fn enrol(&mut self, url: &str) -> PhoneBound {
+        let a = self.open(url).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let a = self.begin().await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let credential = self.create(a.body);
+        let a = self.finish(&credential, "私のスマートフォン").await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        serde_json::from_value(a.body).unwrap()
+    }
+}
+
+/// The PC's SSE connection.
+struct PcEvents {
+    body: Body,
+    buf: String,
+}
+
+impl PcEvents {
+    async fn connect(pc: &Browser) -> Self {
+        match Self::try_connect(pc).await {
+            Ok(e) => e,
+            Err(a) => panic!("events refused: {} {:?}", a.status, a.body),
+        }
+    }
+
+    async fn try_connect(pc: &Browser) -> Result<Self, Answer> {
+        let mut req = Request::get("/api/smartphone/enrolments/current/events");
+        if let Some(c) = &pc.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res =
+            tower::ServiceExt::oneshot(pc.app.clone(), req.body(Body::empty()).unwrap()).await;
+        let res = res.unwrap();
+        if res.status() != StatusCode::OK {
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            return Err(Answer { status, body: serde_json::from_slice(&bytes).unwrap() });
+        }
+        let ct = res.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
+        assert!(ct.starts_with("text/event-stream"), "{ct}");
+        Ok(Self { body: res.into_body(), buf: String::new() })
+    }
+
+    /// The next event, or `None` when the server closed the stream.
+    async fn next(&mut self) -> Option<EnrolmentEvent> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut name = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = Some(v.trim().to_owned());
+                    }
+                }
+                let Some(data) = data else { continue }; // keep-alive comment
+                let event: EnrolmentEvent = serde_json::from_str(&data).unwrap();
+                assert_eq!(name.as_deref(), Some(event.name()));
+                return Some(event);
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.body.frame())
+                .await
+                .expect("no event within 10 s")?
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                self.buf.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+    }
+}
+
+// ---- the tests ----
+
+async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    assert_eq!(issued.code.len(), 6);
+    assert_eq!(issued.expires_in_secs, 300);
+    assert!(!format!("{issued:?}").contains(issued.url.split('#').nth(1).unwrap()));
+    let mut events = PcEvents::connect(&pc).await;
+    assert_eq!(
+        events.next().await,
+        Some(EnrolmentEvent::Waiting { code: issued.code.clone(), expires_in_secs: 300 })
+    );
+
+    let mut phone = w.phone();
+    let a = phone.open(&issued.url).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
+    assert_eq!(opened.hpki_id.as_str(), HOLDER);
+    assert_eq!(opened.code, issued.code);
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened { code: issued.code.clone() }));
+
+    let a = phone.begin().await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let credential = phone.create(a.body);
+    let a = phone.finish(&credential, "  私のスマートフォン ").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let bound: PhoneBound = serde_json::from_value(a.body).unwrap();
+    assert_eq!(bound.phone.label, "私のスマートフォン");
+    assert_eq!(bound.replaced, None);
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+    assert_eq!(events.next().await, None, "the stream ends after the final event");
+
+    let active = w.store.phone_active(HOLDER).await.unwrap().unwrap();
+    assert_eq!(active.label, "私のスマートフォン");
+    assert_eq!(active.credential_id, credential.raw_id.to_vec());
+    // Connecting after the end still tells the PC how it ended.
+    let mut late = PcEvents::connect(&pc).await;
+    assert_eq!(late.next().await, Some(EnrolmentEvent::Completed));
+    let actions = w.actions().await;
+    for a in ["phone.enrolment.issue", "phone.enrolment.open", "phone.bind"] {
+        assert!(actions.contains(&(a.into(), "ok".into())), "{a} not audited: {actions:?}");
+    }
+}
+
+async fn a_bound_phone_is_replaced_only_when_asked(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let first = w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    let old = w.active_phone().await.unwrap();
+
+    // The UI asks "デバイスがすでに登録済みとなっています…" on this answer.
+    refused(&issue(&mut pc, false).await, ErrorCode::PhoneAlreadyBound);
+    assert!(
+        w.actions().await.contains(&("phone.enrolment.issue".into(), "phone_already_bound".into()))
+    );
+
+    let second = w.phone().enrol(&issued(&mut pc, true).await.url).await;
+    assert_eq!(second.replaced.as_ref(), Some(&first.phone));
+    let new = w.active_phone().await.unwrap();
+    assert_ne!(new, old);
+    let all = w.store.phone_list(HOLDER).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].revoked_reason.as_deref(), Some("replaced"));
+    assert!(all[1].revoked_ms.is_none());
+    assert!(w.actions().await.contains(&("phone.replace".into(), "ok".into())));
+}
+
+async fn aborting_a_replacement_leaves_the_old_phone_working(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    let old = w.active_phone().await;
+
+    // The new phone opens and begins, then the holder walks away.
+    let issued = issued(&mut pc, true).await;
+    let mut new = w.phone();
+    assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    let options = new.begin().await.body;
+    assert_eq!(w.active_phone().await, old);
+
+    // A wrong answer (made on another origin under the RP id, which the server does not allow)
+    // is refused and changes nothing.
+    let mut o: RegistrationOptions = serde_json::from_value(options).unwrap();
+    o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment = None;
+    let forged = new
+        .key
+        .do_registration(url::Url::parse("https://phish.hpki.example.jp").unwrap(), o.options)
+        .unwrap();
+    refused(&new.finish(&forged, "phone").await, ErrorCode::WebauthnFailed);
+    assert_eq!(w.active_phone().await, old);
+    // The failed answer used up the ceremony: the phone must begin again.
+    let a = new.begin().await;
+    let credential = new.create(a.body);
+
+    // The code expires before the phone finishes.
+    w.clock.advance_ms(301_000);
+    refused(&new.finish(&credential, "phone").await, ErrorCode::EnrolmentExpired);
+    assert_eq!(w.active_phone().await, old);
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
+async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+
+    // Expired before any phone opened it; the PC hears it on connect.
+    let stale = issued(&mut pc, false).await;
+    w.clock.advance_ms(300_000);
+    refused(&w.phone().open(&stale.url).await, ErrorCode::EnrolmentExpired);
+    let mut events = PcEvents::connect(&pc).await;
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
+
+    // Cancelled by a newer code; the PC watching the old one hears it.
+    let first = issued(&mut pc, false).await;
+    let mut events = PcEvents::connect(&pc).await;
+    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    let second = issued(&mut pc, false).await;
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
+    refused(&w.phone().open(&first.url).await, ErrorCode::EnrolmentCancelled);
+
+    // Used: a completed code cannot be opened again, by another phone or the same one.
+    let mut phone = w.phone();
+    phone.enrol(&second.url).await;
+    refused(&w.phone().open(&second.url).await, ErrorCode::EnrolmentUsed);
+    refused(&phone.open(&second.url).await, ErrorCode::EnrolmentUsed);
+    refused(&phone.begin().await, ErrorCode::EnrolmentUsed);
+
+    // Unknown and malformed tokens.
+    let unknown = format!("{ORIGIN}/enroll#{}", "A".repeat(43));
+    refused(&w.phone().open(&unknown).await, ErrorCode::EnrolmentUnknown);
+    refused(&w.phone().open(&format!("{ORIGIN}/enroll#short")).await, ErrorCode::EnrolmentUnknown);
+    // A phone that opened nothing has nothing to begin.
+    refused(&w.phone().begin().await, ErrorCode::EnrolmentUnknown);
+    let failures =
+        w.actions().await.into_iter().filter(|(a, o)| a == "phone.enrolment.open" && o != "ok");
+    assert!(failures.count() >= 5);
+}
+
+async fn a_second_phone_is_refused(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut owner = w.phone();
+    assert_eq!(owner.open(&issued.url).await.status, StatusCode::OK);
+    let mut other = w.phone();
+    refused(&other.open(&issued.url).await, ErrorCode::EnrolmentOtherDevice);
+    refused(&other.begin().await, ErrorCode::EnrolmentUnknown);
+    // The owner may reload the page.
+    assert_eq!(owner.open(&issued.url).await.status, StatusCode::OK);
+    owner.enrol(&issued.url).await;
+    assert!(w.active_phone().await.is_some());
+    let refusal = w
+        .store
+        .audit_tail(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "phone.enrolment.open" && r.outcome == "enrolment_other_device");
+    assert_eq!(refusal.unwrap().hpki_id.as_deref(), Some(HOLDER), "in the holder's own trail");
+}
+
+async fn phones_racing_for_one_code_yield_one_owner(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let mut phone = w.phone();
+        let url = issued.url.clone();
+        tasks.push(tokio::spawn(async move { (phone.open(&url).await, phone) }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (a, phone) = t.await.unwrap();
+        match a.status {
+            StatusCode::OK => winners.push(phone),
+            _ => refused(&a, ErrorCode::EnrolmentOtherDevice),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one phone owns the code");
+
+    // The winner finishes twice at once with the same credential: one commit, one refusal.
+    let mut winner = winners.pop().unwrap();
+    let options = winner.begin().await.body;
+    let credential = winner.create(options);
+    let cookie = winner.b.cookie.clone();
+    let mut twin = Browser { app: w.app.clone(), cookie };
+    let body = serde_json::to_string(&FinishEnrolment { credential, label: "a".into() }).unwrap();
+    let (a, b) = tokio::join!(
+        winner.b.send("POST", "/api/enroll/finish", Some(body.clone())),
+        twin.send("POST", "/api/enroll/finish", Some(body)),
+    );
+    let oks = [&a, &b].iter().filter(|x| x.status == StatusCode::OK).count();
+    assert_eq!(oks, 1, "{:?} {:?}", a.body, b.body);
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
+async fn the_phone_must_verify_the_user_and_name_itself(db: Db) {
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut phone = w.phone();
+    assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
+
+    // An authenticator that skips user verification (biometrics / screen lock).
+    let mut o: RegistrationOptions = serde_json::from_value(phone.begin().await.body).unwrap();
+    let sel = o.options.public_key.authenticator_selection.as_mut().unwrap();
+    sel.authenticator_attachment = None;
+    sel.user_verification = UserVerificationPolicy::Preferred;
+    let no_uv = SoftPasskey::new(false)
+        .do_registration(url::Url::parse(ORIGIN).unwrap(), o.options)
+        .unwrap();
+    refused(&phone.finish(&no_uv, "phone").await, ErrorCode::WebauthnFailed);
+
+    // A bad label is refused without using up the ceremony: fix it and send again.
+    let options = phone.begin().await.body;
+    let credential = phone.create(options);
+    refused(&phone.finish(&credential, " ").await, ErrorCode::CredentialLabelInvalid);
+    refused(&phone.finish(&credential, &"x".repeat(65)).await, ErrorCode::CredentialLabelInvalid);
+    assert_eq!(phone.finish(&credential, "iPhone").await.status, StatusCode::OK);
+}
+
+async fn only_an_identified_pc_issues_and_watches(db: Db) {
+    let w = world(db).await;
+    let mut anonymous = Browser::new(&w.app);
+    refused(&issue(&mut anonymous, false).await, ErrorCode::Unauthenticated);
+    refused(&PcEvents::try_connect(&anonymous).await.err().unwrap(), ErrorCode::Unauthenticated);
+    let pc = w.pc().await;
+    refused(&PcEvents::try_connect(&pc).await.err().unwrap(), ErrorCode::EnrolmentUnknown);
+}
+
+async fn the_pc_hears_expiry_without_anyone_asking(db: Db) {
+    let w = world_with_ttl(db, 1).await;
+    let mut pc = w.pc().await;
+    issued(&mut pc, false).await;
+    let mut events = PcEvents::connect(&pc).await;
+    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    w.clock.advance_ms(1_000);
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
+    assert_eq!(events.next().await, None);
+}
+
+async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
+    let w = world(db).await;
+    let (url, e) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    assert_eq!(e.expires_ms - e.created_ms, 90 * 24 * 3600 * 1000);
+    // Weeks later, the holder opens it on the phone.
+    w.clock.advance_ms(30 * 24 * 3600 * 1000);
+    w.phone().enrol(&url).await;
+    assert!(w.active_phone().await.is_some());
+    assert!(w.actions().await.contains(&("phone.enrolment.issue".into(), "ok".into())));
+
+    // Links are refused like codes: bound phone without replace, unknown holder.
+    let refused_link = issue_link(&w.store, &w.config, HOLDER, 90, false).await;
+    assert!(matches!(refused_link, Err(LinkError::Refused(EnrolError::PhoneAlreadyBound))));
+    let unknown = issue_link(&w.store, &w.config, "JMA-0000999", 90, false).await;
+    assert!(matches!(unknown, Err(LinkError::UnknownHolder(_))));
+}
+
+async fn an_expired_ca_link_says_so(db: Db) {
+    let w = world(db).await;
+    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    w.clock.advance_ms(91 * 24 * 3600 * 1000);
+    // Not the PC's "re-issue" message: the CA must send a new link.
+    refused(&w.phone().open(&url).await, ErrorCode::EnrolmentLinkExpired);
+}
+
+async fn a_ca_may_allow_one_phone_ever(db: Db) {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
+    let w = world_with(db, config).await;
+    let mut pc = w.pc().await;
+    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    // No replace question: the answer would not help.
+    refused(&issue(&mut pc, false).await, ErrorCode::PhoneLimitReached);
+    refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
+    let link = issue_link(&w.store, &w.config, HOLDER, 90, true).await;
+    assert!(matches!(link, Err(LinkError::Refused(EnrolError::PhoneLimitReached))));
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
+async fn a_ca_may_forbid_replacing(db: Db) {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { allow_replace: false, ..CaPolicy::default() });
+    let w = world_with(db, config).await;
+    let mut pc = w.pc().await;
+    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
+    assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
+}
+
+fn jma_world_config() -> Config {
+    let mut config = config();
+    config.ca_policy.insert("JMA".into(), CaPolicy { jma_path: true, ..CaPolicy::default() });
+    config
+}
+
+async fn jma_login(b: &mut Browser, registration_number: &str, card_id: &str) -> Answer {
+    let body =
+        serde_json::json!({ "registration_number": registration_number, "card_id": card_id });
+    b.send("POST", "/api/jma/login", Some(body.to_string())).await
+}
+
+async fn the_jma_path_lets_a_pc_enrol_without_the_card(db: Db) {
+    let w = world_with(db, jma_world_config()).await;
+    let mut pc = Browser::new(&w.app);
+    let a = jma_login(&mut pc, " 123456 ", "HPKI0001").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let holder: Holder = serde_json::from_value(a.body).unwrap();
+    assert_eq!(holder.hpki_id.as_str(), HOLDER);
+    // Enrolling a phone is all it allows: the session is not an HPKI login.
+    assert!(!pc.is_authenticated().await);
+    let issued = issued(&mut pc, false).await;
+    let mut events = PcEvents::connect(&pc).await;
+    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    w.phone().enrol(&issued.url).await;
+    // Read only now, the steps may have merged: the watcher always shows the latest state.
+    let mut last = None;
+    while let Some(e) = events.next().await {
+        last = Some(e);
+    }
+    assert_eq!(last, Some(EnrolmentEvent::Completed));
+    assert!(w.active_phone().await.is_some());
+    assert!(w.actions().await.contains(&("jma.auth".into(), "ok".into())));
+}
+
+async fn the_jma_path_locks_after_five_failures(db: Db) {
+    let w = world_with(db, jma_world_config()).await;
+    let mut pc = Browser::new(&w.app);
+    for _ in 0..4 {
+        refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLoginFailed);
+    }
+    refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLocked);
+    // Locked: even the right numbers are refused, and nothing was granted.
+    refused(&jma_login(&mut pc, "123456", "HPKI0001").await, ErrorCode::JmaLocked);
+    refused(&issue(&mut pc, false).await, ErrorCode::Unauthenticated);
+    assert!(w.actions().await.contains(&("jma.lock".into(), "ok".into())));
+    // The CA unlocks it.
+    assert!(w.store.jma_unlock(HOLDER).await.unwrap());
+    assert_eq!(jma_login(&mut pc, "123456", "HPKI0001").await.status, StatusCode::OK);
+    // A success clears the count: four more failures do not lock.
+    for _ in 0..4 {
+        refused(&jma_login(&mut pc, "123456", "HPKI9999").await, ErrorCode::JmaLoginFailed);
+    }
+    assert_eq!(jma_login(&mut pc, "123456", "HPKI0001").await.status, StatusCode::OK);
+}
+
+async fn the_jma_path_works_only_where_the_ca_allows_it(db: Db) {
+    let w = world(db).await;
+    let mut pc = Browser::new(&w.app);
+    // The right numbers, but JMA did not enable the path: the same answer as wrong numbers.
+    refused(&jma_login(&mut pc, "123456", "HPKI0001").await, ErrorCode::JmaLoginFailed);
+    refused(&jma_login(&mut pc, "999999", "HPKI0001").await, ErrorCode::JmaLoginFailed);
+    refused(&issue(&mut pc, false).await, ErrorCode::Unauthenticated);
+    assert!(!w.store.jma_locked(HOLDER).await.unwrap());
+}
+
+on_both_databases!(
+    the_jma_path_lets_a_pc_enrol_without_the_card,
+    the_jma_path_locks_after_five_failures,
+    the_jma_path_works_only_where_the_ca_allows_it,
+    a_ca_link_enrols_a_phone_without_a_pc,
+    an_expired_ca_link_says_so,
+    a_ca_may_allow_one_phone_ever,
+    a_ca_may_forbid_replacing,
+    enrolment_binds_the_phone_and_the_pc_hears_each_step,
+    a_bound_phone_is_replaced_only_when_asked,
+    aborting_a_replacement_leaves_the_old_phone_working,
+    expired_used_cancelled_and_unknown_tokens_are_refused,
+    a_second_phone_is_refused,
+    phones_racing_for_one_code_yield_one_owner,
+    the_phone_must_verify_the_user_and_name_itself,
+    only_an_identified_pc_issues_and_watches,
+    the_pc_hears_expiry_without_anyone_asking,
+);
+
+/// Two server processes on one PostgreSQL: the PC talks to one, the phone to the other (and
+/// switches between them mid-ceremony); the PC hears every step pushed through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_postgres_act_as_one() {
+    let url = common::postgres::fresh_database_url().await;
+    let store_a = Store::open_postgres(&url).await.unwrap();
+    let events_a = Events::postgres(&url).await.unwrap();
+    let w = world_on(store_a, events_a, tempfile::tempdir().unwrap(), config()).await;
+    let node_b = w.second_node(&url).await;
+
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut on_a = PcEvents::connect(&pc).await;
+    let pc_on_b = Browser { app: node_b.clone(), cookie: pc.cookie.clone() };
+    let mut on_b = PcEvents::connect(&pc_on_b).await;
+    for events in [&mut on_a, &mut on_b] {
+        assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    }
+
+    let mut phone = Phone { b: Browser::new(&node_b), key: SoftPasskey::new(true) };
+    assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
+    for events in [&mut on_a, &mut on_b] {
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Opened { code: issued.code.clone() }));
+    }
+    let options = phone.begin().await.body;
+    let credential = phone.create(options);
+    // The ceremony began on B and finishes on A: its state lives in the database.
+    phone.b.app = w.app.clone();
+    let a = phone.finish(&credential, "phone").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    for events in [&mut on_a, &mut on_b] {
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+    }
+}
