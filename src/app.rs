@@ -4,7 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::{
-    flows::mynumber::MyNumberFlow,
+    flows::{enroll::EnrollFlow, mynumber::MyNumberFlow, smartphone::SmartphoneFlow},
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
     pages::{
@@ -37,11 +37,11 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Index => html! { <IndexPage /> },
         Route::MyNumber => html! { <MyNumberFlow /> },
-        Route::Smartphone => html! { <FlowPlaceholder title={Msg::SmartphoneSiteTitle} /> },
+        Route::Smartphone => html! { <SmartphoneFlow /> },
         Route::SmartphoneChange => {
             html! { <FlowPlaceholder title={Msg::SmartphoneChangeSiteTitle} /> }
         }
-        Route::Enroll => html! { <FlowPlaceholder title={Msg::EnrollSiteTitle} /> },
+        Route::Enroll => html! { <EnrollFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

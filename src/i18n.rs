@@ -121,6 +121,43 @@ pub enum Msg {
     Cancel,
     CancelledMessage,
     RemedyLabel,
+    Issuing,
+    ReplaceQuestion,
+    ReplaceNote,
+    Yes,
+    No,
+    ScanCode,
+    ScanHowTo,
+    VerificationCodeLabel,
+    VerificationCodeHint,
+    ExpiryWarning,
+    QrAlt,
+    CantScan,
+    OpenLinkOnPhone,
+    ContinueOnPhone,
+    ContinueOnPhoneHint,
+    ExpiredTitle,
+    ExpiredHint,
+    Reissue,
+    SmartphoneDone,
+    CloseWholeBrowser,
+    PhoneReplacedNote,
+    KeptCurrent,
+    SmartphoneCancelled,
+    SmartphoneNothingBound,
+    EnrollOpening,
+    UsernameLabel,
+    EnrollLoginHint,
+    RegisterButton,
+    EnrollBiometric,
+    LabelTitle,
+    LabelHint,
+    LabelField,
+    Ok,
+    EnrollSaving,
+    EnrollDone,
+    EnrollDonePcNote,
+    EnrollReissueHint,
 }
 
 impl Msg {
@@ -206,6 +243,43 @@ impl Msg {
         Msg::Cancel,
         Msg::CancelledMessage,
         Msg::RemedyLabel,
+        Msg::Issuing,
+        Msg::ReplaceQuestion,
+        Msg::ReplaceNote,
+        Msg::Yes,
+        Msg::No,
+        Msg::ScanCode,
+        Msg::ScanHowTo,
+        Msg::VerificationCodeLabel,
+        Msg::VerificationCodeHint,
+        Msg::ExpiryWarning,
+        Msg::QrAlt,
+        Msg::CantScan,
+        Msg::OpenLinkOnPhone,
+        Msg::ContinueOnPhone,
+        Msg::ContinueOnPhoneHint,
+        Msg::ExpiredTitle,
+        Msg::ExpiredHint,
+        Msg::Reissue,
+        Msg::SmartphoneDone,
+        Msg::CloseWholeBrowser,
+        Msg::PhoneReplacedNote,
+        Msg::KeptCurrent,
+        Msg::SmartphoneCancelled,
+        Msg::SmartphoneNothingBound,
+        Msg::EnrollOpening,
+        Msg::UsernameLabel,
+        Msg::EnrollLoginHint,
+        Msg::RegisterButton,
+        Msg::EnrollBiometric,
+        Msg::LabelTitle,
+        Msg::LabelHint,
+        Msg::LabelField,
+        Msg::Ok,
+        Msg::EnrollSaving,
+        Msg::EnrollDone,
+        Msg::EnrollDonePcNote,
+        Msg::EnrollReissueHint,
     ];
 
     pub fn text(self) -> Text {
@@ -421,6 +495,108 @@ impl Msg {
                 "You cancelled. No My Number card has been registered.",
             ),
             Msg::RemedyLabel => ("対処方法", "What to do"),
+            Msg::Issuing => ("2次元コードを発行しています…", "Issuing the 2D code..."),
+            Msg::ReplaceQuestion => (
+                "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
+                "A device is already registered. Remove the current device and register again?",
+            ),
+            Msg::ReplaceNote => (
+                "「はい」を選ぶと、新しいスマートフォンの登録が完了した時点で、現在のスマートフォンでは認証できなくなります。登録を完了しなければ、現在のスマートフォンをそのまま使えます。",
+                "If you choose Yes, the current smartphone stops working for authentication when the new one is registered. Until then, the current one keeps working.",
+            ),
+            Msg::Yes => ("はい", "Yes"),
+            Msg::No => ("いいえ", "No"),
+            Msg::ScanCode => (
+                "スマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
+                "Scan the 2D code with your smartphone's camera and open the registration site.",
+            ),
+            Msg::ScanHowTo => (
+                "iPhoneは「カメラ」アプリで読み取り「Safariで開く」を、AndroidはChromeの検索欄のカメラボタンで読み取ってください。",
+                "On iPhone, scan with the Camera app and choose Open in Safari; on Android, scan with the camera button in Chrome's search box.",
+            ),
+            Msg::VerificationCodeLabel => ("確認コード", "Verification code"),
+            Msg::VerificationCodeHint => (
+                "スマートフォンに同じ確認コードが表示されることを確認してください。",
+                "Check that your smartphone shows the same verification code.",
+            ),
+            Msg::ExpiryWarning => (
+                "有効期限内に読み取らないと二次元コードは無効になります。",
+                "The 2D code stops working if it is not scanned in time.",
+            ),
+            Msg::QrAlt => {
+                ("スマートフォン登録用の二次元コード", "2D code for registering your smartphone")
+            }
+            Msg::CantScan => ("二次元コードを読み取れない場合", "If you cannot scan the 2D code"),
+            Msg::OpenLinkOnPhone => (
+                "次のアドレスをスマートフォンのブラウザで開いてください(他の人に知らせないでください):",
+                "Open this address in your smartphone's browser (do not share it):",
+            ),
+            Msg::ContinueOnPhone => {
+                ("スマートフォンで操作を続けてください", "Continue on your smartphone")
+            }
+            Msg::ContinueOnPhoneHint => (
+                "スマートフォンの画面の案内に従って登録してください。完了するとこの画面も自動的に切り替わります。",
+                "Follow the steps on your smartphone. This screen changes by itself when it is done.",
+            ),
+            Msg::ExpiredTitle => ("有効期限が切れました", "The code has expired"),
+            Msg::ExpiredHint => (
+                "二次元コードを再発行して、もう一度読み取ってください。",
+                "Issue a new 2D code and scan it again.",
+            ),
+            Msg::Reissue => ("二次元コードを再発行", "Issue a new 2D code"),
+            Msg::SmartphoneDone => (
+                "スマートフォンの登録が完了しました。ブラウザを終了してください。",
+                "Your smartphone is registered. Please close the browser.",
+            ),
+            Msg::CloseWholeBrowser => (
+                "※タブだけでなくブラウザ全体を終了してください(ブラウザ右上の×)。",
+                "Close the whole browser, not just this tab (the X at the top right).",
+            ),
+            Msg::PhoneReplacedNote => (
+                "以前に登録されていたスマートフォンは、認証に利用できなくなりました。",
+                "The smartphone registered before can no longer be used to authenticate.",
+            ),
+            Msg::KeptCurrent => (
+                "現在のスマートフォンの登録はそのままです。新しい登録は行っていません。",
+                "Your current smartphone stays registered. Nothing new was registered.",
+            ),
+            Msg::SmartphoneCancelled => (
+                "登録を中止しました。スマートフォンは登録されていません。",
+                "You cancelled. No smartphone has been registered.",
+            ),
+            Msg::SmartphoneNothingBound => {
+                ("スマートフォンは登録されていません。", "No smartphone has been registered.")
+            }
+            Msg::EnrollOpening => ("登録情報を確認しています…", "Checking the registration..."),
+            Msg::UsernameLabel => ("Username(本人ID)", "Username (HPKI ID)"),
+            Msg::EnrollLoginHint => (
+                "表示されている本人IDが自分のものであることを確認して「登録」を押してください。次の画面で、スマートフォンの生体認証(指紋・顔など)を行います。",
+                "Check that the HPKI ID shown is yours and press Register. Your smartphone then asks for its biometrics (fingerprint, face, etc.).",
+            ),
+            Msg::RegisterButton => ("登録", "Register"),
+            Msg::EnrollBiometric => (
+                "スマートフォンの画面の指示に従って、生体認証を行ってください。",
+                "Follow your smartphone's prompt to complete the biometric check.",
+            ),
+            Msg::LabelTitle => ("ラベル登録", "Label"),
+            Msg::LabelHint => (
+                "ラベルは自動で設定されています。そのまま「OK」を押してください。",
+                "The label is filled in for you. Press OK.",
+            ),
+            Msg::LabelField => ("ラベル", "Label"),
+            Msg::Ok => ("OK", "OK"),
+            Msg::EnrollSaving => ("登録しています…", "Registering..."),
+            Msg::EnrollDone => (
+                "登録が完了しました。スマートフォンのブラウザを閉じてください。",
+                "Registration is complete. Please close the browser on your smartphone.",
+            ),
+            Msg::EnrollDonePcNote => {
+                ("PCの画面にも完了画面が表示されます。", "The PC screen shows completion too.")
+            }
+            Msg::EnrollReissueHint => (
+                "PCで二次元コードを発行し直し、もう一度読み取ってください。",
+                "Issue a new 2D code on the PC and scan it again.",
+            ),
         };
         Text { ja, en }
     }
@@ -435,6 +611,15 @@ pub fn tries_left(lang: Lang, n: u8) -> String {
     match lang {
         Lang::Ja => format!("残り回数: {n}回"),
         Lang::En => format!("Tries left: {n}"),
+    }
+}
+
+/// 「有効期限まで残り 4分05秒」: the countdown of a 2D code.
+pub fn expires_in(lang: Lang, secs: u32) -> String {
+    let (m, s) = (secs / 60, secs % 60);
+    match lang {
+        Lang::Ja => format!("有効期限まで残り {m}分{s:02}秒"),
+        Lang::En => format!("Expires in {m}:{s:02}"),
     }
 }
 
@@ -455,6 +640,10 @@ mod tests {
     fn every_message_is_translated() {
         for &m in Msg::ALL {
             let t = m.text();
+            // The guide's own button label is 「OK」 in both languages.
+            if m == Msg::Ok {
+                continue;
+            }
             assert!(!t.ja.is_empty() && !t.en.is_empty(), "{m:?}");
             assert_ne!(t.ja, t.en, "{m:?}");
             assert!(!t.ja.is_ascii(), "{m:?}: Japanese side is ASCII");

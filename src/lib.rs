@@ -12,5 +12,6 @@ pub mod i18n;
 pub mod lang;
 pub mod pages;
 pub mod server;
+pub mod webauthn;
 
 pub use app::{App, Route, Shell};

@@ -5,6 +5,10 @@ use gloo_net::http::{Request, Response};
 use mahpki_protocol::{
     ErrorBody, ErrorCode, Health,
     api::{CardSignature, Challenge, ClientConfig, MyNumberBound, SessionInfo},
+    enrol::{
+        EnrolmentIssued, EnrolmentOpened, EnrolmentRequest, FinishEnrolment, OpenEnrolment,
+        PhoneBound, RegistrationOptions,
+    },
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -73,6 +77,29 @@ pub async fn mynumber_challenge() -> Result<Challenge, ErrorCode> {
 /// `POST /api/mynumber/finish`: binds the My Number card that signed.
 pub async fn mynumber_finish(sig: &CardSignature) -> Result<MyNumberBound, ErrorCode> {
     post_json("/api/mynumber/finish", sig).await
+}
+
+/// `POST /api/smartphone/enrolments`: the 2D code for a phone (`replace` once the holder said はい).
+pub async fn issue_enrolment(replace: bool) -> Result<EnrolmentIssued, ErrorCode> {
+    post_json("/api/smartphone/enrolments", &EnrolmentRequest { replace }).await
+}
+
+/// Path of the PC's live enrolment events (SSE).
+pub const ENROLMENT_EVENTS: &str = "/api/smartphone/enrolments/current/events";
+
+/// `POST /api/enroll/open` (phone): claims the enrolment for this phone.
+pub async fn enroll_open(token: String) -> Result<EnrolmentOpened, ErrorCode> {
+    post_json("/api/enroll/open", &OpenEnrolment { token }).await
+}
+
+/// `POST /api/enroll/begin` (phone): WebAuthn creation options.
+pub async fn enroll_begin() -> Result<RegistrationOptions, ErrorCode> {
+    post_empty("/api/enroll/begin").await
+}
+
+/// `POST /api/enroll/finish` (phone): the new credential and its label.
+pub async fn enroll_finish(finish: &FinishEnrolment) -> Result<PhoneBound, ErrorCode> {
+    post_json("/api/enroll/finish", finish).await
 }
 
 /// `POST /api/session/logout` (204, no body). Best effort: the session also expires by itself.

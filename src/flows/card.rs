@@ -67,6 +67,11 @@ impl Runs {
     pub fn cancel(&self) {
         self.0.set(self.0.get() + 1);
     }
+
+    /// A ticket for the run now live, for work that belongs to it (e.g. its event stream).
+    pub fn current(&self) -> Ticket {
+        Ticket { runs: self.clone(), id: self.0.get() }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -3,7 +3,11 @@
 
 pub mod card;
 pub mod card_view;
+pub mod enroll;
 pub mod error_view;
+pub mod events;
 pub mod hpki;
 pub mod mynumber;
+pub mod qr;
+pub mod smartphone;
 pub mod start_view;

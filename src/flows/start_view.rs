@@ -64,6 +64,8 @@ pub fn helper_missing(props: &HelperMissingProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct HpkiReadyProps {
     pub readers: Vec<ReaderStatus>,
+    /// The start button's label (「HPKIカードで登録」 or 「HPKIカードで登録または変更」).
+    pub label: Msg,
     pub on_start: Callback<()>,
 }
 
@@ -76,7 +78,7 @@ pub fn hpki_ready(props: &HpkiReadyProps) -> Html {
             <Readers readers={props.readers.clone()} />
             <p class="hint">{ ctx.t(Msg::CardInReaderHint) }</p>
             <p class="notice">{ ctx.t(Msg::PinWindowNotice) }</p>
-            <div class="actions">{ action_button(ctx.t(Msg::RegisterWithHpki), true, (), &props.on_start) }</div>
+            <div class="actions">{ action_button(ctx.t(props.label), true, (), &props.on_start) }</div>
         </>
     }
 }

@@ -98,6 +98,11 @@ pub enum ErrorCode {
     HelperUnreachable,
     /// The local helper answered but is older than the page needs (raised by the app).
     HelperOutdated,
+    // ---- The phone's browser (raised by the app's /enroll page, never sent by the server). ----
+    /// The holder cancelled the biometric prompt, or it timed out (WebAuthn `NotAllowedError`).
+    WebauthnCancelled,
+    /// This browser or phone offers no passkey with user verification.
+    WebauthnUnsupported,
 }
 
 /// A message in both languages.
@@ -163,6 +168,8 @@ impl ErrorCode {
         Self::ForeignOrigin,
         Self::HelperUnreachable,
         Self::HelperOutdated,
+        Self::WebauthnCancelled,
+        Self::WebauthnUnsupported,
     ];
 
     /// The HTTP status the server answers with.
@@ -218,6 +225,8 @@ impl ErrorCode {
             Self::ForeignOrigin => 403,
             Self::HelperUnreachable => 503,
             Self::HelperOutdated => 502,
+            Self::WebauthnCancelled => 400,
+            Self::WebauthnUnsupported => 400,
         }
     }
 
@@ -436,6 +445,14 @@ impl ErrorCode {
                 ja: "このPCのカード読み取りソフト(mahpki-helper)は古い版のため利用できません。",
                 en: "The card helper on this PC is too old for this site.",
             },
+            Self::WebauthnCancelled => Text {
+                ja: "生体認証が完了しませんでした(キャンセルまたは時間切れ)。",
+                en: "The biometric check did not complete (cancelled or timed out).",
+            },
+            Self::WebauthnUnsupported => Text {
+                ja: "このスマートフォン(ブラウザ)では生体認証による登録を利用できません。",
+                en: "This phone (browser) cannot register with biometrics.",
+            },
         }
     }
 
@@ -646,6 +663,14 @@ impl ErrorCode {
             Self::HelperOutdated => Text {
                 ja: "最新のカード読み取りソフト(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
                 en: "Install and start the current card helper (mahpki-helper), then try again.",
+            },
+            Self::WebauthnCancelled => Text {
+                ja: "もう一度「登録」を押し、表示される生体認証(指紋・顔など)を行ってください。",
+                en: "Press Register again and complete the biometric check (fingerprint, face, etc.).",
+            },
+            Self::WebauthnUnsupported => Text {
+                ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザ(iPhoneはSafari、AndroidはChrome)で開いているかを確認し、PCで2次元コードを発行し直してください。",
+                en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that the link opened in the default browser (Safari on iPhone, Chrome on Android), then issue a new code on the PC.",
             },
         }
     }

@@ -48,7 +48,7 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
             <HelperMissing code={*code} on_retry={on.reform(|()| Action::CheckHelper)} />
         },
         Step::Ready { readers } => html! {
-            <HpkiReady readers={readers.clone()} on_start={on.reform(|()| Action::StartHpki)} />
+            <HpkiReady readers={readers.clone()} label={Msg::RegisterWithHpki} on_start={on.reform(|()| Action::StartHpki)} />
         },
         Step::HpkiAuth(stage) => html! {
             <CardProgress card={CardType::Hpki} stage={stage.clone()} />

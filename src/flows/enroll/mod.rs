@@ -1,0 +1,113 @@
+//! 別紙2 on the phone (`/enroll#<token>`): the token comes from the URL fragment (never sent
+//! to a server by the browser, never in a Referer), is presented once to claim the enrolment
+//! for this phone, and is then wiped from the address bar.
+
+pub mod step;
+pub mod view;
+
+use std::rc::Rc;
+
+use mahpki_protocol::{
+    ErrorCode,
+    enrol::{EnrolmentOpened, FinishEnrolment},
+};
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+pub use step::{Action, NewCredential, Step};
+pub use view::EnrollView;
+
+use crate::{date, server, webauthn};
+
+/// Takes the token out of the fragment and out of the history entry.
+fn take_token() -> Option<String> {
+    let window = web_sys::window()?;
+    let hash = window.location().hash().ok()?;
+    let token = hash.trim_start_matches('#').to_owned();
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(mahpki_protocol::enrol::ENROLL_PATH),
+        );
+    }
+    (!token.is_empty()).then_some(token)
+}
+
+fn default_label() -> String {
+    let ua = web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
+    step::default_label(&ua, date::jst_ymd((js_sys::Date::now() / 1000.0) as i64))
+}
+
+async fn open(set: impl Fn(Step)) {
+    let Some(token) = take_token() else {
+        return set(Step::Failed { failure: ErrorCode::EnrolmentUnknown.into(), opened: None });
+    };
+    set(match server::enroll_open(token).await {
+        Ok(opened) => Step::Login(opened),
+        Err(e) => Step::Failed { failure: e.into(), opened: None },
+    });
+}
+
+async fn register(opened: EnrolmentOpened, set: impl Fn(Step)) {
+    set(Step::Registering(opened.clone()));
+    let created = async {
+        let options = server::enroll_begin().await?.options;
+        webauthn::create(options).await
+    }
+    .await;
+    set(match created {
+        Ok(credential) => Step::Label {
+            opened,
+            credential: NewCredential(Rc::new(credential)),
+            label: default_label(),
+        },
+        Err(e) => Step::Failed { failure: e.into(), opened: Some(opened) },
+    });
+}
+
+async fn finish(
+    opened: EnrolmentOpened,
+    credential: NewCredential,
+    label: String,
+    set: impl Fn(Step),
+) {
+    set(Step::Saving(opened.clone()));
+    let finish = FinishEnrolment { credential: (*credential.0).clone(), label };
+    set(match server::enroll_finish(&finish).await {
+        Ok(bound) => Step::Done(bound),
+        Err(e) => Step::Failed { failure: e.into(), opened: Some(opened) },
+    });
+}
+
+#[function_component(EnrollFlow)]
+pub fn enroll_flow() -> Html {
+    let step = use_state(|| Step::Opening);
+    {
+        let step = step.clone();
+        use_effect_with((), move |()| {
+            let set = move |s| step.set(s);
+            spawn_local(open(set));
+        });
+    }
+    let on_action = {
+        let step = step.clone();
+        Callback::from(move |action: Action| {
+            let set = {
+                let step = step.clone();
+                move |s| step.set(s)
+            };
+            match (action, (*step).clone()) {
+                (Action::Register, Step::Login(opened)) => spawn_local(register(opened, set)),
+                (Action::ConfirmLabel(label), Step::Label { opened, credential, .. }) => {
+                    spawn_local(finish(opened, credential, label, set));
+                }
+                (Action::Retry, Step::Failed { opened: Some(opened), .. }) => {
+                    step.set(Step::Login(opened));
+                }
+                _ => {}
+            }
+        })
+    };
+    html! { <EnrollView step={(*step).clone()} {on_action} /> }
+}

@@ -1,0 +1,108 @@
+//! The phone screens of 別紙2, one per [`Step`], sized for a phone and usable by screen reader.
+
+use mahpki_protocol::enrol::LABEL_MAX_CHARS;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::step::{Action, Step};
+use crate::{flows::error_view::FailureNotice, i18n::Msg, lang::use_lang};
+
+#[derive(Properties, PartialEq)]
+pub struct EnrollViewProps {
+    pub step: Step,
+    pub on_action: Callback<Action>,
+}
+
+#[function_component(EnrollView)]
+pub fn enroll_view(props: &EnrollViewProps) -> Html {
+    let ctx = use_lang();
+    let t = |m| ctx.t(m);
+    let on = props.on_action.clone();
+    let label_input = use_node_ref();
+    let username = |hpki_id: String| {
+        html! {
+            <div class="field">
+                <label for="username">{ t(Msg::UsernameLabel) }</label>
+                <input id="username" type="text" value={hpki_id} readonly=true autocomplete="username" />
+            </div>
+        }
+    };
+    let body = match &props.step {
+        Step::Opening => html! {
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
+        },
+        Step::Login(opened) => {
+            let on = on.clone();
+            html! {
+                <>
+                    { username(opened.hpki_id.to_string()) }
+                    <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ opened.code.clone() }</strong></p>
+                    <p class="hint">{ t(Msg::VerificationCodeHint) }</p>
+                    <p>{ t(Msg::EnrollLoginHint) }</p>
+                    <div class="actions">
+                        <button type="button" class="button primary" onclick={move |_| on.emit(Action::Register)}>{ t(Msg::RegisterButton) }</button>
+                    </div>
+                </>
+            }
+        }
+        Step::Registering(opened) => html! {
+            <>
+                { username(opened.hpki_id.to_string()) }
+                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollBiometric) }</p>
+            </>
+        },
+        Step::Label { label, .. } => {
+            let (on, input) = (on.clone(), label_input.clone());
+            let onsubmit = move |e: SubmitEvent| {
+                e.prevent_default();
+                if let Some(el) = input.cast::<HtmlInputElement>() {
+                    on.emit(Action::ConfirmLabel(el.value()));
+                }
+            };
+            html! {
+                <form class="label-form" {onsubmit}>
+                    <h2>{ t(Msg::LabelTitle) }</h2>
+                    <p>{ t(Msg::LabelHint) }</p>
+                    <div class="field">
+                        <label for="label">{ t(Msg::LabelField) }</label>
+                        <input id="label" type="text" ref={label_input.clone()} value={label.clone()}
+                            required=true maxlength={LABEL_MAX_CHARS.to_string()} />
+                    </div>
+                    <div class="actions"><button type="submit" class="button primary">{ t(Msg::Ok) }</button></div>
+                </form>
+            }
+        }
+        Step::Saving(_) => html! {
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollSaving) }</p>
+        },
+        Step::Done(_) => html! {
+            <>
+                <p class="notice success" role="status">{ t(Msg::EnrollDone) }</p>
+                <p>{ t(Msg::EnrollDonePcNote) }</p>
+            </>
+        },
+        Step::Failed { failure, .. } => {
+            let retry = props.step.retryable();
+            let on = on.clone();
+            html! {
+                <>
+                    <h2>{ t(Msg::FailedTitle) }</h2>
+                    <FailureNotice failure={*failure} />
+                    if retry {
+                        <div class="actions">
+                            <button type="button" class="button primary" onclick={move |_| on.emit(Action::Retry)}>{ t(Msg::TryAgain) }</button>
+                        </div>
+                    } else {
+                        <p>{ t(Msg::EnrollReissueHint) }</p>
+                    }
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
+            <h1 id="flow-title">{ t(Msg::EnrollSiteTitle) }</h1>
+            { body }
+        </section>
+    }
+}
