@@ -338,8 +338,9 @@ export async function startHelper({ allowedOrigins = [] } = {}) {
 /** The whole platform for one test: pcscd, the test PKI's holders imported into a fresh
  * database, the server trusting the test PKI, a helper allowing the server's origin, and virtual
  * cards (empty reader). `cli(...args)` runs `mahpki-server` on the server's database (`binding
- * list`, `audit tail`, `identity list`). `stop()` ends everything this call started. */
-export async function startPlatform({ seed = 1 } = {}) {
+ * list`, `audit tail`, `identity list`). `serverEnv` adds settings for the server only (e.g. a short
+ * enrolment expiry). `stop()` ends everything this call started. */
+export async function startPlatform({ seed = 1, serverEnv = {} } = {}) {
   const stops = [];
   const stopAll = async () => {
     // Reverse order; every stop runs even if one fails.
@@ -355,7 +356,7 @@ export async function startPlatform({ seed = 1 } = {}) {
     const helper = await startHelper({ allowedOrigins: [prepared.origin] });
     stops.push(helper.stop);
     await prepared.cli('identity', 'import', pki.importFile);
-    const server = await startServer({ MAHPKI_HELPER_ORIGINS: helper.origin }, prepared);
+    const server = await startServer({ MAHPKI_HELPER_ORIGINS: helper.origin, ...serverEnv }, prepared);
     stops.push(server.stop);
     const cards = await startCards({ seed });
     stops.push(cards.stop);

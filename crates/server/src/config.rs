@@ -161,6 +161,11 @@ impl Config {
             self.helper_origins =
                 v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Into::into).collect();
         }
+        if let Some(v) = get("MAHPKI_ENROLMENT_TTL_SECS") {
+            self.enrolment_ttl_secs = v.parse().map_err(|e: std::num::ParseIntError| {
+                ConfigError::Env { name: "MAHPKI_ENROLMENT_TTL_SECS", reason: e.to_string() }
+            })?;
+        }
         if let Some(v) = get("MAHPKI_LOG_FORMAT") {
             self.log_format = v;
         }

@@ -1,0 +1,191 @@
+// 別紙2 end to end with two browsers, the PC and the phone: the PC identifies the holder with the
+// HPKI card (real helper, virtual card behind pcscd), shows the 2D code; the phone, with
+// Chromium's virtual platform authenticator, opens the code's link, registers a passkey and
+// confirms the label; the PC shows completion pushed by the server (SSE), never polled.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { launchBrowser, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
+
+async function until(fn, what, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function screen(page, step) {
+  await page.locator(`section[data-step="${step}"]`).waitFor({ timeout: 30_000 });
+}
+
+async function enterHpkiPin(page, pin) {
+  const link = page.locator('[data-stage="waiting_pin"] a');
+  await link.waitFor({ timeout: 30_000 });
+  const url = await link.getAttribute('href');
+  const win = await until(() => page.context().pages().find((p) => p.url() === url), 'PIN window');
+  await win.locator('#pin').fill(pin);
+  await win.locator('#pin-form button[type=submit]').click();
+}
+
+/** Index → 「スマートフォン(タブレットを含む)をご利用の方はこちら」 → 「HPKIカードで登録または変更」 → PIN. */
+async function identifyOnPc(pc, origin, holder, shot) {
+  await pc.goto(`${origin}/`);
+  await pc.getByRole('link', { name: 'スマートフォン(タブレットを含む)をご利用の方はこちら' }).click();
+  await pc.locator('#smartphone').getByRole('link', { name: 'HPKIカードで登録または変更' }).click();
+  await screen(pc, 'ready');
+  if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
+  await pc.getByRole('button', { name: 'HPKIカードで登録または変更' }).click();
+  await enterHpkiPin(pc, holder.hpki_pin);
+}
+
+/** A phone: a small screen and a platform authenticator with biometrics (CDP WebAuthn). */
+async function phone() {
+  const browser = await launchBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
+  const page = await browser.context.newPage();
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  return {
+    page,
+    async credentials() {
+      return (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** The phone side of ④–⑧: login screen with the 本人ID, 登録, biometrics, label OK, done. */
+async function enrolPhone(ph, url, holder, code, shots = {}) {
+  await ph.page.goto(url);
+  await screen(ph.page, 'login');
+  assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id);
+  assert.equal(await ph.page.locator('#username').isEditable(), false, 'Username is read-only');
+  assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
+  // The token left the address bar as soon as the page read it.
+  assert.doesNotMatch(ph.page.url(), /#/);
+  if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
+  await ph.page.getByRole('button', { name: '登録' }).click();
+  await screen(ph.page, 'label');
+  assert.match(await ph.page.locator('#label').inputValue(), /\d{4}-\d{2}-\d{2}/);
+  if (shots.label) await ph.page.screenshot({ path: screenshotPath(shots.label), fullPage: true });
+  await ph.page.getByRole('button', { name: 'OK' }).click();
+  await screen(ph.page, 'done');
+  assert.match(await ph.page.locator('main').textContent(), /登録が完了しました。/);
+  if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
+}
+
+async function codeOnPc(pc) {
+  await screen(pc, 'show_code');
+  const url = await pc.locator('#enroll-link').getAttribute('href');
+  const code = (await pc.locator('#verification-code').textContent()).trim();
+  return { url, code };
+}
+
+test('別紙2: 2D code, the phone registers a passkey, the PC shows completion at once; replacing asks first', async () => {
+  const platform = await startPlatform();
+  const pcBrowser = await launchBrowser();
+  const phones = [];
+  try {
+    const holder = platform.pki.holders[0];
+    const origin = platform.server.origin;
+    const pc = await pcBrowser.context.newPage();
+    const problems = watchForProblems(pc);
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await identifyOnPc(pc, origin, holder, 'smartphone-01-ready');
+    const first = await codeOnPc(pc);
+    assert.match(first.url, new RegExp(`^${origin}/enroll#[A-Za-z0-9_-]{43}$`));
+    assert.match(first.code, /^\d{4,8}$/);
+    assert.ok(await pc.locator('.qr svg').count(), 'the 2D code is drawn');
+    await pc.locator('#countdown').filter({ hasText: /有効期限まで残り \d+分\d{2}秒/ }).waitFor();
+    await pc.screenshot({ path: screenshotPath('smartphone-02-code'), fullPage: true });
+
+    const ph = await phone();
+    phones.push(ph);
+    const opened = enrolPhone(ph, first.url, holder, first.code, {
+      login: 'smartphone-04-phone-login', label: 'smartphone-05-phone-label', done: 'smartphone-06-phone-done',
+    });
+    // Awaited below; marked handled now so a failure cannot end the test before its cleanup.
+    opened.catch(() => {});
+    // Pushed to the PC as soon as the phone opened the link.
+    await screen(pc, 'opened');
+    await pc.getByText('スマートフォンで操作を続けてください').waitFor();
+    await pc.screenshot({ path: screenshotPath('smartphone-03-pc-opened'), fullPage: true });
+    await opened;
+    await screen(pc, 'done');
+    assert.match(await pc.locator('main').textContent(), /スマートフォンの登録が完了しました。ブラウザを終了してください。/);
+    await pc.screenshot({ path: screenshotPath('smartphone-07-pc-done'), fullPage: true });
+    assert.equal((await ph.credentials()).length, 1, 'one passkey on the phone');
+
+    // A second registration: the PC asks the guide's question first; いいえ changes nothing.
+    await identifyOnPc(pc, origin, holder);
+    await screen(pc, 'ask_replace');
+    await pc.getByText('デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?').waitFor();
+    await pc.screenshot({ path: screenshotPath('smartphone-08-ask-replace'), fullPage: true });
+    await pc.getByRole('button', { name: 'いいえ' }).click();
+    await screen(pc, 'kept_current');
+
+    // はい: a code for the new phone; the old one is revoked when the new one is committed.
+    await identifyOnPc(pc, origin, holder);
+    await screen(pc, 'ask_replace');
+    await pc.getByRole('button', { name: 'はい' }).click();
+    const second = await codeOnPc(pc);
+    assert.notEqual(second.url, first.url);
+    const newPhone = await phone();
+    phones.push(newPhone);
+    await enrolPhone(newPhone, second.url, holder, second.code);
+    await screen(pc, 'done');
+    await pc.getByText('以前に登録されていたスマートフォンは、認証に利用できなくなりました。').waitFor();
+    await pc.screenshot({ path: screenshotPath('smartphone-09-replaced'), fullPage: true });
+
+    // The used link cannot be opened again, on any phone.
+    const third = await phone();
+    phones.push(third);
+    await third.page.goto(first.url);
+    await screen(third.page, 'failed');
+    assert.match(await third.page.locator('[role=alert]').getAttribute('data-error'), /enrolment_(used|cancelled|other_device)/);
+    await third.page.screenshot({ path: screenshotPath('smartphone-err-used-link'), fullPage: true });
+
+    const expected = /the server responded with a status of (401|409)/;
+    assert.deepEqual(problems.filter((p) => !expected.test(p)), []);
+  } finally {
+    for (const p of phones) await p.close();
+    await pcBrowser.close();
+    await platform.stop();
+  }
+});
+
+test('別紙2: a code nobody opens expires on the PC and a new one can be issued', async () => {
+  const platform = await startPlatform({ serverEnv: { MAHPKI_ENROLMENT_TTL_SECS: '4' } });
+  const pcBrowser = await launchBrowser();
+  try {
+    const holder = platform.pki.holders[1];
+    const pc = await pcBrowser.context.newPage();
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await identifyOnPc(pc, platform.server.origin, holder);
+    const first = await codeOnPc(pc);
+    await screen(pc, 'expired');
+    await pc.getByRole('heading', { name: '有効期限が切れました' }).waitFor();
+    await pc.screenshot({ path: screenshotPath('smartphone-10-expired'), fullPage: true });
+    await pc.getByRole('button', { name: '二次元コードを再発行' }).click();
+    const second = await codeOnPc(pc);
+    assert.notEqual(second.url, first.url);
+
+    // The expired link, opened late on a phone, says so.
+    const ph = await phone();
+    try {
+      await ph.page.goto(first.url);
+      await screen(ph.page, 'failed');
+      assert.match(await ph.page.locator('[role=alert]').getAttribute('data-error'), /enrolment_(expired|cancelled)/);
+      await ph.page.screenshot({ path: screenshotPath('smartphone-err-expired-link'), fullPage: true });
+    } finally {
+      await ph.close();
+    }
+  } finally {
+    await pcBrowser.close();
+    await platform.stop();
+  }
+});
