@@ -731,7 +731,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     assert_eq!(bound.replaced, Some(first.phone));
     assert_eq!(w.active_phone().await, Some(credential.raw_id.to_vec()));
     let actions = w.actions().await;
-    for a in ["phone.change.prove", "phone.replace"] {
+    for a in ["phone.change.issue", "phone.change.open", "phone.change.prove", "phone.replace"] {
         assert!(actions.contains(&(a.into(), "ok".into())), "{a} not audited: {actions:?}");
     }
 }

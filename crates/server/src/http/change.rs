@@ -43,6 +43,7 @@ fn key(proof_id: i64) -> String {
 /// session if the PC has none (this PC has no HPKI card to log in with).
 pub async fn issue(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     enrol::webauthn(&state)?;
@@ -64,6 +65,9 @@ pub async fn issue(
         .proof_issue(&token_hash, &pc, &code, now, expires)
         .await
         .map_err(ApiError::internal)?;
+    // The holder is not known yet: the trail names the proof, and its commit names the holder.
+    let detail = Some(format!("proof={}", p.id));
+    audit(&state, "phone.change.issue", None, client, None, detail).await;
     let body = ChangeIssued {
         url: format!("{}{CHANGE_PATH}#{}", state.config.public_origin, token.as_str()),
         code: p.code.clone(),
@@ -140,6 +144,7 @@ pub async fn open(
         }
     };
     state.events.publish(&key(p.id)).await;
+    audit(&state, "phone.change.open", None, client, None, Some(format!("proof={}", p.id))).await;
     let body =
         ChangeOpened { code: p.code.clone(), expires_in_secs: enrol::secs_left(p.expires_ms, now) };
     let mut res = Json(body).into_response();
