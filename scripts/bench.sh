@@ -8,6 +8,8 @@ cd "$ROOT"
 trunk build --release >/dev/null
 size_table=$(scripts/size.sh)
 auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | grep '^|')
+# Starts its own PostgreSQL cluster (as the server tests do) for the two-process row.
+enrol_rows=$(cargo bench --locked -p mahpki-server --bench enrol 2>/dev/null | grep '^|')
 # Through the real pcscd + vpcd (the example starts pcscd only if none runs).
 card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
 
@@ -36,6 +38,14 @@ card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench
   echo "(synchronous = FULL, so a binding the holder was told is complete survives a power cut): about six fsync'd writes per"
   echo "login (session, challenge issue and take, session rotation, audit). PostgreSQL or fewer writes per login would raise it."
   echo "Numbers from a machine that was also compiling are noisy; compare runs on an idle machine."
+  echo
+  echo "## Server: smartphone enrolment, phone finish to PC completion (別紙2)"
+  echo
+  echo "From the phone sending \`finish\` (WebAuthn verification, one transaction: token, ceremony state, credential, audit) to the PC's SSE stream delivering \`completed\`; soft passkey, real router, milliseconds."
+  echo
+  echo "| where | rounds | median | p95 | max |"
+  echo "|---|---:|---:|---:|---:|"
+  echo "$enrol_rows"
   echo
   echo "## Virtual cards: read the authentication certificate, verify the PIN, sign"
   echo

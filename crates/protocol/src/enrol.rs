@@ -13,16 +13,34 @@
 //! | phone | `POST /api/enroll/begin`                       | [`RegistrationOptions`] |
 //! | phone | `POST /api/enroll/finish` [`FinishEnrolment`]  | [`PhoneBound`]       |
 //! | PC    | `POST /api/jma/login` [`JmaLogin`] (JMA path, instead of the HPKI card) | `Holder` |
+//!
+//! スマートフォン変更 (no HPKI card): the PC shows a first code for the phone bound now, which
+//! proves the holder with a WebAuthn assertion; the PC's session may then issue an enrolment with
+//! `replace` for the new phone, as above. The old phone works until the new one is committed.
+//!
+//! | who       | request                                          | answer                |
+//! |-----------|--------------------------------------------------|-----------------------|
+//! | PC        | `POST /api/smartphone/change`                    | [`ChangeIssued`]      |
+//! | PC        | `GET /api/smartphone/change/current/events` (SSE) | [`ChangeEvent`]s     |
+//! | old phone | `POST /api/change/open` [`OpenEnrolment`]        | [`ChangeOpened`]      |
+//! | old phone | `POST /api/change/begin` [`ChangeBegin`]         | [`AssertionOptions`]  |
+//! | old phone | `POST /api/change/finish` [`ChangeFinish`]       | [`ChangeProved`]      |
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-pub use webauthn_rs_proto::{CreationChallengeResponse, RegisterPublicKeyCredential};
+pub use webauthn_rs_proto::{
+    CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse,
+};
 
 use crate::HpkiId;
 
 /// Path of the phone page; the token follows as the fragment.
 pub const ENROLL_PATH: &str = "/enroll";
+
+/// Path of the old phone's page in a change of phones; the token follows as the fragment.
+pub const CHANGE_PATH: &str = "/change";
 
 /// Longest phone label accepted, in characters.
 pub const LABEL_MAX_CHARS: usize = 64;
@@ -214,5 +232,95 @@ mod tests {
     fn replace_defaults_to_false() {
         let r: EnrolmentRequest = serde_json::from_str("{}").unwrap();
         assert!(!r.replace);
+    }
+}
+
+/// Answer to `POST /api/smartphone/change`: the first code, for the phone bound now.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct ChangeIssued {
+    /// `https://<origin>/change#<token>`. Secret until used.
+    pub url: String,
+    #[zeroize(skip)]
+    pub code: String,
+    pub expires_in_secs: u32,
+}
+
+impl std::fmt::Debug for ChangeIssued {
+    /// The URL carries the token: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeIssued")
+            .field("code", &self.code)
+            .field("expires_in_secs", &self.expires_in_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answer to `POST /api/change/open` (the body is an [`OpenEnrolment`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeOpened {
+    pub code: String,
+    pub expires_in_secs: u32,
+}
+
+/// `POST /api/change/begin`: whose phone this is (the login screen's Username).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBegin {
+    pub hpki_id: HpkiId,
+}
+
+/// Answer to [`ChangeBegin`]: hand `options` to `navigator.credentials.get()`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AssertionOptions {
+    pub options: RequestChallengeResponse,
+}
+
+/// `POST /api/change/finish`: the old phone's assertion.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFinish {
+    pub credential: PublicKeyCredential,
+}
+
+/// Answer to [`ChangeFinish`]: the phone may tell the holder to continue on the PC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeProved {
+    pub hpki_id: HpkiId,
+}
+
+/// What the PC hears about its first code (SSE, like [`EnrolmentEvent`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ChangeEvent {
+    Waiting {
+        code: String,
+        expires_in_secs: u32,
+    },
+    /// The old phone opened it.
+    Opened {
+        code: String,
+    },
+    /// The old phone proved the holder: issue the enrolment (`replace`) for the new phone.
+    Proved {
+        hpki_id: HpkiId,
+    },
+    Expired,
+    /// A newer first code replaced it.
+    Cancelled,
+}
+
+impl ChangeEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Waiting { .. } => "waiting",
+            Self::Opened { .. } => "opened",
+            Self::Proved { .. } => "proved",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Proved { .. } | Self::Expired | Self::Cancelled)
     }
 }

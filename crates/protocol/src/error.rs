@@ -63,6 +63,8 @@ pub enum ErrorCode {
     JmaLoginFailed,
     /// Five failed 医籍登録番号 + カードID attempts locked this proof for the holder.
     JmaLocked,
+    /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
+    PhoneNotBound,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -150,6 +152,7 @@ impl ErrorCode {
         Self::PhoneLimitReached,
         Self::JmaLoginFailed,
         Self::JmaLocked,
+        Self::PhoneNotBound,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -211,6 +214,7 @@ impl ErrorCode {
             Self::PhoneLimitReached => 403,
             Self::JmaLoginFailed => 401,
             Self::JmaLocked => 423,
+            Self::PhoneNotBound => 404,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -376,6 +380,10 @@ impl ErrorCode {
             Self::JmaLocked => Text {
                 ja: "誤った入力が続いたため、医籍登録番号とカードIDによる本人確認はロックされています。",
                 en: "Too many wrong attempts: identification by medical registration number and card ID is locked.",
+            },
+            Self::PhoneNotBound => Text {
+                ja: "この本人IDには、登録済みのスマートフォンがありません。",
+                en: "No phone is registered to this HPKI ID.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -594,6 +602,10 @@ impl ErrorCode {
             Self::JmaLocked => Text {
                 ja: "HPKIカードで本人確認を行うか、日本医師会認証局にロック解除を申請してください。",
                 en: "Identify yourself with the HPKI card instead, or ask the JMA certification authority to unlock it.",
+            },
+            Self::PhoneNotBound => Text {
+                ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
+                en: "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

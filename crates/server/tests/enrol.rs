@@ -22,8 +22,9 @@ use mahpki_protocol::{
     ErrorCode, HpkiId,
     api::{Ca, Holder, Qualification},
     enrol::{
-        EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneBound,
-        RegisterPublicKeyCredential, RegistrationOptions,
+        AssertionOptions, ChangeEvent, ChangeIssued, ChangeOpened, ChangeProved, EnrolmentEvent,
+        EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneBound, RegisterPublicKeyCredential,
+        RegistrationOptions,
     },
 };
 use mahpki_server::{
@@ -209,6 +210,27 @@ impl Phone {
         self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
     }
 
+    /// The old phone's side of スマートフォン変更: open the first code, prove with the passkey
+    /// made for `origin` (the real one, or a phishing one).
+    async fn prove(&mut self, url: &str, origin: &str) -> Answer {
+        let (page, token) = url.split_once('#').expect("token in the fragment");
+        assert_eq!(page, format!("{ORIGIN}/change"));
+        let body = serde_json::json!({ "token": token }).to_string();
+        let a = self.b.send("POST", "/api/change/open", Some(body)).await;
+        if a.status != StatusCode::OK {
+            return a;
+        }
+        let _: ChangeOpened = serde_json::from_value(a.body).unwrap();
+        let body = serde_json::json!({ "hpki_id": HOLDER }).to_string();
+        let a = self.b.send("POST", "/api/change/begin", Some(body)).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let o: AssertionOptions = serde_json::from_value(a.body).unwrap();
+        let credential =
+            self.key.do_authentication(url::Url::parse(origin).unwrap(), o.options).unwrap();
+        let body = serde_json::json!({ "credential": credential }).to_string();
+        self.b.send("POST", "/api/change/finish", Some(body)).await
+    }
+
     /// Open, begin, create, finish: the whole phone side of 別紙2.
     async fn enrol(&mut self, url: &str) -> PhoneBound {
         let a = self.open(url).await;
@@ -237,7 +259,18 @@ impl PcEvents {
     }
 
     async fn try_connect(pc: &Browser) -> Result<Self, Answer> {
-        let mut req = Request::get("/api/smartphone/enrolments/current/events");
+        Self::try_connect_to(pc, "/api/smartphone/enrolments/current/events").await
+    }
+
+    async fn connect_to(pc: &Browser, path: &str) -> Self {
+        match Self::try_connect_to(pc, path).await {
+            Ok(e) => e,
+            Err(a) => panic!("events refused: {} {:?}", a.status, a.body),
+        }
+    }
+
+    async fn try_connect_to(pc: &Browser, path: &str) -> Result<Self, Answer> {
+        let mut req = Request::get(path);
         if let Some(c) = &pc.cookie {
             req = req.header(header::COOKIE, c);
         }
@@ -254,8 +287,22 @@ impl PcEvents {
         Ok(Self { body: res.into_body(), buf: String::new() })
     }
 
-    /// The next event, or `None` when the server closed the stream.
     async fn next(&mut self) -> Option<EnrolmentEvent> {
+        let (name, data) = self.next_raw().await?;
+        let event: EnrolmentEvent = serde_json::from_str(&data).unwrap();
+        assert_eq!(name.as_deref(), Some(event.name()));
+        Some(event)
+    }
+
+    async fn next_change(&mut self) -> Option<ChangeEvent> {
+        let (name, data) = self.next_raw().await?;
+        let event: ChangeEvent = serde_json::from_str(&data).unwrap();
+        assert_eq!(name.as_deref(), Some(event.name()));
+        Some(event)
+    }
+
+    /// The next event's name and data, or `None` when the server closed the stream.
+    async fn next_raw(&mut self) -> Option<(Option<String>, String)> {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
@@ -269,9 +316,7 @@ impl PcEvents {
                     }
                 }
                 let Some(data) = data else { continue }; // keep-alive comment
-                let event: EnrolmentEvent = serde_json::from_str(&data).unwrap();
-                assert_eq!(name.as_deref(), Some(event.name()));
-                return Some(event);
+                return Some((name, data));
             }
             let frame = tokio::time::timeout(Duration::from_secs(10), self.body.frame())
                 .await
@@ -643,7 +688,111 @@ async fn the_jma_path_works_only_where_the_ca_allows_it(db: Db) {
     assert!(!w.store.jma_locked(HOLDER).await.unwrap());
 }
 
+const CHANGE_EVENTS: &str = "/api/smartphone/change/current/events";
+
+async fn change_code(pc: &mut Browser) -> ChangeIssued {
+    let a = pc.send("POST", "/api/smartphone/change", None).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    serde_json::from_value(a.body).unwrap()
+}
+
+async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db) {
+    let w = world(db).await;
+    let mut old = w.phone();
+    let first = old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+
+    // Another PC, without the HPKI card.
+    let mut pc = Browser::new(&w.app);
+    let change = change_code(&mut pc).await;
+    let mut events = PcEvents::connect_to(&pc, CHANGE_EVENTS).await;
+    assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
+    refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+
+    let a = old.prove(&change.url, ORIGIN).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let proved: ChangeProved = serde_json::from_value(a.body).unwrap();
+    assert_eq!(proved.hpki_id.as_str(), HOLDER);
+    let mut last = None;
+    while let Some(e) = events.next_change().await {
+        last = Some(e);
+    }
+    assert_eq!(last, Some(ChangeEvent::Proved { hpki_id: proved.hpki_id }));
+
+    // The second code, for the new phone; the old one works until the commit.
+    let issued = issued(&mut pc, true).await;
+    let mut new = w.phone();
+    assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    let options = new.begin().await.body;
+    let credential = new.create(options);
+    assert_eq!(w.active_phone().await.as_deref(), Some(credential_of(&first).as_slice()));
+    let a = new.finish(&credential, "新しいスマートフォン").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let bound: PhoneBound = serde_json::from_value(a.body).unwrap();
+    assert_eq!(bound.replaced, Some(first.phone));
+    assert_eq!(w.active_phone().await, Some(credential.raw_id.to_vec()));
+    let actions = w.actions().await;
+    for a in ["phone.change.issue", "phone.change.open", "phone.change.prove", "phone.replace"] {
+        assert!(actions.contains(&(a.into(), "ok".into())), "{a} not audited: {actions:?}");
+    }
+}
+
+fn credential_of(b: &PhoneBound) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&b.phone.credential_id).unwrap()
+}
+
+async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
+    let w = world(db).await;
+    let mut old = w.phone();
+    old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+    let before = w.active_phone().await;
+    let mut pc = Browser::new(&w.app);
+
+    // An assertion made on another origin proves nothing and grants nothing.
+    let change = change_code(&mut pc).await;
+    refused(
+        &old.prove(&change.url, "https://phish.hpki.example.jp").await,
+        ErrorCode::WebauthnFailed,
+    );
+    refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+    assert!(w.actions().await.contains(&("phone.change.prove".into(), "webauthn_failed".into())));
+
+    // Someone else's phone opening the PC's code is refused; a holder without a phone is named.
+    let change = change_code(&mut pc).await;
+    let mut other = w.phone();
+    let mut owner = w.phone();
+    let body = serde_json::json!({ "token": change.url.split_once('#').unwrap().1 }).to_string();
+    assert_eq!(
+        owner.b.send("POST", "/api/change/open", Some(body.clone())).await.status,
+        StatusCode::OK
+    );
+    refused(
+        &other.b.send("POST", "/api/change/open", Some(body)).await,
+        ErrorCode::EnrolmentOtherDevice,
+    );
+    let nobody = serde_json::json!({ "hpki_id": "JMA-0000002" }).to_string();
+    refused(
+        &owner.b.send("POST", "/api/change/begin", Some(nobody)).await,
+        ErrorCode::PhoneNotBound,
+    );
+
+    // Proved, then the new phone never finishes: the old phone still works, and proves again.
+    let change = change_code(&mut pc).await;
+    assert_eq!(old.prove(&change.url, ORIGIN).await.status, StatusCode::OK);
+    let issued = issued(&mut pc, true).await;
+    let mut new = w.phone();
+    assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    new.begin().await;
+    assert_eq!(w.active_phone().await, before);
+    let mut later = Browser::new(&w.app);
+    let change = change_code(&mut later).await;
+    assert_eq!(old.prove(&change.url, ORIGIN).await.status, StatusCode::OK);
+    assert_eq!(w.active_phone().await, before);
+}
+
 on_both_databases!(
+    a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit,
+    a_phone_change_refuses_what_is_not_the_old_phone,
     the_jma_path_lets_a_pc_enrol_without_the_card,
     the_jma_path_locks_after_five_failures,
     the_jma_path_works_only_where_the_ca_allows_it,

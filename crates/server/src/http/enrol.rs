@@ -61,13 +61,13 @@ pub fn relying_party(public_origin: &str) -> Option<Arc<Webauthn>> {
     }
 }
 
-fn webauthn(state: &AppState) -> Result<&Webauthn, ApiError> {
+pub(super) fn webauthn(state: &AppState) -> Result<&Webauthn, ApiError> {
     state.webauthn.as_deref().ok_or_else(|| {
         ApiError::internal("smartphone enrolment needs a public_origin with a domain name")
     })
 }
 
-fn enrol_error(e: EnrolError) -> ApiError {
+pub(super) fn enrol_error(e: EnrolError) -> ApiError {
     ApiError(match e {
         EnrolError::Unknown => ErrorCode::EnrolmentUnknown,
         EnrolError::Expired => ErrorCode::EnrolmentExpired,
@@ -83,27 +83,27 @@ fn enrol_error(e: EnrolError) -> ApiError {
     })
 }
 
-fn ttl_ms(state: &AppState) -> i64 {
+pub(super) fn ttl_ms(state: &AppState) -> i64 {
     i64::from(state.config.enrolment_ttl_secs) * 1000
 }
 
-fn secs_left(expires_ms: i64, now: i64) -> u32 {
+pub(super) fn secs_left(expires_ms: i64, now: i64) -> u32 {
     u32::try_from((expires_ms - now).max(0) / 1000).unwrap_or(u32::MAX)
 }
 
 /// Six digits: enough for the holder to see the phone opened this PC's code; the token, not the
 /// code, is the secret.
-fn verification_code() -> String {
+pub(super) fn verification_code() -> String {
     let n = u64::from_le_bytes(super::random::bytes::<8>());
     format!("{:06}", n % 1_000_000)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(super) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// A new enrolment token (256 random bits, base64url) and the hash the store keeps.
-fn new_token() -> (Zeroizing<String>, Vec<u8>) {
+pub(super) fn new_token() -> (Zeroizing<String>, Vec<u8>) {
     let raw = Zeroizing::new(super::random::bytes::<32>());
     let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(*raw));
     let hash = token_hash(&token);
@@ -235,80 +235,129 @@ pub async fn events(
         .await
         .map_err(ApiError::internal)?
         .ok_or(ApiError(ErrorCode::EnrolmentUnknown))?;
-    let watch = Watch { state, id: current.id, hpki_id, notices, last: None, first: true };
-    let stream = futures_util::stream::unfold(watch, |mut w| async move {
-        let event = w.next().await?;
+    Ok(watch(state, Target::Enrolment(current.id), hpki_id, notices))
+}
+
+/// What a PC watches (pinned at connect: a newer one shows as `cancelled`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Target {
+    Enrolment(i64),
+    /// スマートフォン変更's first code.
+    Proof(i64),
+}
+
+/// One read of a target: the event it stands at.
+struct Snapshot {
+    name: &'static str,
+    data: serde_json::Value,
+    is_final: bool,
+    expires_ms: i64,
+}
+
+impl Target {
+    async fn read(self, state: &AppState) -> Result<Option<Snapshot>, StoreError> {
+        let now = state.clock.now_ms();
+        Ok(match self {
+            Self::Enrolment(id) => {
+                let Some(e) = state.store.enrolment_get(id).await? else { return Ok(None) };
+                if e.state_at(now) == EnrolmentState::Expired && e.state != EnrolmentState::Expired
+                {
+                    // Nobody else may be looking: write the expiry down, so every node agrees.
+                    if state.store.enrolment_expire(e.id, now).await? {
+                        state.events.publish(&e.hpki_id).await;
+                    }
+                }
+                let event = event_of(&e, now);
+                Some(Snapshot {
+                    name: event.name(),
+                    is_final: event.is_final(),
+                    data: serde_json::to_value(&event).unwrap_or_default(),
+                    expires_ms: e.expires_ms,
+                })
+            }
+            Self::Proof(id) => {
+                let Some(p) = state.store.proof_get(id).await? else { return Ok(None) };
+                let event = super::change::event_of(&p, now);
+                Some(Snapshot {
+                    name: event.name(),
+                    is_final: event.is_final(),
+                    data: serde_json::to_value(&event).unwrap_or_default(),
+                    expires_ms: p.expires_ms,
+                })
+            }
+        })
+    }
+}
+
+/// The SSE answer: `target`'s state now, then each change (woken by notices under `key`, or by
+/// the expiry passing), until a final event.
+pub(super) fn watch(
+    state: AppState,
+    target: Target,
+    key: String,
+    notices: broadcast::Receiver<Arc<str>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let w = Watch { state, target, key, notices, last: None, done: false, expires_ms: None };
+    let stream = futures_util::stream::unfold(w, |mut w| async move {
+        let snap = w.next().await?;
         let sse = Event::default()
-            .event(event.name())
-            .json_data(&event)
+            .event(snap.name)
+            .json_data(&snap.data)
             .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
         Some((Ok(sse), w))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// One PC's view of one enrolment (pinned at connect: a newer enrolment shows as `cancelled`).
 struct Watch {
     state: AppState,
-    id: i64,
-    hpki_id: String,
+    target: Target,
+    key: String,
     notices: broadcast::Receiver<Arc<str>>,
-    last: Option<EnrolmentEvent>,
-    first: bool,
+    last: Option<serde_json::Value>,
+    done: bool,
+    /// From the last read; `None` before the first.
+    expires_ms: Option<i64>,
 }
 
 impl Watch {
     /// The next event that differs from the last one sent; `None` once a final one was sent.
-    async fn next(&mut self) -> Option<EnrolmentEvent> {
+    async fn next(&mut self) -> Option<Snapshot> {
         loop {
-            if self.last.as_ref().is_some_and(EnrolmentEvent::is_final) {
+            if self.done {
                 return None;
             }
-            if !self.first {
-                self.wait().await?;
+            if let Some(deadline) = self.expires_ms {
+                self.wait(deadline).await?;
             }
-            self.first = false;
-            let e = match self.state.store.enrolment_get(self.id).await {
-                Ok(Some(e)) => e,
+            let snap = match self.target.read(&self.state).await {
+                Ok(Some(s)) => s,
                 Ok(None) => return None,
                 Err(err) => {
-                    tracing::error!(error = %err, "enrolment events: cannot read the enrolment");
+                    tracing::error!(error = %err, target = ?self.target, "cannot read a watched state");
                     return None;
                 }
             };
-            let now = self.state.clock.now_ms();
-            if e.state_at(now) == EnrolmentState::Expired && e.state != EnrolmentState::Expired {
-                // Nobody else may be looking: write the expiry down, so every node agrees.
-                match self.state.store.enrolment_expire(e.id, now).await {
-                    Ok(true) => self.state.events.publish(&self.hpki_id).await,
-                    Ok(false) => {}
-                    Err(err) => tracing::error!(error = %err, "cannot record enrolment expiry"),
-                }
-            }
-            let event = event_of(&e, now);
-            if self.last.as_ref() != Some(&event) {
-                self.last = Some(event.clone());
-                return Some(event);
+            self.expires_ms = Some(snap.expires_ms);
+            if self.last.as_ref() != Some(&snap.data) {
+                self.last = Some(snap.data.clone());
+                self.done = snap.is_final;
+                return Some(snap);
             }
         }
     }
 
-    /// Until a notice about this holder arrives, or the enrolment's expiry passes. `None` when
-    /// the server is shutting down.
-    async fn wait(&mut self) -> Option<()> {
-        let deadline = match self.state.store.enrolment_get(self.id).await {
-            Ok(Some(e)) => e.expires_ms,
-            _ => return None,
-        };
-        let until_expiry =
-            Duration::from_millis(u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0));
-        let sleep = tokio::time::sleep(until_expiry + Duration::from_millis(50));
+    /// Until a notice under our key arrives, or the expiry passes. `None` when the server is
+    /// shutting down.
+    async fn wait(&mut self, deadline: i64) -> Option<()> {
+        let left = u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0);
+        let sleep = tokio::time::sleep(Duration::from_millis(left + 50));
         tokio::pin!(sleep);
         loop {
             tokio::select! {
                 () = &mut sleep => return Some(()),
                 n = self.notices.recv() => match n {
-                    Ok(h) if *h == *self.hpki_id || *h == *events::EVERYONE => return Some(()),
+                    Ok(k) if *k == *self.key || *k == *events::EVERYONE => return Some(()),
                     Ok(_) => {}
                     // Fell behind: re-read, which covers whatever was missed.
                     Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),
@@ -340,7 +389,7 @@ fn phone_cookie_name(https: bool) -> &'static str {
     if https { "__Host-mahpki_enrol" } else { "mahpki_enrol" }
 }
 
-fn phone_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
+pub(super) fn phone_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
     let name = phone_cookie_name(https);
     headers
         .get_all(header::COOKIE)
@@ -353,14 +402,14 @@ fn phone_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
         .filter(|v| v.len() == 43 && URL_SAFE_NO_PAD.decode(v).is_ok())
 }
 
-fn set_phone_cookie(https: bool, id: &str) -> HeaderValue {
+pub(super) fn set_phone_cookie(https: bool, id: &str) -> HeaderValue {
     let secure = if https { "; Secure" } else { "" };
     let v = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict{secure}", phone_cookie_name(https));
     HeaderValue::from_str(&v).expect("cookie is ASCII")
 }
 
 /// The phone's cookie hash, for the endpoints after `open`.
-fn phone_of(state: &AppState, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+pub(super) fn phone_of(state: &AppState, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
     phone_cookie(headers, state.config.is_https())
         .map(|id| session::hash_id(&id))
         .ok_or(ApiError(ErrorCode::EnrolmentUnknown))

@@ -5,6 +5,7 @@ mod api_error;
 mod assets;
 mod auth;
 mod challenge;
+mod change;
 mod client;
 mod client_config;
 pub mod clock;
@@ -90,6 +91,10 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))
+        .route("/smartphone/change", post(change::issue))
+        .route("/change/open", post(change::open))
+        .route("/change/begin", post(change::begin))
+        .route("/change/finish", post(change::finish))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
@@ -97,6 +102,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
         .route("/smartphone/enrolments/current/events", get(enrol::events))
+        .route("/smartphone/change/current/events", get(change::events))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {

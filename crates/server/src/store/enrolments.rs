@@ -615,13 +615,14 @@ impl Store {
         .await?)
     }
 
-    /// Deletes ceremony states past their expiry; run periodically.
+    /// Deletes WebAuthn ceremony states past their expiry; run periodically.
     pub async fn purge_ceremonies(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_ms < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        let mut n = 0;
+        for table in ["webauthn_ceremonies", "webauthn_assertions"] {
+            let q = sql(format!("DELETE FROM {table} WHERE expires_ms < $1"));
+            n += sqlx::query(q).bind(now).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(n)
     }
 
     /// The holder's working phone, after checking that `policy` allows binding another one.

@@ -33,6 +33,25 @@ pub enum JmaFailure {
     LockedNow,
 }
 
+/// The statement that grants `session_hash` enrolment for `hpki_id` (replacing its earlier
+/// grant), for use alone or inside a transaction.
+pub(super) fn grant_upsert<'a>(
+    session_hash: &'a [u8],
+    hpki_id: &'a str,
+    via: GrantVia,
+    expires_ms: i64,
+) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "INSERT INTO enrol_grants (session_hash, hpki_id, via, expires_ms) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (session_hash) DO UPDATE SET \
+         hpki_id = excluded.hpki_id, via = excluded.via, expires_ms = excluded.expires_ms",
+    )
+    .bind(session_hash)
+    .bind(hpki_id)
+    .bind(via.as_str())
+    .bind(expires_ms)
+}
+
 impl Store {
     /// Lets `session_hash` enrol a phone for `hpki_id` until `expires_ms` (replacing any grant
     /// it had).
@@ -43,17 +62,7 @@ impl Store {
         via: GrantVia,
         expires_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO enrol_grants (session_hash, hpki_id, via, expires_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (session_hash) DO UPDATE SET \
-             hpki_id = excluded.hpki_id, via = excluded.via, expires_ms = excluded.expires_ms",
-        )
-        .bind(session_hash)
-        .bind(hpki_id)
-        .bind(via.as_str())
-        .bind(expires_ms)
-        .execute(&self.pool)
-        .await?;
+        grant_upsert(session_hash, hpki_id, via, expires_ms).execute(&self.pool).await?;
         Ok(())
     }
 

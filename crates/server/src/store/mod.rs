@@ -11,6 +11,7 @@ mod bindings;
 mod enrolments;
 mod grants;
 mod identities;
+mod proofs;
 mod sessions;
 
 use std::{path::Path, time::Duration};
@@ -25,6 +26,7 @@ pub use enrolments::{
 };
 pub use grants::{GrantVia, JMA_MAX_FAILURES, JmaFailure};
 pub use identities::IdentityRecord;
+pub use proofs::{ProofRecord, ProvedBy};
 pub use sessions::{ChallengeRecord, SessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -1,0 +1,264 @@
+//! スマートフォン変更 without the HPKI card: the phone bound now proves the holder to the PC with
+//! a WebAuthn assertion, through a first code the PC shows; the PC's session may then enrol the
+//! new phone with `replace`. Nothing is revoked here: the old phone keeps working until the new
+//! credential is committed, so aborting anywhere leaves it as it was.
+
+use std::convert::Infallible;
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, header},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, Sse},
+    },
+};
+use futures_util::Stream;
+use mahpki_protocol::{
+    ErrorCode, HpkiId,
+    enrol::{
+        AssertionOptions, CHANGE_PATH, ChangeBegin, ChangeEvent, ChangeFinish, ChangeIssued,
+        ChangeOpened, ChangeProved, OpenEnrolment,
+    },
+};
+use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
+use zeroize::Zeroizing;
+
+use super::{
+    ApiError, ApiJson, AppState,
+    auth::audit,
+    client::ClientAddr,
+    enrol::{self, Target},
+    session,
+};
+use crate::store::{EnrolmentState, ProofRecord, ProvedBy};
+
+/// The notice key of a proof (its PC watches before anyone knows the holder).
+fn key(proof_id: i64) -> String {
+    format!("proof:{proof_id}")
+}
+
+/// `POST /api/smartphone/change`: the first code, for the phone bound now. Opens an anonymous
+/// session if the PC has none (this PC has no HPKI card to log in with).
+pub async fn issue(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    enrol::webauthn(&state)?;
+    let https = state.config.is_https();
+    let now = state.clock.now_ms();
+    let (pc, new_cookie) = match session::current(&state, &headers).await {
+        Ok(s) => (s.id_hash, None),
+        Err(_) => {
+            let (id, hash) = session::new_id();
+            state.store.session_insert(&hash, now).await.map_err(ApiError::internal)?;
+            (hash, Some(session::set_cookie(https, &id)))
+        }
+    };
+    let (token, token_hash) = enrol::new_token();
+    let code = enrol::verification_code();
+    let expires = now + enrol::ttl_ms(&state);
+    let p = state
+        .store
+        .proof_issue(&token_hash, &pc, &code, now, expires)
+        .await
+        .map_err(ApiError::internal)?;
+    // The holder is not known yet: the trail names the proof, and its commit names the holder.
+    let detail = Some(format!("proof={}", p.id));
+    audit(&state, "phone.change.issue", None, client, None, detail).await;
+    let body = ChangeIssued {
+        url: format!("{}{CHANGE_PATH}#{}", state.config.public_origin, token.as_str()),
+        code: p.code.clone(),
+        expires_in_secs: enrol::secs_left(p.expires_ms, now),
+    };
+    let mut res = Json(body).into_response();
+    if let Some(cookie) = new_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+/// `GET /api/smartphone/change/current/events`: the PC's newest first code, as it changes.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let s = session::current(&state, &headers).await?;
+    let notices = state.events.subscribe();
+    let p = state
+        .store
+        .proof_latest(&s.id_hash)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError(ErrorCode::EnrolmentUnknown))?;
+    Ok(enrol::watch(state, Target::Proof(p.id), key(p.id), notices))
+}
+
+pub(super) fn event_of(p: &ProofRecord, now: i64) -> ChangeEvent {
+    match p.state_at(now) {
+        EnrolmentState::Valid => ChangeEvent::Waiting {
+            code: p.code.clone(),
+            expires_in_secs: enrol::secs_left(p.expires_ms, now),
+        },
+        EnrolmentState::InUse => ChangeEvent::Opened { code: p.code.clone() },
+        EnrolmentState::Consumed => match p.hpki_id.as_deref().map(HpkiId::parse) {
+            Some(Ok(hpki_id)) => ChangeEvent::Proved { hpki_id },
+            // A proved row always names its holder (see proof_commit); never claim otherwise.
+            _ => ChangeEvent::Cancelled,
+        },
+        EnrolmentState::Expired => ChangeEvent::Expired,
+        EnrolmentState::Cancelled => ChangeEvent::Cancelled,
+    }
+}
+
+/// `POST /api/change/open`: the first phone to present the token owns the proof.
+pub async fn open(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<OpenEnrolment>,
+) -> Result<Response, ApiError> {
+    let https = state.config.is_https();
+    let (cookie_id, new_cookie) = match enrol::phone_cookie(&headers, https) {
+        Some(id) => (Zeroizing::new(id), false),
+        None => (Zeroizing::new(session::new_id().0), true),
+    };
+    let phone = session::hash_id(&cookie_id);
+    let now = state.clock.now_ms();
+    let result = if req.token.len() == 43 {
+        state
+            .store
+            .proof_open(&enrol::token_hash(&req.token), &phone, now)
+            .await
+            .map_err(enrol::enrol_error)
+    } else {
+        Err(ApiError(ErrorCode::EnrolmentUnknown))
+    };
+    let p = match result {
+        Ok(p) => p,
+        Err(e) => {
+            audit(&state, "phone.change.open", None, client, Some(e.0), None).await;
+            return Err(e);
+        }
+    };
+    state.events.publish(&key(p.id)).await;
+    audit(&state, "phone.change.open", None, client, None, Some(format!("proof={}", p.id))).await;
+    let body =
+        ChangeOpened { code: p.code.clone(), expires_in_secs: enrol::secs_left(p.expires_ms, now) };
+    let mut res = Json(body).into_response();
+    if new_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, enrol::set_phone_cookie(https, &cookie_id));
+    }
+    Ok(res)
+}
+
+/// `POST /api/change/begin`: assertion options for the named holder's bound phone.
+pub async fn begin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChangeBegin>,
+) -> Result<Json<AssertionOptions>, ApiError> {
+    let webauthn = enrol::webauthn(&state)?;
+    let phone = enrol::phone_of(&state, &headers)?;
+    let now = state.clock.now_ms();
+    let p = state.store.proof_of_phone(&phone, now).await.map_err(enrol::enrol_error)?;
+    let hpki_id = req.hpki_id.as_str();
+    let bound = state.store.phone_active(hpki_id).await.map_err(ApiError::internal)?;
+    let bound = bound.ok_or(ApiError(ErrorCode::PhoneNotBound))?;
+    let passkey: Passkey = serde_json::from_str(&bound.passkey).map_err(ApiError::internal)?;
+    let (options, authentication) =
+        webauthn.start_passkey_authentication(&[passkey]).map_err(ApiError::internal)?;
+    let serialised =
+        Zeroizing::new(serde_json::to_string(&authentication).map_err(ApiError::internal)?);
+    state
+        .store
+        .assertion_put(p.id, hpki_id, &serialised, p.expires_ms)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(AssertionOptions { options }))
+}
+
+/// `POST /api/change/finish`: verifies the old phone's assertion; the PC's session may then
+/// enrol the new phone for that holder.
+pub async fn finish(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChangeFinish>,
+) -> Result<Json<ChangeProved>, ApiError> {
+    match prove(&state, client.as_deref(), &headers, &req).await {
+        Ok((proof_id, hpki_id)) => {
+            state.events.publish(&key(proof_id)).await;
+            Ok(Json(ChangeProved { hpki_id }))
+        }
+        Err((hpki_id, e)) => {
+            audit(&state, "phone.change.prove", hpki_id, client, Some(e.0), None).await;
+            Err(e)
+        }
+    }
+}
+
+async fn prove(
+    state: &AppState,
+    client: Option<&str>,
+    headers: &HeaderMap,
+    req: &ChangeFinish,
+) -> Result<(i64, HpkiId), (Option<String>, ApiError)> {
+    let webauthn = enrol::webauthn(state).map_err(|e| (None, e))?;
+    let phone = enrol::phone_of(state, headers).map_err(|e| (None, e))?;
+    let now = state.clock.now_ms();
+    let p =
+        state.store.proof_of_phone(&phone, now).await.map_err(|e| (None, enrol::enrol_error(e)))?;
+    let (hpki_id, assertion) = state
+        .store
+        .assertion_get(p.id, now)
+        .await
+        .map_err(|e| (None, ApiError::internal(e)))?
+        .ok_or((None, ApiError(ErrorCode::WebauthnFailed)))?;
+    let assertion = Zeroizing::new(assertion);
+    let who = || Some(hpki_id.clone());
+    let authentication: PasskeyAuthentication =
+        serde_json::from_str(&assertion).map_err(|e| (who(), ApiError::internal(e)))?;
+    let result = match webauthn.finish_passkey_authentication(&req.credential, &authentication) {
+        Ok(r) => r,
+        Err(err) => {
+            tracing::info!(error = %err, proof = p.id, "WebAuthn assertion refused");
+            if let Err(err) = state.store.assertion_discard(p.id, &assertion).await {
+                tracing::error!(error = %err, "cannot discard a used WebAuthn assertion");
+            }
+            return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
+        }
+    };
+    // The signature counter moved on: keep it, so a cloned authenticator shows up later.
+    let updated_passkey = match state.store.phone_active(&hpki_id).await {
+        Ok(Some(bound)) => {
+            serde_json::from_str::<Passkey>(&bound.passkey).ok().and_then(|mut pk| {
+                pk.update_credential(&result)
+                    .filter(|changed| *changed)
+                    .and_then(|_| serde_json::to_string(&pk).ok())
+            })
+        }
+        _ => None,
+    };
+    let proved = ProvedBy {
+        proof_id: p.id,
+        phone_session_hash: phone,
+        assertion_state: assertion.to_string(),
+        credential_id: result.cred_id().to_vec(),
+        updated_passkey,
+        grant_expires_ms: now + session::IDLE_MS,
+        now_ms: now,
+    };
+    let holder = state.store.proof_commit(&proved, client).await.map_err(|e| {
+        let e = match e {
+            crate::store::EnrolError::NoCeremony => ApiError(ErrorCode::WebauthnFailed),
+            e => enrol::enrol_error(e),
+        };
+        (who(), e)
+    })?;
+    let hpki_id =
+        HpkiId::parse(&holder).map_err(|_| (who(), ApiError::internal("stored 本人ID")))?;
+    Ok((p.id, hpki_id))
+}

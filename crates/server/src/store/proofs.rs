@@ -1,0 +1,335 @@
+//! スマートフォン変更: the bound phone proves the holder to a PC that has no HPKI card, through a
+//! single-use code (the same token discipline as enrolments) and a WebAuthn assertion.
+
+use super::{
+    AuditEvent, EnrolError, EnrolmentState, GrantVia, PhoneRecord, Store, StoreError,
+    grants::grant_upsert,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofRecord {
+    pub id: i64,
+    pub pc_session_hash: Vec<u8>,
+    pub code: String,
+    /// `Consumed` stands for 'proved'.
+    pub state: EnrolmentState,
+    pub phone_session_hash: Option<Vec<u8>>,
+    /// Set once proved.
+    pub hpki_id: Option<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+impl ProofRecord {
+    pub fn state_at(&self, now: i64) -> EnrolmentState {
+        match self.state {
+            EnrolmentState::Valid | EnrolmentState::InUse if now >= self.expires_ms => {
+                EnrolmentState::Expired
+            }
+            s => s,
+        }
+    }
+
+    fn refusal(&self, phone: &[u8], now: i64) -> Option<EnrolError> {
+        match self.state_at(now) {
+            EnrolmentState::InUse if self.phone_session_hash.as_deref() == Some(phone) => None,
+            EnrolmentState::InUse => Some(EnrolError::OtherDevice),
+            EnrolmentState::Valid => Some(EnrolError::Unknown),
+            EnrolmentState::Consumed => Some(EnrolError::Used),
+            EnrolmentState::Expired => Some(EnrolError::Expired),
+            EnrolmentState::Cancelled => Some(EnrolError::Cancelled),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    pc_session_hash: Vec<u8>,
+    code: String,
+    state: String,
+    phone_session_hash: Option<Vec<u8>>,
+    hpki_id: Option<String>,
+    created_ms: i64,
+    expires_ms: i64,
+}
+
+impl TryFrom<Row> for ProofRecord {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let state = match r.state.as_str() {
+            "valid" => EnrolmentState::Valid,
+            "in_use" => EnrolmentState::InUse,
+            "proved" => EnrolmentState::Consumed,
+            "expired" => EnrolmentState::Expired,
+            "cancelled" => EnrolmentState::Cancelled,
+            s => return Err(StoreError::Corrupt(format!("phone proof {}: state {s}", r.id))),
+        };
+        Ok(Self {
+            id: r.id,
+            pc_session_hash: r.pc_session_hash,
+            code: r.code,
+            state,
+            phone_session_hash: r.phone_session_hash,
+            hpki_id: r.hpki_id,
+            created_ms: r.created_ms,
+            expires_ms: r.expires_ms,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, pc_session_hash, code, state, phone_session_hash, hpki_id, \
+                       created_ms, expires_ms";
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+/// A verified assertion of the old phone, to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvedBy {
+    pub proof_id: i64,
+    pub phone_session_hash: Vec<u8>,
+    /// The assertion state it was verified against; deleted in the commit.
+    pub assertion_state: String,
+    pub credential_id: Vec<u8>,
+    /// The credential with its signature counter moved on, if it moved.
+    pub updated_passkey: Option<String>,
+    /// How long the PC's session may enrol the replacement.
+    pub grant_expires_ms: i64,
+    pub now_ms: i64,
+}
+
+impl Store {
+    /// A new first code for `pc_session_hash`, cancelling its earlier live one.
+    pub async fn proof_issue(
+        &self,
+        token_hash: &[u8],
+        pc_session_hash: &[u8],
+        code: &str,
+        now: i64,
+        expires_ms: i64,
+    ) -> Result<ProofRecord, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let cancelled: Vec<i64> = sqlx::query_scalar(
+            "UPDATE phone_proofs SET state = 'cancelled', ended_ms = $1 \
+             WHERE pc_session_hash = $2 AND state IN ('valid', 'in_use') RETURNING id",
+        )
+        .bind(now)
+        .bind(pc_session_hash)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in cancelled {
+            sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row: Row = sqlx::query_as(sql(format!(
+            "INSERT INTO phone_proofs (token_hash, pc_session_hash, code, state, created_ms, \
+             expires_ms) VALUES ($1, $2, $3, 'valid', $4, $5) RETURNING {COLUMNS}"
+        )))
+        .bind(token_hash)
+        .bind(pc_session_hash)
+        .bind(code)
+        .bind(now)
+        .bind(expires_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    /// The first phone to present the token owns the proof (one conditional UPDATE).
+    pub async fn proof_open(
+        &self,
+        token_hash: &[u8],
+        phone_session_hash: &[u8],
+        now: i64,
+    ) -> Result<ProofRecord, EnrolError> {
+        let taken: Option<Row> = sqlx::query_as(sql(format!(
+            "UPDATE phone_proofs SET state = 'in_use', phone_session_hash = $1, opened_ms = $2 \
+             WHERE token_hash = $3 AND state = 'valid' AND expires_ms > $2 RETURNING {COLUMNS}"
+        )))
+        .bind(phone_session_hash)
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = taken {
+            return Ok(row.try_into()?);
+        }
+        let row: Option<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM phone_proofs WHERE token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        match p.refusal(phone_session_hash, now) {
+            None => Ok(p),
+            Some(e) => Err(e),
+        }
+    }
+
+    /// The proof this phone opened and may still answer.
+    pub async fn proof_of_phone(
+        &self,
+        phone_session_hash: &[u8],
+        now: i64,
+    ) -> Result<ProofRecord, EnrolError> {
+        let row: Option<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM phone_proofs WHERE phone_session_hash = $1 \
+             ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(phone_session_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        match p.refusal(phone_session_hash, now) {
+            None => Ok(p),
+            Some(e) => Err(e),
+        }
+    }
+
+    /// The newest proof of a PC session, whatever its state.
+    pub async fn proof_latest(
+        &self,
+        pc_session_hash: &[u8],
+    ) -> Result<Option<ProofRecord>, StoreError> {
+        let row: Option<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM phone_proofs WHERE pc_session_hash = $1 ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(pc_session_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    pub async fn proof_get(&self, id: i64) -> Result<Option<ProofRecord>, StoreError> {
+        let row: Option<Row> =
+            sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM phone_proofs WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    pub async fn assertion_put(
+        &self,
+        proof_id: i64,
+        hpki_id: &str,
+        state: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webauthn_assertions (proof_id, hpki_id, state, expires_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (proof_id) DO UPDATE SET \
+             hpki_id = excluded.hpki_id, state = excluded.state, expires_ms = excluded.expires_ms",
+        )
+        .bind(proof_id)
+        .bind(hpki_id)
+        .bind(state)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The waiting assertion of a proof: the holder it is for and its state.
+    pub async fn assertion_get(
+        &self,
+        proof_id: i64,
+        now: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT hpki_id, state FROM webauthn_assertions WHERE proof_id = $1 AND expires_ms > $2",
+        )
+        .bind(proof_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn assertion_discard(&self, proof_id: i64, state: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1 AND state = $2")
+            .bind(proof_id)
+            .bind(state)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Commits the old phone's proof in one transaction: consumes the assertion state and the
+    /// proof, checks the credential is still the holder's working phone, records its counter,
+    /// lets the PC's session enrol the replacement, and audits it.
+    pub async fn proof_commit(
+        &self,
+        p: &ProvedBy,
+        client: Option<&str>,
+    ) -> Result<String, EnrolError> {
+        let mut tx = self.begin_write().await?;
+        let hpki_id: Option<String> = sqlx::query_scalar(
+            "DELETE FROM webauthn_assertions WHERE proof_id = $1 AND state = $2 AND expires_ms > $3 \
+             RETURNING hpki_id",
+        )
+        .bind(p.proof_id)
+        .bind(&p.assertion_state)
+        .bind(p.now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let hpki_id = hpki_id.ok_or(EnrolError::NoCeremony)?;
+        let pc: Option<Vec<u8>> = sqlx::query_scalar(
+            "UPDATE phone_proofs SET state = 'proved', hpki_id = $1, ended_ms = $2 \
+             WHERE id = $3 AND state = 'in_use' AND phone_session_hash = $4 AND expires_ms > $2 \
+             RETURNING pc_session_hash",
+        )
+        .bind(&hpki_id)
+        .bind(p.now_ms)
+        .bind(p.proof_id)
+        .bind(&p.phone_session_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(pc) = pc else {
+            let row: Row =
+                sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM phone_proofs WHERE id = $1")))
+                    .bind(p.proof_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let now_p = ProofRecord::try_from(row)?;
+            return Err(now_p.refusal(&p.phone_session_hash, p.now_ms).unwrap_or(EnrolError::Used));
+        };
+        // Revoked or replaced since the assertion began: it proves nothing any more.
+        let phone: Option<PhoneRecord> = sqlx::query_as(
+            "SELECT id, hpki_id, credential_id, passkey, label, enrolment_id, created_ms, \
+             revoked_ms, revoked_reason FROM phone_credentials \
+             WHERE credential_id = $1 AND hpki_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(&p.credential_id)
+        .bind(&hpki_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let phone = phone.ok_or(EnrolError::NoCeremony)?;
+        if let Some(passkey) = &p.updated_passkey {
+            sqlx::query("UPDATE phone_credentials SET passkey = $1 WHERE id = $2")
+                .bind(passkey)
+                .bind(phone.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        grant_upsert(&pc, &hpki_id, GrantVia::Phone, p.grant_expires_ms).execute(&mut *tx).await?;
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(hpki_id.clone()),
+                action: "phone.change.prove".into(),
+                client: client.map(Into::into),
+                outcome: "ok".into(),
+                detail: Some(format!("proof={} phone={}", p.proof_id, phone.id)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(hpki_id)
+    }
+}
