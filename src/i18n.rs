@@ -158,6 +158,7 @@ pub enum Msg {
     EnrollDone,
     EnrollDonePcNote,
     EnrollReissueHint,
+    VerificationCodePhoneHint,
 }
 
 impl Msg {
@@ -280,6 +281,7 @@ impl Msg {
         Msg::EnrollDone,
         Msg::EnrollDonePcNote,
         Msg::EnrollReissueHint,
+        Msg::VerificationCodePhoneHint,
     ];
 
     pub fn text(self) -> Text {
@@ -596,6 +598,10 @@ impl Msg {
             Msg::EnrollReissueHint => (
                 "PCで二次元コードを発行し直し、もう一度読み取ってください。",
                 "Issue a new 2D code on the PC and scan it again.",
+            ),
+            Msg::VerificationCodePhoneHint => (
+                "PCの画面に表示されている確認コードと同じであることを確認してください。",
+                "Check that the PC screen shows the same verification code.",
             ),
         };
         Text { ja, en }

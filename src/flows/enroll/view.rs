@@ -37,7 +37,7 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                 <>
                     { username(opened.hpki_id.to_string()) }
                     <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ opened.code.clone() }</strong></p>
-                    <p class="hint">{ t(Msg::VerificationCodeHint) }</p>
+                    <p class="hint">{ t(Msg::VerificationCodePhoneHint) }</p>
                     <p>{ t(Msg::EnrollLoginHint) }</p>
                     <div class="actions">
                         <button type="button" class="button primary" onclick={move |_| on.emit(Action::Register)}>{ t(Msg::RegisterButton) }</button>

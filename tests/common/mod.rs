@@ -1,0 +1,78 @@
+//! Mounting one flow screen in the browser with a fixed language (no shared localStorage between
+//! the concurrent tests of one page), and reading it back as the holder would.
+#![allow(dead_code)] // each test crate uses its own part
+
+use gloo_timers::future::TimeoutFuture;
+use mahpki::{i18n::Lang, lang::LangContext};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+use yew_router::{
+    Router,
+    history::{AnyHistory, MemoryHistory},
+};
+
+#[derive(Properties, PartialEq)]
+struct ScreenProps {
+    lang: Lang,
+    content: Html,
+}
+
+#[function_component(Screen)]
+fn screen(props: &ScreenProps) -> Html {
+    let ctx = LangContext { lang: props.lang, set: Callback::noop() };
+    let history = use_memo((), |()| AnyHistory::from(MemoryHistory::new()));
+    html! {
+        <Router history={(*history).clone()}>
+            <ContextProvider<LangContext> context={ctx}>{ props.content.clone() }</ContextProvider<LangContext>>
+        </Router>
+    }
+}
+
+pub struct Mounted {
+    pub root: Element,
+}
+
+impl Mounted {
+    pub fn text(&self) -> String {
+        self.root.text_content().unwrap_or_default()
+    }
+
+    pub fn press(&self, label: &str) {
+        let all = self.root.query_selector_all("button").unwrap();
+        let b = (0..all.length())
+            .filter_map(|i| all.item(i))
+            .map(|n| n.dyn_into::<HtmlElement>().unwrap())
+            .find(|b| b.text_content().as_deref() == Some(label))
+            .unwrap_or_else(|| panic!("no button {label:?} in {}", self.text()));
+        b.click();
+    }
+
+    pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.root.query_selector(selector).unwrap()?.get_attribute(name)
+    }
+
+    /// The screen's text with the holder's own (Japanese) name and the Japanese terms an English
+    /// text quotes on purpose taken out: what is left must be English.
+    pub fn english_rest(&self) -> String {
+        ["医療 一郎", "イリョウ イチロウ", "市区町村窓口", "本人ID"]
+            .iter()
+            .fold(self.text(), |t, quoted| t.replace(quoted, ""))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+pub async fn mount(lang: Lang, content: Html) -> Mounted {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<Screen>::with_root_and_props(root.clone(), ScreenProps { lang, content })
+        .render();
+    TimeoutFuture::new(20).await;
+    Mounted { root }
+}

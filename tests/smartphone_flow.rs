@@ -1,0 +1,328 @@
+//! Every screen of 別紙2, on the PC and on the phone, rendered in real headless Chromium in
+//! Japanese and in English, and the actions they emit. The whole flow against the real server,
+//! helper and a virtual authenticator is the Playwright test.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::{cell::RefCell, rc::Rc};
+
+use mahpki::{
+    flows::{
+        card::CardStage,
+        enroll::{self, EnrollView},
+        smartphone::{Action, Code, SmartphoneView, Step},
+    },
+    i18n::{Lang, Msg},
+};
+use mahpki_protocol::{
+    ErrorCode, HpkiId,
+    api::{Ca, Holder, Qualification, SessionInfo},
+    enrol::{EnrolmentOpened, PhoneBound, PhoneCredential},
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn session() -> SessionInfo {
+    SessionInfo {
+        holder: Holder {
+            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+            ca: Ca::Jma,
+            qualification: Qualification::Dentist,
+            name_kanji: "医療 一郎".into(),
+            name_kana: "イリョウ イチロウ".into(),
+            name_roman: "IRYO ICHIRO".into(),
+        },
+        mynumber: None,
+    }
+}
+
+fn code(replace: bool) -> Code {
+    Code {
+        url: "https://hpki.example.jp/enroll#AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+        code: "482913".into(),
+        deadline_ms: 1_000_000.0 + 245_000.0,
+        replace,
+    }
+}
+
+const NOW: f64 = 1_000_000.0;
+
+async fn pc(step: Step, lang: Lang) -> (common::Mounted, Rc<RefCell<Vec<Action>>>) {
+    let actions = Rc::new(RefCell::new(Vec::new()));
+    let log = actions.clone();
+    let on_action = Callback::from(move |a| log.borrow_mut().push(a));
+    let m = common::mount(lang, html! { <SmartphoneView {step} now_ms={NOW} {on_action} /> }).await;
+    (m, actions)
+}
+
+fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
+    vec![
+        (
+            Step::Ready { readers: vec![] },
+            vec!["HPKIカードで登録または変更"],
+            vec!["Register or change with HPKI card"],
+        ),
+        (
+            Step::HpkiAuth(CardStage::Communicating),
+            vec!["HPKIカードと通信をしています。"],
+            vec!["Communicating with the HPKI card."],
+        ),
+        (
+            Step::Issuing(session()),
+            vec!["2次元コードを発行しています"],
+            vec!["Issuing the 2D code"],
+        ),
+        (
+            Step::AskReplace(session()),
+            vec![
+                "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
+                "はい",
+                "いいえ",
+                "現在のスマートフォンをそのまま使えます",
+            ],
+            vec!["A device is already registered.", "Yes", "No", "keeps working"],
+        ),
+        (
+            Step::ShowCode(session(), code(false)),
+            vec![
+                "二次元コードを読み取り",
+                "確認コード: 482913",
+                "有効期限まで残り 4分05秒",
+                "有効期限内に読み取らないと",
+                "Safariで開く",
+                "二次元コードを読み取れない場合",
+                "中止",
+            ],
+            vec![
+                "Scan the 2D code",
+                "Verification code: 482913",
+                "Expires in 4:05",
+                "Open in Safari",
+                "If you cannot scan",
+                "Cancel",
+            ],
+        ),
+        (
+            Step::Opened(session(), code(false)),
+            vec!["スマートフォンで操作を続けてください", "482913"],
+            vec!["Continue on your smartphone", "482913"],
+        ),
+        (
+            Step::Expired { session: session(), replace: false },
+            vec!["有効期限が切れました", "二次元コードを再発行"],
+            vec!["The code has expired", "Issue a new 2D code"],
+        ),
+        (
+            Step::Done { session: session(), replaced: false },
+            vec![
+                "スマートフォンの登録が完了しました。ブラウザを終了してください。",
+                "タブだけでなくブラウザ全体を終了",
+            ],
+            vec!["Your smartphone is registered. Please close the browser.", "whole browser"],
+        ),
+        (
+            Step::Done { session: session(), replaced: true },
+            vec!["以前に登録されていたスマートフォンは、認証に利用できなくなりました。"],
+            vec!["can no longer be used"],
+        ),
+        (
+            Step::KeptCurrent(session()),
+            vec!["現在のスマートフォンの登録はそのままです。"],
+            vec!["stays registered"],
+        ),
+        (
+            Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(session())),
+            vec![
+                "登録できませんでした",
+                "新しいコードの発行により無効",
+                "スマートフォンは登録されていません。",
+            ],
+            vec![
+                "did not complete",
+                "replaced by a newer one",
+                "No smartphone has been registered.",
+            ],
+        ),
+        (
+            Step::Cancelled,
+            vec!["登録を中止しました。スマートフォンは登録されていません。"],
+            vec!["You cancelled. No smartphone"],
+        ),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn every_pc_screen_says_its_part_in_both_languages() {
+    for (step, ja, en) in pc_screens() {
+        for (lang, expected) in [(Lang::Ja, ja.clone()), (Lang::En, en)] {
+            let (m, _) = pc(step.clone(), lang).await;
+            let t = m.text();
+            assert!(t.contains(Msg::SmartphoneSiteTitle.in_lang(lang)), "{step:?}: {t}");
+            for s in expected {
+                assert!(t.contains(s), "{step:?} in {lang:?}: {s:?} missing from {t}");
+            }
+            if lang == Lang::En {
+                let rest = m.english_rest();
+                assert!(rest.is_ascii(), "{step:?}: untranslated text in {rest}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_code_screen_draws_the_2d_code_and_offers_the_link() {
+    let (m, _) = pc(Step::ShowCode(session(), code(false)), Lang::Ja).await;
+    assert!(m.root.query_selector(".qr[role=img][aria-label] svg").unwrap().is_some());
+    assert_eq!(m.attr("#enroll-link", "href"), Some(code(false).url));
+    assert_eq!(m.attr("#enroll-link", "rel").as_deref(), Some("noopener noreferrer"));
+}
+
+#[wasm_bindgen_test]
+async fn pc_buttons_emit_the_holders_answers() {
+    for (step, label, action) in [
+        (Step::AskReplace(session()), "はい", Action::Replace),
+        (Step::AskReplace(session()), "いいえ", Action::Keep),
+        (
+            Step::Expired { session: session(), replace: true },
+            "二次元コードを再発行",
+            Action::Reissue,
+        ),
+        (Step::ShowCode(session(), code(false)), "中止", Action::Cancel),
+        (Step::Ready { readers: vec![] }, "HPKIカードで登録または変更", Action::StartHpki),
+    ] {
+        let (m, actions) = pc(step.clone(), Lang::Ja).await;
+        m.press(label);
+        assert_eq!(*actions.borrow(), vec![action], "{step:?} / {label}");
+    }
+}
+
+fn opened() -> EnrolmentOpened {
+    EnrolmentOpened {
+        hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+        code: "482913".into(),
+        expires_in_secs: 300,
+        replace: false,
+    }
+}
+
+async fn phone(
+    step: enroll::Step,
+    lang: Lang,
+) -> (common::Mounted, Rc<RefCell<Vec<enroll::Action>>>) {
+    let actions = Rc::new(RefCell::new(Vec::new()));
+    let log = actions.clone();
+    let on_action = Callback::from(move |a| log.borrow_mut().push(a));
+    let m = common::mount(lang, html! { <EnrollView {step} {on_action} /> }).await;
+    (m, actions)
+}
+
+#[wasm_bindgen_test]
+async fn every_phone_screen_says_its_part_in_both_languages() {
+    let done = PhoneBound {
+        phone: PhoneCredential {
+            credential_id: "AA".into(),
+            label: "iPhone 2026-11-26".into(),
+            bound_at: 0,
+        },
+        replaced: None,
+    };
+    let failed =
+        |code: ErrorCode| enroll::Step::Failed { failure: code.into(), opened: Some(opened()) };
+    let screens: Vec<(enroll::Step, Vec<&str>, Vec<&str>)> = vec![
+        (
+            enroll::Step::Opening,
+            vec!["登録情報を確認しています"],
+            vec!["Checking the registration"],
+        ),
+        (
+            enroll::Step::Login(opened()),
+            vec![
+                "Username(本人ID)",
+                "確認コード: 482913",
+                "PCの画面に表示されている確認コード",
+                "登録",
+            ],
+            vec!["Username (HPKI ID)", "Verification code: 482913", "Register"],
+        ),
+        (
+            enroll::Step::Registering(opened()),
+            vec!["生体認証を行ってください"],
+            vec!["biometric check"],
+        ),
+        (enroll::Step::Saving(opened()), vec!["登録しています"], vec!["Registering"]),
+        (
+            enroll::Step::Done(done),
+            vec!["登録が完了しました。", "PCの画面にも完了画面"],
+            vec!["Registration is complete.", "PC screen shows completion"],
+        ),
+        (
+            failed(ErrorCode::WebauthnCancelled),
+            vec!["生体認証が完了しませんでした", "もう一度試す"],
+            vec!["did not complete", "Try again"],
+        ),
+        (
+            failed(ErrorCode::WebauthnUnsupported),
+            vec!["画面ロックと生体認証", "標準のブラウザ", "PCで二次元コードを発行し直し"],
+            vec!["screen lock", "default browser", "Issue a new 2D code on the PC"],
+        ),
+        (failed(ErrorCode::EnrolmentExpired), vec!["有効期限が切れました"], vec!["has expired"]),
+        (failed(ErrorCode::EnrolmentUsed), vec!["既に使用されています"], vec!["already been used"]),
+        (
+            failed(ErrorCode::EnrolmentOtherDevice),
+            vec!["別のスマートフォンで既に読み取られています"],
+            vec!["another phone"],
+        ),
+    ];
+    for (step, ja, en) in screens {
+        for (lang, expected) in [(Lang::Ja, ja.clone()), (Lang::En, en)] {
+            let (m, _) = phone(step.clone(), lang).await;
+            let t = m.text();
+            assert!(t.contains(Msg::EnrollSiteTitle.in_lang(lang)), "{step:?}: {t}");
+            for s in expected {
+                assert!(t.contains(s), "{step:?} in {lang:?}: {s:?} missing from {t}");
+            }
+            if lang == Lang::En {
+                let rest = m.english_rest();
+                assert!(rest.is_ascii(), "{step:?}: untranslated text in {rest}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_login_screen_shows_the_hpki_id_read_only_and_registers() {
+    let (m, actions) = phone(enroll::Step::Login(opened()), Lang::Ja).await;
+    assert!(m.attr("#username", "readonly").is_some());
+    assert_eq!(
+        m.root
+            .query_selector("#username")
+            .unwrap()
+            .unwrap()
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .unwrap()
+            .value(),
+        "HP0000000001"
+    );
+    m.press("登録");
+    assert_eq!(*actions.borrow(), vec![enroll::Action::Register]);
+    // Only a cancelled prompt is retried on the phone; an expired code needs a new one.
+    let (retry, _) = phone(
+        enroll::Step::Failed {
+            failure: ErrorCode::WebauthnCancelled.into(),
+            opened: Some(opened()),
+        },
+        Lang::Ja,
+    )
+    .await;
+    assert!(retry.text().contains("もう一度試す"));
+    let (expired, _) = phone(
+        enroll::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: None },
+        Lang::Ja,
+    )
+    .await;
+    assert!(!expired.text().contains("もう一度試す"));
+}
