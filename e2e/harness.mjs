@@ -132,7 +132,7 @@ function run(cmd, args, env = {}) {
 }
 
 /** Polls `probe` every 100 ms until it returns a truthy value; rejects after `timeoutMs`. */
-async function until(probe, what, timeoutMs = 10_000) {
+export async function until(probe, what, timeoutMs = 10_000) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -398,4 +398,30 @@ export function watchForProblems(page) {
 export function screenshotPath(name) {
   mkdirSync(OUTPUT, { recursive: true });
   return join(OUTPUT, `${name}.png`);
+}
+
+// ---- Page helpers shared by the flow tests ----
+
+/** Waits for a flow's screen (`data-step`) and, if given, its card stage (`data-stage`). */
+export async function screen(page, step, stage) {
+  const sel = stage ? `section[data-step="${step}"] [data-stage="${stage}"]` : `section[data-step="${step}"]`;
+  await page.locator(sel).waitFor({ timeout: 30_000 });
+}
+
+/** The helper's PIN window for the operation the page waits on: found by the link the page
+ * offers, which names the same operation as the window the page opened in the click. */
+export async function pinWindow(page) {
+  const link = page.locator('[data-stage="waiting_pin"] a, [data-stage="pin_wrong"] a');
+  await link.first().waitFor({ timeout: 30_000 });
+  const url = await link.first().getAttribute('href');
+  return until(() => page.context().pages().find((p) => p.url() === url), `PIN window ${url}`, 30_000);
+}
+
+/** Types `pin` into the helper's PIN window (never the page) and submits it. */
+export async function enterPin(page, pin, shot) {
+  const win = await pinWindow(page);
+  await win.locator('#pin').fill(pin);
+  if (shot) await win.screenshot({ path: screenshotPath(shot) });
+  await win.locator('#pin-form button[type=submit]').click();
+  return win;
 }

@@ -3,41 +3,9 @@
 // the page. Each test starts its own platform (cards keep their PIN counters per cardsim run).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchBrowser, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
-
-/** Polls `fn` until it returns a truthy value. */
-async function until(fn, what, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Waits for the flow's screen (`data-step`) and, if given, the card stage (`data-stage`). */
-async function screen(page, step, stage) {
-  const sel = stage ? `section[data-step="${step}"] [data-stage="${stage}"]` : `section[data-step="${step}"]`;
-  await page.locator(sel).waitFor({ timeout: 30_000 });
-}
-
-/** The helper's PIN window for the operation the page is waiting on: found by the link the page
- * offers, which names the same operation as the window the page opened. */
-async function pinWindow(page) {
-  const link = page.locator('[data-stage="waiting_pin"] a, [data-stage="pin_wrong"] a');
-  await link.first().waitFor({ timeout: 30_000 });
-  const url = await link.first().getAttribute('href');
-  return until(() => page.context().pages().find((p) => p.url() === url), `PIN window ${url}`);
-}
-
-async function enterPin(page, pin, shot) {
-  const win = await pinWindow(page);
-  await win.locator('#pin').fill(pin);
-  if (shot) await win.screenshot({ path: screenshotPath(shot) });
-  await win.locator('#pin-form button[type=submit]').click();
-  return win;
-}
+import {
+  enterPin, launchBrowser, pinWindow, screen, screenshotPath, startPlatform, until, watchForProblems,
+} from './harness.mjs';
 
 /** Opens the 別紙1 page from the index, as the guide's steps ①–③ do. */
 async function openFlow(page, origin, shot) {

@@ -4,30 +4,7 @@
 // confirms the label; the PC shows completion pushed by the server (SSE), never polled.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchBrowser, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
-
-async function until(fn, what, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function screen(page, step) {
-  await page.locator(`section[data-step="${step}"]`).waitFor({ timeout: 30_000 });
-}
-
-async function enterHpkiPin(page, pin) {
-  const link = page.locator('[data-stage="waiting_pin"] a');
-  await link.waitFor({ timeout: 30_000 });
-  const url = await link.getAttribute('href');
-  const win = await until(() => page.context().pages().find((p) => p.url() === url), 'PIN window');
-  await win.locator('#pin').fill(pin);
-  await win.locator('#pin-form button[type=submit]').click();
-}
+import { enterPin, launchBrowser, screen, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
 
 /** Index → 「スマートフォン(タブレットを含む)をご利用の方はこちら」 → 「HPKIカードで登録または変更」 → PIN. */
 async function identifyOnPc(pc, origin, holder, shot) {
@@ -37,7 +14,7 @@ async function identifyOnPc(pc, origin, holder, shot) {
   await screen(pc, 'ready');
   if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
   await pc.getByRole('button', { name: 'HPKIカードで登録または変更' }).click();
-  await enterHpkiPin(pc, holder.hpki_pin);
+  await enterPin(pc, holder.hpki_pin);
 }
 
 /** A phone: a small screen and a platform authenticator with biometrics (CDP WebAuthn). */

@@ -3,12 +3,14 @@
 
 use gloo_net::http::{Request, Response};
 use mahpki_protocol::{
-    ErrorBody, ErrorCode,
+    ErrorCode,
     helper::{
         CardType, HelperStatus, OperationCreated, OperationKind, OperationStatus, StartOperation,
     },
 };
 use serde::de::DeserializeOwned;
+
+use crate::server;
 
 /// The oldest helper whose API this app speaks (major, minor). An older one is treated like a
 /// missing one, with the same "install the current helper" remedy.
@@ -19,19 +21,12 @@ pub struct HelperClient {
     base: String,
 }
 
+/// A refused connection, a CORS refusal and a denied local-network permission all look the same
+/// from the page: the helper cannot be reached. An answer the app cannot read is an older helper.
 async fn answer<T: DeserializeOwned>(
     sent: Result<Response, gloo_net::Error>,
 ) -> Result<T, ErrorCode> {
-    // A refused connection, a CORS refusal and a denied local-network permission all look the
-    // same from the page: the helper cannot be reached.
-    let res = sent.map_err(|_| ErrorCode::HelperUnreachable)?;
-    if res.ok() {
-        return res.json::<T>().await.map_err(|_| ErrorCode::HelperOutdated);
-    }
-    match res.json::<ErrorBody>().await {
-        Ok(body) => Err(body.error.code),
-        Err(_) => Err(ErrorCode::HelperUnreachable),
-    }
+    server::typed_answer(sent, ErrorCode::HelperUnreachable, ErrorCode::HelperOutdated).await
 }
 
 /// Whether `version` ("major.minor.patch") is at least [`MIN_VERSION`].

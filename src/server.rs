@@ -12,20 +12,29 @@ use mahpki_protocol::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-/// Reads a typed answer. The session cookie rides along by itself (same origin), and the browser
-/// adds `Sec-Fetch-Site: same-origin`, which is what the server's CSRF guard checks.
+/// Reads a typed answer: the value, or the catalogue's code from an error body. `unreachable`
+/// stands for no answer at all (or one from something in between that is not ours). The session
+/// cookie rides along by itself (same origin), and the browser adds `Sec-Fetch-Site:
+/// same-origin`, which is what the server's CSRF guard checks.
+pub(crate) async fn typed_answer<T: DeserializeOwned>(
+    sent: Result<Response, gloo_net::Error>,
+    unreachable: ErrorCode,
+    undecodable: ErrorCode,
+) -> Result<T, ErrorCode> {
+    let res = sent.map_err(|_| unreachable)?;
+    if res.ok() {
+        return res.json::<T>().await.map_err(|_| undecodable);
+    }
+    match res.json::<ErrorBody>().await {
+        Ok(body) => Err(body.error.code),
+        Err(_) => Err(unreachable),
+    }
+}
+
 async fn answer<T: DeserializeOwned>(
     sent: Result<Response, gloo_net::Error>,
 ) -> Result<T, ErrorCode> {
-    let res = sent.map_err(|_| ErrorCode::ServerUnreachable)?;
-    if res.ok() {
-        return res.json::<T>().await.map_err(|_| ErrorCode::Internal);
-    }
-    // A typed error from our server, or something in between (proxy, no server at all).
-    match res.json::<ErrorBody>().await {
-        Ok(body) => Err(body.error.code),
-        Err(_) => Err(ErrorCode::ServerUnreachable),
-    }
+    typed_answer(sent, ErrorCode::ServerUnreachable, ErrorCode::Internal).await
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {

@@ -1,5 +1,5 @@
-//! The screens every card flow starts with: looking for the helper, the helper missing, ready
-//! for the HPKI card, and the identified holder (本人ID).
+//! The screens every card flow shares: looking for the helper, the helper missing, ready for the
+//! HPKI card, the identified holder (本人ID), and the end after 中止.
 
 use mahpki_protocol::{
     ErrorCode,
@@ -8,7 +8,10 @@ use mahpki_protocol::{
 };
 use yew::prelude::*;
 
+use yew_router::prelude::Link;
+
 use crate::{
+    Route,
     flows::{card::Failure, error_view::FailureNotice},
     i18n::{Lang, Msg},
     lang::use_lang,
@@ -136,5 +139,27 @@ fn readers(props: &ReadersProps) -> Html {
                 <dd>{ format!("{}: {}", r.name, ctx.t(card(r.card))) }</dd>
             }) }
         </dl>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CancelledProps {
+    /// What the holder cancelled and that nothing was registered.
+    pub message: Msg,
+    pub on_start_over: Callback<()>,
+}
+
+/// After 中止: nothing half done, and the two ways on.
+#[function_component(Cancelled)]
+pub fn cancelled(props: &CancelledProps) -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <p class="notice" role="status">{ ctx.t(props.message) }</p>
+            <div class="actions">
+                { action_button(ctx.t(Msg::StartOver), true, (), &props.on_start_over) }
+                <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>>
+            </div>
+        </>
     }
 }

@@ -3,7 +3,10 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 use gloo_timers::future::TimeoutFuture;
-use mahpki::{i18n::Lang, lang::LangContext};
+use mahpki::{
+    i18n::{Lang, Msg},
+    lang::LangContext,
+};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -75,4 +78,27 @@ pub async fn mount(lang: Lang, content: Html) -> Mounted {
         .render();
     TimeoutFuture::new(20).await;
     Mounted { root }
+}
+
+/// Mounts each screen in both languages and checks that it carries the flow's `title` and says
+/// what it must; the English side keeps no Japanese but the quoted terms.
+pub async fn check_screens<S: std::fmt::Debug + Clone>(
+    title: Msg,
+    screens: Vec<(S, Vec<&str>, Vec<&str>)>,
+    render: impl Fn(S) -> Html,
+) {
+    for (step, ja, en) in screens {
+        for (lang, expected) in [(Lang::Ja, ja.clone()), (Lang::En, en)] {
+            let m = mount(lang, render(step.clone())).await;
+            let t = m.text();
+            assert!(t.contains(title.in_lang(lang)), "{step:?}: {t}");
+            for s in expected {
+                assert!(t.contains(s), "{step:?} in {lang:?}: {s:?} missing from {t}");
+            }
+            if lang == Lang::En {
+                let rest = m.english_rest();
+                assert!(rest.is_ascii(), "{step:?}: untranslated text in {rest}");
+            }
+        }
+    }
 }

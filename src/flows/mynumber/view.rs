@@ -3,15 +3,15 @@
 
 use mahpki_protocol::{api::MyNumberBinding, helper::CardType};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use super::step::{Action, Step};
 use crate::{
-    Route,
     flows::{
         card_view::CardProgress,
         error_view::FailureNotice,
-        start_view::{CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button},
+        start_view::{
+            Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
+        },
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -104,13 +104,7 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
             </>
         },
         Step::Cancelled => html! {
-            <>
-                <p class="notice" role="status">{ t(Msg::CancelledMessage) }</p>
-                <div class="actions">
-                    { action_button(t(Msg::StartOver), true, Action::CheckHelper, on) }
-                    <Link<Route> to={Route::Index} classes="button">{ t(Msg::BackToTop) }</Link<Route>>
-                </div>
-            </>
+            <Cancelled message={Msg::CancelledMessage} on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
     html! {

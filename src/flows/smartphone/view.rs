@@ -12,7 +12,9 @@ use crate::{
         card_view::CardProgress,
         error_view::FailureNotice,
         qr::Qr,
-        start_view::{CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button},
+        start_view::{
+            Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
+        },
     },
     i18n::{self, Msg},
     lang::use_lang,
@@ -126,13 +128,7 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
             </>
         },
         Step::Cancelled => html! {
-            <>
-                <p class="notice" role="status">{ t(Msg::SmartphoneCancelled) }</p>
-                <div class="actions">
-                    { action_button(t(Msg::StartOver), true, Action::CheckHelper, on) }
-                    <Link<Route> to={Route::Index} classes="button">{ t(Msg::BackToTop) }</Link<Route>>
-                </div>
-            </>
+            <Cancelled message={Msg::SmartphoneCancelled} on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
     html! {
