@@ -3,7 +3,8 @@
 // downloads anything. Only one cardsim may hold vpcd's port at a time: run the files that use
 // cards with --test-concurrency=1.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -51,9 +52,9 @@ function tempDir(prefix) {
   return dir;
 }
 
-function spawnTracked(cmd, args, env) {
+function spawnTracked(cmd, args, env, options = {}) {
   installCleanup();
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   live.add(child);
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));
@@ -174,6 +175,7 @@ export async function startServer(extraEnv = {}, prepared = undefined) {
   const { log, stop } = await spawnUntil(SERVER_BIN, [], p.env, /listening on http:\/\/127\.0\.0\.1:\d+/, 'mahpki-server');
   return {
     origin: p.origin,
+    port: p.port,
     dataDir: p.dataDir,
     log,
     cli: p.cli,
@@ -335,12 +337,88 @@ export async function startHelper({ allowedOrigins = [] } = {}) {
   };
 }
 
+/** Debian's PostgreSQL server binaries (the newest installed major version). */
+function pgBin(name) {
+  const root = '/usr/lib/postgresql';
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort();
+  if (!versions.length) throw new Error('PostgreSQL is not installed: run scripts/setup.sh');
+  return join(root, versions[versions.length - 1], 'bin', name);
+}
+
+/** A throwaway PostgreSQL cluster on a free loopback port (run as the `postgres` user when we
+ * are root, as initdb refuses root), with an empty database `mahpki`. `url` is for
+ * MAHPKI_DATABASE_URL; `stop()` shuts it down and removes it. */
+export async function startPostgres() {
+  const dir = tempDir('mahpki-e2e-pg-');
+  const asUser = {};
+  if (process.getuid?.() === 0) {
+    const id = async (flag) => Number((await run('id', [flag, 'postgres'])).trim());
+    Object.assign(asUser, { uid: await id('-u'), gid: await id('-g') });
+    chownSync(dir, asUser.uid, asUser.gid);
+  }
+  const data = join(dir, 'data');
+  await new Promise((ok, fail) => {
+    const c = spawn(pgBin('initdb'), ['--auth=trust', '--username=postgres', '--encoding=UTF8', '--no-sync', '-D', data],
+      { stdio: ['ignore', 'ignore', 'pipe'], ...asUser });
+    let err = '';
+    c.stderr.on('data', (d) => { err += d; });
+    c.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`initdb failed:\n${err}`))));
+  });
+  const port = await freePort();
+  const child = spawnTracked(pgBin('postgres'),
+    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], {}, asUser);
+  await until(() => run(pgBin('pg_isready'), ['-h', '127.0.0.1', '-p', String(port)]).then(() => true), 'PostgreSQL to accept connections', 30_000);
+  await run(pgBin('createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'mahpki']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/mahpki`,
+    async stop() {
+      // SIGINT is PostgreSQL's fast shutdown.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+/** A load balancer in front of several server processes: one public origin, sticky by the
+ * `x-mahpki-node` request header a browser context sets (index into `ports`, default 0), so a
+ * test sends the PC to one process and the phone to another. Streams (SSE) pass through.
+ * `hits[i]` counts the requests node i served. */
+export async function startBalancer(port, ports) {
+  const hits = ports.map(() => 0);
+  const server = createHttpServer((req, res) => {
+    const i = Number(req.headers['x-mahpki-node'] ?? 0);
+    hits[i] += 1;
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: ports[i], path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.once('error', () => { res.destroy(); });
+    res.once('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  return {
+    hits,
+    stop: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+  };
+}
+
 /** The whole platform for one test: pcscd, the test PKI's holders imported into a fresh
  * database, the server trusting the test PKI, a helper allowing the server's origin, and virtual
  * cards (empty reader). `cli(...args)` runs `mahpki-server` on the server's database (`binding
  * list`, `audit tail`, `identity list`). `serverEnv` adds settings for the server only (e.g. a short
- * enrolment expiry). `stop()` ends everything this call started. */
-export async function startPlatform({ seed = 1, serverEnv = {} } = {}) {
+ * enrolment expiry). `postgres` puts the server on a throwaway PostgreSQL cluster; `nodes > 1` runs
+ * that many server processes on it behind `startBalancer` (then `server.nodes` and
+ * `server.balancer`). `stop()` ends everything this call started. */
+export async function startPlatform({ seed = 1, serverEnv = {}, postgres = false, nodes = 1 } = {}) {
   const stops = [];
   const stopAll = async () => {
     // Reverse order; every stop runs even if one fails.
@@ -352,12 +430,34 @@ export async function startPlatform({ seed = 1, serverEnv = {} } = {}) {
     const pcscd = await ensurePcscd();
     stops.push(pcscd.stop);
     const pki = await testPki(seed);
-    const prepared = await prepareServer({ MAHPKI_CONFIG: pki.trustFile });
-    const helper = await startHelper({ allowedOrigins: [prepared.origin] });
+    let database = {};
+    if (postgres) {
+      const pg = await startPostgres();
+      stops.push(pg.stop);
+      database = { MAHPKI_DATABASE_URL: pg.url };
+    }
+    // Several nodes share one public origin, as behind a load balancer.
+    const balancerPort = nodes > 1 ? await freePort() : undefined;
+    const shared = { MAHPKI_CONFIG: pki.trustFile, ...database };
+    if (balancerPort) shared.MAHPKI_PUBLIC_ORIGIN = `http://localhost:${balancerPort}`;
+    const prepared = await prepareServer(shared);
+    const helper = await startHelper({ allowedOrigins: [prepared.env.MAHPKI_PUBLIC_ORIGIN] });
     stops.push(helper.stop);
     await prepared.cli('identity', 'import', pki.importFile);
-    const server = await startServer({ MAHPKI_HELPER_ORIGINS: helper.origin, ...serverEnv }, prepared);
+    const nodeEnv = { MAHPKI_HELPER_ORIGINS: helper.origin, ...serverEnv };
+    let server = await startServer(nodeEnv, prepared);
     stops.push(server.stop);
+    if (balancerPort) {
+      const all = [server];
+      for (let i = 1; i < nodes; i++) {
+        const node = await startServer(nodeEnv, await prepareServer(shared));
+        stops.push(node.stop);
+        all.push(node);
+      }
+      const balancer = await startBalancer(balancerPort, all.map((n) => n.port));
+      stops.push(balancer.stop);
+      server = { ...server, origin: prepared.env.MAHPKI_PUBLIC_ORIGIN, nodes: all, balancer };
+    }
     const cards = await startCards({ seed });
     stops.push(cards.stop);
     return { pcscd, pki, server, helper, cards, cli: server.cli, stop: stopAll };

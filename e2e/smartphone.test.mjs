@@ -166,3 +166,30 @@ test('別紙2: a code nobody opens expires on the PC and a new one can be issued
     await platform.stop();
   }
 });
+
+test('別紙2 across two server processes on one PostgreSQL: the PC on one, the phone on the other', async () => {
+  const platform = await startPlatform({ postgres: true, nodes: 2 });
+  const pcBrowser = await launchBrowser();
+  let ph;
+  try {
+    const holder = platform.pki.holders[2];
+    const pc = await pcBrowser.context.newPage();
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await identifyOnPc(pc, platform.server.origin, holder);
+    const { url, code } = await codeOnPc(pc);
+    const { hits } = platform.server.balancer;
+    assert.equal(hits[1], 0, 'nothing reached the second process before the phone');
+    // The load balancer sends every request of the phone's browser to the second process.
+    ph = await phone();
+    await ph.page.context().setExtraHTTPHeaders({ 'x-mahpki-node': '1' });
+    await enrolPhone(ph, url, holder, code);
+    // The completion the second process committed reaches the PC's stream on the first one.
+    await screen(pc, 'done');
+    await pc.screenshot({ path: screenshotPath('smartphone-11-two-processes-done'), fullPage: true });
+    assert.ok(hits[1] >= 4, `the phone's requests reached the second process (${hits[1]})`);
+  } finally {
+    await ph?.close();
+    await pcBrowser.close();
+    await platform.stop();
+  }
+});
