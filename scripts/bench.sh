@@ -26,6 +26,11 @@ card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench
   echo "$size_table"
   echo '```'
   echo
+  echo "The wasm grew from 126 KB (index page alone) to about 255 KB gzipped with the 別紙1 and 別紙2 screens (2026-11-26). Not"
+  echo "yet broken down by crate (no size profiler installed here); what came in is the flow screens, the 2D code renderer"
+  echo "(qrcode, SVG only) and the phone's WebAuthn conversion (webauthn-rs-proto with serde-wasm-bindgen and serde_with)."
+  echo "The phone never needs the PC's card flows and vice versa, so splitting the app per page is the next size step."
+  echo
   echo "## Server: HPKI card authentication"
   echo
   echo "Challenge + finish through the real router on SQLite (challenge taken from the store, certificate signature and CRL, holder lookup, session rotation; two RSA-2048 verifications per login), beside the raw verify rate that bounds it."
