@@ -345,6 +345,17 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
+        self.usable_by_phone(row, phone_session_hash, now).await
+    }
+
+    /// The enrolment a phone looked up, if that phone may use it now. One that has run out is
+    /// marked expired on the way.
+    async fn usable_by_phone(
+        &self,
+        row: Option<EnrolmentRow>,
+        phone_session_hash: &[u8],
+        now: i64,
+    ) -> Result<EnrolmentRecord, EnrolError> {
         let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
         if e.state_at(now) == EnrolmentState::Expired {
             self.enrolment_expire(e.id, now).await?;
@@ -379,14 +390,7 @@ impl Store {
         .bind(phone_session_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
-        if e.state_at(now) == EnrolmentState::Expired {
-            self.enrolment_expire(e.id, now).await?;
-        }
-        match EnrolError::refusal(&e, phone_session_hash, now) {
-            None => Ok(e),
-            Some(err) => Err(err),
-        }
+        self.usable_by_phone(row, phone_session_hash, now).await
     }
 
     /// The holder's newest enrolment, whatever its state.
