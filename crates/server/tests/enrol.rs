@@ -643,6 +643,8 @@ async fn the_jma_path_lets_a_pc_enrol_without_the_card(db: Db) {
     assert_eq!(holder.hpki_id.as_str(), HOLDER);
     // Enrolling a phone is all it allows: the session is not an HPKI login.
     assert!(!pc.is_authenticated().await);
+    let a = pc.send("GET", "/api/smartphone/holder", None).await;
+    assert_eq!(serde_json::from_value::<Holder>(a.body).unwrap(), holder);
     let issued = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
     assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
@@ -707,6 +709,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     let mut events = PcEvents::connect_to(&pc, CHANGE_EVENTS).await;
     assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
     refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+    refused(&pc.send("GET", "/api/smartphone/holder", None).await, ErrorCode::Unauthenticated);
 
     let a = old.prove(&change.url, ORIGIN).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
@@ -716,7 +719,10 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     while let Some(e) = events.next_change().await {
         last = Some(e);
     }
-    assert_eq!(last, Some(ChangeEvent::Proved { hpki_id: proved.hpki_id }));
+    assert_eq!(last, Some(ChangeEvent::Proved { hpki_id: proved.hpki_id.clone() }));
+    // The PC may now show whose phone it is changing.
+    let a = pc.send("GET", "/api/smartphone/holder", None).await;
+    assert_eq!(serde_json::from_value::<Holder>(a.body).unwrap().hpki_id, proved.hpki_id);
 
     // The second code, for the new phone; the old one works until the commit.
     let issued = issued(&mut pc, true).await;

@@ -20,6 +20,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures_util::Stream;
 use mahpki_protocol::{
     ErrorCode, HpkiId,
+    api::Holder,
     enrol::{
         ENROLL_PATH, EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
         FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneCredential,
@@ -175,6 +176,17 @@ async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<Strin
         Some((hpki_id, _)) => Ok(hpki_id),
         None => Err(ApiError(ErrorCode::Unauthenticated)),
     }
+}
+
+/// `GET /api/smartphone/holder`: whose phone this PC session may enrol, for the screens that
+/// did not identify the holder with the HPKI card (the JMA path, or the old phone in a change).
+pub async fn holder(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Holder>, ApiError> {
+    let hpki_id = enrolling_holder(&state, &headers).await?;
+    let identity = state.store.identity_get(&hpki_id).await.map_err(ApiError::internal)?;
+    Ok(Json(identity.ok_or(ApiError(ErrorCode::Unauthenticated))?.holder))
 }
 
 /// `POST /api/smartphone/enrolments` (PC: HPKI-authenticated session, or one proved by the JMA

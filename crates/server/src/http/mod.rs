@@ -102,6 +102,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
         .route("/smartphone/enrolments/current/events", get(enrol::events))
+        .route("/smartphone/holder", get(enrol::holder))
         .route("/smartphone/change/current/events", get(change::events))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
