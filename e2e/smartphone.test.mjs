@@ -4,63 +4,9 @@
 // confirms the label; the PC shows completion pushed by the server (SSE), never polled.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { enterPin, launchBrowser, screen, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
+import { launchBrowser, screen, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
+import { codeOnPc, enrolPhone, identifyOnPc, phone } from './phones.mjs';
 
-/** Index → 「スマートフォン(タブレットを含む)をご利用の方はこちら」 → 「HPKIカードで登録または変更」 → PIN. */
-async function identifyOnPc(pc, origin, holder, shot) {
-  await pc.goto(`${origin}/`);
-  await pc.getByRole('link', { name: 'スマートフォン(タブレットを含む)をご利用の方はこちら' }).click();
-  await pc.locator('#smartphone').getByRole('link', { name: 'HPKIカードで登録または変更' }).click();
-  await screen(pc, 'ready');
-  if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
-  await pc.getByRole('button', { name: 'HPKIカードで登録または変更' }).click();
-  await enterPin(pc, holder.hpki_pin);
-}
-
-/** A phone: a small screen and a platform authenticator with biometrics (CDP WebAuthn). */
-async function phone() {
-  const browser = await launchBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
-  const page = await browser.context.newPage();
-  const cdp = await browser.context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  return {
-    page,
-    async credentials() {
-      return (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
-    },
-    close: () => browser.close(),
-  };
-}
-
-/** The phone side of ④–⑧: login screen with the 本人ID, 登録, biometrics, label OK, done. */
-async function enrolPhone(ph, url, holder, code, shots = {}) {
-  await ph.page.goto(url);
-  await screen(ph.page, 'login');
-  assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id);
-  assert.equal(await ph.page.locator('#username').isEditable(), false, 'Username is read-only');
-  assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
-  // The token left the address bar as soon as the page read it.
-  assert.doesNotMatch(ph.page.url(), /#/);
-  if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
-  await ph.page.getByRole('button', { name: '登録' }).click();
-  await screen(ph.page, 'label');
-  assert.match(await ph.page.locator('#label').inputValue(), /\d{4}-\d{2}-\d{2}/);
-  if (shots.label) await ph.page.screenshot({ path: screenshotPath(shots.label), fullPage: true });
-  await ph.page.getByRole('button', { name: 'OK' }).click();
-  await screen(ph.page, 'done');
-  assert.match(await ph.page.locator('main').textContent(), /登録が完了しました。/);
-  if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
-}
-
-async function codeOnPc(pc) {
-  await screen(pc, 'show_code');
-  const url = await pc.locator('#enroll-link').getAttribute('href');
-  const code = (await pc.locator('#verification-code').textContent()).trim();
-  return { url, code };
-}
 
 test('別紙2: 2D code, the phone registers a passkey, the PC shows completion at once; replacing asks first', async () => {
   const platform = await startPlatform();

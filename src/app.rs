@@ -4,12 +4,15 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::{
-    flows::{enroll::EnrollFlow, mynumber::MyNumberFlow, smartphone::SmartphoneFlow},
+    flows::{
+        enroll::EnrollFlow,
+        mynumber::MyNumberFlow,
+        prove::ProveFlow,
+        smartphone::{SmartphoneFlow, Via},
+    },
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
-    pages::{
-        footer::ServerFooter, index::IndexPage, not_found::NotFound, placeholder::FlowPlaceholder,
-    },
+    pages::{footer::ServerFooter, index::IndexPage, not_found::NotFound},
 };
 
 #[derive(Clone, Routable, PartialEq, Debug)]
@@ -22,9 +25,15 @@ pub enum Route {
     /// 別紙2: bind a smartphone with the HPKI card.
     #[at("/smartphone")]
     Smartphone,
-    /// スマートフォン変更.
+    /// 別紙2 by the JMA path: the numbers printed on the card instead of the card.
+    #[at("/smartphone/jma")]
+    SmartphoneJma,
+    /// スマートフォン変更 on the PC: the old phone proves the holder, then the new one enrols.
     #[at("/smartphone/change")]
     SmartphoneChange,
+    /// Opened on the old phone from a change's first code; the token is in the fragment.
+    #[at("/change")]
+    Change,
     /// Opened on the phone from the 2D code; the token is in the fragment.
     #[at("/enroll")]
     Enroll,
@@ -37,10 +46,10 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Index => html! { <IndexPage /> },
         Route::MyNumber => html! { <MyNumberFlow /> },
-        Route::Smartphone => html! { <SmartphoneFlow /> },
-        Route::SmartphoneChange => {
-            html! { <FlowPlaceholder title={Msg::SmartphoneChangeSiteTitle} /> }
-        }
+        Route::Smartphone => html! { <SmartphoneFlow via={Via::Hpki} /> },
+        Route::SmartphoneJma => html! { <SmartphoneFlow via={Via::Jma} /> },
+        Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
+        Route::Change => html! { <ProveFlow /> },
         Route::Enroll => html! { <EnrollFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }

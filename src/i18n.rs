@@ -66,7 +66,6 @@ pub enum Msg {
     SmartphoneSiteTitle,
     SmartphoneChangeSiteTitle,
     EnrollSiteTitle,
-    NotYetAvailable,
     BackToTop,
     NotFoundTitle,
     NotFoundBody,
@@ -159,6 +158,29 @@ pub enum Msg {
     EnrollDonePcNote,
     EnrollReissueHint,
     VerificationCodePhoneHint,
+    JmaEntryHint,
+    JmaEntry,
+    Checking,
+    JmaInstruction,
+    JmaNote,
+    JmaRegistrationNumber,
+    JmaCardId,
+    JmaSubmit,
+    ScanWithOldPhone,
+    ChangeQrAlt,
+    ContinueOnOldPhone,
+    ContinueOnOldPhoneHint,
+    ScanWithNewPhone,
+    ChangeNothingChanged,
+    ChangeCancelled,
+    ProveSiteTitle,
+    ProveLoginHint,
+    LoginButton,
+    HpkiIdInvalid,
+    ProveDone,
+    ProveDoneNote,
+    ProveReissueHint,
+    NothingChanged,
 }
 
 impl Msg {
@@ -189,7 +211,6 @@ impl Msg {
         Msg::SmartphoneSiteTitle,
         Msg::SmartphoneChangeSiteTitle,
         Msg::EnrollSiteTitle,
-        Msg::NotYetAvailable,
         Msg::BackToTop,
         Msg::NotFoundTitle,
         Msg::NotFoundBody,
@@ -282,6 +303,29 @@ impl Msg {
         Msg::EnrollDonePcNote,
         Msg::EnrollReissueHint,
         Msg::VerificationCodePhoneHint,
+        Msg::JmaEntryHint,
+        Msg::JmaEntry,
+        Msg::Checking,
+        Msg::JmaInstruction,
+        Msg::JmaNote,
+        Msg::JmaRegistrationNumber,
+        Msg::JmaCardId,
+        Msg::JmaSubmit,
+        Msg::ScanWithOldPhone,
+        Msg::ChangeQrAlt,
+        Msg::ContinueOnOldPhone,
+        Msg::ContinueOnOldPhoneHint,
+        Msg::ScanWithNewPhone,
+        Msg::ChangeNothingChanged,
+        Msg::ChangeCancelled,
+        Msg::ProveSiteTitle,
+        Msg::ProveLoginHint,
+        Msg::LoginButton,
+        Msg::HpkiIdInvalid,
+        Msg::ProveDone,
+        Msg::ProveDoneNote,
+        Msg::ProveReissueHint,
+        Msg::NothingChanged,
     ];
 
     pub fn text(self) -> Text {
@@ -352,10 +396,6 @@ impl Msg {
             Msg::SmartphoneSiteTitle => ("スマートフォン登録サイト", "Smartphone registration"),
             Msg::SmartphoneChangeSiteTitle => ("スマートフォン変更", "Change smartphone"),
             Msg::EnrollSiteTitle => ("スマートフォンの登録", "Register this smartphone"),
-            Msg::NotYetAvailable => (
-                "この手続きは現在準備中です。公開までしばらくお待ちください。",
-                "This procedure is being prepared and is not available yet.",
-            ),
             Msg::BackToTop => ("トップページへ戻る", "Back to the top page"),
             Msg::NotFoundTitle => ("ページが見つかりません", "Page not found"),
             Msg::NotFoundBody => (
@@ -603,6 +643,79 @@ impl Msg {
                 "PCの画面に表示されている確認コードと同じであることを確認してください。",
                 "Check that the PC screen shows the same verification code.",
             ),
+            Msg::JmaEntryHint => (
+                "日本医師会のHPKIカードをお持ちで、カードを読み取れない場合は:",
+                "If you hold a JMA HPKI card and cannot read it:",
+            ),
+            Msg::JmaEntry => (
+                "医籍登録番号とカードIDで登録",
+                "Register with your registration number and card ID",
+            ),
+            Msg::Checking => ("確認しています…", "Checking..."),
+            Msg::JmaInstruction => (
+                "HPKIカードに記載されている医籍登録番号とカードIDを入力の上、「認証」を押してください。",
+                "Enter the medical registration number and the card ID printed on your HPKI card, then press Authenticate.",
+            ),
+            Msg::JmaNote => (
+                "日本医師会が発行したHPKIカードをお持ちの方が対象です。5回続けて間違えるとロックされ、認証局への連絡が必要になります。",
+                "For holders of an HPKI card issued by the Japan Medical Association. After 5 wrong tries in a row it locks, and you must contact the CA.",
+            ),
+            Msg::JmaRegistrationNumber => ("医籍登録番号", "Medical registration number"),
+            Msg::JmaCardId => ("カードID", "Card ID"),
+            Msg::JmaSubmit => ("認証", "Authenticate"),
+            Msg::ScanWithOldPhone => (
+                "登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。",
+                "Scan this 2D code with the smartphone registered now (the old one).",
+            ),
+            Msg::ChangeQrAlt => {
+                ("旧スマートフォンで読み取る二次元コード", "2D code for your old smartphone")
+            }
+            Msg::ContinueOnOldPhone => {
+                ("旧スマートフォンで操作を続けてください", "Continue on your old smartphone")
+            }
+            Msg::ContinueOnOldPhoneHint => (
+                "旧スマートフォンで本人IDを確認し、生体認証を行ってください。完了すると、新しいスマートフォン用の二次元コードがこの画面に表示されます。",
+                "Confirm your HPKI ID on the old smartphone and pass its biometric check. This screen then shows a 2D code for the new smartphone.",
+            ),
+            Msg::ScanWithNewPhone => (
+                "新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
+                "Scan this 2D code with the new smartphone's camera and open the registration site.",
+            ),
+            Msg::ChangeNothingChanged => (
+                "スマートフォンの登録は変更されていません。旧スマートフォンは引き続き利用できます。",
+                "Nothing was changed. The old smartphone keeps working.",
+            ),
+            Msg::ChangeCancelled => (
+                "スマートフォン変更を中止しました。旧スマートフォンは引き続き利用できます。",
+                "You cancelled the change. The old smartphone keeps working.",
+            ),
+            Msg::ProveSiteTitle => {
+                ("スマートフォン変更(旧スマートフォン)", "Change smartphone (old smartphone)")
+            }
+            Msg::ProveLoginHint => (
+                "本人IDを確認して「ログイン」を押してください。次の画面で、このスマートフォンの生体認証を行います。",
+                "Check your HPKI ID and press Log in. This smartphone then asks for its biometrics.",
+            ),
+            Msg::LoginButton => ("ログイン", "Log in"),
+            Msg::HpkiIdInvalid => (
+                "本人IDは半角英数字とハイフン(-)で入力してください。",
+                "Enter the HPKI ID in ASCII letters, digits and hyphens (-).",
+            ),
+            Msg::ProveDone => (
+                "本人確認が完了しました。PCの画面に表示される新しい二次元コードを、新しいスマートフォンで読み取ってください。",
+                "You are confirmed. Scan the new 2D code on the PC screen with the new smartphone.",
+            ),
+            Msg::ProveDoneNote => (
+                "このスマートフォンは、新しいスマートフォンの登録が完了するまで引き続き利用できます。",
+                "This smartphone keeps working until the new one is registered.",
+            ),
+            Msg::ProveReissueHint => (
+                "PCでスマートフォン変更をやり直し、表示された二次元コードをこのスマートフォンで読み取ってください。",
+                "Start the change again on the PC and scan the code it shows with this smartphone.",
+            ),
+            Msg::NothingChanged => {
+                ("この操作では何も変更されていません。", "Nothing was changed by this attempt.")
+            }
         };
         Text { ja, en }
     }

@@ -11,6 +11,7 @@ pub mod helper;
 pub mod i18n;
 pub mod lang;
 pub mod pages;
+pub mod remember;
 pub mod server;
 pub mod webauthn;
 

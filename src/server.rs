@@ -3,11 +3,12 @@
 
 use gloo_net::http::{Request, Response};
 use mahpki_protocol::{
-    ErrorBody, ErrorCode, Health,
-    api::{CardSignature, Challenge, ClientConfig, MyNumberBound, SessionInfo},
+    ErrorBody, ErrorCode, Health, HpkiId,
+    api::{CardSignature, Challenge, ClientConfig, Holder, MyNumberBound, SessionInfo},
     enrol::{
-        EnrolmentIssued, EnrolmentOpened, EnrolmentRequest, FinishEnrolment, OpenEnrolment,
-        PhoneBound, RegistrationOptions,
+        AssertionOptions, ChangeBegin, ChangeFinish, ChangeIssued, ChangeOpened, ChangeProved,
+        EnrolmentIssued, EnrolmentOpened, EnrolmentRequest, FinishEnrolment, JmaLogin,
+        OpenEnrolment, PhoneBound, PublicKeyCredential, RegistrationOptions,
     },
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -93,8 +94,35 @@ pub async fn issue_enrolment(replace: bool) -> Result<EnrolmentIssued, ErrorCode
     post_json("/api/smartphone/enrolments", &EnrolmentRequest { replace }).await
 }
 
-/// Path of the PC's live enrolment events (SSE).
-pub const ENROLMENT_EVENTS: &str = "/api/smartphone/enrolments/current/events";
+/// `GET /api/smartphone/holder`: whose phone this session may enrol, however it proved it.
+pub async fn smartphone_holder() -> Result<Holder, ErrorCode> {
+    get_json("/api/smartphone/holder").await
+}
+
+/// `POST /api/jma/login`: the JMA path (医籍登録番号 and カードID instead of the card).
+pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorCode> {
+    post_json("/api/jma/login", login).await
+}
+
+/// `POST /api/smartphone/change` (PC): the first code of a change, for the phone bound now.
+pub async fn change_issue() -> Result<ChangeIssued, ErrorCode> {
+    post_empty("/api/smartphone/change").await
+}
+
+/// `POST /api/change/open` (old phone): claims the first code for this phone.
+pub async fn change_open(token: String) -> Result<ChangeOpened, ErrorCode> {
+    post_json("/api/change/open", &OpenEnrolment { token }).await
+}
+
+/// `POST /api/change/begin` (old phone): assertion options for the holder's bound phone.
+pub async fn change_begin(hpki_id: HpkiId) -> Result<AssertionOptions, ErrorCode> {
+    post_json("/api/change/begin", &ChangeBegin { hpki_id }).await
+}
+
+/// `POST /api/change/finish` (old phone): its assertion; the PC may then enrol the new phone.
+pub async fn change_finish(credential: PublicKeyCredential) -> Result<ChangeProved, ErrorCode> {
+    post_json("/api/change/finish", &ChangeFinish { credential }).await
+}
 
 /// `POST /api/enroll/open` (phone): claims the enrolment for this phone.
 pub async fn enroll_open(token: String) -> Result<EnrolmentOpened, ErrorCode> {
@@ -111,6 +139,14 @@ pub async fn enroll_finish(finish: &FinishEnrolment) -> Result<PhoneBound, Error
     post_json("/api/enroll/finish", finish).await
 }
 
+/// `DELETE /api/smartphone/enrolments/current` (204, no body): 中止 on the PC; the code on
+/// screen stops working now instead of at its expiry. Best effort: it expires by itself too.
+pub async fn cancel_enrolment() {
+    if let Err(e) = Request::delete("/api/smartphone/enrolments/current").send().await {
+        tracing_fallback(&e.to_string());
+    }
+}
+
 /// `POST /api/session/logout` (204, no body). Best effort: the session also expires by itself.
 pub async fn logout() {
     if let Err(e) = Request::post("/api/session/logout").send().await {
@@ -118,7 +154,7 @@ pub async fn logout() {
     }
 }
 
-/// The app has no log sink but the console; a failed logout only delays the session's expiry.
+/// The app has no log sink but the console; a failed cancel or logout only delays an expiry.
 fn tracing_fallback(what: &str) {
-    web_sys::console::warn_1(&format!("logout: {what}").into());
+    web_sys::console::warn_1(&format!("server: {what}").into());
 }

@@ -1,9 +1,13 @@
-//! The browser's WebAuthn API for the phone page: create a platform credential from the server's
-//! options. Failures become the catalogue's codes so the page can say what to check.
+//! The browser's WebAuthn API for the phone pages: create a platform credential from the
+//! server's options, or prove the phone with the one it has. Failures become the catalogue's
+//! codes so the page can say what to check.
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{CreationChallengeResponse, RegisterPublicKeyCredential},
+    enrol::{
+        CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
+        RequestChallengeResponse,
+    },
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -30,6 +34,28 @@ pub async fn create(
         .create_with_options(&opts)
         .map_err(|_| ErrorCode::WebauthnUnsupported)?;
     let value = JsFuture::from(promise).await.map_err(|e| classify(&e))?;
+    let credential: web_sys::PublicKeyCredential =
+        value.dyn_into().map_err(|_| ErrorCode::WebauthnUnsupported)?;
+    Ok(credential.into())
+}
+
+/// `navigator.credentials.get()`: the registered phone proves itself with its biometrics.
+pub async fn get(options: RequestChallengeResponse) -> Result<PublicKeyCredential, ErrorCode> {
+    if !available() {
+        return Err(ErrorCode::WebauthnUnsupported);
+    }
+    let window = web_sys::window().ok_or(ErrorCode::WebauthnUnsupported)?;
+    let opts: web_sys::CredentialRequestOptions = options.into();
+    let promise = window
+        .navigator()
+        .credentials()
+        .get_with_options(&opts)
+        .map_err(|_| ErrorCode::WebauthnUnsupported)?;
+    // NotAllowedError here also means this phone has none of the credentials the server named.
+    let value = JsFuture::from(promise).await.map_err(|e| match classify(&e) {
+        ErrorCode::WebauthnCancelled => ErrorCode::WebauthnNotProved,
+        other => other,
+    })?;
     let credential: web_sys::PublicKeyCredential =
         value.dyn_into().map_err(|_| ErrorCode::WebauthnUnsupported)?;
     Ok(credential.into())

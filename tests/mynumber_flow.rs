@@ -13,8 +13,8 @@ use mahpki::{
     i18n::{Lang, Msg},
 };
 use mahpki_protocol::{
-    ErrorCode, HpkiId,
-    api::{Ca, Holder, MyNumberBinding, MyNumberBound, Qualification, SessionInfo},
+    ErrorCode,
+    api::{Ca, MyNumberBinding, MyNumberBound, Qualification, SessionInfo},
     helper::{CardPresence, ReaderStatus, WaitReason},
 };
 use wasm_bindgen_test::*;
@@ -45,17 +45,7 @@ async fn mount(step: Step, lang: Lang) -> Mounted {
 }
 
 fn session(bound: Option<MyNumberBinding>) -> SessionInfo {
-    SessionInfo {
-        holder: Holder {
-            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
-            ca: Ca::Medis,
-            qualification: Qualification::Doctor,
-            name_kanji: "医療 一郎".into(),
-            name_kana: "イリョウ イチロウ".into(),
-            name_roman: "IRYO ICHIRO".into(),
-        },
-        mynumber: bound,
-    }
+    SessionInfo { holder: common::holder(Ca::Medis, Qualification::Doctor), mynumber: bound }
 }
 
 fn binding(not_after: i64) -> MyNumberBinding {

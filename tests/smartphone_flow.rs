@@ -11,13 +11,13 @@ use mahpki::{
     flows::{
         card::CardStage,
         enroll::{self, EnrollView},
-        smartphone::{Action, Code, SmartphoneView, Step},
+        smartphone::{Action, Code, SmartphoneView, Step, Via},
     },
     i18n::{Lang, Msg},
 };
 use mahpki_protocol::{
     ErrorCode, HpkiId,
-    api::{Ca, Holder, Qualification, SessionInfo},
+    api::{Ca, Holder, Qualification},
     enrol::{EnrolmentOpened, PhoneBound, PhoneCredential},
 };
 use wasm_bindgen::JsCast;
@@ -26,18 +26,8 @@ use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn session() -> SessionInfo {
-    SessionInfo {
-        holder: Holder {
-            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
-            ca: Ca::Jma,
-            qualification: Qualification::Dentist,
-            name_kanji: "医療 一郎".into(),
-            name_kana: "イリョウ イチロウ".into(),
-            name_roman: "IRYO ICHIRO".into(),
-        },
-        mynumber: None,
-    }
+fn holder() -> Holder {
+    common::holder(Ca::Jma, Qualification::Dentist)
 }
 
 fn code(replace: bool) -> Code {
@@ -55,7 +45,11 @@ async fn pc(step: Step, lang: Lang) -> (common::Mounted, Rc<RefCell<Vec<Action>>
     let actions = Rc::new(RefCell::new(Vec::new()));
     let log = actions.clone();
     let on_action = Callback::from(move |a| log.borrow_mut().push(a));
-    let m = common::mount(lang, html! { <SmartphoneView {step} now_ms={NOW} {on_action} /> }).await;
+    let m = common::mount(
+        lang,
+        html! { <SmartphoneView via={Via::Hpki} {step} now_ms={NOW} {on_action} /> },
+    )
+    .await;
     (m, actions)
 }
 
@@ -71,13 +65,9 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["HPKIカードと通信をしています。"],
             vec!["Communicating with the HPKI card."],
         ),
+        (Step::Issuing(holder()), vec!["2次元コードを発行しています"], vec!["Issuing the 2D code"]),
         (
-            Step::Issuing(session()),
-            vec!["2次元コードを発行しています"],
-            vec!["Issuing the 2D code"],
-        ),
-        (
-            Step::AskReplace(session()),
+            Step::AskReplace(holder()),
             vec![
                 "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
                 "はい",
@@ -87,7 +77,7 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["A device is already registered.", "Yes", "No", "keeps working"],
         ),
         (
-            Step::ShowCode(session(), code(false)),
+            Step::ShowCode(holder(), code(false)),
             vec![
                 "二次元コードを読み取り",
                 "確認コード: 482913",
@@ -107,17 +97,17 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             ],
         ),
         (
-            Step::Opened(session(), code(false)),
+            Step::Opened(holder(), code(false)),
             vec!["スマートフォンで操作を続けてください", "482913"],
             vec!["Continue on your smartphone", "482913"],
         ),
         (
-            Step::Expired { session: session(), replace: false },
+            Step::Expired { holder: holder(), replace: false },
             vec!["有効期限が切れました", "二次元コードを再発行"],
             vec!["The code has expired", "Issue a new 2D code"],
         ),
         (
-            Step::Done { session: session(), replaced: false },
+            Step::Done { holder: holder(), replaced: false },
             vec![
                 "スマートフォンの登録が完了しました。ブラウザを終了してください。",
                 "タブだけでなくブラウザ全体を終了",
@@ -125,17 +115,17 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["Your smartphone is registered. Please close the browser.", "whole browser"],
         ),
         (
-            Step::Done { session: session(), replaced: true },
+            Step::Done { holder: holder(), replaced: true },
             vec!["以前に登録されていたスマートフォンは、認証に利用できなくなりました。"],
             vec!["can no longer be used"],
         ),
         (
-            Step::KeptCurrent(session()),
+            Step::KeptCurrent(holder()),
             vec!["現在のスマートフォンの登録はそのままです。"],
             vec!["stays registered"],
         ),
         (
-            Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(session())),
+            Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(holder())),
             vec![
                 "登録できませんでした",
                 "新しいコードの発行により無効",
@@ -158,14 +148,14 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
 #[wasm_bindgen_test]
 async fn every_pc_screen_says_its_part_in_both_languages() {
     common::check_screens(Msg::SmartphoneSiteTitle, pc_screens(), |step| {
-        html! { <SmartphoneView {step} now_ms={NOW} on_action={Callback::noop()} /> }
+        html! { <SmartphoneView via={Via::Hpki} {step} now_ms={NOW} on_action={Callback::noop()} /> }
     })
     .await;
 }
 
 #[wasm_bindgen_test]
 async fn the_code_screen_draws_the_2d_code_and_offers_the_link() {
-    let (m, _) = pc(Step::ShowCode(session(), code(false)), Lang::Ja).await;
+    let (m, _) = pc(Step::ShowCode(holder(), code(false)), Lang::Ja).await;
     assert!(m.root.query_selector(".qr[role=img][aria-label] svg").unwrap().is_some());
     assert_eq!(m.attr("#enroll-link", "href"), Some(code(false).url));
     assert_eq!(m.attr("#enroll-link", "rel").as_deref(), Some("noopener noreferrer"));
@@ -174,14 +164,14 @@ async fn the_code_screen_draws_the_2d_code_and_offers_the_link() {
 #[wasm_bindgen_test]
 async fn pc_buttons_emit_the_holders_answers() {
     for (step, label, action) in [
-        (Step::AskReplace(session()), "はい", Action::Replace),
-        (Step::AskReplace(session()), "いいえ", Action::Keep),
+        (Step::AskReplace(holder()), "はい", Action::Replace),
+        (Step::AskReplace(holder()), "いいえ", Action::Keep),
         (
-            Step::Expired { session: session(), replace: true },
+            Step::Expired { holder: holder(), replace: true },
             "二次元コードを再発行",
             Action::Reissue,
         ),
-        (Step::ShowCode(session(), code(false)), "中止", Action::Cancel),
+        (Step::ShowCode(holder(), code(false)), "中止", Action::Cancel),
         (Step::Ready { readers: vec![] }, "HPKIカードで登録または変更", Action::StartHpki),
     ] {
         let (m, actions) = pc(step.clone(), Lang::Ja).await;

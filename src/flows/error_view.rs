@@ -18,7 +18,7 @@ pub struct FailureNoticeProps {
 pub fn failure_notice(props: &FailureNoticeProps) -> Html {
     let ctx = use_lang();
     let code = props.failure.code;
-    let wire = serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned));
+    let wire = code.wire();
     html! {
         <div class="notice error" role="alert" data-error={wire}>
             <p class="error-message">{ ctx.lang.pick(code.message()) }</p>

@@ -1,13 +1,32 @@
-//! The PC's live view of its enrolment: Server-Sent Events, authenticated by the session cookie
-//! (same origin), never by the token. The server sends the current state first, so a reconnect
-//! (EventSource retries by itself) never misses the phone's completion.
+//! The PC's live view of a code it shows (an enrolment, or a change's first code): Server-Sent
+//! Events, authenticated by the session cookie (same origin), never by the token. The server
+//! sends the current state first, so a reconnect (EventSource retries by itself) never misses
+//! the phone's step.
 
-use mahpki_protocol::{ErrorCode, enrol::EnrolmentEvent};
+use mahpki_protocol::{
+    ErrorCode,
+    enrol::{ChangeEvent, EnrolmentEvent},
+};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{EventSource, MessageEvent};
 use yew::Callback;
 
-const NAMES: [&str; 5] = ["waiting", "opened", "completed", "expired", "cancelled"];
+/// An event stream the server offers: where it is and the `event:` names it sends.
+pub trait Stream: DeserializeOwned + 'static {
+    const PATH: &'static str;
+    const NAMES: &'static [&'static str];
+}
+
+impl Stream for EnrolmentEvent {
+    const PATH: &'static str = "/api/smartphone/enrolments/current/events";
+    const NAMES: &'static [&'static str] = EnrolmentEvent::NAMES;
+}
+
+impl Stream for ChangeEvent {
+    const PATH: &'static str = "/api/smartphone/change/current/events";
+    const NAMES: &'static [&'static str] = ChangeEvent::NAMES;
+}
 
 /// An open subscription; dropping it closes the stream.
 pub struct Subscription {
@@ -22,25 +41,22 @@ impl Drop for Subscription {
     }
 }
 
-/// Subscribes to `url`. `on` gets each event, or an error once the stream is closed for good
-/// (the session ended, or the server refused).
-pub fn subscribe(
-    url: &str,
-    on: Callback<Result<EnrolmentEvent, ErrorCode>>,
-) -> Option<Subscription> {
-    let source = EventSource::new(url).ok()?;
+/// Subscribes to `T`'s stream. `on` gets each event, or an error once the stream is closed for
+/// good (the session ended, or the server refused).
+pub fn subscribe<T: Stream>(on: Callback<Result<T, ErrorCode>>) -> Option<Subscription> {
+    let source = EventSource::new(T::PATH).ok()?;
     let on_event = {
         let on = on.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let parsed = e
                 .data()
                 .as_string()
-                .and_then(|d| serde_json::from_str::<EnrolmentEvent>(&d).ok())
+                .and_then(|d| serde_json::from_str::<T>(&d).ok())
                 .ok_or(ErrorCode::Internal);
             on.emit(parsed);
         })
     };
-    for name in NAMES {
+    for name in T::NAMES {
         let _ = source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
     }
     let on_error = {

@@ -3,7 +3,7 @@
 
 use mahpki_protocol::{
     ErrorCode,
-    api::SessionInfo,
+    api::Holder,
     helper::{CardPresence, ReaderStatus},
 };
 use yew::prelude::*;
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A button that reports `action` to the flow.
-pub fn action_button<A: Copy + 'static>(
+pub fn action_button<A: Clone + 'static>(
     label: &'static str,
     primary: bool,
     action: A,
@@ -27,7 +27,7 @@ pub fn action_button<A: Copy + 'static>(
     let on = on.clone();
     let class = if primary { "button primary" } else { "button" };
     html! {
-        <button type="button" {class} onclick={move |_| on.emit(action)}>{ label }</button>
+        <button type="button" {class} onclick={move |_| on.emit(action.clone())}>{ label }</button>
     }
 }
 
@@ -88,14 +88,14 @@ pub fn hpki_ready(props: &HpkiReadyProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct HolderCardProps {
-    pub session: SessionInfo,
+    pub holder: Holder,
 }
 
 /// The 本人ID, large, with who it belongs to: the holder checks it before going on.
 #[function_component(HolderCard)]
 pub fn holder_card(props: &HolderCardProps) -> Html {
     let ctx = use_lang();
-    let h = &props.session.holder;
+    let h = &props.holder;
     let name = match ctx.lang {
         Lang::Ja => format!("{}({})", h.name_kanji, h.name_kana),
         Lang::En => h.name_roman.clone(),

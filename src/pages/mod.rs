@@ -3,4 +3,3 @@
 pub mod footer;
 pub mod index;
 pub mod not_found;
-pub mod placeholder;

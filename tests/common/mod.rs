@@ -7,6 +7,10 @@ use mahpki::{
     i18n::{Lang, Msg},
     lang::LangContext,
 };
+use mahpki_protocol::{
+    HpkiId,
+    api::{Ca, Holder, Qualification},
+};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
@@ -14,6 +18,18 @@ use yew_router::{
     Router,
     history::{AnyHistory, MemoryHistory},
 };
+
+/// The holder every screen test shows (its Japanese name is taken out by `english_rest`).
+pub fn holder(ca: Ca, qualification: Qualification) -> Holder {
+    Holder {
+        hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+        ca,
+        qualification,
+        name_kanji: "医療 一郎".into(),
+        name_kana: "イリョウ イチロウ".into(),
+        name_roman: "IRYO ICHIRO".into(),
+    }
+}
 
 #[derive(Properties, PartialEq)]
 struct ScreenProps {

@@ -179,6 +179,10 @@ pub enum EnrolmentEvent {
 }
 
 impl EnrolmentEvent {
+    /// Every SSE `event:` name, for a client that listens by name.
+    pub const NAMES: &'static [&'static str] =
+        &["waiting", "opened", "completed", "expired", "cancelled"];
+
     /// The SSE `event:` name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -211,7 +215,25 @@ mod tests {
         ] {
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["event"], e.name());
+            assert!(EnrolmentEvent::NAMES.contains(&e.name()));
             assert_eq!(serde_json::from_value::<EnrolmentEvent>(json).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn change_events_are_tagged_by_listed_names() {
+        let hpki_id = HpkiId::parse("HP0000000001").unwrap();
+        for e in [
+            ChangeEvent::Waiting { code: "123456".into(), expires_in_secs: 300 },
+            ChangeEvent::Opened { code: "123456".into() },
+            ChangeEvent::Proved { hpki_id },
+            ChangeEvent::Expired,
+            ChangeEvent::Cancelled,
+        ] {
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["event"], e.name());
+            assert!(ChangeEvent::NAMES.contains(&e.name()));
+            assert_eq!(serde_json::from_value::<ChangeEvent>(json).unwrap(), e);
         }
     }
 
@@ -310,6 +332,10 @@ pub enum ChangeEvent {
 }
 
 impl ChangeEvent {
+    /// Every SSE `event:` name, for a client that listens by name.
+    pub const NAMES: &'static [&'static str] =
+        &["waiting", "opened", "proved", "expired", "cancelled"];
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Waiting { .. } => "waiting",

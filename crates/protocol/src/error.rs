@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Every error a holder can meet, wherever it arose (server, helper, or the app's own transport).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// On the wire a code is its name in snake_case (`payload_too_large`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// The request could not be read (malformed JSON, wrong fields).
     BadRequest,
@@ -105,6 +106,26 @@ pub enum ErrorCode {
     WebauthnCancelled,
     /// This browser or phone offers no passkey with user verification.
     WebauthnUnsupported,
+    /// The old phone's biometric check in a スマートフォン変更 did not complete: cancelled, timed
+    /// out, or this phone holds no credential the server named (the browser cannot tell which).
+    WebauthnNotProved,
+}
+
+// By hand rather than derived: one lookup over the catalogue instead of serde's generated match
+// per name (twice, for str and bytes), which was about 20 KB of the web app's download.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let wire = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Self::from_wire(&wire).ok_or_else(|| {
+            serde::de::Error::unknown_variant(&wire, &["an ErrorCode::ALL wire name"])
+        })
+    }
 }
 
 /// A message in both languages.
@@ -115,6 +136,24 @@ pub struct Text {
 }
 
 impl ErrorCode {
+    /// The wire name: the variant's name in snake_case.
+    pub fn wire(self) -> String {
+        let name = format!("{self:?}");
+        let mut out = String::with_capacity(name.len() + 4);
+        for (i, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// The code with this wire name.
+    pub fn from_wire(wire: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.wire() == wire)
+    }
+
     pub const ALL: &'static [ErrorCode] = &[
         Self::BadRequest,
         Self::NotFound,
@@ -173,6 +212,7 @@ impl ErrorCode {
         Self::HelperOutdated,
         Self::WebauthnCancelled,
         Self::WebauthnUnsupported,
+        Self::WebauthnNotProved,
     ];
 
     /// The HTTP status the server answers with.
@@ -231,6 +271,7 @@ impl ErrorCode {
             Self::HelperOutdated => 502,
             Self::WebauthnCancelled => 400,
             Self::WebauthnUnsupported => 400,
+            Self::WebauthnNotProved => 400,
         }
     }
 
@@ -461,6 +502,10 @@ impl ErrorCode {
                 ja: "このスマートフォン(ブラウザ)では生体認証による登録を利用できません。",
                 en: "This phone (browser) cannot register with biometrics.",
             },
+            Self::WebauthnNotProved => Text {
+                ja: "このスマートフォンで本人確認ができませんでした(生体認証のキャンセル・時間切れ、またはこのスマートフォンが登録済みのものではありません)。",
+                en: "This phone could not confirm you (the biometric check was cancelled or timed out, or this is not the registered phone).",
+            },
         }
     }
 
@@ -684,6 +729,10 @@ impl ErrorCode {
                 ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザ(iPhoneはSafari、AndroidはChrome)で開いているかを確認し、PCで2次元コードを発行し直してください。",
                 en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that the link opened in the default browser (Safari on iPhone, Chrome on Android), then issue a new code on the PC.",
             },
+            Self::WebauthnNotProved => Text {
+                ja: "もう一度「ログイン」を押して生体認証を行ってください。すでに新しいスマートフォンに変更済みの場合は、新しいスマートフォンで二次元コードを読み取ってください。",
+                en: "Press Log in again and complete the biometric check. If you already changed to a new phone, scan the code with the new phone.",
+            },
         }
     }
 }
@@ -728,5 +777,19 @@ mod tests {
         let json = serde_json::to_string(&body).unwrap();
         assert!(json.contains("\"code\":\"payload_too_large\""), "{json}");
         assert_eq!(serde_json::from_str::<ErrorBody>(&json).unwrap(), body);
+        assert_eq!(ErrorCode::WebauthnNotProved.wire(), "webauthn_not_proved");
+        assert_eq!(ErrorCode::JmaLoginFailed.wire(), "jma_login_failed");
+    }
+
+    #[test]
+    fn every_code_round_trips_and_names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+            assert!(seen.insert(code.wire()), "{code:?}");
+            assert!(code.wire().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code:?}");
+        }
+        assert!(serde_json::from_str::<ErrorCode>("\"no_such_code\"").is_err());
     }
 }

@@ -447,9 +447,28 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     let first = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
     assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
-    let second = issued(&mut pc, false).await;
+    issued(&mut pc, false).await;
     assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
     refused(&w.phone().open(&first.url).await, ErrorCode::EnrolmentCancelled);
+
+    // Cancelled by the PC's 中止: not openable, and a phone part way through cannot finish.
+    let third = issued(&mut pc, false).await;
+    let mut midway = w.phone();
+    assert_eq!(midway.open(&third.url).await.status, StatusCode::OK);
+    let options = midway.begin().await.body;
+    let credential = midway.create(options);
+    let mut events = PcEvents::connect(&pc).await;
+    assert!(matches!(events.next().await, Some(EnrolmentEvent::Opened { .. })));
+    let a = pc.send("DELETE", "/api/smartphone/enrolments/current", None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
+    refused(&midway.finish(&credential, "途中").await, ErrorCode::EnrolmentCancelled);
+    refused(&w.phone().open(&third.url).await, ErrorCode::EnrolmentCancelled);
+    assert_eq!(w.active_phone().await, None);
+    // Nothing live: still fine, still nothing bound.
+    let a = pc.send("DELETE", "/api/smartphone/enrolments/current", None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    let second = issued(&mut pc, false).await;
 
     // Used: a completed code cannot be opened again, by another phone or the same one.
     let mut phone = w.phone();

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{EnrolmentOpened, FinishEnrolment},
+    enrol::{ENROLL_PATH, EnrolmentOpened, FinishEnrolment},
 };
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -17,22 +17,7 @@ use yew::prelude::*;
 pub use step::{Action, NewCredential, Step};
 pub use view::EnrollView;
 
-use crate::{date, server, webauthn};
-
-/// Takes the token out of the fragment and out of the history entry.
-fn take_token() -> Option<String> {
-    let window = web_sys::window()?;
-    let hash = window.location().hash().ok()?;
-    let token = hash.trim_start_matches('#').to_owned();
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some(mahpki_protocol::enrol::ENROLL_PATH),
-        );
-    }
-    (!token.is_empty()).then_some(token)
-}
+use crate::{date, flows::fragment, remember, server, webauthn};
 
 fn default_label() -> String {
     let ua = web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
@@ -40,7 +25,7 @@ fn default_label() -> String {
 }
 
 async fn open(set: impl Fn(Step)) {
-    let Some(token) = take_token() else {
+    let Some(token) = fragment::take_token(ENROLL_PATH) else {
         return set(Step::Failed { failure: ErrorCode::EnrolmentUnknown.into(), opened: None });
     };
     set(match server::enroll_open(token).await {
@@ -75,7 +60,11 @@ async fn finish(
     set(Step::Saving(opened.clone()));
     let finish = FinishEnrolment { credential: (*credential.0).clone(), label };
     set(match server::enroll_finish(&finish).await {
-        Ok(bound) => Step::Done(bound),
+        Ok(bound) => {
+            // For this phone's own スマートフォン変更 later: its login screen is filled in.
+            remember::set_hpki_id(opened.hpki_id.as_str());
+            Step::Done(bound)
+        }
         Err(e) => Step::Failed { failure: e.into(), opened: Some(opened) },
     });
 }
@@ -83,13 +72,7 @@ async fn finish(
 #[function_component(EnrollFlow)]
 pub fn enroll_flow() -> Html {
     let step = use_state(|| Step::Opening);
-    {
-        let step = step.clone();
-        use_effect_with((), move |()| {
-            let set = move |s| step.set(s);
-            spawn_local(open(set));
-        });
-    }
+    fragment::use_token_page(step.clone(), Step::Opening, open);
     let on_action = {
         let step = step.clone();
         Callback::from(move |action: Action| {

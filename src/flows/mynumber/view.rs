@@ -55,7 +55,7 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::Identified(session) => html! {
             <>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={session.holder.clone()} />
                 <p>{ t(Msg::ConfirmHpkiId) }</p>
                 <p class="instruction">{ t(Msg::SwapToMyNumber) }</p>
                 if let Some(b) = &session.mynumber {
@@ -70,14 +70,14 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::JpkiAuth(session, stage) => html! {
             <>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={session.holder.clone()} />
                 <CardProgress card={CardType::Jpki} stage={stage.clone()} />
             </>
         },
         Step::Done { session, bound } => html! {
             <>
                 <p class="notice success" role="status">{ t(Msg::DoneMessage) }</p>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={session.holder.clone()} />
                 { expiry(&ctx, Msg::CertificateExpiryLabel, &bound.binding) }
                 if let Some(old) = &bound.replaced {
                     <div class="notice">
@@ -93,7 +93,7 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
                 <FailureNotice failure={*failure} />
                 <p>{ t(Msg::NothingBound) }</p>
                 if let Some(s) = session {
-                    <HolderCard session={s.clone()} />
+                    <HolderCard holder={s.holder.clone()} />
                 }
                 <div class="actions">
                     { action_button(t(Msg::TryAgain), true, Action::Retry, on) }

@@ -1,17 +1,24 @@
-//! 別紙2 on the PC: identify with the HPKI card, answer the replace question if a phone is
-//! bound, show the 2D code, and follow the phone through the server's live events.
+//! Binding a smartphone on the PC: prove whose phone it is ([`Via`]: the HPKI card, the JMA
+//! path, or the phone bound now), answer the replace question if a phone is bound, show the 2D
+//! code, and follow the phone through the server's live events.
 //!
 //! `step` is the state enum, `view` renders it; this module drives it.
 
+mod code_view;
+mod jma_view;
 pub mod step;
 pub mod view;
 
 use gloo_timers::callback::Interval;
-use mahpki_protocol::{ErrorCode, api::SessionInfo, enrol::EnrolmentEvent};
+use mahpki_protocol::{
+    ErrorCode,
+    api::Holder,
+    enrol::{ChangeEvent, EnrolmentEvent, JmaLogin},
+};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-pub use step::{Action, Code, Step};
+pub use step::{Action, Code, JmaEntry, Step, Via};
 pub use view::SmartphoneView;
 
 use crate::{
@@ -27,32 +34,56 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-async fn check(set: impl Fn(Step), ticket: Ticket, step: UseStateHandle<Step>) {
-    match hpki::find().await {
-        Found::NoServer(e) => set(Step::failed(e.into(), None)),
-        Found::NoHelper(e) => set(Step::HelperMissing(e)),
-        Found::Ready(status) => set(Step::Ready { readers: status.readers }),
-        // A reload while identified: a fresh code (issuing cancels the one on screen before).
-        Found::Identified(session) => issue(session, false, ticket.setter(&step)).await,
+fn code(url: &str, code: &str, expires_in_secs: u32, replace: bool) -> Code {
+    Code {
+        url: url.to_owned(),
+        code: code.to_owned(),
+        deadline_ms: now_ms() + f64::from(expires_in_secs) * 1000.0,
+        replace,
+    }
+}
+
+/// Where the flow starts. With the HPKI card, a reload while identified carries on with a fresh
+/// code (issuing cancels the one on screen before); the other ways prove the holder again.
+async fn check(via: Via, set: impl Fn(Step)) {
+    match via {
+        Via::Hpki => match hpki::find().await {
+            Found::NoServer(e) => set(Step::failed(e.into(), None)),
+            Found::NoHelper(e) => set(Step::HelperMissing(e)),
+            Found::Ready(status) => set(Step::Ready { readers: status.readers }),
+            Found::Identified(session) => issue(session.holder, false, set).await,
+        },
+        Via::Jma => set(Step::first(Via::Jma)),
+        Via::OldPhone => first_code(set).await,
     }
 }
 
 /// Asks for a code. A bound phone is not replaced unless the holder said はい (`replace`).
-async fn issue(session: SessionInfo, replace: bool, set: impl Fn(Step)) {
-    set(Step::Issuing(session.clone()));
+async fn issue(holder: Holder, replace: bool, set: impl Fn(Step)) {
+    set(Step::Issuing(holder.clone()));
     set(match server::issue_enrolment(replace).await {
-        Ok(issued) => Step::ShowCode(
-            session,
-            Code {
-                url: issued.url.clone(),
-                code: issued.code.clone(),
-                deadline_ms: now_ms() + f64::from(issued.expires_in_secs) * 1000.0,
-                replace: issued.replace,
-            },
-        ),
-        Err(ErrorCode::PhoneAlreadyBound) => Step::AskReplace(session),
-        Err(e) => Step::failed(e.into(), Some(session)),
+        Ok(i) => Step::ShowCode(holder, code(&i.url, &i.code, i.expires_in_secs, i.replace)),
+        Err(ErrorCode::PhoneAlreadyBound) => Step::AskReplace(holder),
+        Err(e) => Step::failed(e.into(), Some(holder)),
     });
+}
+
+/// スマートフォン変更: the first code, for the phone bound now.
+async fn first_code(set: impl Fn(Step)) {
+    set(Step::ChangeIssuing);
+    set(match server::change_issue().await {
+        Ok(i) => Step::FirstCode(code(&i.url, &i.code, i.expires_in_secs, true)),
+        Err(e) => Step::failed(e.into(), None),
+    });
+}
+
+/// The old phone proved the holder: the second code, for the new phone, replacing the old.
+async fn proved(set: impl Fn(Step)) {
+    set(Step::ChangeIssuing);
+    match server::smartphone_holder().await {
+        Ok(holder) => issue(holder, true, set).await,
+        Err(e) => set(Step::failed(e.into(), None)),
+    }
 }
 
 async fn identify(window: PinWindow, ticket: Ticket, step: UseStateHandle<Step>) {
@@ -62,123 +93,170 @@ async fn identify(window: PinWindow, ticket: Ticket, step: UseStateHandle<Step>)
         hpki::identify(&window, &ticket, &move |stage| progress(Step::HpkiAuth(stage))).await;
     window.close();
     match outcome {
-        Ok(session) => issue(session, false, set).await,
+        Ok(session) => issue(session.holder, false, set).await,
         Err(f) => set(Step::failed(f, None)),
     }
 }
 
-/// What a pushed event turns the code screen into.
-fn on_event(
-    session: &SessionInfo,
+async fn jma_login(entry: JmaEntry, set: impl Fn(Step)) {
+    set(Step::JmaChecking(entry.clone()));
+    let login = JmaLogin {
+        registration_number: entry.registration_number.clone(),
+        card_id: entry.card_id.clone(),
+    };
+    match server::jma_login(&login).await {
+        Ok(holder) => issue(holder, false, set).await,
+        // Wrong numbers or a lock: back to the form, which says which and what to do.
+        Err(e) => set(Step::JmaForm { failure: Some(e.into()), entry }),
+    }
+}
+
+/// What a pushed event about the new phone's code turns the screen into.
+fn on_enrolment(
+    holder: &Holder,
     code: &Code,
     event: Result<EnrolmentEvent, ErrorCode>,
 ) -> Option<Step> {
+    let holder = holder.clone();
     Some(match event {
         Ok(EnrolmentEvent::Waiting { .. }) => return None,
         Ok(EnrolmentEvent::Opened { code: shown }) => {
-            Step::Opened(session.clone(), Code { code: shown, ..code.clone() })
+            Step::Opened(holder, Code { code: shown, ..code.clone() })
         }
-        Ok(EnrolmentEvent::Completed) => {
-            Step::Done { session: session.clone(), replaced: code.replace }
-        }
-        Ok(EnrolmentEvent::Expired) => {
-            Step::Expired { session: session.clone(), replace: code.replace }
-        }
+        Ok(EnrolmentEvent::Completed) => Step::Done { holder, replaced: code.replace },
+        Ok(EnrolmentEvent::Expired) => Step::Expired { holder, replace: code.replace },
         Ok(EnrolmentEvent::Cancelled) => {
-            Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(session.clone()))
+            Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(holder))
         }
-        Err(e) => Step::failed(e.into(), Some(session.clone())),
+        Err(e) => Step::failed(e.into(), Some(holder)),
     })
 }
 
+/// What a pushed event about the old phone's first code turns the screen into. `None` for
+/// `proved`: the caller goes on to the second code.
+fn on_change(code: &Code, event: Result<ChangeEvent, ErrorCode>) -> Option<Step> {
+    Some(match event {
+        Ok(ChangeEvent::Waiting { .. } | ChangeEvent::Proved { .. }) => return None,
+        Ok(ChangeEvent::Opened { code: shown }) => {
+            Step::FirstOpened(Code { code: shown, ..code.clone() })
+        }
+        Ok(ChangeEvent::Expired) => Step::FirstExpired,
+        Ok(ChangeEvent::Cancelled) => Step::failed(ErrorCode::EnrolmentCancelled.into(), None),
+        Err(e) => Step::failed(e.into(), None),
+    })
+}
+
+/// Follows the code on screen: the server's events for it, and a countdown ticking each second.
+fn follow(
+    current: &Step,
+    runs: &Runs,
+    step: &UseStateHandle<Step>,
+    now: UseStateHandle<f64>,
+) -> Option<(Option<events::Subscription>, Interval)> {
+    let code = current.live_code()?.clone();
+    let set = runs.current().setter(step);
+    let sub = match current.holder().cloned() {
+        Some(holder) => events::subscribe::<EnrolmentEvent>(Callback::from(move |e| {
+            if let Some(next) = on_enrolment(&holder, &code, e) {
+                if matches!(next, Step::Done { .. }) {
+                    spawn_local(server::logout());
+                }
+                set(next);
+            }
+        })),
+        None => events::subscribe::<ChangeEvent>(Callback::from(move |e| {
+            if matches!(e, Ok(ChangeEvent::Proved { .. })) {
+                spawn_local(proved(set.clone()));
+            } else if let Some(next) = on_change(&code, e) {
+                set(next);
+            }
+        })),
+    };
+    Some((sub, Interval::new(1000, move || now.set(now_ms()))))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SmartphoneFlowProps {
+    pub via: Via,
+}
+
 #[function_component(SmartphoneFlow)]
-pub fn smartphone_flow() -> Html {
-    let step = use_state(|| Step::CheckingHelper);
+pub fn smartphone_flow(props: &SmartphoneFlowProps) -> Html {
+    let via = props.via;
+    let step = use_state(|| Step::first(via));
     let runs = use_memo((), |()| Runs::default());
     let now = use_state(now_ms);
-    {
+    let start = {
         let (step, runs) = (step.clone(), runs.clone());
-        use_effect_with((), move |()| {
+        move || {
             let ticket = runs.next();
-            spawn_local(check(ticket.setter(&step), ticket.clone(), step.clone()));
+            ticket.setter(&step)(Step::first(via));
+            spawn_local(check(via, ticket.setter(&step)));
+        }
+    };
+    {
+        let (start, runs) = (start.clone(), runs.clone());
+        use_effect_with(via, move |_| {
+            start();
             move || runs.cancel()
         });
     }
-    // While a code is on screen: the server's events, and a countdown ticking each second.
     {
-        let live = step.session().cloned().zip(step.live_code().cloned());
-        let (step, runs, now) = (step.clone(), runs.clone(), now.clone());
-        use_effect_with(live.as_ref().map(|(_, c)| c.url.clone()), move |_| {
-            let mut guards = None;
-            if let Some((session, code)) = live {
-                let ticket = runs.current();
-                let set = ticket.setter(&step);
-                let (s, c) = (session.clone(), code.clone());
-                let sub = events::subscribe(
-                    server::ENROLMENT_EVENTS,
-                    Callback::from(move |e| {
-                        if let Some(next) = on_event(&s, &c, e) {
-                            if matches!(next, Step::Done { .. }) {
-                                spawn_local(server::logout());
-                            }
-                            set(next);
-                        }
-                    }),
-                );
-                let tick = Interval::new(1000, move || now.set(now_ms()));
-                guards = Some((sub, tick));
-            }
+        let (current, runs, step, now) = ((*step).clone(), runs.clone(), step.clone(), now.clone());
+        let key = current.live_code().map(|c| c.url.clone());
+        use_effect_with(key, move |_| {
+            let guards = follow(&current, &runs, &step, now);
             move || drop(guards)
         });
     }
     // The code ran out before any phone opened it (the server's own event may be a moment late).
-    if let Step::ShowCode(session, code) = &*step
-        && step::seconds_left(code, *now) == 0
-    {
-        step.set(Step::Expired { session: session.clone(), replace: code.replace });
+    if let Some(next) = step::ran_out(&step, *now) {
+        step.set(next);
     }
     let on_action = {
         let (step, runs) = (step.clone(), runs.clone());
         Callback::from(move |action: Action| {
             let current = (*step).clone();
-            match action {
-                Action::CheckHelper | Action::Retry if current.session().is_none() => {
-                    let ticket = runs.next();
-                    ticket.setter(&step)(Step::CheckingHelper);
-                    spawn_local(check(ticket.setter(&step), ticket.clone(), step.clone()));
-                }
-                Action::StartHpki => {
+            let holder = current.holder().cloned();
+            match (action, holder) {
+                (Action::StartHpki, _) => {
                     let window = PinWindow::open();
                     spawn_local(identify(window, runs.next(), step.clone()));
                 }
-                Action::Replace | Action::Reissue | Action::Retry => {
-                    if let Some(session) = current.session().cloned() {
-                        let replace = match (&current, action) {
-                            (_, Action::Replace) => true,
-                            (Step::Expired { replace, .. }, _) => *replace,
-                            _ => false,
-                        };
-                        let ticket = runs.next();
-                        spawn_local(issue(session, replace, ticket.setter(&step)));
-                    }
+                (Action::JmaLogin(entry), _) => {
+                    spawn_local(jma_login(entry, runs.next().setter(&step)));
                 }
-                Action::Keep => {
-                    if let Some(session) = current.session().cloned() {
-                        runs.cancel();
-                        step.set(Step::KeptCurrent(session));
-                        spawn_local(server::logout());
-                    }
+                (Action::Reissue, None) => spawn_local(first_code(runs.next().setter(&step))),
+                (action @ (Action::Replace | Action::Reissue | Action::Retry), Some(holder)) => {
+                    let replace = match (&current, action) {
+                        (_, Action::Replace) => true,
+                        (Step::Expired { replace, .. }, _) => *replace,
+                        _ => via == Via::OldPhone,
+                    };
+                    spawn_local(issue(holder, replace, runs.next().setter(&step)));
                 }
-                Action::CheckHelper => {}
-                Action::Cancel => {
-                    // Issuing a code again later cancels this one; closing the session now
-                    // means nobody at this PC carries on as the holder.
+                (Action::Keep, Some(holder)) => {
                     runs.cancel();
-                    step.set(Step::Cancelled);
+                    step.set(Step::KeptCurrent(holder));
                     spawn_local(server::logout());
                 }
+                (Action::CheckHelper | Action::Retry, None) => start(),
+                (Action::Cancel, holder) => {
+                    // The code on screen dies now, and closing the session means nobody at
+                    // this PC carries on as the holder. The old phone of a change is revoked
+                    // only by a committed new one, so it keeps working.
+                    runs.cancel();
+                    step.set(Step::Cancelled);
+                    spawn_local(async move {
+                        if holder.is_some() {
+                            server::cancel_enrolment().await;
+                        }
+                        server::logout().await;
+                    });
+                }
+                _ => {}
             }
         })
     };
-    html! { <SmartphoneView step={(*step).clone()} now_ms={*now} {on_action} /> }
+    html! { <SmartphoneView {via} step={(*step).clone()} now_ms={*now} {on_action} /> }
 }

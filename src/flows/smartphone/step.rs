@@ -1,11 +1,25 @@
-//! 別紙2 on the PC as one explicit state enum: HPKI identification, the replace question, the
-//! 2D code with its countdown, the phone's progress pushed by the server, completion.
+//! Binding a smartphone on the PC as one explicit state enum. The PC first proves whose phone it
+//! enrols, one of three ways ([`Via`]): the HPKI card (別紙2), the numbers printed on a JMA card
+//! (the JMA path), or the phone bound now (スマートフォン変更, its first code). What follows is the
+//! same: the replace question, the 2D code with its countdown, the phone's progress pushed by
+//! the server, completion.
 
-use mahpki_protocol::{ErrorCode, api::SessionInfo, helper::ReaderStatus};
+use mahpki_protocol::{ErrorCode, api::Holder, helper::ReaderStatus};
 
 use crate::flows::card::{CardStage, Failure};
 
-/// The enrolment the PC shows. `url` is the 2D code's content (secret until used).
+/// How the PC proves whose phone it enrols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// 「HPKIカードで登録または変更」.
+    Hpki,
+    /// 医籍登録番号 and カードID (JMA holders, where the CA allows it).
+    Jma,
+    /// スマートフォン変更: the phone bound now proves the holder; the new phone replaces it.
+    OldPhone,
+}
+
+/// A code the PC shows. `url` is the 2D code's content (secret until used).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Code {
     pub url: String,
@@ -15,45 +29,74 @@ pub struct Code {
     pub replace: bool,
 }
 
+/// What the holder typed into the JMA form (kept in memory only, for the form's next render).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JmaEntry {
+    /// 医籍登録番号.
+    pub registration_number: String,
+    /// カードID.
+    pub card_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
+    // The HPKI card.
     CheckingHelper,
     HelperMissing(ErrorCode),
     Ready {
         readers: Vec<ReaderStatus>,
     },
     HpkiAuth(CardStage),
-    /// Identified; asking the server for a code.
-    Issuing(SessionInfo),
+    // The JMA path.
+    /// The two numbers printed on the card; `failure` is the last refusal, shown above the form
+    /// with what was entered, so a typo is corrected rather than typed again.
+    JmaForm {
+        failure: Option<Failure>,
+        entry: JmaEntry,
+    },
+    /// The same form, held while the server checks it.
+    JmaChecking(JmaEntry),
+    // スマートフォン変更's first code, for the phone bound now.
+    /// Asking for the first code, or (once proved) for whose phone it is.
+    ChangeIssuing,
+    FirstCode(Code),
+    /// The old phone opened it: 「旧スマートフォンで操作を続けてください」.
+    FirstOpened(Code),
+    FirstExpired,
+    // Shared: the holder is known.
+    /// Asking the server for a code.
+    Issuing(Holder),
     /// 「デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?」
-    AskReplace(SessionInfo),
+    AskReplace(Holder),
     /// The 2D code, the verification code and the countdown.
-    ShowCode(SessionInfo, Code),
+    ShowCode(Holder, Code),
     /// A phone opened it: 「スマートフォンで操作を続けてください」.
-    Opened(SessionInfo, Code),
+    Opened(Holder, Code),
     /// 「有効期限が切れました」, with a re-issue button (`replace` carries the holder's answer).
     Expired {
-        session: SessionInfo,
+        holder: Holder,
         replace: bool,
     },
     /// The phone's credential is committed.
     Done {
-        session: SessionInfo,
+        holder: Holder,
         replaced: bool,
     },
     /// The holder answered いいえ: the registered phone stays as it is.
-    KeptCurrent(SessionInfo),
+    KeptCurrent(Holder),
     Failed {
         failure: Failure,
-        session: Option<SessionInfo>,
+        holder: Option<Holder>,
     },
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     CheckHelper,
     StartHpki,
+    /// 「認証」 on the JMA form.
+    JmaLogin(JmaEntry),
     /// はい to the replace question.
     Replace,
     /// いいえ to the replace question.
@@ -65,21 +108,30 @@ pub enum Action {
 }
 
 impl Step {
-    pub fn failed(failure: Failure, session: Option<SessionInfo>) -> Self {
-        let ends = matches!(failure.code, ErrorCode::Unauthenticated | ErrorCode::SessionExpired);
-        Step::Failed { failure, session: session.filter(|_| !ends) }
+    /// Where a flow starts (and starts over).
+    pub fn first(via: Via) -> Self {
+        match via {
+            Via::Hpki => Step::CheckingHelper,
+            Via::Jma => Step::JmaForm { failure: None, entry: JmaEntry::default() },
+            Via::OldPhone => Step::ChangeIssuing,
+        }
     }
 
-    pub fn session(&self) -> Option<&SessionInfo> {
+    pub fn failed(failure: Failure, holder: Option<Holder>) -> Self {
+        let ends = matches!(failure.code, ErrorCode::Unauthenticated | ErrorCode::SessionExpired);
+        Step::Failed { failure, holder: holder.filter(|_| !ends) }
+    }
+
+    pub fn holder(&self) -> Option<&Holder> {
         match self {
-            Step::Issuing(s)
-            | Step::AskReplace(s)
-            | Step::ShowCode(s, _)
-            | Step::Opened(s, _)
-            | Step::Expired { session: s, .. }
-            | Step::KeptCurrent(s) => Some(s),
-            Step::Done { session, .. } => Some(session),
-            Step::Failed { session, .. } => session.as_ref(),
+            Step::Issuing(h)
+            | Step::AskReplace(h)
+            | Step::ShowCode(h, _)
+            | Step::Opened(h, _)
+            | Step::Expired { holder: h, .. }
+            | Step::KeptCurrent(h)
+            | Step::Done { holder: h, .. } => Some(h),
+            Step::Failed { holder, .. } => holder.as_ref(),
             _ => None,
         }
     }
@@ -87,7 +139,10 @@ impl Step {
     /// The code on screen, while the server may still push events about it.
     pub fn live_code(&self) -> Option<&Code> {
         match self {
-            Step::ShowCode(_, c) | Step::Opened(_, c) => Some(c),
+            Step::ShowCode(_, c)
+            | Step::Opened(_, c)
+            | Step::FirstCode(c)
+            | Step::FirstOpened(c) => Some(c),
             _ => None,
         }
     }
@@ -96,6 +151,11 @@ impl Step {
         matches!(
             self,
             Step::HpkiAuth(_)
+                | Step::JmaChecking(_)
+                | Step::ChangeIssuing
+                | Step::FirstCode(_)
+                | Step::FirstOpened(_)
+                | Step::FirstExpired
                 | Step::Issuing(_)
                 | Step::AskReplace(_)
                 | Step::ShowCode(..)
@@ -107,7 +167,13 @@ impl Step {
     pub fn busy(&self) -> bool {
         matches!(
             self,
-            Step::CheckingHelper | Step::HpkiAuth(_) | Step::Issuing(_) | Step::Opened(..)
+            Step::CheckingHelper
+                | Step::HpkiAuth(_)
+                | Step::JmaChecking(_)
+                | Step::ChangeIssuing
+                | Step::FirstOpened(_)
+                | Step::Issuing(_)
+                | Step::Opened(..)
         )
     }
 
@@ -117,6 +183,12 @@ impl Step {
             Step::HelperMissing(_) => "helper_missing",
             Step::Ready { .. } => "ready",
             Step::HpkiAuth(_) => "hpki_auth",
+            Step::JmaForm { .. } => "jma_form",
+            Step::JmaChecking(_) => "jma_checking",
+            Step::ChangeIssuing => "change_issuing",
+            Step::FirstCode(_) => "first_code",
+            Step::FirstOpened(_) => "first_opened",
+            Step::FirstExpired => "first_expired",
             Step::Issuing(_) => "issuing",
             Step::AskReplace(_) => "ask_replace",
             Step::ShowCode(..) => "show_code",
@@ -136,12 +208,39 @@ pub fn seconds_left(code: &Code, now_ms: f64) -> u32 {
     if left <= 0.0 { 0 } else { left as u32 }
 }
 
+/// The screen a code turns into when its countdown reaches zero before the server says so.
+pub fn ran_out(step: &Step, now_ms: f64) -> Option<Step> {
+    match step {
+        Step::ShowCode(holder, code) if seconds_left(code, now_ms) == 0 => {
+            Some(Step::Expired { holder: holder.clone(), replace: code.replace })
+        }
+        Step::FirstCode(code) if seconds_left(code, now_ms) == 0 => Some(Step::FirstExpired),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use mahpki_protocol::{
+        HpkiId,
+        api::{Ca, Qualification},
+    };
+
     use super::*;
 
     fn code() -> Code {
         Code { url: "u".into(), code: "123456".into(), deadline_ms: 10_000.0, replace: false }
+    }
+
+    fn holder() -> Holder {
+        Holder {
+            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+            ca: Ca::Jma,
+            qualification: Qualification::Doctor,
+            name_kanji: "医療 太郎".into(),
+            name_kana: "イリョウ タロウ".into(),
+            name_roman: "IRYO TARO".into(),
+        }
     }
 
     #[test]
@@ -154,8 +253,34 @@ mod tests {
 
     #[test]
     fn an_ended_session_is_not_kept_after_a_failure() {
-        let f = Step::failed(ErrorCode::SessionExpired.into(), None);
-        assert_eq!(f.session(), None);
+        let f = Step::failed(ErrorCode::SessionExpired.into(), Some(holder()));
+        assert_eq!(f.holder(), None);
         assert!(!f.cancellable());
+        let f = Step::failed(ErrorCode::ServerUnreachable.into(), Some(holder()));
+        assert_eq!(f.holder(), Some(&holder()));
+    }
+
+    #[test]
+    fn each_way_starts_where_it_proves_the_holder() {
+        assert_eq!(Step::first(Via::Hpki), Step::CheckingHelper);
+        assert_eq!(
+            Step::first(Via::Jma),
+            Step::JmaForm { failure: None, entry: JmaEntry::default() }
+        );
+        assert_eq!(Step::first(Via::OldPhone), Step::ChangeIssuing);
+    }
+
+    #[test]
+    fn a_code_that_ran_out_expires_on_screen() {
+        let first = Step::FirstCode(code());
+        assert_eq!(ran_out(&first, 9_000.0), None);
+        assert_eq!(ran_out(&first, 10_000.0), Some(Step::FirstExpired));
+        let second = Step::ShowCode(holder(), Code { replace: true, ..code() });
+        assert_eq!(
+            ran_out(&second, 10_000.0),
+            Some(Step::Expired { holder: holder(), replace: true })
+        );
+        // Once the phone opened it, the phone's own deadline is the server's to judge.
+        assert_eq!(ran_out(&Step::Opened(holder(), code()), 20_000.0), None);
     }
 }

@@ -1,27 +1,31 @@
-//! The PC screens of 別紙2, one per [`Step`]. Pure rendering, so tests can show any screen in
-//! either language.
+//! The PC screens of a phone binding, one per [`Step`]. Pure rendering, so tests can show any
+//! screen in either language.
 
 use mahpki_protocol::helper::CardType;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::step::{Action, Step, seconds_left};
+use super::{
+    code_view::{CodePanel, PhoneOpened},
+    jma_view::JmaForm,
+    step::{Action, Step, Via},
+};
 use crate::{
     Route,
     flows::{
         card_view::CardProgress,
         error_view::FailureNotice,
-        qr::Qr,
         start_view::{
             Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
         },
     },
-    i18n::{self, Msg},
+    i18n::Msg,
     lang::use_lang,
 };
 
 #[derive(Properties, PartialEq)]
 pub struct SmartphoneViewProps {
+    pub via: Via,
     pub step: Step,
     /// `Date.now()` of the last countdown tick.
     pub now_ms: f64,
@@ -33,27 +37,55 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
+    let change = props.via == Via::OldPhone;
     let body = match &props.step {
         Step::CheckingHelper => html! { <CheckingHelper /> },
         Step::HelperMissing(code) => html! {
             <HelperMissing code={*code} on_retry={on.reform(|()| Action::CheckHelper)} />
         },
         Step::Ready { readers } => html! {
-            <HpkiReady readers={readers.clone()} label={Msg::RegisterOrChangeWithHpki}
-                on_start={on.reform(|()| Action::StartHpki)} />
+            <>
+                <HpkiReady readers={readers.clone()} label={Msg::RegisterOrChangeWithHpki}
+                    on_start={on.reform(|()| Action::StartHpki)} />
+                <p class="hint">{ t(Msg::JmaEntryHint) }{ " " }
+                    <Link<Route> to={Route::SmartphoneJma}>{ t(Msg::JmaEntry) }</Link<Route>></p>
+            </>
         },
         Step::HpkiAuth(stage) => html! {
             <CardProgress card={CardType::Hpki} stage={stage.clone()} />
         },
-        Step::Issuing(session) => html! {
+        Step::JmaForm { failure, entry } => html! {
+            <JmaForm failure={*failure} entry={entry.clone()} checking=false on_action={on.clone()} />
+        },
+        Step::JmaChecking(entry) => html! {
+            <JmaForm failure={None} entry={entry.clone()} checking=true on_action={on.clone()} />
+        },
+        Step::ChangeIssuing => html! {
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::Checking) }</p>
+        },
+        Step::FirstCode(code) => html! {
+            <CodePanel code={code.clone()} now_ms={props.now_ms} instruction={Msg::ScanWithOldPhone}
+                qr_label={Msg::ChangeQrAlt} link_id="change-link" />
+        },
+        Step::FirstOpened(code) => html! {
+            <PhoneOpened code={code.clone()} headline={Msg::ContinueOnOldPhone} hint={Msg::ContinueOnOldPhoneHint} />
+        },
+        Step::FirstExpired => html! {
             <>
-                <HolderCard session={session.clone()} />
+                <h2>{ t(Msg::ExpiredTitle) }</h2>
+                <p>{ t(Msg::ExpiredHint) }</p>
+                <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
+            </>
+        },
+        Step::Issuing(holder) => html! {
+            <>
+                <HolderCard holder={holder.clone()} />
                 <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::Issuing) }</p>
             </>
         },
-        Step::AskReplace(session) => html! {
+        Step::AskReplace(holder) => html! {
             <>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={holder.clone()} />
                 <div class="notice" role="alertdialog" aria-labelledby="replace-question">
                     <p id="replace-question" class="instruction">{ t(Msg::ReplaceQuestion) }</p>
                     <p>{ t(Msg::ReplaceNote) }</p>
@@ -64,77 +96,64 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                 </div>
             </>
         },
-        Step::ShowCode(session, code) => html! {
+        Step::ShowCode(holder, code) => html! {
             <>
-                <HolderCard session={session.clone()} />
-                <p class="instruction">{ t(Msg::ScanCode) }</p>
-                <Qr data={code.url.clone()} label={t(Msg::QrAlt)} />
-                <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ code.code.clone() }</strong></p>
-                <p class="hint">{ t(Msg::VerificationCodeHint) }</p>
-                <p class="countdown" id="countdown" aria-live="off">{ i18n::expires_in(ctx.lang, seconds_left(code, props.now_ms)) }</p>
-                <p class="hint">{ t(Msg::ExpiryWarning) }</p>
-                <p class="hint">{ t(Msg::ScanHowTo) }</p>
-                <details class="cant-scan">
-                    <summary>{ t(Msg::CantScan) }</summary>
-                    <p>{ t(Msg::OpenLinkOnPhone) }</p>
-                    <p><a id="enroll-link" href={code.url.clone()} target="_blank" rel="noopener noreferrer">{ code.url.clone() }</a></p>
-                </details>
+                <HolderCard holder={holder.clone()} />
+                <CodePanel code={code.clone()} now_ms={props.now_ms}
+                    instruction={if change { Msg::ScanWithNewPhone } else { Msg::ScanCode }}
+                    qr_label={Msg::QrAlt} link_id="enroll-link" />
             </>
         },
-        Step::Opened(session, code) => html! {
+        Step::Opened(holder, code) => html! {
             <>
-                <HolderCard session={session.clone()} />
-                <p class="progress-headline" role="status" aria-live="polite">
-                    <span class="spinner" aria-hidden="true"></span>{ t(Msg::ContinueOnPhone) }
-                </p>
-                <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ code.code.clone() }</strong></p>
-                <p>{ t(Msg::ContinueOnPhoneHint) }</p>
+                <HolderCard holder={holder.clone()} />
+                <PhoneOpened code={code.clone()} headline={Msg::ContinueOnPhone} hint={Msg::ContinueOnPhoneHint} />
             </>
         },
-        Step::Expired { session, .. } => html! {
+        Step::Expired { holder, .. } => html! {
             <>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={holder.clone()} />
                 <h2>{ t(Msg::ExpiredTitle) }</h2>
                 <p>{ t(Msg::ExpiredHint) }</p>
                 <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
             </>
         },
-        Step::Done { session, replaced } => html! {
+        Step::Done { holder, replaced } => html! {
             <>
                 <p class="notice success" role="status">{ t(Msg::SmartphoneDone) }</p>
                 <p>{ t(Msg::CloseWholeBrowser) }</p>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={holder.clone()} />
                 if *replaced {
                     <p class="notice">{ t(Msg::PhoneReplacedNote) }</p>
                 }
             </>
         },
-        Step::KeptCurrent(session) => html! {
+        Step::KeptCurrent(holder) => html! {
             <>
                 <p class="notice" role="status">{ t(Msg::KeptCurrent) }</p>
-                <HolderCard session={session.clone()} />
+                <HolderCard holder={holder.clone()} />
                 <Link<Route> to={Route::Index} classes="button">{ t(Msg::BackToTop) }</Link<Route>>
             </>
         },
-        Step::Failed { failure, session } => html! {
+        Step::Failed { failure, holder } => html! {
             <>
                 <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
-                <p>{ t(Msg::SmartphoneNothingBound) }</p>
-                if let Some(s) = session {
-                    <HolderCard session={s.clone()} />
+                <p>{ t(if change { Msg::ChangeNothingChanged } else { Msg::SmartphoneNothingBound }) }</p>
+                if let Some(h) = holder {
+                    <HolderCard holder={h.clone()} />
                 }
                 <div class="actions">{ action_button(t(Msg::TryAgain), true, Action::Retry, on) }</div>
             </>
         },
         Step::Cancelled => html! {
-            <Cancelled message={Msg::SmartphoneCancelled} on_start_over={on.reform(|()| Action::CheckHelper)} />
+            <Cancelled message={if change { Msg::ChangeCancelled } else { Msg::SmartphoneCancelled }} on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}
             aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(Msg::SmartphoneSiteTitle) }</h1>
+            <h1 id="flow-title">{ t(if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle }) }</h1>
             { body }
             if props.step.cancellable() {
                 <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>

@@ -156,10 +156,7 @@ pub async fn audit(
 ) {
     let outcome = match failure {
         None => "ok".to_owned(),
-        Some(code) => serde_json::to_value(code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("{code:?}")),
+        Some(code) => code.wire(),
     };
     let event = AuditEvent { hpki_id, action: action.into(), client, outcome, detail };
     if let Err(e) = state.store.audit(&event).await {

@@ -232,6 +232,23 @@ pub async fn issue(
     }
 }
 
+/// `DELETE /api/smartphone/enrolments/current` (PC, 中止): the code on screen stops working at
+/// once rather than at its expiry, and a phone that opened it cannot finish. The phone bound
+/// now is untouched. 204 whether or not a code was live.
+pub async fn cancel(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let hpki_id = enrolling_holder(&state, &headers).await?;
+    let now = state.clock.now_ms();
+    if state.store.enrolment_cancel(&hpki_id, now).await.map_err(ApiError::internal)? {
+        state.events.publish(&hpki_id).await;
+        audit(&state, "phone.enrolment.cancel", Some(hpki_id), client, None, None).await;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// `GET /api/smartphone/enrolments/current/events`: the state of the holder's newest enrolment
 /// now, then every change, until it ends. Authenticated by the PC's session, never by the token.
 pub async fn events(

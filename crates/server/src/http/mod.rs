@@ -25,7 +25,7 @@ use axum::{
     Router,
     http::StatusCode,
     middleware,
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
@@ -88,6 +88,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/mynumber/finish", post(mynumber::mynumber_finish))
         .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
+        .route("/smartphone/enrolments/current", delete(enrol::cancel))
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))

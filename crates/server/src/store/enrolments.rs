@@ -441,6 +441,32 @@ impl Store {
         Ok(done)
     }
 
+    /// The holder pressed 中止 on the PC: their live PC code stops opening, and a phone part way
+    /// through it cannot finish. A CA's link is not the PC's to cancel. True if one was live.
+    pub async fn enrolment_cancel(&self, hpki_id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let live: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM enrolments \
+             WHERE hpki_id = $1 AND kind = 'pc' AND state IN ('valid', 'in_use')",
+        )
+        .bind(hpki_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id,)) = live {
+            sqlx::query("UPDATE enrolments SET state = 'cancelled', ended_ms = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(live.is_some())
+    }
+
     /// Stores the ceremony state of a registration the phone is about to perform, replacing an
     /// earlier one of the same enrolment (the holder cancelled the prompt and pressed 登録 again).
     pub async fn ceremony_put(

@@ -1,0 +1,193 @@
+// スマートフォン変更, the JMA path and CA-issued links end to end, with the real server, helper and
+// virtual cards, and phones with Chromium's virtual platform authenticator. A change needs no
+// HPKI card: the phone bound now proves the holder through a first code, then the new phone
+// enrols through a second; the old one stops working only when the new one is committed.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { launchBrowser, screen, screenshotPath, startPlatform, testPki, watchForProblems } from './harness.mjs';
+import { codeOnPc, enrolPhone, identifyOnPc, phone } from './phones.mjs';
+
+/** The holder's phones as the server has them (`identity show`). */
+async function phonesOf(platform, hpkiId) {
+  return JSON.parse(await platform.cli('identity', 'show', hpkiId)).phones;
+}
+
+/** Index → 「スマートフォン(タブレットを含む)をご利用の方はこちら」 → 「スマートフォン変更」: the first code. */
+async function startChange(pc, origin) {
+  await pc.goto(`${origin}/`);
+  await pc.getByRole('link', { name: 'スマートフォン(タブレットを含む)をご利用の方はこちら' }).click();
+  await pc.locator('#smartphone').getByRole('link', { name: 'スマートフォン変更' }).click();
+  return codeOnPc(pc, 'first_code', '#change-link');
+}
+
+/** The old phone's side: open the first code, log in with the 本人ID it remembers, biometrics. */
+async function proveOldPhone(ph, url, holder, code, shots = {}) {
+  await ph.page.goto(url);
+  await screen(ph.page, 'login');
+  assert.doesNotMatch(ph.page.url(), /#/);
+  assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id, 'remembered since it registered');
+  assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
+  if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
+  await ph.page.getByRole('button', { name: 'ログイン' }).click();
+  await screen(ph.page, 'done');
+  assert.match(await ph.page.locator('main').textContent(), /本人確認が完了しました。/);
+  if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
+}
+
+test('スマートフォン変更: the old phone proves the holder, aborting keeps it, the new phone replaces it at commit', async () => {
+  const platform = await startPlatform();
+  const pcBrowser = await launchBrowser();
+  const phones = [];
+  try {
+    const holder = platform.pki.holders[0];
+    const origin = platform.server.origin;
+    const pc = await pcBrowser.context.newPage();
+    const problems = watchForProblems(pc);
+    // The phone registered with the HPKI card some time ago.
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await identifyOnPc(pc, origin, holder);
+    const enrolment = await codeOnPc(pc);
+    const old = await phone();
+    phones.push(old);
+    await enrolPhone(old, enrolment.url, holder, enrolment.code, {}, '旧スマートフォン');
+    await screen(pc, 'done');
+    await platform.cards.remove();
+
+    // Without the card: the first code, for the old phone.
+    const first = await startChange(pc, origin);
+    assert.match(first.url, new RegExp(`^${origin}/change#[A-Za-z0-9_-]{43}$`));
+    await pc.getByText('登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。').waitFor();
+    await pc.screenshot({ path: screenshotPath('change-01-first-code'), fullPage: true });
+    const proved = proveOldPhone(old, first.url, holder, first.code, {
+      login: 'change-02-old-phone-login', done: 'change-04-old-phone-done',
+    });
+    proved.catch(() => {});
+    await screen(pc, 'first_opened');
+    await pc.getByText('旧スマートフォンで操作を続けてください').waitFor();
+    await pc.screenshot({ path: screenshotPath('change-03-pc-first-opened'), fullPage: true });
+    await proved;
+    // Proved: the second code, for the new phone, naming the holder.
+    const second = await codeOnPc(pc);
+    assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
+    await pc.getByText('新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。').waitFor();
+    await pc.screenshot({ path: screenshotPath('change-05-second-code'), fullPage: true });
+
+    // Aborting here changes nothing: the old phone is still the holder's.
+    await pc.getByRole('button', { name: '中止' }).click();
+    await screen(pc, 'cancelled');
+    await pc.getByText('スマートフォン変更を中止しました。旧スマートフォンは引き続き利用できます。').waitFor();
+    await pc.screenshot({ path: screenshotPath('change-06-cancelled'), fullPage: true });
+    const afterAbort = await phonesOf(platform, holder.hpki_id);
+    assert.deepEqual(afterAbort.map((p) => [p.label, p.revoked_ms]), [['旧スマートフォン', null]]);
+    // The abandoned second code died with 中止: a phone that scans it now is told so.
+    const stray = await phone();
+    phones.push(stray);
+    await stray.page.goto(second.url);
+    await stray.page.locator('[data-error="enrolment_cancelled"]').waitFor();
+
+    // Again from the start: the old phone still proves the holder.
+    await pc.getByRole('button', { name: '最初からやり直す' }).click();
+    const again = await codeOnPc(pc, 'first_code', '#change-link');
+    await proveOldPhone(old, again.url, holder, again.code);
+    const next = await codeOnPc(pc);
+    const fresh = await phone();
+    phones.push(fresh);
+    await enrolPhone(fresh, next.url, holder, next.code, {
+      login: 'change-07-new-phone-login', done: 'change-08-new-phone-done',
+    }, '新しいスマートフォン');
+    await screen(pc, 'done');
+    await pc.getByText('以前に登録されていたスマートフォンは、認証に利用できなくなりました。').waitFor();
+    await pc.screenshot({ path: screenshotPath('change-09-pc-done'), fullPage: true });
+
+    // Committed: the new phone is the holder's, the old one revoked in the same step.
+    const after = await phonesOf(platform, holder.hpki_id);
+    const byLabel = Object.fromEntries(after.map((p) => [p.label, p]));
+    assert.equal(byLabel['新しいスマートフォン'].revoked_ms, null);
+    assert.notEqual(byLabel['旧スマートフォン'].revoked_ms, null);
+
+    // The old phone can no longer start a change: the server names only the new credential.
+    const late = await startChange(pc, origin);
+    await old.page.goto(late.url);
+    await screen(old.page, 'login');
+    await old.page.getByRole('button', { name: 'ログイン' }).click();
+    await old.page.locator('section[data-step="failed"] [data-error="webauthn_not_proved"]').waitFor();
+    await old.page.screenshot({ path: screenshotPath('change-err-old-phone-revoked'), fullPage: true });
+    await pc.getByRole('button', { name: '中止' }).click();
+
+    // Refusals the screens show, and event streams closed by leaving a screen.
+    const expected = /the server responded with a status of (401|404|409|410)|\/current\/events net::ERR_ABORTED/;
+    assert.deepEqual(problems.filter((p) => !expected.test(p)), []);
+  } finally {
+    for (const p of phones) await p.close();
+    await pcBrowser.close();
+    await platform.stop();
+  }
+});
+
+test('JMA path: the numbers printed on the card instead of the card; wrong numbers say so', async () => {
+  const pki = await testPki(1);
+  const config = join(pki.dir, 'server-jma.toml');
+  writeFileSync(config, `${readFileSync(pki.trustFile, 'utf8')}\n[ca_policy.JMA]\njma_path = true\n`);
+  const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config } });
+  const pcBrowser = await launchBrowser();
+  let ph;
+  try {
+    const holder = pki.holders.find((h) => h.issuer === 'JMA' && !h.revoked);
+    const pc = await pcBrowser.context.newPage();
+    await pc.goto(`${platform.server.origin}/smartphone`);
+    await screen(pc, 'ready');
+    await pc.getByRole('link', { name: '医籍登録番号とカードIDで登録' }).click();
+    await screen(pc, 'jma_form');
+    await pc.screenshot({ path: screenshotPath('jma-01-form'), fullPage: true });
+    await pc.getByLabel('医籍登録番号').fill(holder.registration_number);
+    await pc.getByLabel('カードID').fill('JMA99999999');
+    await pc.getByRole('button', { name: '認証' }).click();
+    await pc.locator('section[data-step="jma_form"] [data-error="jma_login_failed"]').waitFor();
+    await pc.screenshot({ path: screenshotPath('jma-err-wrong-numbers'), fullPage: true });
+
+    await pc.getByLabel('カードID').fill(holder.hpki_card_id);
+    await pc.getByRole('button', { name: '認証' }).click();
+    const { url, code } = await codeOnPc(pc);
+    assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
+    await pc.screenshot({ path: screenshotPath('jma-02-code'), fullPage: true });
+    ph = await phone();
+    await enrolPhone(ph, url, holder, code);
+    await screen(pc, 'done');
+    const phones = await phonesOf(platform, holder.hpki_id);
+    assert.equal(phones.filter((p) => p.revoked_ms === null).length, 1);
+  } finally {
+    await ph?.close();
+    await pcBrowser.close();
+    await platform.stop();
+  }
+});
+
+test('CA-issued link: the phone enrols without a PC; an expired link says so', async () => {
+  const platform = await startPlatform();
+  const phones = [];
+  try {
+    const holder = platform.pki.holders[1];
+    const url = (await platform.cli('enrolment', 'issue-link', '--hpki-id', holder.hpki_id, '--valid-days', '90')).trim();
+    assert.match(url, new RegExp(`^${platform.server.origin}/enroll#[A-Za-z0-9_-]{43}$`));
+    const ph = await phone();
+    phones.push(ph);
+    await enrolPhone(ph, url, holder, undefined, { login: 'link-01-phone-login', done: 'link-02-phone-done' });
+    assert.equal((await phonesOf(platform, holder.hpki_id)).length, 1);
+
+    // Another holder's link, issued already expired.
+    const other = platform.pki.holders[2];
+    const expired = (await platform.cli('enrolment', 'issue-link', '--hpki-id', other.hpki_id, '--valid-days', '0')).trim();
+    const late = await phone();
+    phones.push(late);
+    await late.page.goto(expired);
+    await screen(late.page, 'failed');
+    await late.page.locator('[data-error="enrolment_link_expired"]').waitFor();
+    await late.page.getByText('リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。').waitFor();
+    await late.page.screenshot({ path: screenshotPath('link-err-expired'), fullPage: true });
+  } finally {
+    for (const p of phones) await p.close();
+    await platform.stop();
+  }
+});

@@ -1,0 +1,93 @@
+//! The old phone's screens in a change, one per [`Step`], sized for a phone and usable by
+//! screen reader.
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::step::{Action, Step};
+use crate::{flows::error_view::FailureNotice, i18n::Msg, lang::use_lang};
+
+#[derive(Properties, PartialEq)]
+pub struct ProveViewProps {
+    pub step: Step,
+    pub on_action: Callback<Action>,
+}
+
+#[function_component(ProveView)]
+pub fn prove_view(props: &ProveViewProps) -> Html {
+    let ctx = use_lang();
+    let t = |m| ctx.t(m);
+    let on = props.on_action.clone();
+    let username = use_node_ref();
+    let code = |c: &str| {
+        html! {
+            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ c.to_owned() }</strong></p>
+        }
+    };
+    let body = match &props.step {
+        Step::Opening => html! {
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
+        },
+        Step::Login { opened, hpki_id, invalid } => {
+            let (on, input) = (on.clone(), username.clone());
+            let onsubmit = move |e: SubmitEvent| {
+                e.prevent_default();
+                if let Some(el) = input.cast::<HtmlInputElement>() {
+                    on.emit(Action::Login(el.value()));
+                }
+            };
+            html! {
+                <form class="login-form" {onsubmit}>
+                    { code(&opened.code) }
+                    <p class="hint">{ t(Msg::VerificationCodePhoneHint) }</p>
+                    <div class="field">
+                        <label for="username">{ t(Msg::UsernameLabel) }</label>
+                        <input id="username" type="text" ref={username.clone()} value={hpki_id.clone()}
+                            required=true autocomplete="username" autocapitalize="characters" spellcheck="false"
+                            aria-invalid={invalid.to_string()} aria-describedby="username-error" />
+                        if *invalid {
+                            <p id="username-error" class="field-error" role="alert">{ t(Msg::HpkiIdInvalid) }</p>
+                        }
+                    </div>
+                    <p>{ t(Msg::ProveLoginHint) }</p>
+                    <div class="actions"><button type="submit" class="button primary">{ t(Msg::LoginButton) }</button></div>
+                </form>
+            }
+        }
+        Step::Proving(opened, _) => html! {
+            <>
+                { code(&opened.code) }
+                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollBiometric) }</p>
+            </>
+        },
+        Step::Done(_) => html! {
+            <>
+                <p class="notice success" role="status">{ t(Msg::ProveDone) }</p>
+                <p>{ t(Msg::ProveDoneNote) }</p>
+            </>
+        },
+        Step::Failed { failure, .. } => {
+            let on = on.clone();
+            html! {
+                <>
+                    <h2>{ t(Msg::FailedTitle) }</h2>
+                    <FailureNotice failure={*failure} />
+                    <p>{ t(Msg::NothingChanged) }</p>
+                    if props.step.retryable() {
+                        <div class="actions">
+                            <button type="button" class="button primary" onclick={move |_| on.emit(Action::Retry)}>{ t(Msg::TryAgain) }</button>
+                        </div>
+                    } else {
+                        <p>{ t(Msg::ProveReissueHint) }</p>
+                    }
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
+            <h1 id="flow-title">{ t(Msg::ProveSiteTitle) }</h1>
+            { body }
+        </section>
+    }
+}

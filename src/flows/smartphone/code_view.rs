@@ -1,0 +1,68 @@
+//! The two screens every code shows, whichever phone it is for: the code itself (2D code,
+//! verification code, countdown, and the link for a phone that cannot scan), and the wait while
+//! the phone that opened it goes on.
+
+use yew::prelude::*;
+
+use super::step::{Code, seconds_left};
+use crate::{
+    flows::qr::Qr,
+    i18n::{self, Msg},
+    lang::use_lang,
+};
+
+#[derive(Properties, PartialEq)]
+pub struct CodePanelProps {
+    pub code: Code,
+    pub now_ms: f64,
+    /// Which phone scans it, and what for.
+    pub instruction: Msg,
+    pub qr_label: Msg,
+    /// The id of the link under 「二次元コードを読み取れない場合」.
+    pub link_id: AttrValue,
+}
+
+#[function_component(CodePanel)]
+pub fn code_panel(props: &CodePanelProps) -> Html {
+    let ctx = use_lang();
+    let t = |m| ctx.t(m);
+    let code = &props.code;
+    html! {
+        <>
+            <p class="instruction">{ t(props.instruction) }</p>
+            <Qr data={code.url.clone()} label={t(props.qr_label)} />
+            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ code.code.clone() }</strong></p>
+            <p class="hint">{ t(Msg::VerificationCodeHint) }</p>
+            <p class="countdown" id="countdown" aria-live="off">{ i18n::expires_in(ctx.lang, seconds_left(code, props.now_ms)) }</p>
+            <p class="hint">{ t(Msg::ExpiryWarning) }</p>
+            <p class="hint">{ t(Msg::ScanHowTo) }</p>
+            <details class="cant-scan">
+                <summary>{ t(Msg::CantScan) }</summary>
+                <p>{ t(Msg::OpenLinkOnPhone) }</p>
+                <p><a id={props.link_id.clone()} href={code.url.clone()} target="_blank" rel="noopener noreferrer">{ code.url.clone() }</a></p>
+            </details>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PhoneOpenedProps {
+    pub code: Code,
+    pub headline: Msg,
+    pub hint: Msg,
+}
+
+#[function_component(PhoneOpened)]
+pub fn phone_opened(props: &PhoneOpenedProps) -> Html {
+    let ctx = use_lang();
+    let t = |m| ctx.t(m);
+    html! {
+        <>
+            <p class="progress-headline" role="status" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>{ t(props.headline) }
+            </p>
+            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ props.code.code.clone() }</strong></p>
+            <p>{ t(props.hint) }</p>
+        </>
+    }
+}
