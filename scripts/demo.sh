@@ -21,7 +21,9 @@ if [ ! -f "$DATA/pki/server-trust.toml" ]; then
   echo "[demo] generating the test PKI (seed $SEED) in $DATA/pki"
   target/release/cardsim pki --seed "$SEED" --out "$DATA/pki" >/dev/null
 fi
-export MAHPKI_CONFIG="$DATA/pki/server-trust.toml"
+# The test PKI's trust, and the JMA path switched on for JMA's holders so it can be tried too.
+{ cat "$DATA/pki/server-trust.toml"; printf '\n[ca_policy.JMA]\njma_path = true\n'; } > "$DATA/server.toml"
+export MAHPKI_CONFIG="$DATA/server.toml"
 export MAHPKI_DATA_DIR="$DATA/db"
 export MAHPKI_LISTEN="127.0.0.1:$PORT"
 export MAHPKI_PUBLIC_ORIGIN="http://localhost:$PORT"
@@ -55,6 +57,12 @@ wait_for() {
 wait_for "http://127.0.0.1:$PORT/api/health" "the server"
 wait_for "http://127.0.0.1:$HELPER_PORT/demo" "the helper"
 
+# HP0000000001's numbers printed on its (virtual) card, for the JMA path.
+jma_numbers() {
+  node -e 'const h = require(process.argv[1]).holders[0]; console.log(`${h.registration_number}, カードID ${h.hpki_card_id}`)' \
+    "$DATA/pki/holders.json"
+}
+
 cat <<MSG
 
   mahpki demo is running. Open in Chrome or Edge on this PC:
@@ -67,6 +75,8 @@ cat <<MSG
 
   Try 別紙1: insert HP0000000001's HPKI card on the demo page, then on the platform
   「マイナンバーカードをご利用の方はこちら」 → 「HPKIカードで登録」 (PINs are on the demo page).
+  Try 別紙2, スマートフォン変更, the JMA path and a CA's link: see README.md, "What make demo shows".
+  JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
 
   Demo holders: target/release/mahpki-server identity list   (with the same MAHPKI_* settings)
   Data: $DATA (delete it to start over). Press Ctrl-C to stop.

@@ -23,42 +23,37 @@ pub fn available() -> bool {
 pub async fn create(
     options: CreationChallengeResponse,
 ) -> Result<RegisterPublicKeyCredential, ErrorCode> {
-    if !available() {
-        return Err(ErrorCode::WebauthnUnsupported);
-    }
-    let window = web_sys::window().ok_or(ErrorCode::WebauthnUnsupported)?;
     let opts: web_sys::CredentialCreationOptions = options.into();
-    let promise = window
-        .navigator()
-        .credentials()
-        .create_with_options(&opts)
-        .map_err(|_| ErrorCode::WebauthnUnsupported)?;
-    let value = JsFuture::from(promise).await.map_err(|e| classify(&e))?;
-    let credential: web_sys::PublicKeyCredential =
-        value.dyn_into().map_err(|_| ErrorCode::WebauthnUnsupported)?;
+    let credential =
+        ceremony(|c| c.create_with_options(&opts), ErrorCode::WebauthnCancelled).await?;
     Ok(credential.into())
 }
 
 /// `navigator.credentials.get()`: the registered phone proves itself with its biometrics.
 pub async fn get(options: RequestChallengeResponse) -> Result<PublicKeyCredential, ErrorCode> {
+    let opts: web_sys::CredentialRequestOptions = options.into();
+    // NotAllowedError here also means this phone has none of the credentials the server named.
+    let credential = ceremony(|c| c.get_with_options(&opts), ErrorCode::WebauthnNotProved).await?;
+    Ok(credential.into())
+}
+
+/// Runs one ceremony on `navigator.credentials`; `not_allowed` is what a `NotAllowedError`
+/// means for it.
+async fn ceremony(
+    start: impl FnOnce(&web_sys::CredentialsContainer) -> Result<js_sys::Promise, wasm_bindgen::JsValue>,
+    not_allowed: ErrorCode,
+) -> Result<web_sys::PublicKeyCredential, ErrorCode> {
     if !available() {
         return Err(ErrorCode::WebauthnUnsupported);
     }
     let window = web_sys::window().ok_or(ErrorCode::WebauthnUnsupported)?;
-    let opts: web_sys::CredentialRequestOptions = options.into();
-    let promise = window
-        .navigator()
-        .credentials()
-        .get_with_options(&opts)
-        .map_err(|_| ErrorCode::WebauthnUnsupported)?;
-    // NotAllowedError here also means this phone has none of the credentials the server named.
+    let promise =
+        start(&window.navigator().credentials()).map_err(|_| ErrorCode::WebauthnUnsupported)?;
     let value = JsFuture::from(promise).await.map_err(|e| match classify(&e) {
-        ErrorCode::WebauthnCancelled => ErrorCode::WebauthnNotProved,
+        ErrorCode::WebauthnCancelled => not_allowed,
         other => other,
     })?;
-    let credential: web_sys::PublicKeyCredential =
-        value.dyn_into().map_err(|_| ErrorCode::WebauthnUnsupported)?;
-    Ok(credential.into())
+    value.dyn_into().map_err(|_| ErrorCode::WebauthnUnsupported)
 }
 
 /// `NotAllowedError` is the holder cancelling (or the prompt timing out); the rest mean the

@@ -29,3 +29,37 @@ pub fn failure_notice(props: &FailureNoticeProps) -> Html {
         </div>
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct PhoneFailureProps {
+    pub failure: Failure,
+    /// What the failure left as it was, if the page can say.
+    #[prop_or_default]
+    pub note: Option<Msg>,
+    /// `Some` while this phone may try again with the same code; else `reissue` says where a new
+    /// code comes from.
+    pub on_retry: Option<Callback<()>>,
+    pub reissue: Msg,
+}
+
+/// A phone page's failure: the notice, then 「もう一度試す」 or where to get a new code.
+#[function_component(PhoneFailure)]
+pub fn phone_failure(props: &PhoneFailureProps) -> Html {
+    let ctx = use_lang();
+    html! {
+        <>
+            <h2>{ ctx.t(Msg::FailedTitle) }</h2>
+            <FailureNotice failure={props.failure} />
+            if let Some(note) = props.note {
+                <p>{ ctx.t(note) }</p>
+            }
+            if let Some(retry) = &props.on_retry {
+                <div class="actions">
+                    { crate::flows::start_view::action_button(ctx.t(Msg::TryAgain), true, (), retry) }
+                </div>
+            } else {
+                <p>{ ctx.t(props.reissue) }</p>
+            }
+        </>
+    }
+}

@@ -5,7 +5,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::step::{Action, Step};
-use crate::{flows::error_view::FailureNotice, i18n::Msg, lang::use_lang};
+use crate::{flows::error_view::PhoneFailure, i18n::Msg, lang::use_lang};
 
 #[derive(Properties, PartialEq)]
 pub struct EnrollViewProps {
@@ -81,23 +81,10 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                 <p>{ t(Msg::EnrollDonePcNote) }</p>
             </>
         },
-        Step::Failed { failure, .. } => {
-            let retry = props.step.retryable();
-            let on = on.clone();
-            html! {
-                <>
-                    <h2>{ t(Msg::FailedTitle) }</h2>
-                    <FailureNotice failure={*failure} />
-                    if retry {
-                        <div class="actions">
-                            <button type="button" class="button primary" onclick={move |_| on.emit(Action::Retry)}>{ t(Msg::TryAgain) }</button>
-                        </div>
-                    } else {
-                        <p>{ t(Msg::EnrollReissueHint) }</p>
-                    }
-                </>
-            }
-        }
+        Step::Failed { failure, .. } => html! {
+            <PhoneFailure failure={*failure} reissue={Msg::EnrollReissueHint}
+                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
+        },
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>

@@ -5,7 +5,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::step::{Action, Step};
-use crate::{flows::error_view::FailureNotice, i18n::Msg, lang::use_lang};
+use crate::{flows::error_view::PhoneFailure, i18n::Msg, lang::use_lang};
 
 #[derive(Properties, PartialEq)]
 pub struct ProveViewProps {
@@ -66,23 +66,10 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
                 <p>{ t(Msg::ProveDoneNote) }</p>
             </>
         },
-        Step::Failed { failure, .. } => {
-            let on = on.clone();
-            html! {
-                <>
-                    <h2>{ t(Msg::FailedTitle) }</h2>
-                    <FailureNotice failure={*failure} />
-                    <p>{ t(Msg::NothingChanged) }</p>
-                    if props.step.retryable() {
-                        <div class="actions">
-                            <button type="button" class="button primary" onclick={move |_| on.emit(Action::Retry)}>{ t(Msg::TryAgain) }</button>
-                        </div>
-                    } else {
-                        <p>{ t(Msg::ProveReissueHint) }</p>
-                    }
-                </>
-            }
-        }
+        Step::Failed { failure, .. } => html! {
+            <PhoneFailure failure={*failure} note={Msg::NothingChanged} reissue={Msg::ProveReissueHint}
+                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
+        },
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
