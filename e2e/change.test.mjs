@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { launchBrowser, screen, screenshotPath, startPlatform, testPki, watchForProblems } from './harness.mjs';
-import { codeOnPc, enrolPhone, identifyOnPc, phone } from './phones.mjs';
+import { codeOnPc, enrolPhone, fitsPhone, identifyOnPc, phone } from './phones.mjs';
 
 /** The holder's phones as the server has them (`identity show`). */
 async function phonesOf(platform, hpkiId) {
@@ -29,6 +29,7 @@ async function proveOldPhone(ph, url, holder, code, shots = {}) {
   assert.doesNotMatch(ph.page.url(), /#/);
   assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id, 'remembered since it registered');
   assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
+  await fitsPhone(ph.page);
   if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
   await ph.page.getByRole('button', { name: 'ログイン' }).click();
   await screen(ph.page, 'done');

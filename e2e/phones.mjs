@@ -33,6 +33,16 @@ export async function phone() {
   };
 }
 
+/** A phone screen fits the phone: no sideways scrolling, and its buttons are big enough to tap. */
+export async function fitsPhone(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  for (const b of await page.locator('main button').all()) {
+    const box = await b.boundingBox();
+    assert.ok(box.height >= 44, `${await b.textContent()} is ${box.height}px tall`);
+  }
+}
+
 /** The phone side of ④–⑧: login screen with the 本人ID, 登録, biometrics, label OK (or `label`
  * typed in), done. */
 export async function enrolPhone(ph, url, holder, code, shots = {}, label = undefined) {
@@ -44,6 +54,7 @@ export async function enrolPhone(ph, url, holder, code, shots = {}, label = unde
   if (code !== undefined) assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
   // The token left the address bar as soon as the page read it.
   assert.doesNotMatch(ph.page.url(), /#/);
+  await fitsPhone(ph.page);
   if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
   await ph.page.getByRole('button', { name: '登録' }).click();
   await screen(ph.page, 'label');
