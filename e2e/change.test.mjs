@@ -3,10 +3,10 @@
 // HPKI card: the phone bound now proves the holder through a first code, then the new phone
 // enrols through a second; the old one stops working only when the new one is committed.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { launchBrowser, screen, screenshotPath, startPlatform, testPki, watchForProblems } from './harness.mjs';
+import {
+  NO_RATE_LIMIT, launchBrowser, screen, screenshotPath, serverConfig, startPlatform, testPki, watchForProblems,
+} from './harness.mjs';
 import { codeOnPc, enrolPhone, fitsPhone, identifyOnPc, phone } from './phones.mjs';
 
 /** The holder's phones as the server has them (`identity show`). */
@@ -38,7 +38,8 @@ async function proveOldPhone(ph, url, holder, code, shots = {}) {
 }
 
 test('スマートフォン変更: the old phone proves the holder, aborting keeps it, the new phone replaces it at commit', async () => {
-  const platform = await startPlatform();
+  const config = await serverConfig({ top: NO_RATE_LIMIT });
+  const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config } });
   const pcBrowser = await launchBrowser();
   const phones = [];
   try {
@@ -129,8 +130,7 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
 
 test('JMA path: the numbers printed on the card instead of the card; wrong numbers say so', async () => {
   const pki = await testPki(1);
-  const config = join(pki.dir, 'server-jma.toml');
-  writeFileSync(config, `${readFileSync(pki.trustFile, 'utf8')}\n[ca_policy.JMA]\njma_path = true\n`);
+  const config = await serverConfig({ tables: '[ca_policy.JMA]\njma_path = true' });
   const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config } });
   const pcBrowser = await launchBrowser();
   let ph;
@@ -148,8 +148,14 @@ test('JMA path: the numbers printed on the card instead of the card; wrong numbe
     await pc.locator('section[data-step="jma_form"] [data-error="jma_login_failed"]').waitFor();
     await pc.screenshot({ path: screenshotPath('jma-err-wrong-numbers'), fullPage: true });
 
-    await pc.getByLabel('カードID').fill(holder.hpki_card_id);
-    await pc.getByRole('button', { name: '認証' }).click();
+    // The form kept both numbers; correct the card ID by keyboard alone and submit with Enter.
+    assert.equal(await pc.getByLabel('医籍登録番号').inputValue(), holder.registration_number);
+    await pc.getByLabel('医籍登録番号').focus();
+    await pc.keyboard.press('Tab');
+    assert.equal(await pc.evaluate(() => document.activeElement.id), 'card-id');
+    await pc.keyboard.press('Control+A');
+    await pc.keyboard.type(holder.hpki_card_id);
+    await pc.keyboard.press('Enter');
     const { url, code } = await codeOnPc(pc);
     assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
     await pc.screenshot({ path: screenshotPath('jma-02-code'), fullPage: true });
@@ -189,6 +195,36 @@ test('CA-issued link: the phone enrols without a PC; an expired link says so', a
     await late.page.screenshot({ path: screenshotPath('link-err-expired'), fullPage: true });
   } finally {
     for (const p of phones) await p.close();
+    await platform.stop();
+  }
+});
+
+test('スマートフォン変更: a first code nobody opens expires and is re-issued; 中止 kills the code on screen', async () => {
+  const platform = await startPlatform({ serverEnv: { MAHPKI_ENROLMENT_TTL_SECS: '4' } });
+  const pcBrowser = await launchBrowser();
+  let ph;
+  try {
+    const pc = await pcBrowser.context.newPage();
+    const stale = await startChange(pc, platform.server.origin);
+    await screen(pc, 'first_expired');
+    await pc.getByRole('heading', { name: '有効期限が切れました' }).waitFor();
+    await pc.screenshot({ path: screenshotPath('change-10-first-expired'), fullPage: true });
+    await pc.getByRole('button', { name: '二次元コードを再発行' }).click();
+    const fresh = await codeOnPc(pc, 'first_code', '#change-link');
+    assert.notEqual(fresh.url, stale.url);
+    await pc.getByRole('button', { name: '中止' }).click();
+    await screen(pc, 'cancelled');
+
+    ph = await phone();
+    await ph.page.goto(fresh.url);
+    await ph.page.locator('section[data-step="failed"] [data-error="enrolment_cancelled"]').waitFor();
+    await ph.page.getByText('PCでスマートフォン変更をやり直し').waitFor();
+    await ph.page.screenshot({ path: screenshotPath('change-err-cancelled-code'), fullPage: true });
+    await ph.page.goto(stale.url);
+    await ph.page.locator('section[data-step="failed"] [data-error="enrolment_expired"]').waitFor();
+  } finally {
+    await ph?.close();
+    await pcBrowser.close();
     await platform.stop();
   }
 });

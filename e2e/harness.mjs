@@ -3,7 +3,7 @@
 // downloads anything. Only one cardsim may hold vpcd's port at a time: run the files that use
 // cards with --test-concurrency=1.
 import { execFile, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -250,6 +250,20 @@ export function testPki(seed = 1) {
   }
   return pkis.get(seed);
 }
+
+/** A server configuration file: the test PKI's trust, with `top` (settings) before it and `tables`
+ * (e.g. `[ca_policy.JMA]`) after it. Resolves with its path, for `MAHPKI_CONFIG`. */
+export async function serverConfig({ seed = 1, top = '', tables = '' } = {}) {
+  const pki = await testPki(seed);
+  const file = join(tempDir('mahpki-e2e-config-'), 'server.toml');
+  writeFileSync(file, `${top}\n${readFileSync(pki.trustFile, 'utf8')}\n${tables}\n`);
+  return file;
+}
+
+/** Every browser of a test comes from 127.0.0.1, so the per-address limit of the card and login
+ * endpoints (tested in the server's own tests) would count a PC and several phones as one
+ * client; tests that drive many rounds lift it. */
+export const NO_RATE_LIMIT = 'rate_limit = { burst = 1000, per_minute = 1000 }';
 
 /** Sends one line to cardsim's control port and resolves with the reply line. */
 function control(port, command) {

@@ -147,6 +147,14 @@ pub async fn cancel_enrolment() {
     }
 }
 
+/// `DELETE /api/smartphone/change/current` (204, no body): 中止 on the PC during a change; the
+/// first code on screen stops working now. Best effort, like [`cancel_enrolment`].
+pub async fn cancel_change() {
+    if let Err(e) = Request::delete("/api/smartphone/change/current").send().await {
+        tracing_fallback(&e.to_string());
+    }
+}
+
 /// `POST /api/session/logout` (204, no body). Best effort: the session also expires by itself.
 pub async fn logout() {
     if let Err(e) = Request::post("/api/session/logout").send().await {

@@ -3,18 +3,14 @@
 // the commit, the SSE push, and the PC's rendering. The PC proves the holder by the JMA path, so
 // each round needs no PIN; every round replaces the phone before (はい), a new phone each time.
 // Prints Markdown table rows; never run as a test.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { launchBrowser, screen, startPlatform, testPki } from '../harness.mjs';
+import { NO_RATE_LIMIT, launchBrowser, screen, serverConfig, startPlatform, testPki } from '../harness.mjs';
 import { codeOnPc, phone } from '../phones.mjs';
 
 const ROUNDS = Number(process.env.MAHPKI_BENCH_ROUNDS ?? 20);
 
 const pki = await testPki(1);
-const config = join(pki.dir, 'server-jma-bench.toml');
-// The card endpoints' rate limit is for people; a benchmark logs in again every round.
-const limit = 'rate_limit = { burst = 1000, per_minute = 1000 }\n';
-writeFileSync(config, `${limit}${readFileSync(pki.trustFile, 'utf8')}\n[ca_policy.JMA]\njma_path = true\n`);
+// A benchmark logs in again every round.
+const config = await serverConfig({ top: NO_RATE_LIMIT, tables: '[ca_policy.JMA]\njma_path = true' });
 const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config, MAHPKI_LOG: 'warn' } });
 const pcBrowser = await launchBrowser();
 const push = [];

@@ -12,7 +12,9 @@
 //! | phone | `POST /api/enroll/open` [`OpenEnrolment`]      | [`EnrolmentOpened`]  |
 //! | phone | `POST /api/enroll/begin`                       | [`RegistrationOptions`] |
 //! | phone | `POST /api/enroll/finish` [`FinishEnrolment`]  | [`PhoneBound`]       |
+//! | PC    | `DELETE /api/smartphone/enrolments/current` (中止: the code dies now) | 204 |
 //! | PC    | `POST /api/jma/login` [`JmaLogin`] (JMA path, instead of the HPKI card) | `Holder` |
+//! | PC    | `GET /api/smartphone/holder` (whose phone it enrols, however proved)   | `Holder` |
 //!
 //! スマートフォン変更 (no HPKI card): the PC shows a first code for the phone bound now, which
 //! proves the holder with a WebAuthn assertion; the PC's session may then issue an enrolment with
@@ -25,6 +27,7 @@
 //! | old phone | `POST /api/change/open` [`OpenEnrolment`]        | [`ChangeOpened`]      |
 //! | old phone | `POST /api/change/begin` [`ChangeBegin`]         | [`AssertionOptions`]  |
 //! | old phone | `POST /api/change/finish` [`ChangeFinish`]       | [`ChangeProved`]      |
+//! | PC        | `DELETE /api/smartphone/change/current` (中止)   | 204                   |
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -813,9 +813,54 @@ async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
     let change = change_code(&mut later).await;
     assert_eq!(old.prove(&change.url, ORIGIN).await.status, StatusCode::OK);
     assert_eq!(w.active_phone().await, before);
+
+    // 中止 on the PC: its first code dies at once, before or after the old phone opened it.
+    let mut pc = Browser::new(&w.app);
+    let change = change_code(&mut pc).await;
+    let mut events = PcEvents::connect_to(&pc, CHANGE_EVENTS).await;
+    assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
+    let a = pc.send("DELETE", "/api/smartphone/change/current", None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert_eq!(events.next_change().await, Some(ChangeEvent::Cancelled));
+    refused(&old.prove(&change.url, ORIGIN).await, ErrorCode::EnrolmentCancelled);
+
+    let change = change_code(&mut pc).await;
+    let token = change.url.split_once('#').unwrap().1;
+    let body = serde_json::json!({ "token": token }).to_string();
+    assert_eq!(old.b.send("POST", "/api/change/open", Some(body)).await.status, StatusCode::OK);
+    let body = serde_json::json!({ "hpki_id": HOLDER }).to_string();
+    let o: AssertionOptions =
+        serde_json::from_value(old.b.send("POST", "/api/change/begin", Some(body)).await.body)
+            .unwrap();
+    let credential =
+        old.key.do_authentication(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap();
+    let a = pc.send("DELETE", "/api/smartphone/change/current", None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    let body = serde_json::json!({ "credential": credential }).to_string();
+    refused(
+        &old.b.send("POST", "/api/change/finish", Some(body)).await,
+        ErrorCode::EnrolmentCancelled,
+    );
+    refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+    assert_eq!(w.active_phone().await, before);
+    assert!(w.actions().await.contains(&("phone.change.cancel".into(), "ok".into())));
+}
+
+async fn a_first_code_that_ran_out_is_reissued_and_says_expired(db: Db) {
+    let w = world(db).await;
+    let mut old = w.phone();
+    old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+    let mut pc = Browser::new(&w.app);
+    let stale = change_code(&mut pc).await;
+    w.clock.advance_ms(300_000);
+    // A new first code replaces the one that ran out without tripping over it.
+    let fresh = change_code(&mut pc).await;
+    refused(&old.prove(&stale.url, ORIGIN).await, ErrorCode::EnrolmentExpired);
+    assert_eq!(old.prove(&fresh.url, ORIGIN).await.status, StatusCode::OK);
 }
 
 on_both_databases!(
+    a_first_code_that_ran_out_is_reissued_and_says_expired,
     a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit,
     a_phone_change_refuses_what_is_not_the_old_phone,
     the_jma_path_lets_a_pc_enrol_without_the_card,

@@ -245,11 +245,14 @@ pub fn smartphone_flow(props: &SmartphoneFlowProps) -> Html {
                     // The code on screen dies now, and closing the session means nobody at
                     // this PC carries on as the holder. The old phone of a change is revoked
                     // only by a committed new one, so it keeps working.
+                    let first_code = current.live_code().is_some() && holder.is_none();
                     runs.cancel();
                     step.set(Step::Cancelled);
                     spawn_local(async move {
                         if holder.is_some() {
                             server::cancel_enrolment().await;
+                        } else if first_code {
+                            server::cancel_change().await;
                         }
                         server::logout().await;
                     });

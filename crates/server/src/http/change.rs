@@ -113,6 +113,25 @@ pub(super) fn event_of(p: &ProofRecord, now: i64) -> ChangeEvent {
     }
 }
 
+/// `DELETE /api/smartphone/change/current` (PC, 中止): the first code on screen stops working at
+/// once, and an old phone part way through cannot prove with it. 204 whether or not one was live.
+pub async fn cancel(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let s = session::current(&state, &headers).await?;
+    let live = state.store.proof_latest(&s.id_hash).await.map_err(ApiError::internal)?;
+    let now = state.clock.now_ms();
+    let cancelled = state.store.proof_cancel(&s.id_hash, now).await.map_err(ApiError::internal)?;
+    if cancelled && let Some(p) = live {
+        state.events.publish(&key(p.id)).await;
+        let detail = Some(format!("proof={}", p.id));
+        audit(&state, "phone.change.cancel", None, client, None, detail).await;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// `POST /api/change/open`: the first phone to present the token owns the proof.
 pub async fn open(
     State(state): State<AppState>,

@@ -93,6 +93,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))
         .route("/smartphone/change", post(change::issue))
+        .route("/smartphone/change/current", delete(change::cancel))
         .route("/change/open", post(change::open))
         .route("/change/begin", post(change::begin))
         .route("/change/finish", post(change::finish))

@@ -100,6 +100,19 @@ pub struct ProvedBy {
     pub now_ms: i64,
 }
 
+/// A proof a phone looked up (by token or by its cookie), if that phone may still answer it.
+fn usable_by(
+    row: Option<Row>,
+    phone_session_hash: &[u8],
+    now: i64,
+) -> Result<ProofRecord, EnrolError> {
+    let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+    match p.refusal(phone_session_hash, now) {
+        None => Ok(p),
+        Some(e) => Err(e),
+    }
+}
+
 impl Store {
     /// A new first code for `pc_session_hash`, cancelling its earlier live one.
     pub async fn proof_issue(
@@ -111,20 +124,7 @@ impl Store {
         expires_ms: i64,
     ) -> Result<ProofRecord, StoreError> {
         let mut tx = self.begin_write().await?;
-        let cancelled: Vec<i64> = sqlx::query_scalar(
-            "UPDATE phone_proofs SET state = 'cancelled', ended_ms = $1 \
-             WHERE pc_session_hash = $2 AND state IN ('valid', 'in_use') RETURNING id",
-        )
-        .bind(now)
-        .bind(pc_session_hash)
-        .fetch_all(&mut *tx)
-        .await?;
-        for id in cancelled {
-            sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::cancel_live(&mut tx, pc_session_hash, now).await?;
         let row: Row = sqlx::query_as(sql(format!(
             "INSERT INTO phone_proofs (token_hash, pc_session_hash, code, state, created_ms, \
              expires_ms) VALUES ($1, $2, $3, 'valid', $4, $5) RETURNING {COLUMNS}"
@@ -138,6 +138,42 @@ impl Store {
         .await?;
         tx.commit().await?;
         row.try_into()
+    }
+
+    /// The PC pressed 中止: its live first code stops opening, and a phone part way through
+    /// cannot prove with it. True if one was live.
+    pub async fn proof_cancel(&self, pc_session_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let cancelled = Self::cancel_live(&mut tx, pc_session_hash, now).await?;
+        tx.commit().await?;
+        Ok(!cancelled.is_empty())
+    }
+
+    /// Ends the PC session's live first codes and drops their assertion states; the ids of those
+    /// cancelled. One that already ran out is written down as expired instead, so a phone
+    /// opening it late is told that, not "replaced".
+    async fn cancel_live(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        pc_session_hash: &[u8],
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ended: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE phone_proofs \
+             SET state = CASE WHEN expires_ms <= $1 THEN 'expired' ELSE 'cancelled' END, \
+                 ended_ms = $1 \
+             WHERE pc_session_hash = $2 AND state IN ('valid', 'in_use') RETURNING id, state",
+        )
+        .bind(now)
+        .bind(pc_session_hash)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (id, _) in &ended {
+            sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(ended.into_iter().filter(|(_, state)| state == "cancelled").map(|(id, _)| id).collect())
     }
 
     /// The first phone to present the token owns the proof (one conditional UPDATE).
@@ -165,11 +201,7 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
-        match p.refusal(phone_session_hash, now) {
-            None => Ok(p),
-            Some(e) => Err(e),
-        }
+        usable_by(row, phone_session_hash, now)
     }
 
     /// The proof this phone opened and may still answer.
@@ -185,11 +217,7 @@ impl Store {
         .bind(phone_session_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
-        match p.refusal(phone_session_hash, now) {
-            None => Ok(p),
-            Some(e) => Err(e),
-        }
+        usable_by(row, phone_session_hash, now)
     }
 
     /// The newest proof of a PC session, whatever its state.
