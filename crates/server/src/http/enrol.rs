@@ -419,22 +419,11 @@ fn phone_cookie_name(https: bool) -> &'static str {
 }
 
 pub(super) fn phone_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
-    let name = phone_cookie_name(https);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| v.len() == 43 && URL_SAFE_NO_PAD.decode(v).is_ok())
+    session::read_cookie(headers, phone_cookie_name(https))
 }
 
 pub(super) fn set_phone_cookie(https: bool, id: &str) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
-    let v = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict{secure}", phone_cookie_name(https));
-    HeaderValue::from_str(&v).expect("cookie is ASCII")
+    session::cookie_header(phone_cookie_name(https), id, https)
 }
 
 /// The phone's cookie hash, for the endpoints after `open`.

@@ -33,8 +33,13 @@ pub fn hash_id(id: &str) -> Vec<u8> {
 }
 
 pub fn set_cookie(https: bool, id: &str) -> HeaderValue {
+    cookie_header(cookie_name(https), id, https)
+}
+
+/// `Set-Cookie` for one of our random ids: host-only, script-proof, never sent cross-site.
+pub(super) fn cookie_header(name: &str, id: &str, https: bool) -> HeaderValue {
     let secure = if https { "; Secure" } else { "" };
-    let v = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(https));
+    let v = format!("{name}={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
     HeaderValue::from_str(&v).expect("cookie is ASCII")
 }
 
@@ -47,7 +52,11 @@ pub fn clear_cookie(https: bool) -> HeaderValue {
 
 /// The session id the browser sent, if any.
 pub fn cookie_id(headers: &HeaderMap, https: bool) -> Option<String> {
-    let name = cookie_name(https);
+    read_cookie(headers, cookie_name(https))
+}
+
+/// The value of cookie `name` if it is one of our ids (43 characters of base64url).
+pub(super) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -1,6 +1,6 @@
 //! My Number card bindings: one active card per holder, one holder per card, replaced atomically.
 
-use super::{AuditEvent, Backend, Store, StoreError, now_ms};
+use super::{AuditEvent, Backend, Bindings, Store, StoreError, now_ms, revoke_replaced};
 
 /// A verified JPKI authentication certificate to bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,14 +91,7 @@ impl Store {
         }
         let replaced = match current {
             Some(mut old) => {
-                sqlx::query(
-                    "UPDATE mynumber_bindings SET revoked_ms = $1, revoked_reason = 'replaced' \
-                     WHERE id = $2",
-                )
-                .bind(now)
-                .bind(old.id)
-                .execute(&mut *tx)
-                .await?;
+                revoke_replaced(&mut tx, Bindings::MyNumber, old.id, now).await?;
                 old.revoked_ms = Some(now);
                 old.revoked_reason = Some("replaced".into());
                 Some(old)

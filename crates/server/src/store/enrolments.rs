@@ -4,7 +4,7 @@
 //! Every state change is one SQL statement or one transaction whose `WHERE` clause carries the
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
-use super::{AuditEvent, Backend, Store, StoreError};
+use super::{AuditEvent, Backend, Bindings, Store, StoreError, revoke_replaced, sql};
 use crate::config::CaPolicy;
 
 /// How the enrolment reached the phone.
@@ -241,10 +241,6 @@ impl EnrolError {
             EnrolmentState::Cancelled => Some(Self::Cancelled),
         }
     }
-}
-
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
 }
 
 impl Store {
@@ -571,14 +567,7 @@ impl Store {
         let replaced = match current {
             Some(_) if !e.replace => return Err(EnrolError::PhoneAlreadyBound),
             Some(mut old) => {
-                sqlx::query(
-                    "UPDATE phone_credentials SET revoked_ms = $1, revoked_reason = 'replaced' \
-                     WHERE id = $2",
-                )
-                .bind(now)
-                .bind(old.id)
-                .execute(&mut *tx)
-                .await?;
+                revoke_replaced(&mut tx, Bindings::Phone, old.id, now).await?;
                 old.revoked_ms = Some(now);
                 old.revoked_reason = Some("replaced".into());
                 Some(old)

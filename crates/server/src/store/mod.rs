@@ -59,6 +59,41 @@ pub struct Store {
     backend: Backend,
 }
 
+/// SQL put together from this module's own constants (column lists, table names), never from
+/// input, so it is safe to splice.
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+/// The binding tables where a newer binding replaces the holder's current one.
+#[derive(Debug, Clone, Copy)]
+enum Bindings {
+    MyNumber,
+    Phone,
+}
+
+/// Revokes row `id` of `table` as replaced, in the caller's transaction, so the new binding and
+/// this revocation commit together or not at all.
+async fn revoke_replaced(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: Bindings,
+    id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let table = match table {
+        Bindings::MyNumber => "mynumber_bindings",
+        Bindings::Phone => "phone_credentials",
+    };
+    sqlx::query(sql(format!(
+        "UPDATE {table} SET revoked_ms = $1, revoked_reason = 'replaced' WHERE id = $2"
+    )))
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Opens the configured database and brings its schema up to date.
     pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Self, StoreError> {

@@ -3,7 +3,7 @@
 
 use super::{
     AuditEvent, EnrolError, EnrolmentState, GrantVia, PhoneRecord, Store, StoreError,
-    grants::grant_upsert,
+    grants::grant_upsert, sql,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,10 +80,6 @@ impl TryFrom<Row> for ProofRecord {
 
 const COLUMNS: &str = "id, pc_session_hash, code, state, phone_session_hash, hpki_id, \
                        created_ms, expires_ms";
-
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
 
 /// A verified assertion of the old phone, to commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
