@@ -5,6 +5,7 @@
 //! the server, completion.
 
 use mahpki_protocol::{ErrorCode, api::Holder, helper::ReaderStatus};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::flows::card::{CardStage, Failure};
 
@@ -29,13 +30,22 @@ pub struct Code {
     pub replace: bool,
 }
 
-/// What the holder typed into the JMA form (kept in memory only, for the form's next render).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the holder typed into the JMA form, kept in memory only for the form's next render.
+/// The カードID is half of a (weak) secret: wiped when dropped, never printed.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct JmaEntry {
     /// 医籍登録番号.
     pub registration_number: String,
     /// カードID.
     pub card_id: String,
+}
+
+impl std::fmt::Debug for JmaEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JmaEntry")
+            .field("registration_number", &self.registration_number)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -268,6 +278,13 @@ mod tests {
             Step::JmaForm { failure: None, entry: JmaEntry::default() }
         );
         assert_eq!(Step::first(Via::OldPhone), Step::ChangeIssuing);
+    }
+
+    #[test]
+    fn the_card_id_is_never_printed() {
+        let e = JmaEntry { registration_number: "101111".into(), card_id: "JMA00000001".into() };
+        assert!(!format!("{e:?}").contains("JMA00000001"));
+        assert!(!format!("{:?}", Action::JmaLogin(e)).contains("JMA00000001"));
     }
 
     #[test]
