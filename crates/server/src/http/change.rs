@@ -121,13 +121,12 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let s = session::current(&state, &headers).await?;
-    let live = state.store.proof_latest(&s.id_hash).await.map_err(ApiError::internal)?;
     let now = state.clock.now_ms();
     let cancelled = state.store.proof_cancel(&s.id_hash, now).await.map_err(ApiError::internal)?;
-    if cancelled && let Some(p) = live {
-        state.events.publish(&key(p.id)).await;
-        let detail = Some(format!("proof={}", p.id));
-        audit(&state, "phone.change.cancel", None, client, None, detail).await;
+    for id in cancelled {
+        state.events.publish(&key(id)).await;
+        let detail = Some(format!("proof={id}"));
+        audit(&state, "phone.change.cancel", None, client.clone(), None, detail).await;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -137,12 +137,16 @@ impl Store {
     }
 
     /// The PC pressed 中止: its live first code stops opening, and a phone part way through
-    /// cannot prove with it. True if one was live.
-    pub async fn proof_cancel(&self, pc_session_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    /// cannot prove with it. The ids of those cancelled (none if nothing was live).
+    pub async fn proof_cancel(
+        &self,
+        pc_session_hash: &[u8],
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.begin_write().await?;
         let cancelled = Self::cancel_live(&mut tx, pc_session_hash, now).await?;
         tx.commit().await?;
-        Ok(!cancelled.is_empty())
+        Ok(cancelled)
     }
 
     /// Ends the PC session's live first codes and drops their assertion states; the ids of those
