@@ -113,5 +113,32 @@ test('phone-sized screen: no horizontal scrolling, buttons large enough to tap',
   const box = await page.getByRole('link', { name: 'HPKIカードで登録または変更' }).boundingBox();
   assert.ok(box.height >= 44, `button is ${box.height}px tall`);
   await page.screenshot({ path: screenshotPath('index-phone-ja'), fullPage: true });
+  // The header title wraps only between phrases, never inside a word (「プラットフ／ォーム」).
+  for (const width of [320, 360, 375, 414]) {
+    await page.setViewportSize({ width, height: 740 });
+    const lines = await page.locator('header .site-title').evaluate((el) => {
+      const text = el.textContent;
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      const starts = [];
+      let offset = 0;
+      let lastTop = null;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const top = Math.round(range.getBoundingClientRect().top);
+          if (lastTop === null || top > lastTop + 2) starts.push(offset + i);
+          lastTop = top;
+        }
+        offset += node.length;
+      }
+      return starts.map((s, k) => text.slice(s, starts[k + 1]));
+    });
+    const phrases = ['HPKIセカンド電子証明書', '管理・認証', 'プラットフォーム'];
+    for (const line of lines) {
+      assert.ok(phrases.some((p) => line.startsWith(p)), `at ${width}px a line starts inside a word: ${JSON.stringify(lines)}`);
+    }
+  }
   await page.close();
 });

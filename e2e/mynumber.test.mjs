@@ -232,3 +232,105 @@ test('別紙1: a revoked HPKI certificate and a stopped helper each end in their
     assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
   });
 });
+
+/** Whether the PIN window shows an input the holder could type into. */
+async function pinInputShown(win) {
+  return win.locator('#pin').isVisible();
+}
+
+test('別紙1: the PIN window asks only when the right card is in, takes focus, shows the PIN on request, notices being closed, and キャンセル ends the operation', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+
+    // The PIN field has the focus when it appears, so a keyboard user types into it.
+    await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+    let win = await pinWindow(page);
+    await win.locator('#pin').waitFor();
+    await until(() => win.evaluate(() => document.activeElement && document.activeElement.id === 'pin'),
+      'focus in the PIN field', 10_000);
+    assert.match(await win.locator('#tries').textContent(), /残り回数: \d+回/);
+    assert.ok(await win.getByRole('button', { name: /キャンセル/ }).isVisible());
+    // 「入力した暗証番号を表示する」 turns the field to plain text and back.
+    await win.locator('#pin').fill('12');
+    await win.getByLabel(/入力した暗証番号を表示する/).check();
+    assert.equal(await win.locator('#pin').getAttribute('type'), 'text');
+    await win.getByLabel(/入力した暗証番号を表示する/).uncheck();
+    assert.equal(await win.locator('#pin').getAttribute('type'), 'password');
+    await win.screenshot({ path: screenshotPath('mynumber-pin-window-focus') });
+
+    // Closing the window is noticed: the page says so and reopens it on request.
+    await win.close();
+    const reopen = page.locator('[data-action="reopen-pin"]');
+    await reopen.waitFor({ timeout: 10_000 });
+    await page.getByText('暗証番号の入力画面が閉じられています。').waitFor();
+    await page.screenshot({ path: screenshotPath('mynumber-pin-window-closed'), fullPage: true });
+    const popup = page.context().waitForEvent('page');
+    await reopen.click();
+    win = await popup;
+    await win.locator('#pin').waitFor();
+    await until(async () => !(await reopen.isVisible()), 'the notice to go once reopened', 10_000);
+    await win.locator('#pin').fill(holder.hpki_pin);
+    await win.locator('#pin-form button[type=submit]').click();
+    await screen(page, 'identified');
+
+    // The HPKI card is still in: the window asks for nothing until the My Number card is.
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    await screen(page, 'jpki_auth', 'change_card');
+    win = await until(() => page.context().pages().find((p) => p.url().includes('/pin/') && !p.isClosed()),
+      'the PIN window', 10_000);
+    await win.locator('#state').filter({ hasText: 'マイナンバーカードに差し替えてください' }).waitFor();
+    assert.equal(await pinInputShown(win), false, 'no PIN input while the wrong card is in');
+    await win.screenshot({ path: screenshotPath('mynumber-pin-window-swap') });
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await win.locator('#pin').waitFor();
+
+    // キャンセル (the guide's dialog has OK / キャンセル) ends the operation; nothing is bound.
+    await win.getByRole('button', { name: /キャンセル/ }).click();
+    await screen(page, 'failed');
+    assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'cancelled');
+    assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
+  });
+});
+
+test('別紙1: a finished operation leaves no PIN input in its window (locked card, helper stopped)', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[2];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await identify(page, holder);
+    await platform.cards.insert('jpki', holder.hpki_id);
+    await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
+    const wrong = holder.jpki_auth_pin === '0000' ? '1111' : '0000';
+    let url;
+    for (const left of ['2', '1']) {
+      const win = await enterPin(page, wrong);
+      url = win.url();
+      await page.getByText(`残り回数: ${left}回`).waitFor();
+    }
+    await enterPin(page, wrong);
+    await screen(page, 'failed');
+    // The page closes its window; the same PIN page opened again shows the end, not a field.
+    const again = await page.context().newPage();
+    await again.goto(url);
+    await again.locator('#state').filter({ hasText: '操作を完了できませんでした' }).waitFor();
+    assert.equal(await pinInputShown(again), false, 'no PIN input after the card locked');
+    await again.screenshot({ path: screenshotPath('mynumber-pin-window-locked') });
+
+    // The helper stops while its PIN page waits for a PIN: the page says so and shows no input.
+    // (Opened as its own tab here: the site's page closes the window it opened by itself.)
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+    const pinUrl = (await pinWindow(page)).url();
+    const tab = await page.context().newPage();
+    await tab.goto(pinUrl);
+    await tab.locator('#pin').waitFor();
+    await platform.helper.stop();
+    await tab.locator('#state').filter({ hasText: 'ヘルパーとの通信が切れました' }).waitFor({ timeout: 10_000 });
+    assert.equal(await pinInputShown(tab), false, 'no PIN input once the helper is gone');
+    await tab.screenshot({ path: screenshotPath('mynumber-pin-window-helper-gone') });
+    await screen(page, 'failed');
+  });
+});

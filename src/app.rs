@@ -67,6 +67,15 @@ pub fn shell() -> Html {
     html! { <LangProvider><Frame /></LangProvider> }
 }
 
+/// Text whose [`crate::i18n::WRAP_MARK`]s are the only places it may wrap (with `word-break: keep-all`):
+/// each mark becomes a `<wbr>`, so the text itself reads without them.
+fn phrases(text: &str) -> Html {
+    text.split(crate::i18n::WRAP_MARK)
+        .enumerate()
+        .map(|(i, part)| html! { <>if i > 0 { <wbr /> }{ part }</> })
+        .collect()
+}
+
 #[function_component(Frame)]
 fn frame() -> Html {
     let ctx = use_lang();
@@ -74,7 +83,7 @@ fn frame() -> Html {
         <>
             <a class="skip-link" href="#main">{ ctx.t(Msg::SkipToContent) }</a>
             <header class="site-header">
-                <Link<Route> to={Route::Index} classes="site-title">{ ctx.t(Msg::SiteTitle) }</Link<Route>>
+                <Link<Route> to={Route::Index} classes="site-title">{ phrases(ctx.t(Msg::SiteTitle)) }</Link<Route>>
                 <LangSwitch />
             </header>
             <main id="main" tabindex="-1">

@@ -96,6 +96,7 @@ pub enum Msg {
     JpkiPinWarning,
     LastTryWarning,
     OpenPinWindow,
+    PinWindowClosed,
     StageCommunicatingHpki,
     StageCommunicatingJpki,
     StageVerifying,
@@ -241,6 +242,7 @@ impl Msg {
         Msg::JpkiPinWarning,
         Msg::LastTryWarning,
         Msg::OpenPinWindow,
+        Msg::PinWindowClosed,
         Msg::StageCommunicatingHpki,
         Msg::StageCommunicatingJpki,
         Msg::StageVerifying,
@@ -330,8 +332,10 @@ impl Msg {
 
     pub fn text(self) -> Text {
         let (ja, en) = match self {
+            // U+200B marks where the title may wrap on a narrow screen (between phrases, never
+            // inside 「プラットフォーム」); the header turns each into <wbr>.
             Msg::SiteTitle => (
-                "HPKIセカンド電子証明書管理・認証プラットフォーム",
+                "HPKIセカンド電子証明書\u{200B}管理・認証\u{200B}プラットフォーム",
                 "HPKI Second Certificate Management and Authentication Platform",
             ),
             Msg::SkipToContent => ("本文へ移動", "Skip to main content"),
@@ -470,13 +474,17 @@ impl Msg {
                 "In the mahpki-helper window, enter your My Number card's user-authentication password (4 digits).",
             ),
             Msg::JpkiPinWarning => (
-                "※署名用のパスワードではないので注意する。",
+                "※署名用のパスワードではありませんので、ご注意ください。",
                 "Note: this is not the signing password.",
             ),
             Msg::LastTryWarning => {
                 ("次に間違えるとロックされます。", "One more wrong entry locks it.")
             }
             Msg::OpenPinWindow => ("暗証番号の入力画面を開く", "Open the PIN window"),
+            Msg::PinWindowClosed => (
+                "暗証番号の入力画面が閉じられています。「暗証番号の入力画面を開く」を押して入力するか、中止してください。",
+                "The PIN window is closed. Press “Open the PIN window” to enter your PIN, or cancel.",
+            ),
             Msg::StageCommunicatingHpki => {
                 ("HPKIカードと通信をしています。", "Communicating with the HPKI card.")
             }
@@ -723,6 +731,15 @@ impl Msg {
     pub fn in_lang(self, lang: Lang) -> &'static str {
         lang.pick(self.text())
     }
+}
+
+/// Where a text may wrap on a narrow screen (U+200B, zero width). Views that show the text turn
+/// it into `<wbr>`; titles and headings that are read, not laid out, drop it ([`unmarked`]).
+pub const WRAP_MARK: char = '\u{200B}';
+
+/// The text without its [`WRAP_MARK`]s.
+pub fn unmarked(text: &str) -> String {
+    text.replace(WRAP_MARK, "")
 }
 
 /// 「残り回数: n回」: how many PIN tries the card has left.

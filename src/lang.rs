@@ -69,7 +69,7 @@ fn apply(lang: Lang) {
         let _ = root.set_attribute("lang", lang.tag());
     }
     if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        doc.set_title(Msg::SiteTitle.in_lang(lang));
+        doc.set_title(&crate::i18n::unmarked(Msg::SiteTitle.in_lang(lang)));
     }
 }
 

@@ -106,6 +106,17 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["No IC card reader found"],
         ),
         (
+            // The holder closed the PIN window: said, with a way to reopen it.
+            Step::HpkiAuth(CardStage::WaitingPin {
+                tries_left: Some(15),
+                last_error: None,
+                pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                window_closed: true,
+            }),
+            vec!["暗証番号の入力画面が閉じられています", "暗証番号の入力画面を開く"],
+            vec!["The PIN window is closed", "Open the PIN window"],
+        ),
+        (
             Step::HpkiAuth(CardStage::ChangeCard(CardPresence::Jpki)),
             vec!["HPKIカードではありません", "HPKIカードに差し替えてください"],
             vec!["not an HPKI card", "Put in your HPKI card"],
@@ -115,6 +126,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 tries_left: Some(15),
                 last_error: None,
                 pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                window_closed: false,
             }),
             vec![
                 "HPKIカードのPIN(暗証番号)を入力してください",
@@ -173,11 +185,12 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                     tries_left: Some(1),
                     last_error: Some(ErrorCode::PinWrong),
                     pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                    window_closed: false,
                 },
             ),
             vec![
                 "利用者証明用パスワード(4桁の数字)",
-                "※署名用のパスワードではないので注意する。",
+                "※署名用のパスワードではありませんので、ご注意ください。",
                 "暗証番号(パスワード)が正しくありません",
                 "残り回数: 1回",
                 "次に間違えるとロックされます",

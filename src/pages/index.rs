@@ -11,7 +11,7 @@ pub fn index_page() -> Html {
     let t = |m| ctx.t(m);
     html! {
         <>
-            <h1 class="visually-hidden">{ t(Msg::SiteTitle) }</h1>
+            <h1 class="visually-hidden">{ crate::i18n::unmarked(t(Msg::SiteTitle)) }</h1>
             <nav class="entry-choice" aria-label={t(Msg::ChooseHeading)}>
                 <a class="entry" href="#mynumber">{ t(Msg::MyNumberEntry) }</a>
                 <a class="entry" href="#smartphone">{ t(Msg::SmartphoneEntry) }</a>

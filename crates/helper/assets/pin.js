@@ -9,6 +9,8 @@
   const $ = (id) => document.getElementById(id);
   const form = $('pin-form');
   const input = $('pin');
+  const showPin = $('show-pin');
+  const cancelButton = $('cancel');
 
   const STATES = {
     waiting_card: card === 'jpki'
@@ -42,10 +44,16 @@
     const text = STATES[st.state] || [st.state, st.state];
     show($('state'), text[0], text[1]);
     const waiting = st.state === 'waiting_pin';
+    const appeared = waiting && form.hidden;
+    // Asked for only once the right card is in (waiting_pin): never while the page still asks
+    // to insert or swap cards, and never after the operation has ended.
     form.hidden = !waiting;
+    // A keyboard user types straight into the field when it appears.
+    if (appeared) input.focus();
     const tries = st.tries_left;
     if (waiting && typeof tries === 'number') {
-      show($('tries'), '残り回数: ' + tries + ' 回', 'Tries left: ' + tries);
+      // The same wording as the site's page: 「残り回数: 15回」.
+      show($('tries'), '残り回数: ' + tries + '回', 'Tries left: ' + tries);
     } else {
       $('tries').hidden = true;
     }
@@ -58,9 +66,23 @@
     return st.state === 'done' || st.state === 'failed';
   }
 
+  // A finished or unreachable operation leaves no input on screen.
+  function end(ja, en) {
+    input.value = '';
+    form.hidden = true;
+    $('tries').hidden = true;
+    $('last-try').hidden = true;
+    show($('state'), ja, en);
+  }
+
   async function poll() {
     try {
       const r = await fetch('/pin/' + op + '/state', { credentials: 'same-origin', cache: 'no-store' });
+      if (r.status === 404) {
+        // The helper restarted or forgot the operation: nothing can be entered any more.
+        end('この操作は終了しています。元の画面にお戻りください。', 'This operation has ended. Return to the site.');
+        return;
+      }
       if (r.ok) {
         const s = await r.json();
         if (render(s)) {
@@ -71,16 +93,34 @@
         }
       }
     } catch (e) {
-      show($('state'), 'ヘルパーとの通信が切れました。', 'Lost contact with the helper.');
+      end('ヘルパーとの通信が切れました。元の画面にお戻りください。', 'Lost contact with the helper. Return to the site.');
       return;
     }
     setTimeout(poll, 700);
   }
 
+  showPin.addEventListener('change', () => {
+    input.type = showPin.checked ? 'text' : 'password';
+    input.focus();
+  });
+
+  // キャンセル ends the operation at the helper; the site's page shows its cancelled screen.
+  cancelButton.addEventListener('click', async () => {
+    input.value = '';
+    form.hidden = true;
+    try {
+      await fetch('/pin/' + op + '/cancel', { method: 'POST', credentials: 'same-origin' });
+    } catch (e) {
+      // The next poll reports the lost helper.
+    }
+  });
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const pin = input.value;
     input.value = '';
+    input.type = 'password';
+    showPin.checked = false;
     form.hidden = true;
     const r = await fetch('/pin/' + op, {
       method: 'POST',

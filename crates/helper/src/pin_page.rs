@@ -7,7 +7,7 @@ use axum::{
     extract::{Path, State, rejection::JsonRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use mahpki_protocol::{
     error::{ErrorCode, Text},
@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/pin/{id}", get(page).post(submit))
         .route("/pin/{id}/state", get(state))
+        .route("/pin/{id}/cancel", post(cancel))
         .route("/pin-assets/pin.js", get(|| asset(SCRIPT, "text/javascript; charset=utf-8")))
         .route("/pin-assets/pin.css", get(|| asset(STYLE, "text/css; charset=utf-8")))
 }
@@ -75,7 +76,7 @@ async fn page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
         CardType::Jpki => (
             "マイナンバーカードの利用者証明用パスワード(数字4桁)",
             "the My Number card's user-authentication password (4 digits)",
-            "<p class=\"warn\">※署名用のパスワードではないので注意する<br>\
+            "<p class=\"warn\">※署名用のパスワードではありませんので、ご注意ください。<br>\
              <span lang=\"en\">Note: this is not the signature password.</span></p>",
             "inputmode=\"numeric\" minlength=\"4\" maxlength=\"4\" pattern=\"[0-9]{4}\"",
         ),
@@ -171,6 +172,21 @@ async fn submit(
         Ok(()) => harden((StatusCode::ACCEPTED, Json(op.status())).into_response()),
         Err(_) => harden(error_response(ErrorCode::BadRequest)),
     }
+}
+
+/// `POST /pin/{id}/cancel`: the window's キャンセル (the guide's dialog has OK / キャンセル). From
+/// our own page only, like the PIN; the site's page then sees the operation `cancelled`.
+async fn cancel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&st, &headers, true) {
+        return harden(error_response(ErrorCode::ForeignOrigin));
+    }
+    let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
+    op.cancel();
+    harden(Json(op.status()).into_response())
 }
 
 #[cfg(test)]

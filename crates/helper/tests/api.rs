@@ -366,7 +366,7 @@ async fn pin_page_is_self_contained_under_a_strict_csp() {
     let html = String::from_utf8(body_bytes(resp).await).unwrap();
     assert!(html.contains(SITE), "page must name the asking site");
     assert!(html.contains("利用者証明用パスワード"));
-    assert!(html.contains("※署名用のパスワードではないので注意する"));
+    assert!(html.contains("※署名用のパスワードではありませんので、ご注意ください"));
     // No inline script or style: every <script> has a src, no style attributes or elements.
     for (i, _) in html.match_indices("<script") {
         assert!(html[i..i + 40].contains("src="), "inline script at {i}");
@@ -459,4 +459,42 @@ async fn malformed_pins_are_rejected_before_the_card() {
         .send(pin_post("ffffffffffffffffffffffffffffffff", Some(&own), Some("same-origin"), "1234"))
         .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+/// The PIN window's キャンセル ends the operation, from the helper's own page only: a foreign
+/// page cannot cancel a holder's operation, and a cancelled one takes no PIN.
+#[tokio::test]
+async fn pin_window_cancel_is_same_origin_and_final() {
+    let h = helper(Duration::from_secs(30));
+    let created = h.start("hpki").await;
+    let id = created["id"].as_str().unwrap();
+    let own = format!("http://{HOST}");
+    let cancel = |origin: Option<&str>, site: Option<&str>| {
+        let mut r = req("POST", &format!("/pin/{id}/cancel"));
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        if let Some(s) = site {
+            r = r.header("sec-fetch-site", s);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    for (origin, site) in [
+        (Some(SITE), Some("cross-site")),
+        (Some(own.as_str()), Some("cross-site")),
+        (None, Some("same-origin")),
+    ] {
+        let resp = h.send(cancel(origin, site)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        assert_eq!(error_code(&body_json(resp).await), "foreign_origin");
+    }
+    let (_, v) = h.state(id, SITE).await;
+    assert_ne!(v["state"], "failed", "a refused cancel changed nothing");
+
+    let resp = h.send(cancel(Some(&own), Some("same-origin"))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v = h.wait_state(id, "failed").await;
+    assert_eq!(v["error"], "cancelled");
+    let resp = h.send(pin_post(id, Some(&own), Some("same-origin"), "1234")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
