@@ -66,6 +66,15 @@ pub enum ErrorCode {
     JmaLocked,
     /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
     PhoneNotBound,
+    // ---- Holder standing (revocation branch, issue 11 item 2). ----
+    /// The CA operator suspended this holder (`identity suspend`): no path without the card.
+    HolderSuspended,
+    /// No HPKI certificate is on record for this holder yet, so its revocation cannot be
+    /// checked on a path that does not read the card.
+    HpkiCertificateUnknown,
+    /// The CA's revocation list is past its nextUpdate (or too old): that CA's certificates are
+    /// refused until a current one is loaded.
+    CrlOutdated,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -192,6 +201,10 @@ impl ErrorCode {
         Self::JmaLoginFailed,
         Self::JmaLocked,
         Self::PhoneNotBound,
+        // ---- Holder standing (revocation branch). ----
+        Self::HolderSuspended,
+        Self::HpkiCertificateUnknown,
+        Self::CrlOutdated,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -255,6 +268,10 @@ impl ErrorCode {
             Self::JmaLoginFailed => 401,
             Self::JmaLocked => 423,
             Self::PhoneNotBound => 404,
+            // ---- Holder standing (revocation branch). ----
+            Self::HolderSuspended => 403,
+            Self::HpkiCertificateUnknown => 403,
+            Self::CrlOutdated => 503,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -425,6 +442,19 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "この本人IDには、登録済みのスマートフォンがありません。",
                 en: "No phone is registered to this HPKI ID.",
+            },
+            // ---- Holder standing (revocation branch). ----
+            Self::HolderSuspended => Text {
+                ja: "この本人IDは、認証局により利用が停止されています。登録済みのマイナンバーカードとスマートフォンも利用できません。",
+                en: "Your certification authority has suspended this HPKI ID. Your registered My Number card and phone cannot be used either.",
+            },
+            Self::HpkiCertificateUnknown => Text {
+                ja: "この本人IDのHPKIカードの証明書が確認できていないため、カードを使わない手続きはできません。",
+                en: "The certificate of this HPKI ID's HPKI card has not been checked yet, so steps without the card are not available.",
+            },
+            Self::CrlOutdated => Text {
+                ja: "認証局の失効リストが更新されていないため、この認証局の証明書を確認できません。",
+                en: "The certification authority's revocation list is out of date, so its certificates cannot be checked.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -651,6 +681,19 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
                 en: "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.",
+            },
+            // ---- Holder standing (revocation branch). ----
+            Self::HolderSuspended => Text {
+                ja: "発行元の認証局にお問い合わせください。",
+                en: "Please contact the certification authority that issued your HPKI card.",
+            },
+            Self::HpkiCertificateUnknown => Text {
+                ja: "一度HPKIカードで本人確認を行ってから、もう一度お試しください。",
+                en: "Identify yourself once with the HPKI card, then try again.",
+            },
+            Self::CrlOutdated => Text {
+                ja: "しばらくしてからもう一度お試しください。解決しない場合は、プラットフォームの運営者にお問い合わせください。",
+                en: "Please try again later. If this persists, contact the platform operator.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

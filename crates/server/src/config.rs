@@ -35,6 +35,12 @@ pub struct Config {
     /// JPKI CAs whose user-authentication certificates may be bound. Empty: the real JPKI
     /// authentication CA shipped with the server.
     pub jpki_trust: Vec<TrustConfig>,
+    /// CRL files (J-LIS's) for the shipped JPKI anchor, used when `jpki_trust` is empty.
+    pub jpki_builtin_crls: Vec<PathBuf>,
+    /// Every how many seconds the CRL files are read again (also on SIGHUP).
+    pub crl_reload_secs: u64,
+    /// How long after its thisUpdate a CRL that names no nextUpdate still counts as current.
+    pub crl_max_age_secs: i64,
     /// Attempts per client address on the card endpoints.
     pub rate_limit: RateLimitConfig,
     /// Behind a reverse proxy: the header it sets to the client's address (e.g.
@@ -96,6 +102,9 @@ impl Default for Config {
             log_format: "text".to_owned(),
             hpki_trust: Vec::new(),
             jpki_trust: Vec::new(),
+            jpki_builtin_crls: Vec::new(),
+            crl_reload_secs: 300,
+            crl_max_age_secs: crate::pki::DEFAULT_CRL_MAX_AGE_SECS,
             rate_limit: RateLimitConfig::default(),
             client_ip_header: None,
             enrolment_ttl_secs: 300,

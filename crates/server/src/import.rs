@@ -10,7 +10,7 @@ use mahpki_protocol::{
 };
 use x509_parser::prelude::*;
 
-use crate::store::IdentityRecord;
+use crate::store::{CurrentCert, IdentityRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -23,8 +23,9 @@ pub enum ImportError {
 }
 
 /// Reads every row and checks it completely before anything is written: an import with one bad
-/// row imports nothing.
-pub fn read(path: &Path) -> Result<Vec<IdentityRecord>, ImportError> {
+/// row imports nothing. Each holder comes with the certificate the row names (its serial and
+/// expiry are what the paths without the card check).
+pub fn read(path: &Path) -> Result<Vec<(IdentityRecord, CurrentCert)>, ImportError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ImportError::Read { path: path.into(), source })?;
     let format_err = |reason: String| ImportError::Format { path: path.into(), reason };
@@ -41,7 +42,11 @@ pub fn read(path: &Path) -> Result<Vec<IdentityRecord>, ImportError> {
     rows.into_iter().enumerate().map(|(i, r)| to_record(i + 1, r, base)).collect()
 }
 
-fn to_record(row: usize, r: IdentityImportRow, base: &Path) -> Result<IdentityRecord, ImportError> {
+fn to_record(
+    row: usize,
+    r: IdentityImportRow,
+    base: &Path,
+) -> Result<(IdentityRecord, CurrentCert), ImportError> {
     let err = |reason: String| ImportError::Row { row, hpki_id: r.hpki_id.clone(), reason };
     let hpki_id = HpkiId::parse(&r.hpki_id).map_err(|e| err(e.to_string()))?;
     let ca =
@@ -57,7 +62,11 @@ fn to_record(row: usize, r: IdentityImportRow, base: &Path) -> Result<IdentityRe
         bytes
     };
     let (_, cert) = X509Certificate::from_der(&der).map_err(|e| err(e.to_string()))?;
-    Ok(IdentityRecord {
+    let current = CurrentCert {
+        serial_hex: crate::pki::hex(cert.raw_serial()),
+        not_after_ms: cert.validity().not_after.timestamp().saturating_mul(1000),
+    };
+    let record = IdentityRecord {
         holder: Holder {
             hpki_id,
             ca,
@@ -70,5 +79,6 @@ fn to_record(row: usize, r: IdentityImportRow, base: &Path) -> Result<IdentityRe
         hpki_card_id: r.hpki_card_id.clone(),
         cert_issuer: cert.issuer().as_raw().to_vec(),
         cert_subject: cert.subject().as_raw().to_vec(),
-    })
+    };
+    Ok((record, current))
 }

@@ -8,7 +8,8 @@ use mahpki_server::{
     http::{AppState, Assets, router, session},
     import,
     pki::TrustStore,
-    store::Store,
+    standing,
+    store::{ImportChange, Store},
 };
 use tracing_subscriber::EnvFilter;
 
@@ -50,12 +51,28 @@ enum Command {
 
 #[derive(Subcommand)]
 enum IdentityCommand {
-    /// Import holders from a JSON array or a CSV file (all rows are checked before any is written).
-    Import { file: PathBuf },
+    /// Import holders from a JSON array or a CSV file (all rows are checked before any is
+    /// written; each holder added or changed is audited).
+    Import {
+        file: PathBuf,
+        /// Allow remapping a holder to a certificate of another issuer or subject, or moving a
+        /// certificate from the holder it is mapped to (who is then suspended). Audited.
+        #[arg(long)]
+        force: bool,
+    },
     /// List holders, one JSON object per line.
     List,
     /// Show one holder and their bindings.
     Show { hpki_id: String },
+    /// Suspend a holder: nothing may be done in their name without the HPKI card, and their
+    /// My Number card and phone cannot be used, until `identity resume`. Audited.
+    Suspend {
+        hpki_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift `identity suspend`. Audited.
+    Resume { hpki_id: String },
     /// Lift the lock five wrong 医籍登録番号/カードID attempts put on a holder's JMA path.
     UnlockJma { hpki_id: String },
 }
@@ -162,7 +179,7 @@ async fn open(config: &Config) -> Result<Store, BoxError> {
 async fn serve(config: Config) -> Result<(), BoxError> {
     let store = open(&config).await?;
     let hpki_trust = TrustStore::load(&config.hpki_trust)?;
-    let jpki_trust = TrustStore::load_jpki(&config.jpki_trust)?;
+    let jpki_trust = TrustStore::load_jpki_with(&config.jpki_trust, &config.jpki_builtin_crls)?;
     if hpki_trust.anchors.is_empty() {
         tracing::warn!("no hpki_trust configured: no HPKI card can authenticate");
     }
@@ -188,7 +205,10 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     if let Some(events) = events {
         state.events = events;
     }
+    state.hpki_trust.current().warn_stale(state.clock.now_secs());
+    state.jpki_trust.current().warn_stale(state.clock.now_secs());
     tokio::spawn(purge_expired(state.clone()));
+    tokio::spawn(reload_crls(state.clone()));
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     store.close().await;
@@ -204,6 +224,51 @@ async fn purge_expired(state: AppState) {
         let now = state.clock.now_ms();
         if let Err(e) = state.store.purge_expired(now, session::IDLE_MS, session::MAX_MS).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    }
+}
+
+/// Reads the CRL files again every `crl_reload_secs` (0: never on a timer) and on SIGHUP, so a
+/// CA's new list takes effect without a restart.
+async fn reload_crls(state: AppState) {
+    let every = state.config.crl_reload_secs;
+    let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is immediate: the CRLs were just loaded
+    #[cfg(unix)]
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: CRLs reload on the timer only");
+            None
+        }
+    };
+    loop {
+        #[cfg(unix)]
+        let hangup = async {
+            match hup.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hangup = std::future::pending::<()>();
+        let timer = async {
+            if every == 0 {
+                std::future::pending::<()>().await;
+            }
+            tick.tick().await;
+        };
+        tokio::select! {
+            () = hangup => tracing::info!("SIGHUP: reloading the CRLs"),
+            () = timer => {}
+        }
+        // File reads and RSA checks: off the async workers.
+        let s = state.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || s.reload_crls()).await {
+            tracing::error!(error = %e, "CRL reload failed");
         }
     }
 }
@@ -230,12 +295,28 @@ async fn shutdown_signal() {
 async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxError> {
     let store = open(&config).await?;
     match command {
-        IdentityCommand::Import { file } => {
+        IdentityCommand::Import { file, force } => {
             let records = import::read(&file)?;
-            for r in &records {
-                store.identity_upsert(r).await?;
+            let changes = store.identity_import(&records, force, Some("cli")).await?;
+            let changed = changes.iter().filter(|c| !matches!(c, ImportChange::Unchanged(_)));
+            println!(
+                "imported {} holders from {} ({} added or changed)",
+                records.len(),
+                file.display(),
+                changed.count()
+            );
+        }
+        IdentityCommand::Suspend { hpki_id, reason } => {
+            if !store.identity_suspend(&hpki_id, &reason, Some("cli")).await? {
+                return Err(format!("no holder {hpki_id}, or already suspended").into());
             }
-            println!("imported {} holders from {}", records.len(), file.display());
+            println!("{hpki_id} suspended");
+        }
+        IdentityCommand::Resume { hpki_id } => {
+            if !store.identity_resume(&hpki_id, Some("cli")).await? {
+                return Err(format!("{hpki_id} is not suspended").into());
+            }
+            println!("{hpki_id} resumed");
         }
         IdentityCommand::List => {
             for r in store.identity_list().await? {
@@ -246,7 +327,14 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
             let Some(r) = store.identity_get(&hpki_id).await? else {
                 return Err(format!("no holder with 本人ID {hpki_id}").into());
             };
-            let bindings = store.mynumber_list(Some(&hpki_id)).await?;
+            let trust = hpki_trust(&config)?;
+            let why = standing_of(&store, &trust, &hpki_id).await?;
+            let bindings: Vec<_> = store
+                .mynumber_list(Some(&hpki_id))
+                .await?
+                .into_iter()
+                .map(|b| binding_json(&b, why.as_deref()))
+                .collect::<Result<_, _>>()?;
             let phones: Vec<_> = store
                 .phone_list(&hpki_id)
                 .await?
@@ -255,12 +343,17 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
                     serde_json::json!({
                         "id": p.id, "label": p.label, "created_ms": p.created_ms,
                         "revoked_ms": p.revoked_ms, "revoked_reason": p.revoked_reason,
+                        "status": status(p.revoked_ms, why.as_deref()),
+                        "suspended_because": p.revoked_ms.is_none().then_some(why.as_deref()).flatten(),
                     })
                 })
                 .collect();
             let out = serde_json::json!({
                 "holder": r.holder, "registration_number": r.registration_number,
-                "hpki_card_id": r.hpki_card_id, "mynumber_bindings": bindings,
+                "hpki_card_id": r.hpki_card_id,
+                "standing": if why.is_some() { "suspended" } else { "good" },
+                "suspended_because": why,
+                "mynumber_bindings": bindings,
                 "phones": phones,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
@@ -294,8 +387,15 @@ async fn binding(config: Config, command: BindingCommand) -> Result<(), BoxError
     let store = open(&config).await?;
     match command {
         BindingCommand::List { hpki_id } => {
+            let trust = hpki_trust(&config)?;
+            let mut why = std::collections::HashMap::new();
             for b in store.mynumber_list(hpki_id.as_deref()).await? {
-                println!("{}", serde_json::to_string(&b)?);
+                if !why.contains_key(&b.hpki_id) {
+                    let w = standing_of(&store, &trust, &b.hpki_id).await?;
+                    why.insert(b.hpki_id.clone(), w);
+                }
+                let w = why.get(&b.hpki_id).cloned().flatten();
+                println!("{}", serde_json::to_string(&binding_json(&b, w.as_deref())?)?);
             }
         }
         BindingCommand::Revoke { id, reason } => {
@@ -306,4 +406,49 @@ async fn binding(config: Config, command: BindingCommand) -> Result<(), BoxError
         }
     }
     Ok(())
+}
+
+fn hpki_trust(config: &Config) -> Result<TrustStore, BoxError> {
+    Ok(standing::configured_trust(config)?)
+}
+
+/// `None` when the holder is in good standing, else why not (their bindings are suspended).
+async fn standing_of(
+    store: &Store,
+    trust: &TrustStore,
+    hpki_id: &str,
+) -> Result<Option<String>, BoxError> {
+    match standing::check(store, trust, hpki_id, mahpki_server::http::Clock::system().now_ms())
+        .await
+    {
+        Ok(()) => Ok(None),
+        Err(standing::StandingError::Refused(r)) => Ok(Some(r.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A binding's state as the operator reads it: revoked, suspended (holder not in good
+/// standing: listed, but unusable until the cause is gone), or active.
+fn status(revoked_ms: Option<i64>, suspended_because: Option<&str>) -> &'static str {
+    match (revoked_ms, suspended_because) {
+        (Some(_), _) => "revoked",
+        (None, Some(_)) => "suspended",
+        (None, None) => "active",
+    }
+}
+
+fn binding_json(
+    b: &mahpki_server::store::MyNumberRecord,
+    suspended_because: Option<&str>,
+) -> Result<serde_json::Value, BoxError> {
+    let mut v = serde_json::to_value(b)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("status".into(), status(b.revoked_ms, suspended_because).into());
+        if b.revoked_ms.is_none()
+            && let Some(why) = suspended_because
+        {
+            o.insert("suspended_because".into(), why.into());
+        }
+    }
+    Ok(v)
 }

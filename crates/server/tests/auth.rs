@@ -320,7 +320,7 @@ async fn stale_crl_fails_closed(db: Db) {
     let w = world_with_crl_until(db, 2025).await;
     let mut b = w.browser();
     let a = b.hpki_login(&w.hpki_cert(1), &pki::keys().holder, ORIGIN).await;
-    refused(&mut b, a, ErrorCode::RevocationUnavailable).await;
+    refused(&mut b, a, ErrorCode::CrlOutdated).await;
 }
 
 async fn bind_mynumber(b: &mut Browser, cert: &[u8]) -> Answer {

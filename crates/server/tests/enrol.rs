@@ -33,7 +33,7 @@ use mahpki_server::{
     events::Events,
     http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
     pki::{TrustConfig, TrustStore},
-    store::{EnrolError, IdentityRecord, Store},
+    store::{CurrentCert, EnrolError, IdentityRecord, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
@@ -76,6 +76,8 @@ async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config:
     let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
     let hpki_trust =
         pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
+    // The operator's commands (issue-link) judge standing by the configured anchors.
+    let config = Config { hpki_trust: vec![hpki_trust.clone()], ..config };
     let (app, clock) = node(store.clone(), events, &hpki_trust, config.clone());
     let w = World { app, store, clock, hpki_ca, hpki_trust, config, _dirs: (data, trust_dir) };
     let cert = w.hpki_cert();
@@ -97,6 +99,13 @@ async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config:
         })
         .await
         .unwrap();
+    // The certificate on record, as `identity import` records it: the paths without the card
+    // (JMA, CA links, スマートフォン変更) check the holder's standing by it.
+    let current = CurrentCert {
+        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
+        not_after_ms: c.validity().not_after.timestamp() * 1000,
+    };
+    w.store.hpki_cert_seen(HOLDER, &current, None).await.unwrap();
     w
 }
 

@@ -35,8 +35,8 @@ fn csv_and_json_registers_import_the_same_holder() {
     .unwrap();
     let from_csv = read(&csv).unwrap();
     assert_eq!(from_csv, read(&json).unwrap());
-    assert_eq!(from_csv[0].holder.name_kanji, "薬剤師, 花子");
-    assert!(!from_csv[0].cert_subject.is_empty());
+    assert_eq!(from_csv[0].0.holder.name_kanji, "薬剤師, 花子");
+    assert!(!from_csv[0].0.cert_subject.is_empty());
 }
 
 #[test]

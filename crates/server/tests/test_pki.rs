@@ -41,9 +41,7 @@ async fn demo_holders_authenticate_and_bind_and_the_revoked_one_cannot() {
     let store = Store::open_sqlite(&dir.path().join("data")).await.unwrap();
     let holders = import::read(&dir.path().join(pki::SERVER_IMPORT)).unwrap();
     assert_eq!(holders.len(), test_pki.holders.len());
-    for h in &holders {
-        store.identity_upsert(h).await.unwrap();
-    }
+    store.identity_import(&holders, false, Some("cli")).await.unwrap();
     let hpki = TrustStore::load(&config.hpki_trust).unwrap();
     let jpki = TrustStore::load(&config.jpki_trust).unwrap();
     let mut state = AppState::new(config, store, hpki, jpki);

@@ -74,13 +74,17 @@ async fn authenticate(
     sig: &CardSignature,
 ) -> Result<(IdentityRecord, HeaderValue), ApiError> {
     let s = session::current(state, headers).await?;
-    let cert = challenge::verify(state, &s.id_hash, Purpose::Hpki, &state.hpki_trust, sig).await?;
+    let trust = state.hpki_trust.current();
+    let cert = challenge::verify(state, &s.id_hash, Purpose::Hpki, &trust, sig).await?;
     let identity = state
         .store
         .identity_by_cert(&cert.issuer_raw, &cert.subject_raw)
         .await
         .map_err(ApiError::internal)?
         .ok_or(ApiError(ErrorCode::HolderUnknown))?;
+    // A renewed card brings a new certificate: the paths without the card check that one.
+    let hpki_id = identity.holder.hpki_id.as_str();
+    state.store.hpki_cert_seen(hpki_id, &cert.current(), None).await.map_err(ApiError::internal)?;
     let (id, hash) = session::new_id();
     state
         .store

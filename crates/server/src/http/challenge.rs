@@ -95,7 +95,7 @@ pub fn cert_error_code(e: &CertError) -> ErrorCode {
         CertError::Untrusted => ErrorCode::CertificateUntrusted,
         CertError::Expired => ErrorCode::CertificateExpired,
         CertError::Revoked => ErrorCode::CertificateRevoked,
-        CertError::RevocationUnavailable => ErrorCode::RevocationUnavailable,
+        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
         CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
         CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
         CertError::Policy => ErrorCode::CertificatePolicy,

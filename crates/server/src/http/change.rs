@@ -249,6 +249,9 @@ async fn prove(
             return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
         }
     };
+    crate::standing::require(state, &hpki_id, "phone.change.prove", client)
+        .await
+        .map_err(|e| (who(), e))?;
     // The signature counter moved on: keep it, so a cloned authenticator shows up later.
     let updated_passkey = match state.store.phone_active(&hpki_id).await {
         Ok(Some(bound)) => {

@@ -130,6 +130,8 @@ pub enum LinkError {
     NoRelyingParty,
     #[error("refused: {0}")]
     Refused(#[from] EnrolError),
+    #[error("refused: {0}")]
+    Standing(#[from] crate::standing::StandingError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -148,6 +150,7 @@ pub async fn issue_link(
     }
     let identity = store.identity_get(hpki_id).await?;
     let identity = identity.ok_or_else(|| LinkError::UnknownHolder(hpki_id.to_owned()))?;
+    crate::standing::require_configured(store, config, hpki_id, "enrolment.issue-link").await?;
     let (token, token_hash) = new_token();
     let now = crate::store::now_ms();
     let new = NewEnrolment {
@@ -198,6 +201,7 @@ pub async fn issue(
     ApiJson(req): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
     let hpki_id = enrolling_holder(&state, &headers).await?;
+    crate::standing::require(&state, &hpki_id, "phone.enrolment.issue", client.as_deref()).await?;
     webauthn(&state)?;
     let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
@@ -471,6 +475,7 @@ pub async fn open(
             return Err(err);
         }
     };
+    crate::standing::require(&state, &e.hpki_id, "phone.enrolment.open", client.as_deref()).await?;
     state.events.publish(&e.hpki_id).await;
     audit(
         &state,
@@ -561,6 +566,9 @@ async fn finish_inner(
     let e =
         state.store.enrolment_of_phone(&phone, now).await.map_err(|e| (None, enrol_error(e)))?;
     let who = || Some(e.hpki_id.clone());
+    crate::standing::require(state, &e.hpki_id, "phone.bind", client)
+        .await
+        .map_err(|err| (who(), err))?;
     let label =
         valid_label(&req.label).ok_or((who(), ApiError(ErrorCode::CredentialLabelInvalid)))?;
     let policy =

@@ -77,6 +77,7 @@ pub async fn login(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("holder vanished during JMA login"))?;
+    crate::standing::require(&state, hpki_id, "jma.auth", client.as_deref()).await?;
     state.store.jma_succeed(hpki_id).await.map_err(ApiError::internal)?;
     let expires = state.clock.now_ms() + session::IDLE_MS;
     state

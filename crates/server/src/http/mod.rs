@@ -31,11 +31,17 @@ use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::Tra
 
 pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
+pub use challenge::cert_error_code;
 pub use clock::Clock;
 pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
-use crate::{Config, events::Events, pki::TrustStore, store::Store};
+use crate::{
+    Config,
+    events::Events,
+    pki::{SharedTrust, TrustStore},
+    store::Store,
+};
 
 /// Largest request body the API accepts: certificates and signatures are a few KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -45,8 +51,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
-    pub hpki_trust: Arc<TrustStore>,
-    pub jpki_trust: Arc<TrustStore>,
+    /// Swapped whole when the CRLs are reloaded (timer, SIGHUP): see [`AppState::reload_crls`].
+    pub hpki_trust: SharedTrust,
+    pub jpki_trust: SharedTrust,
     pub clock: Clock,
     pub limiter: RateLimiter,
     /// The WebAuthn relying party (`public_origin`); `None` if the origin has no domain name.
@@ -59,19 +66,34 @@ impl AppState {
     pub fn new(
         config: Config,
         store: Store,
-        hpki_trust: TrustStore,
-        jpki_trust: TrustStore,
+        mut hpki_trust: TrustStore,
+        mut jpki_trust: TrustStore,
     ) -> Self {
+        hpki_trust.crl_max_age_secs = config.crl_max_age_secs;
+        jpki_trust.crl_max_age_secs = config.crl_max_age_secs;
         Self {
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             webauthn: enrol::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
-            hpki_trust: Arc::new(hpki_trust),
-            jpki_trust: Arc::new(jpki_trust),
+            hpki_trust: SharedTrust::new(hpki_trust),
+            jpki_trust: SharedTrust::new(jpki_trust),
             clock: Clock::system(),
             events: Events::local(),
         }
+    }
+}
+
+impl AppState {
+    /// Reads every CRL file again and swaps the new trust stores in; requests under way keep
+    /// the store they started with. Logs each CA whose list is now out of date.
+    pub fn reload_crls(&self) {
+        self.hpki_trust.reload();
+        self.jpki_trust.reload();
+        let now = self.clock.now_secs();
+        self.hpki_trust.current().warn_stale(now);
+        self.jpki_trust.current().warn_stale(now);
+        tracing::info!("CRLs reloaded");
     }
 }
 

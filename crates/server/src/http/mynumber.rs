@@ -53,8 +53,8 @@ async fn bind(
     client: Option<&str>,
     sig: &CardSignature,
 ) -> Result<MyNumberBound, ApiError> {
-    let cert =
-        challenge::verify(state, session_hash, Purpose::Jpki, &state.jpki_trust, sig).await?;
+    let trust = state.jpki_trust.current();
+    let cert = challenge::verify(state, session_hash, Purpose::Jpki, &trust, sig).await?;
     let new = NewMyNumberBinding {
         hpki_id: hpki_id.to_owned(),
         cert_issuer: cert.issuer,

@@ -20,7 +20,10 @@ pub enum CrlError {
 #[derive(Debug, Clone)]
 pub struct Crl {
     revoked: HashSet<Vec<u8>>,
-    /// Unix seconds; `None` when the CRL states no nextUpdate (then it never goes stale).
+    /// Unix seconds.
+    pub this_update: i64,
+    /// Unix seconds; `None` when the CRL states no nextUpdate (then its age decides, see
+    /// [`Crl::is_stale`]).
     pub next_update: Option<i64>,
 }
 
@@ -39,14 +42,23 @@ impl Crl {
         )
         .map_err(|_| CrlError::BadSignature)?;
         let revoked = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
-        Ok(Self { revoked, next_update: crl.next_update().map(|t| t.timestamp()) })
+        Ok(Self {
+            revoked,
+            this_update: crl.last_update().timestamp(),
+            next_update: crl.next_update().map(|t| t.timestamp()),
+        })
     }
 
     pub fn is_revoked(&self, raw_serial: &[u8]) -> bool {
         self.revoked.contains(raw_serial)
     }
 
-    pub fn is_stale(&self, now: i64) -> bool {
-        self.next_update.is_some_and(|n| now > n)
+    /// Past its nextUpdate; or, when it names none, older than `max_age_secs` since its
+    /// thisUpdate (a list that never says when it expires must not vouch forever).
+    pub fn is_stale(&self, now: i64, max_age_secs: i64) -> bool {
+        match self.next_update {
+            Some(n) => now > n,
+            None => now > self.this_update.saturating_add(max_age_secs),
+        }
     }
 }

@@ -11,8 +11,13 @@ mod anchor;
 mod crl;
 mod verify;
 
-pub use anchor::{AnchorError, JPKI_AUTH_CA_2023, TrustAnchor, TrustConfig, TrustStore};
-pub use verify::{CertError, VerifiedCert, signed_data, verify_signed_challenge};
+pub use anchor::{
+    AnchorError, DEFAULT_CRL_MAX_AGE_SECS, JPKI_AUTH_CA_2023, SharedTrust, TrustAnchor,
+    TrustConfig, TrustStore,
+};
+pub use verify::{
+    CertError, VerifiedCert, check_recorded, hex, signed_data, verify_signed_challenge,
+};
 
 /// OIDs of extensions a certificate may mark critical and still be accepted: the ones we
 /// understand and check (or that real HPKI/JPKI certificates carry and that carry no constraint

@@ -19,8 +19,8 @@ pub enum CertError {
     Expired,
     #[error("the certificate is revoked")]
     Revoked,
-    #[error("the CA's revocation list is out of date")]
-    RevocationUnavailable,
+    #[error("the revocation list of CA {ca} is out of date")]
+    CrlOutdated { ca: String },
     #[error("the certificate's key usage does not allow authentication")]
     KeyUsage,
     #[error("the certificate has an unsupported critical extension {0}")]
@@ -91,7 +91,7 @@ pub fn verify_signed_challenge(
         .ok_or(CertError::Untrusted)?;
     check_validity(&cert, anchor, now)?;
     check_extensions(&cert, anchor)?;
-    check_revocation(&cert, anchor, now)?;
+    check_revocation(cert.raw_serial(), anchor, now, store.crl_max_age_secs)?;
 
     let key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
         .map_err(|_| CertError::UnsupportedAlgorithm("holder key is not RSA".into()))?;
@@ -113,6 +113,48 @@ pub fn verify_signed_challenge(
         not_after: cert.validity().not_after.timestamp(),
         fingerprint: hex(&Sha256::digest(cert_der)),
     })
+}
+
+/// Checks a holder's recorded certificate (not the card: its issuer name, serial and expiry, as
+/// `identity import` or the last card login recorded them) at `now` (Unix seconds): still
+/// valid, issued by a configured CA, not revoked by that CA's current CRLs.
+pub fn check_recorded(
+    store: &TrustStore,
+    issuer_raw: &[u8],
+    serial_hex: &str,
+    not_after: i64,
+    now: i64,
+) -> Result<(), CertError> {
+    if now > not_after {
+        return Err(CertError::Expired);
+    }
+    let serial = unhex(serial_hex).ok_or(CertError::Malformed)?;
+    let mut anchors = store.issuer_of(issuer_raw).peekable();
+    // No configured CA of that name: nothing can say whether it is revoked.
+    if anchors.peek().is_none() {
+        return Err(CertError::Untrusted);
+    }
+    for anchor in anchors {
+        check_revocation(&serial, anchor, now, store.crl_max_age_secs)?;
+    }
+    Ok(())
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+impl VerifiedCert {
+    /// What the store records of a holder's current HPKI certificate.
+    pub fn current(&self) -> crate::store::CurrentCert {
+        crate::store::CurrentCert {
+            serial_hex: self.serial_hex.clone(),
+            not_after_ms: self.not_after.saturating_mul(1000),
+        }
+    }
 }
 
 fn key_bits(key: &rsa::PublicKey) -> usize {
@@ -168,18 +210,23 @@ fn check_extensions(cert: &X509Certificate<'_>, anchor: &TrustAnchor) -> Result<
     Ok(())
 }
 
-fn check_revocation(
-    cert: &X509Certificate<'_>,
+/// Whether `anchor`'s CRLs let the certificate with `raw_serial` through at `now`. Also used
+/// for a holder's recorded certificate on the paths that do not read the card.
+pub(crate) fn check_revocation(
+    raw_serial: &[u8],
     anchor: &TrustAnchor,
     now: i64,
+    max_age_secs: i64,
 ) -> Result<(), CertError> {
     for crl in &anchor.crls {
-        if crl.is_revoked(cert.raw_serial()) {
+        if crl.is_revoked(raw_serial) {
             return Err(CertError::Revoked);
         }
-        // A stale list cannot vouch that the certificate is still good: fail closed.
-        if crl.is_stale(now) {
-            return Err(CertError::RevocationUnavailable);
+        // A stale list cannot vouch that the certificate is still good: fail closed, for
+        // this CA only (other CAs' lists are separate anchors).
+        if crl.is_stale(now, max_age_secs) {
+            tracing::warn!(ca = %anchor.name, "CRL out of date: refusing this CA's certificate");
+            return Err(CertError::CrlOutdated { ca: anchor.name.clone() });
         }
     }
     Ok(())
@@ -206,6 +253,6 @@ pub(super) fn check_rsa_signature(
     if ok { Ok(()) } else { Err(CertError::Untrusted) }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

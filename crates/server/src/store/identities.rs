@@ -5,7 +5,7 @@ use mahpki_protocol::{
     api::{Ca, Holder, Qualification},
 };
 
-use super::{Store, StoreError, now_ms};
+use super::{AuditEvent, Backend, Store, StoreError, now_ms, sql};
 
 /// A holder with the certificate names that identify them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct IdentityRecord {
     pub cert_subject: Vec<u8>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct Row {
     hpki_id: String,
     ca: String,
@@ -60,31 +60,7 @@ const COLUMNS: &str = "hpki_id, ca, qualification, name_kanji, name_kana, name_r
 impl Store {
     /// Adds a holder, or updates one with the same 本人ID (the CA re-exports its register).
     pub async fn identity_upsert(&self, id: &IdentityRecord) -> Result<(), StoreError> {
-        let h = &id.holder;
-        sqlx::query(
-            "INSERT INTO identities (hpki_id, ca, qualification, name_kanji, name_kana, name_roman, \
-             registration_number, hpki_card_id, cert_issuer, cert_subject, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (hpki_id) DO UPDATE SET ca = excluded.ca, \
-             qualification = excluded.qualification, name_kanji = excluded.name_kanji, \
-             name_kana = excluded.name_kana, name_roman = excluded.name_roman, \
-             registration_number = excluded.registration_number, \
-             hpki_card_id = excluded.hpki_card_id, cert_issuer = excluded.cert_issuer, \
-             cert_subject = excluded.cert_subject",
-        )
-        .bind(h.hpki_id.as_str())
-        .bind(h.ca.as_str())
-        .bind(h.qualification.as_str())
-        .bind(&h.name_kanji)
-        .bind(&h.name_kana)
-        .bind(&h.name_roman)
-        .bind(&id.registration_number)
-        .bind(&id.hpki_card_id)
-        .bind(&id.cert_issuer)
-        .bind(&id.cert_subject)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
+        upsert(id).bind(now_ms()).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -119,4 +95,370 @@ impl Store {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
+}
+
+/// The HPKI authentication certificate a holder carries now: its issuer is the identity's
+/// `cert_issuer`; this is what else the paths without the card check it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentCert {
+    /// Hex of the DER serial number (what CRLs list).
+    pub serial_hex: String,
+    pub not_after_ms: i64,
+}
+
+/// What a holder's standing is computed from (see `crate::standing`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StandingFacts {
+    pub cert_issuer: Vec<u8>,
+    pub cert_serial: Option<String>,
+    pub cert_not_after_ms: Option<i64>,
+    pub suspended_ms: Option<i64>,
+    pub suspended_reason: Option<String>,
+}
+
+/// What `identity import` did to one holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportChange {
+    Added(String),
+    /// Listed fields changed (the certificate's serial and expiry among them, for a renewal).
+    Changed {
+        hpki_id: String,
+        fields: Vec<&'static str>,
+    },
+    Unchanged(String),
+}
+
+/// Why `identity import` refused (nothing of the file was written).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportRefusal {
+    #[error(
+        "{hpki_id}: the file maps this holder to a certificate of a different issuer or subject \
+         than the one on record; check the register, or give --force to remap it"
+    )]
+    Remap { hpki_id: String },
+    #[error(
+        "{hpki_id}: the file gives this holder the certificate (issuer and subject) of {other}; \
+         check the register, or give --force to move it (then {other} is suspended)"
+    )]
+    CertificateTaken { hpki_id: String, other: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ImportRefusal {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Stored {
+    #[sqlx(flatten)]
+    row: Row,
+    cert_serial: Option<String>,
+    cert_not_after_ms: Option<i64>,
+}
+
+impl Store {
+    /// Imports a register in one transaction: every holder is added or updated (with an audit
+    /// row per holder added or changed), or, on the first refusal, none is. A holder's
+    /// certificate is never silently remapped: a different issuer or subject than on record, or
+    /// one already mapped to another holder, is refused unless `force` (then audited, and a
+    /// holder whose certificate moved away is suspended and mapped to nothing).
+    pub async fn identity_import(
+        &self,
+        rows: &[(IdentityRecord, CurrentCert)],
+        force: bool,
+        client: Option<&str>,
+    ) -> Result<Vec<ImportChange>, ImportRefusal> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // One import at a time, and no card login remapping beneath it.
+            sqlx::query("LOCK TABLE identities IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut changes = Vec::with_capacity(rows.len());
+        for (id, cert) in rows {
+            let hpki_id = id.holder.hpki_id.as_str();
+            let select = format!(
+                "SELECT {COLUMNS}, cert_serial, cert_not_after_ms FROM identities WHERE hpki_id = $1"
+            );
+            let stored: Option<Stored> =
+                sqlx::query_as(sql(select)).bind(hpki_id).fetch_optional(&mut *tx).await?;
+            let other: Option<String> = sqlx::query_scalar(
+                "SELECT hpki_id FROM identities WHERE cert_issuer = $1 AND cert_subject = $2 \
+                 AND hpki_id <> $3",
+            )
+            .bind(&id.cert_issuer)
+            .bind(&id.cert_subject)
+            .bind(hpki_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let mut forced = Vec::new();
+            if let Some(s) = &stored
+                && (s.row.cert_issuer != id.cert_issuer || s.row.cert_subject != id.cert_subject)
+            {
+                if !force {
+                    return Err(ImportRefusal::Remap { hpki_id: hpki_id.into() });
+                }
+                forced.push("remapped".to_owned());
+            }
+            if let Some(other) = other {
+                if !force {
+                    return Err(ImportRefusal::CertificateTaken { hpki_id: hpki_id.into(), other });
+                }
+                // The certificate moves: the other holder keeps nothing a card can map to (an
+                // issuer no DER name can equal) and is suspended until the CA sorts it out.
+                let reason = format!("certificate moved to {hpki_id} by identity import --force");
+                sqlx::query(
+                    "UPDATE identities SET cert_issuer = $1, cert_subject = $2, cert_serial = NULL, \
+                     cert_not_after_ms = NULL, suspended_ms = $3, suspended_reason = $4 \
+                     WHERE hpki_id = $5",
+                )
+                .bind(format!("unmapped:{other}").into_bytes())
+                .bind(Vec::<u8>::new())
+                .bind(now)
+                .bind(&reason)
+                .bind(&other)
+                .execute(&mut *tx)
+                .await?;
+                self.audit_in(
+                    &mut tx,
+                    &AuditEvent {
+                        hpki_id: Some(other.clone()),
+                        action: "identity.suspend".into(),
+                        client: client.map(Into::into),
+                        outcome: "ok".into(),
+                        detail: Some(reason),
+                    },
+                )
+                .await?;
+                forced.push(format!("taken_from={other}"));
+            }
+            let change = match &stored {
+                None => ImportChange::Added(hpki_id.into()),
+                Some(s) => {
+                    let before = IdentityRecord::try_from(s.row.clone())?;
+                    let fields = changed_fields(&before, id, s, cert);
+                    if fields.is_empty() {
+                        ImportChange::Unchanged(hpki_id.into())
+                    } else {
+                        ImportChange::Changed { hpki_id: hpki_id.into(), fields }
+                    }
+                }
+            };
+            if matches!(change, ImportChange::Unchanged(_)) {
+                changes.push(change);
+                continue;
+            }
+            upsert(id).bind(now).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE identities SET cert_serial = $1, cert_not_after_ms = $2 WHERE hpki_id = $3",
+            )
+            .bind(&cert.serial_hex)
+            .bind(cert.not_after_ms)
+            .bind(hpki_id)
+            .execute(&mut *tx)
+            .await?;
+            let mut detail = match &change {
+                ImportChange::Changed { fields, .. } => format!("changed={}", fields.join(",")),
+                _ => "added".to_owned(),
+            };
+            detail.push_str(&format!(" serial={}", cert.serial_hex));
+            if !forced.is_empty() {
+                detail.push_str(&format!(" forced={}", forced.join(",")));
+            }
+            self.audit_in(
+                &mut tx,
+                &AuditEvent {
+                    hpki_id: Some(hpki_id.into()),
+                    action: "identity.import".into(),
+                    client: client.map(Into::into),
+                    outcome: "ok".into(),
+                    detail: Some(detail),
+                },
+            )
+            .await?;
+            changes.push(change);
+        }
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    /// Records the certificate a successful HPKI card login presented, if it differs from the
+    /// one on record (a renewed card): audited. False when nothing changed.
+    pub async fn hpki_cert_seen(
+        &self,
+        hpki_id: &str,
+        cert: &CurrentCert,
+        client: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE identities SET cert_serial = $1, cert_not_after_ms = $2 WHERE hpki_id = $3 \
+             AND (cert_serial IS NULL OR cert_serial <> $1 OR cert_not_after_ms IS NULL \
+             OR cert_not_after_ms <> $2)",
+        )
+        .bind(&cert.serial_hex)
+        .bind(cert.not_after_ms)
+        .bind(hpki_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            self.audit_in(
+                &mut tx,
+                &AuditEvent {
+                    hpki_id: Some(hpki_id.into()),
+                    action: "hpki.certificate".into(),
+                    client: client.map(Into::into),
+                    outcome: "ok".into(),
+                    detail: Some(format!("serial={}", cert.serial_hex)),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The facts a holder's standing is computed from; `None` for an unknown holder.
+    pub async fn identity_standing(
+        &self,
+        hpki_id: &str,
+    ) -> Result<Option<StandingFacts>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT cert_issuer, cert_serial, cert_not_after_ms, suspended_ms, suspended_reason \
+             FROM identities WHERE hpki_id = $1",
+        )
+        .bind(hpki_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The CA operator suspends a holder (audited); false if no such holder or already
+    /// suspended.
+    pub async fn identity_suspend(
+        &self,
+        hpki_id: &str,
+        reason: &str,
+        client: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.set_suspension(hpki_id, Some(reason), client).await
+    }
+
+    /// Lifts an operator suspension (audited); false if the holder was not suspended.
+    pub async fn identity_resume(
+        &self,
+        hpki_id: &str,
+        client: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.set_suspension(hpki_id, None, client).await
+    }
+
+    async fn set_suspension(
+        &self,
+        hpki_id: &str,
+        reason: Option<&str>,
+        client: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let query = match reason {
+            Some(reason) => sqlx::query(
+                "UPDATE identities SET suspended_ms = $1, suspended_reason = $2 \
+                 WHERE hpki_id = $3 AND suspended_ms IS NULL",
+            )
+            .bind(now_ms())
+            .bind(reason)
+            .bind(hpki_id),
+            None => sqlx::query(
+                "UPDATE identities SET suspended_ms = NULL, suspended_reason = NULL \
+                 WHERE hpki_id = $1 AND suspended_ms IS NOT NULL",
+            )
+            .bind(hpki_id),
+        };
+        let done = query.execute(&mut *tx).await?.rows_affected() == 1;
+        if done {
+            let (action, detail) = match reason {
+                Some(r) => ("identity.suspend", Some(format!("reason={r}"))),
+                None => ("identity.resume", None),
+            };
+            self.audit_in(
+                &mut tx,
+                &AuditEvent {
+                    hpki_id: Some(hpki_id.into()),
+                    action: action.into(),
+                    client: client.map(Into::into),
+                    outcome: "ok".into(),
+                    detail,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
+/// The statement that adds or updates a holder (bind `created_ms` as `$11` after it).
+fn upsert(id: &IdentityRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    let h = &id.holder;
+    sqlx::query(
+        "INSERT INTO identities (hpki_id, ca, qualification, name_kanji, name_kana, name_roman, \
+         registration_number, hpki_card_id, cert_issuer, cert_subject, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (hpki_id) DO UPDATE SET ca = excluded.ca, \
+         qualification = excluded.qualification, name_kanji = excluded.name_kanji, \
+         name_kana = excluded.name_kana, name_roman = excluded.name_roman, \
+         registration_number = excluded.registration_number, \
+         hpki_card_id = excluded.hpki_card_id, cert_issuer = excluded.cert_issuer, \
+         cert_subject = excluded.cert_subject",
+    )
+    .bind(h.hpki_id.as_str())
+    .bind(h.ca.as_str())
+    .bind(h.qualification.as_str())
+    .bind(&h.name_kanji)
+    .bind(&h.name_kana)
+    .bind(&h.name_roman)
+    .bind(&id.registration_number)
+    .bind(&id.hpki_card_id)
+    .bind(&id.cert_issuer)
+    .bind(&id.cert_subject)
+}
+
+/// Names of what an import changes (never values: the カードID is a secret).
+fn changed_fields(
+    before: &IdentityRecord,
+    after: &IdentityRecord,
+    stored: &Stored,
+    cert: &CurrentCert,
+) -> Vec<&'static str> {
+    let (b, a) = (&before.holder, &after.holder);
+    [
+        ("ca", b.ca != a.ca),
+        ("qualification", b.qualification != a.qualification),
+        (
+            "name",
+            b.name_kanji != a.name_kanji
+                || b.name_kana != a.name_kana
+                || b.name_roman != a.name_roman,
+        ),
+        ("registration_number", before.registration_number != after.registration_number),
+        ("hpki_card_id", before.hpki_card_id != after.hpki_card_id),
+        (
+            "certificate_names",
+            before.cert_issuer != after.cert_issuer || before.cert_subject != after.cert_subject,
+        ),
+        (
+            "certificate",
+            stored.cert_serial.as_deref() != Some(cert.serial_hex.as_str())
+                || stored.cert_not_after_ms != Some(cert.not_after_ms),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }

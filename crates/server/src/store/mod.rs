@@ -25,7 +25,7 @@ pub use enrolments::{
     PhoneBinding, PhoneRecord,
 };
 pub use grants::{GrantVia, JMA_MAX_FAILURES, JmaFailure};
-pub use identities::IdentityRecord;
+pub use identities::{CurrentCert, IdentityRecord, ImportChange, ImportRefusal, StandingFacts};
 pub use proofs::{ProofRecord, ProvedBy};
 pub use sessions::{ChallengeRecord, SessionRecord};
 
