@@ -14,7 +14,7 @@ mod enrol;
 mod health;
 mod jma;
 mod mynumber;
-mod random;
+pub(crate) mod random;
 mod rate_limit;
 mod security;
 pub mod session;
@@ -35,7 +35,7 @@ pub use clock::Clock;
 pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
-use crate::{Config, events::Events, pki::TrustStore, store::Store};
+use crate::{Config, events::Events, pki::TrustStore, secret::ServerSecret, store::Store};
 
 /// Largest request body the API accepts: certificates and signatures are a few KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -53,6 +53,9 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Enrolment changes, to the PCs watching them.
     pub events: Events,
+    /// The server secret (`secret_file`), which keys the JMA path's hashes. `main` sets it once
+    /// the store adopted it; while it is unset the JMA path answers `internal`.
+    pub secret: Option<Arc<ServerSecret>>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             jpki_trust: Arc::new(jpki_trust),
             clock: Clock::system(),
             events: Events::local(),
+            secret: None,
         }
     }
 }
