@@ -24,7 +24,9 @@ use mahpki_server::{
     http::{AppState, Clock, RateLimiter, router},
     pki::{TrustConfig, TrustStore},
     secret::ServerSecret,
-    store::{self as store_mod, JMA_FIRST_BACKOFF_MS, SQLITE_FILE, Store, StoreError},
+    store::{
+        self as store_mod, JMA_FIRST_BACKOFF_MS, JMA_MAX_BACKOFF_MS, SQLITE_FILE, Store, StoreError,
+    },
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 use x509_parser::prelude::*;
@@ -401,6 +403,22 @@ async fn the_operator_lifts_a_back_off(db: Db) {
     assert!(w.actions().await.contains(&("jma.unlock".into(), "ok".into())));
 }
 
+/// Counts of made-up numbers do not pile up: a quiet day forgets them, never a live back-off.
+async fn idle_counts_are_forgotten_but_not_a_back_off(db: Db) {
+    let w = world(db, jma_path()).await;
+    let mut b = Browser::new(&w.app);
+    for _ in 0..5 {
+        refused(&jma_login(&mut b, "999999", "WRONG").await, ErrorCode::JmaLoginFailed);
+    }
+    assert_eq!(w.store.purge_jma_attempts(w.clock.now_ms()).await.unwrap(), 0);
+    w.clock.advance_ms(JMA_MAX_BACKOFF_MS + 1);
+    assert_eq!(w.store.purge_jma_attempts(w.clock.now_ms()).await.unwrap(), 1);
+    for _ in 0..5 {
+        refused(&jma_login(&mut b, "999999", "WRONG").await, ErrorCode::JmaLoginFailed);
+    }
+    assert_eq!(retry_after(&jma_login(&mut b, "999999", "WRONG").await), 15 * 60);
+}
+
 // ---- 4. Session fixation ----
 
 async fn a_jma_login_rotates_the_session_id(db: Db) {
@@ -513,6 +531,7 @@ on_both_databases!(
     parallel_guesses_are_counted_exactly_and_then_back_off,
     unknown_and_known_numbers_answer_alike,
     the_operator_lifts_a_back_off,
+    idle_counts_are_forgotten_but_not_a_back_off,
     a_jma_login_rotates_the_session_id,
     plain_card_ids_from_before_are_hashed_at_start,
 );

@@ -21,7 +21,8 @@ CREATE TABLE jma_throttle (
     number_key       BYTEA   PRIMARY KEY,
     tries            BIGINT  NOT NULL,   -- attempts in the current batch, 1 to 5
     blocked_until_ms BIGINT  NOT NULL,   -- no attempt is counted before this
-    next_backoff_ms  BIGINT  NOT NULL    -- the back-off the next full batch starts
+    next_backoff_ms  BIGINT  NOT NULL,   -- the back-off the next full batch starts
+    last_ms          BIGINT  NOT NULL    -- the last attempt counted; a quiet day forgets the row
 );
 DROP TABLE jma_attempts;
 

@@ -119,9 +119,10 @@ impl Store {
     pub async fn jma_attempt(&self, number_key: &[u8], now: i64) -> Result<JmaAttempt, StoreError> {
         // `t.` is the row as it was: both databases read every right-hand side of SET from it.
         let counted = format!(
-            "INSERT INTO jma_throttle AS t (number_key, tries, blocked_until_ms, next_backoff_ms) \
-             VALUES ($1, 1, 0, {JMA_FIRST_BACKOFF_MS}) ON CONFLICT (number_key) DO UPDATE SET \
-             tries = CASE WHEN t.tries >= {JMA_BATCH} THEN 1 ELSE t.tries + 1 END, \
+            "INSERT INTO jma_throttle AS t \
+             (number_key, tries, blocked_until_ms, next_backoff_ms, last_ms) \
+             VALUES ($1, 1, 0, {JMA_FIRST_BACKOFF_MS}, $2) ON CONFLICT (number_key) DO UPDATE SET \
+             last_ms = $2, tries = CASE WHEN t.tries >= {JMA_BATCH} THEN 1 ELSE t.tries + 1 END, \
              blocked_until_ms = CASE WHEN t.tries = {last} THEN $2 + t.next_backoff_ms \
                  ELSE t.blocked_until_ms END, \
              next_backoff_ms = CASE WHEN t.tries <> {last} THEN t.next_backoff_ms \
@@ -195,6 +196,17 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(JmaGranted::Granted)
+    }
+
+    /// Forgets the counts of numbers nobody tried for [`JMA_MAX_BACKOFF_MS`] and not backing
+    /// off (guesses at made-up numbers would otherwise pile up); run periodically.
+    pub async fn purge_jma_attempts(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM jma_throttle WHERE last_ms < $1 AND blocked_until_ms < $2")
+            .bind(now - JMA_MAX_BACKOFF_MS)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// The CA lifts a number's back-off and clears its count (operator command); true if it was

@@ -149,7 +149,8 @@ impl Store {
         .await?)
     }
 
-    /// Deletes expired challenges, WebAuthn ceremonies and sessions; run periodically.
+    /// Deletes expired challenges, WebAuthn ceremonies, sessions and idle JMA attempt counts; run
+    /// periodically.
     pub async fn purge_expired(
         &self,
         now: i64,
@@ -173,6 +174,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok(c + w + g + s)
+        let j = self.purge_jma_attempts(now).await?;
+        Ok(c + w + g + s + j)
     }
 }
