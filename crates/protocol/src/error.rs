@@ -62,7 +62,8 @@ pub enum ErrorCode {
     PhoneLimitReached,
     /// The 医籍登録番号 and カードID do not match a holder whose CA allows this proof.
     JmaLoginFailed,
-    /// Five failed 医籍登録番号 + カードID attempts locked this proof for the holder.
+    /// Five failed 医籍登録番号 + カードID attempts: this number is backing off (the answer's
+    /// `retry_after_secs` says until when), whether or not a holder has it.
     JmaLocked,
     /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
     PhoneNotBound,
@@ -75,6 +76,9 @@ pub enum ErrorCode {
     /// The CA's revocation list is past its nextUpdate (or too old): that CA's certificates are
     /// refused until a current one is loaded.
     CrlOutdated,
+    // ---- JMA path (issue 11). ----
+    /// A session proved by 医籍登録番号 + カードID may enrol a first phone only; one is bound.
+    JmaFirstPhoneOnly,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -205,6 +209,8 @@ impl ErrorCode {
         Self::HolderSuspended,
         Self::HpkiCertificateUnknown,
         Self::CrlOutdated,
+        // JMA path (issue 11).
+        Self::JmaFirstPhoneOnly,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -272,6 +278,8 @@ impl ErrorCode {
             Self::HolderSuspended => 403,
             Self::HpkiCertificateUnknown => 403,
             Self::CrlOutdated => 503,
+            // JMA path (issue 11).
+            Self::JmaFirstPhoneOnly => 403,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -436,8 +444,8 @@ impl ErrorCode {
                 en: "The medical registration number or card ID is not correct.",
             },
             Self::JmaLocked => Text {
-                ja: "誤った入力が続いたため、医籍登録番号とカードIDによる本人確認はロックされています。",
-                en: "Too many wrong attempts: identification by medical registration number and card ID is locked.",
+                ja: "誤った入力が続いたため、この医籍登録番号による本人確認をしばらく受け付けません。",
+                en: "Too many wrong attempts: identification with this medical registration number is paused for a while.",
             },
             Self::PhoneNotBound => Text {
                 ja: "この本人IDには、登録済みのスマートフォンがありません。",
@@ -455,6 +463,11 @@ impl ErrorCode {
             Self::CrlOutdated => Text {
                 ja: "認証局の失効リストが更新されていないため、この認証局の証明書を確認できません。",
                 en: "The certification authority's revocation list is out of date, so its certificates cannot be checked.",
+            },
+            // JMA path (issue 11).
+            Self::JmaFirstPhoneOnly => Text {
+                ja: "医籍登録番号とカードIDによる本人確認では、スマートフォンの初回登録しかできません。この本人IDにはすでにスマートフォンが登録されています。",
+                en: "Identification by medical registration number and card ID can only register a first smartphone, and one is already registered to this HPKI ID.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -671,12 +684,12 @@ impl ErrorCode {
                 en: "Please contact the certification authority that issued your HPKI card.",
             },
             Self::JmaLoginFailed => Text {
-                ja: "HPKIカードに印字されている番号を確認して入力してください。5回続けて誤るとロックされます。",
-                en: "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts lock this method.",
+                ja: "HPKIカードに印字されている番号を確認して入力してください。5回続けて誤ると、しばらく入力を受け付けなくなります。",
+                en: "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts pause this method for a while.",
             },
             Self::JmaLocked => Text {
-                ja: "HPKIカードで本人確認を行うか、日本医師会認証局にロック解除を申請してください。",
-                en: "Identify yourself with the HPKI card instead, or ask the JMA certification authority to unlock it.",
+                ja: "15分以上たってからもう一度お試しください(誤りが続くと待ち時間は倍になります)。お急ぎの場合はHPKIカードで本人確認を行うか、日本医師会認証局に解除を申請してください。",
+                en: "Try again after at least 15 minutes (the wait doubles if wrong attempts continue). If it is urgent, identify yourself with the HPKI card, or ask the JMA certification authority to lift the pause.",
             },
             Self::PhoneNotBound => Text {
                 ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
@@ -694,6 +707,11 @@ impl ErrorCode {
             Self::CrlOutdated => Text {
                 ja: "しばらくしてからもう一度お試しください。解決しない場合は、プラットフォームの運営者にお問い合わせください。",
                 en: "Please try again later. If this persists, contact the platform operator.",
+            },
+            // JMA path (issue 11).
+            Self::JmaFirstPhoneOnly => Text {
+                ja: "HPKIカードで本人確認をしてから登録し直す(別紙2)か、登録済みのスマートフォンで「スマートフォン変更」を行ってください。",
+                en: "Identify yourself with the HPKI card and register again (Annex 2), or use Change smartphone with the registered smartphone.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",
@@ -791,11 +809,20 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds until a refused attempt may be made again (`jma_locked`), where the server knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl From<ErrorCode> for ErrorBody {
     fn from(code: ErrorCode) -> Self {
-        Self { error: ErrorDetail { code, message: code.message().ja.to_owned() } }
+        Self {
+            error: ErrorDetail {
+                code,
+                message: code.message().ja.to_owned(),
+                retry_after_secs: None,
+            },
+        }
     }
 }
 

@@ -99,7 +99,7 @@ async fn register(store: &Store, cert: &[u8]) {
                 name_roman: "ISHI TARO".into(),
             },
             registration_number: "1".into(),
-            hpki_card_id: "C1".into(),
+            hpki_card_mac: b"C1".to_vec(),
             cert_issuer: parsed.issuer().as_raw().to_vec(),
             cert_subject: parsed.subject().as_raw().to_vec(),
         })

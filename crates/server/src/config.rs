@@ -24,6 +24,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
+    /// The server secret: 32 random bytes, created (mode 0600) on first start, that key the
+    /// hashes of the JMA path's numbers. Kept outside the database so a copy of the database
+    /// alone reveals nothing; back it up apart from it (losing it disables every holder's JMA
+    /// path until the CA re-imports its register). Unset: `<data_dir>/server-secret`. Several
+    /// processes on one PostgreSQL database must all read the same file (copy it from the first
+    /// node, or mount one file on all): a process whose secret differs refuses to start.
+    pub secret_file: Option<PathBuf>,
     /// The built web app (Trunk's `dist/`). Absent: the server answers only `/api/*`.
     pub dist_dir: Option<PathBuf>,
     /// Origins of local helpers the page may call (CSP `connect-src`).
@@ -65,13 +72,17 @@ pub struct CaPolicy {
     /// Whether a bound phone may be replaced by a new one.
     pub allow_replace: bool,
     /// Whether holders may prove themselves with 医籍登録番号 and カードID instead of the HPKI
-    /// card (the JMA path: weaker, so rate limited and locked after 5 failures).
+    /// card (the JMA path: weaker, so rate limited and backing off after 5 failures).
     pub jma_path: bool,
+    /// Whether the JMA path may also replace a bound phone. Off: it enrols a first phone only,
+    /// since anyone who saw the card has its numbers; replacing needs the HPKI card or the
+    /// registered phone (スマートフォン変更).
+    pub jma_replace: bool,
 }
 
 impl Default for CaPolicy {
     fn default() -> Self {
-        Self { max_phones: None, allow_replace: true, jma_path: false }
+        Self { max_phones: None, allow_replace: true, jma_path: false, jma_replace: false }
     }
 }
 
@@ -97,6 +108,7 @@ impl Default for Config {
             public_origin: "http://localhost:8080".to_owned(),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            secret_file: None,
             dist_dir: None,
             helper_origins: vec!["http://127.0.0.1:24365".to_owned()],
             log_format: "text".to_owned(),
@@ -163,6 +175,9 @@ impl Config {
         if let Some(v) = get("MAHPKI_DATABASE_URL") {
             self.database_url = Some(v).filter(|v| !v.is_empty());
         }
+        if let Some(v) = get("MAHPKI_SECRET_FILE") {
+            self.secret_file = Some(v.into()).filter(|p: &PathBuf| !p.as_os_str().is_empty());
+        }
         if let Some(v) = get("MAHPKI_DIST_DIR") {
             self.dist_dir = Some(v.into());
         }
@@ -196,6 +211,11 @@ impl Config {
     /// The rules of the CA that issued `ca`'s holders' cards.
     pub fn policy(&self, ca: Ca) -> CaPolicy {
         self.ca_policy.get(ca.as_str()).copied().unwrap_or_default()
+    }
+
+    /// Where the server secret lives (see [`Config::secret_file`]).
+    pub fn secret_path(&self) -> PathBuf {
+        self.secret_file.clone().unwrap_or_else(|| self.data_dir.join("server-secret"))
     }
 
     /// Cookies may drop `Secure` only for plain-HTTP localhost development.
@@ -258,5 +278,14 @@ mod tests {
         assert!(c.validate().is_ok());
         assert_eq!(c.policy(Ca::Medis), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
         assert_eq!(c.policy(Ca::Jma), CaPolicy::default());
+        assert!(!CaPolicy::default().jma_replace, "the JMA path enrols a first phone only");
+    }
+
+    #[test]
+    fn the_secret_lives_beside_the_data_unless_configured() {
+        let mut c: Config = toml::from_str("data_dir = \"/var/lib/mahpki\"").unwrap();
+        assert_eq!(c.secret_path(), Path::new("/var/lib/mahpki/server-secret"));
+        c.apply_env(|n| (n == "MAHPKI_SECRET_FILE").then(|| "/run/secrets/mahpki".into())).unwrap();
+        assert_eq!(c.secret_path(), Path::new("/run/secrets/mahpki"));
     }
 }

@@ -1,5 +1,6 @@
 //! Importing holders from the CA operator's register (JSON or CSV). Each row names the holder's
-//! HPKI authentication certificate, whose issuer and subject map a card to the holder.
+//! HPKI authentication certificate, whose issuer and subject map a card to the holder. The
+//! カードID is written only as its HMAC under the server secret.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,12 @@ use mahpki_protocol::{
 };
 use x509_parser::prelude::*;
 
-use crate::store::{CurrentCert, IdentityRecord};
+use zeroize::Zeroizing;
+
+use crate::{
+    secret::ServerSecret,
+    store::{CurrentCert, IdentityRecord},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -25,9 +31,15 @@ pub enum ImportError {
 /// Reads every row and checks it completely before anything is written: an import with one bad
 /// row imports nothing. Each holder comes with the certificate the row names (its serial and
 /// expiry are what the paths without the card check).
-pub fn read(path: &Path) -> Result<Vec<(IdentityRecord, CurrentCert)>, ImportError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ImportError::Read { path: path.into(), source })?;
+pub fn read(
+    path: &Path,
+    secret: &ServerSecret,
+) -> Result<Vec<(IdentityRecord, CurrentCert)>, ImportError> {
+    // The file holds every holder's カードID: wiped from memory once read.
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|source| ImportError::Read { path: path.into(), source })?,
+    );
     let format_err = |reason: String| ImportError::Format { path: path.into(), reason };
     let rows: Vec<IdentityImportRow> =
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
@@ -39,13 +51,14 @@ pub fn read(path: &Path) -> Result<Vec<(IdentityRecord, CurrentCert)>, ImportErr
             serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?
         };
     let base = path.parent().unwrap_or(Path::new("."));
-    rows.into_iter().enumerate().map(|(i, r)| to_record(i + 1, r, base)).collect()
+    rows.into_iter().enumerate().map(|(i, r)| to_record(i + 1, r, base, secret)).collect()
 }
 
 fn to_record(
     row: usize,
     r: IdentityImportRow,
     base: &Path,
+    secret: &ServerSecret,
 ) -> Result<(IdentityRecord, CurrentCert), ImportError> {
     let err = |reason: String| ImportError::Row { row, hpki_id: r.hpki_id.clone(), reason };
     let hpki_id = HpkiId::parse(&r.hpki_id).map_err(|e| err(e.to_string()))?;
@@ -76,7 +89,7 @@ fn to_record(
             name_roman: r.name_roman.clone(),
         },
         registration_number: r.registration_number.clone(),
-        hpki_card_id: r.hpki_card_id.clone(),
+        hpki_card_mac: secret.card_id_mac(&r.registration_number, &r.hpki_card_id).to_vec(),
         cert_issuer: cert.issuer().as_raw().to_vec(),
         cert_subject: cert.subject().as_raw().to_vec(),
     };

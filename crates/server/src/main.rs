@@ -1,6 +1,6 @@
 //! `mahpki-server`: runs the platform, and the operator's commands against its database.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::{Parser, Subcommand};
 use mahpki_server::{
@@ -8,6 +8,7 @@ use mahpki_server::{
     http::{AppState, Assets, router, session},
     import,
     pki::TrustStore,
+    secret::ServerSecret,
     standing,
     store::{ImportChange, Store},
 };
@@ -73,7 +74,8 @@ enum IdentityCommand {
     },
     /// Lift `identity suspend`. Audited.
     Resume { hpki_id: String },
-    /// Lift the lock five wrong 医籍登録番号/カードID attempts put on a holder's JMA path.
+    /// Lift the back-off that wrong 医籍登録番号/カードID attempts put on a holder's JMA path
+    /// (and clear its count).
     UnlockJma { hpki_id: String },
 }
 
@@ -140,7 +142,7 @@ fn main() -> ExitCode {
             Command::Binding { command } => binding(config, command).await,
             Command::Enrolment { command } => enrolment(config, command).await,
             Command::Audit { command: AuditCommand::Tail { lines } } => {
-                let store = open(&config).await?;
+                let (store, _) = open(&config).await?;
                 for r in store.audit_tail(lines).await? {
                     println!("{}", serde_json::to_string(&r)?);
                 }
@@ -172,12 +174,18 @@ fn init_logging(format: &str) {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-async fn open(config: &Config) -> Result<Store, BoxError> {
-    Ok(Store::open(&config.data_dir, config.database_url.as_deref()).await?)
+/// Opens the database, brings its schema up to date, loads (or on first start creates) the
+/// server secret and lets the store adopt it, which hashes any カードID still in plain text.
+async fn open(config: &Config) -> Result<(Store, Arc<ServerSecret>), BoxError> {
+    let store = Store::open(&config.data_dir, config.database_url.as_deref()).await?;
+    let path = config.secret_path();
+    let secret = ServerSecret::load_or_create(&path)?;
+    store.adopt_secret(&secret).await.map_err(|e| format!("{e} ({})", path.display()))?;
+    Ok((store, Arc::new(secret)))
 }
 
 async fn serve(config: Config) -> Result<(), BoxError> {
-    let store = open(&config).await?;
+    let (store, secret) = open(&config).await?;
     let hpki_trust = TrustStore::load(&config.hpki_trust)?;
     let jpki_trust = TrustStore::load_jpki_with(&config.jpki_trust, &config.jpki_builtin_crls)?;
     if hpki_trust.anchors.is_empty() {
@@ -202,6 +210,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
         None => None,
     };
     let mut state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
+    state.secret = Some(secret);
     if let Some(events) = events {
         state.events = events;
     }
@@ -293,10 +302,10 @@ async fn shutdown_signal() {
 }
 
 async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxError> {
-    let store = open(&config).await?;
+    let (store, secret) = open(&config).await?;
     match command {
         IdentityCommand::Import { file, force } => {
-            let records = import::read(&file)?;
+            let records = import::read(&file, &secret)?;
             let changes = store.identity_import(&records, force, Some("cli")).await?;
             let changed = changes.iter().filter(|c| !matches!(c, ImportChange::Unchanged(_)));
             println!(
@@ -350,7 +359,6 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
                 .collect();
             let out = serde_json::json!({
                 "holder": r.holder, "registration_number": r.registration_number,
-                "hpki_card_id": r.hpki_card_id,
                 "standing": if why.is_some() { "suspended" } else { "good" },
                 "suspended_because": why,
                 "mynumber_bindings": bindings,
@@ -359,8 +367,13 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         IdentityCommand::UnlockJma { hpki_id } => {
-            if !store.jma_unlock(&hpki_id).await? {
-                return Err(format!("the JMA path of {hpki_id} is not locked").into());
+            let Some(r) = store.identity_get(&hpki_id).await? else {
+                return Err(format!("no holder with 本人ID {hpki_id}").into());
+            };
+            let key = secret.registration_key(&r.registration_number);
+            let now = mahpki_server::http::Clock::system().now_ms();
+            if !store.jma_unlock(&key, &hpki_id, now).await? {
+                return Err(format!("the JMA path of {hpki_id} is not backing off").into());
             }
             println!("JMA path of {hpki_id} unlocked");
         }
@@ -369,7 +382,7 @@ async fn identity(config: Config, command: IdentityCommand) -> Result<(), BoxErr
 }
 
 async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxError> {
-    let store = open(&config).await?;
+    let (store, _) = open(&config).await?;
     match command {
         EnrolmentCommand::IssueLink { hpki_id, valid_days, replace } => {
             let (url, e) =
@@ -384,7 +397,7 @@ async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxE
 }
 
 async fn binding(config: Config, command: BindingCommand) -> Result<(), BoxError> {
-    let store = open(&config).await?;
+    let (store, _) = open(&config).await?;
     match command {
         BindingCommand::List { hpki_id } => {
             let trust = hpki_trust(&config)?;

@@ -50,7 +50,7 @@ fn holder_record(n: u32, cert: &[u8]) -> IdentityRecord {
             name_roman: "ISHI HANAKO".into(),
         },
         registration_number: "123456".into(),
-        hpki_card_id: "HPKI0001".into(),
+        hpki_card_mac: b"card-mac".to_vec(),
         cert_issuer: c.issuer().as_raw().to_vec(),
         cert_subject: c.subject().as_raw().to_vec(),
     }

@@ -3,7 +3,17 @@
 mod common;
 
 use common::pki;
-use mahpki_server::import::{ImportError, read};
+use mahpki_server::{
+    import::{self, ImportError},
+    secret::ServerSecret,
+    store::{CurrentCert, IdentityRecord},
+};
+
+fn read(path: &std::path::Path) -> Result<Vec<(IdentityRecord, CurrentCert)>, ImportError> {
+    import::read(path, &SECRET)
+}
+
+static SECRET: std::sync::LazyLock<ServerSecret> = std::sync::LazyLock::new(ServerSecret::random);
 
 fn write_cert(dir: &std::path::Path) {
     let keys = pki::keys();
@@ -37,6 +47,8 @@ fn csv_and_json_registers_import_the_same_holder() {
     assert_eq!(from_csv, read(&json).unwrap());
     assert_eq!(from_csv[0].0.holder.name_kanji, "薬剤師, 花子");
     assert!(!from_csv[0].0.cert_subject.is_empty());
+    // The カードID only as its HMAC under the server secret.
+    assert_eq!(from_csv[0].0.hpki_card_mac, SECRET.card_id_mac("77", "C1"));
 }
 
 #[test]

@@ -29,6 +29,7 @@ use mahpki_server::{
     http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
     import,
     pki::{TrustConfig, TrustStore},
+    secret::ServerSecret,
     standing::{NotInGoodStanding, StandingError},
     store::{ImportChange, ImportRefusal, Store},
 };
@@ -98,6 +99,10 @@ fn crl(ca: &pki::Ca, key: &pki::Key, revoked: &[u64], this: &str, next: Option<&
     der(0x30, &[tbs, sha256_rsa, der(0x03, &bits)].concat())
 }
 
+/// The server secret the register is imported under and the JMA path compares with.
+static SECRET: std::sync::LazyLock<std::sync::Arc<ServerSecret>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(ServerSecret::random()));
+
 const FRESH_THIS: &str = "20240101000000Z";
 const FRESH_NEXT: Option<&str> = Some("20990101000000Z");
 
@@ -149,6 +154,7 @@ async fn world(db: Db) -> World {
     let clock = Clock::manual();
     state.clock = clock.clone();
     state.limiter = RateLimiter::new(1000, 1000);
+    state.secret = Some(SECRET.clone());
     let app = router(state.clone(), None);
     let w = World { app, state, store, clock, config, dir, ca, other_ca, _data: data };
     let rows = [
@@ -198,7 +204,7 @@ impl World {
     ) -> Result<Vec<ImportChange>, ImportRefusal> {
         let path = self.dir.path().join("register.json");
         std::fs::write(&path, serde_json::to_string(rows).unwrap()).unwrap();
-        let records = import::read(&path).unwrap();
+        let records = import::read(&path, &SECRET).unwrap();
         self.store.identity_import(&records, force, Some("cli")).await
     }
 

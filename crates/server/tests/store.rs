@@ -22,7 +22,7 @@ fn identity(n: u32) -> IdentityRecord {
             name_roman: "ISHI TARO".into(),
         },
         registration_number: format!("{n:06}"),
-        hpki_card_id: format!("CARD{n:08}"),
+        hpki_card_mac: format!("card-mac-{n}").into_bytes(),
         cert_issuer: b"issuer-der".to_vec(),
         cert_subject: format!("subject-der-{n}").into_bytes(),
     }

@@ -39,7 +39,8 @@ async fn demo_holders_authenticate_and_bind_and_the_revoked_one_cannot() {
     let trust = std::fs::read_to_string(dir.path().join(pki::SERVER_TRUST)).unwrap();
     let config: Config = toml::from_str(&format!("public_origin = \"{ORIGIN}\"\n{trust}")).unwrap();
     let store = Store::open_sqlite(&dir.path().join("data")).await.unwrap();
-    let holders = import::read(&dir.path().join(pki::SERVER_IMPORT)).unwrap();
+    let secret = mahpki_server::secret::ServerSecret::random();
+    let holders = import::read(&dir.path().join(pki::SERVER_IMPORT), &secret).unwrap();
     assert_eq!(holders.len(), test_pki.holders.len());
     store.identity_import(&holders, false, Some("cli")).await.unwrap();
     let hpki = TrustStore::load(&config.hpki_trust).unwrap();

@@ -41,8 +41,8 @@ use crate::{
     Config,
     config::CaPolicy,
     store::{
-        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
-        PhoneRecord, Store, StoreError,
+        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, GrantVia, Issued, NewEnrolment,
+        NewPhone, PhoneRecord, Store, StoreError,
     },
 };
 
@@ -78,6 +78,7 @@ pub(super) fn enrol_error(e: EnrolError) -> ApiError {
         EnrolError::OtherDevice => ErrorCode::EnrolmentOtherDevice,
         EnrolError::Cancelled => ErrorCode::EnrolmentCancelled,
         EnrolError::PhoneAlreadyBound => ErrorCode::PhoneAlreadyBound,
+        EnrolError::FirstPhoneOnly => ErrorCode::JmaFirstPhoneOnly,
         EnrolError::NoCeremony => ErrorCode::WebauthnFailed,
         EnrolError::CredentialExists => ErrorCode::CredentialExists,
         EnrolError::Store(e) => return ApiError::internal(e),
@@ -159,6 +160,7 @@ pub async fn issue_link(
         code: verification_code(),
         kind: EnrolmentKind::Link,
         replace,
+        first_phone_only: false,
         policy: config.policy(identity.holder.ca),
         now_ms: now,
         expires_ms: now + i64::from(valid_days) * 24 * 60 * 60 * 1000,
@@ -170,13 +172,21 @@ pub async fn issue_link(
 /// The holder this PC session may enrol a phone for: the one it logged in with the HPKI card,
 /// else the one it proved another way (JMA path, or the bound phone for a change).
 async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    Ok(enrolling_holder_via(state, headers).await?.0)
+}
+
+/// [`enrolling_holder`], and how the session proved them: `None` for the HPKI card.
+async fn enrolling_holder_via(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, Option<GrantVia>), ApiError> {
     let s = session::current(state, headers).await?;
     if let Some(hpki_id) = s.hpki_id {
-        return Ok(hpki_id);
+        return Ok((hpki_id, None));
     }
     let grant = state.store.grant_get(&s.id_hash, state.clock.now_ms()).await;
     match grant.map_err(ApiError::internal)? {
-        Some((hpki_id, _)) => Ok(hpki_id),
+        Some((hpki_id, via)) => Ok((hpki_id, Some(via))),
         None => Err(ApiError(ErrorCode::Unauthenticated)),
     }
 }
@@ -200,18 +210,22 @@ pub async fn issue(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
-    let hpki_id = enrolling_holder(&state, &headers).await?;
+    let (hpki_id, via) = enrolling_holder_via(&state, &headers).await?;
     crate::standing::require(&state, &hpki_id, "phone.enrolment.issue", client.as_deref()).await?;
     webauthn(&state)?;
     let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
+    let policy = policy_of(&state.store, &state.config, &hpki_id).await?;
     let new = NewEnrolment {
         hpki_id: hpki_id.clone(),
         token_hash,
         code: verification_code(),
         kind: EnrolmentKind::Pc,
         replace: req.replace,
-        policy: policy_of(&state.store, &state.config, &hpki_id).await?,
+        // The JMA path's numbers are printed on the card: they may enrol a first phone, never
+        // take over a bound one, unless the CA chose to allow it.
+        first_phone_only: via == Some(GrantVia::Jma) && !policy.jma_replace,
+        policy,
         now_ms: now,
         expires_ms: now + ttl_ms(&state),
     };

@@ -1,18 +1,70 @@
 //! The JMA path: a holder whose CA allows it proves who they are with the 医籍登録番号 and the
-//! カードID printed on the HPKI card, instead of the card. It is a weaker proof, so it is rate
-//! limited (the card endpoints' limiter), locked for the holder after five failures (audited),
-//! and grants the session only what it is for: enrolling that holder's phone.
+//! カードID printed on the HPKI card, instead of the card. It is a weaker proof, so:
+//! - every attempt is counted before the numbers are compared, per 医籍登録番号 (keyed by its
+//!   HMAC, so a number nobody holds counts and answers exactly like a real one); five failures
+//!   start a back-off (15 minutes, doubling), which the answer states in `retry_after_secs`;
+//! - the numbers are compared in the database, as an HMAC under the server secret;
+//! - a success rotates the session id, and grants the new session only what the path is for:
+//!   enrolling that holder's first phone.
+//!
+//! Every attempt is audited.
 
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use mahpki_protocol::{ErrorCode, api::Ca, enrol::JmaLogin};
+use mahpki_protocol::{ErrorBody, ErrorCode, enrol::JmaLogin};
+use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
-use crate::store::{GrantVia, JmaFailure};
+use crate::store::{JmaAttempt, JmaGrant, JmaGranted};
+
+/// Why a JMA login was refused.
+enum Refusal {
+    Api(ApiError),
+    /// The number is backing off until `until_ms`: 423 with the wait in the body and in
+    /// `Retry-After`. It says nothing about whether the number exists: unknown ones back off too.
+    BackingOff {
+        until_ms: i64,
+        now_ms: i64,
+    },
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl Refusal {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Api(e) => e.0,
+            Self::BackingOff { .. } => ErrorCode::JmaLocked,
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Api(e) => e.into_response(),
+            Self::BackingOff { until_ms, now_ms } => {
+                // Rounded up: trying again after this many seconds is never too early.
+                let secs = u64::try_from((until_ms - now_ms).max(0)).unwrap_or(0).div_ceil(1000);
+                let mut body = ErrorBody::from(ErrorCode::JmaLocked);
+                body.error.retry_after_secs = Some(secs);
+                let status = StatusCode::from_u16(ErrorCode::JmaLocked.http_status())
+                    .unwrap_or(StatusCode::LOCKED);
+                let mut res = (status, Json(body)).into_response();
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                res
+            }
+        }
+    }
+}
 
 /// `POST /api/jma/login`.
 pub async fn login(
@@ -20,80 +72,111 @@ pub async fn login(
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiJson(req): ApiJson<JmaLogin>,
-) -> Result<Response, ApiError> {
-    let https = state.config.is_https();
-    let (session_hash, new_cookie) = match session::current(&state, &headers).await {
-        Ok(s) => (s.id_hash, None),
-        Err(_) => {
-            let (id, hash) = session::new_id();
-            let now = state.clock.now_ms();
-            state.store.session_insert(&hash, now).await.map_err(ApiError::internal)?;
-            (hash, Some(session::set_cookie(https, &id)))
-        }
-    };
-    let candidates: Vec<(String, String)> = state
-        .store
-        .identities_by_registration_number(req.registration_number.trim())
-        .await
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .filter(|(_, _, ca)| Ca::parse(ca).is_some_and(|ca| state.config.policy(ca).jma_path))
-        .map(|(hpki_id, card_id, _)| (hpki_id, card_id))
-        .collect();
-    // Unknown number and CA without the JMA path answer alike: nothing to learn from probing.
-    if candidates.is_empty() {
-        audit(&state, "jma.auth", None, client, Some(ErrorCode::JmaLoginFailed), None).await;
-        return Err(ApiError(ErrorCode::JmaLoginFailed));
-    }
-    for (hpki_id, _) in &candidates {
-        if state.store.jma_locked(hpki_id).await.map_err(ApiError::internal)? {
-            let code = ErrorCode::JmaLocked;
-            audit(&state, "jma.auth", Some(hpki_id.clone()), client, Some(code), None).await;
-            return Err(ApiError(code));
-        }
-    }
-    let given = req.card_id.trim();
-    let matched = candidates.iter().find(|(_, card_id)| same(card_id.as_bytes(), given.as_bytes()));
-    let Some((hpki_id, _)) = matched else {
-        let now = state.clock.now_ms();
-        let mut code = ErrorCode::JmaLoginFailed;
-        for (hpki_id, _) in &candidates {
-            let failure = state
-                .store
-                .jma_fail(hpki_id, now, client.as_deref())
-                .await
-                .map_err(ApiError::internal)?;
-            if failure == JmaFailure::LockedNow {
-                code = ErrorCode::JmaLocked;
+) -> Response {
+    match attempt(&state, client.as_deref(), &headers, &req).await {
+        Ok(res) => res,
+        Err((hpki_ids, refusal)) => {
+            let detail = match &refusal {
+                Refusal::BackingOff { until_ms, .. } => {
+                    Some(format!("backing_off_until_ms={until_ms}"))
+                }
+                Refusal::Api(_) => None,
+            };
+            let code = refusal.code();
+            // Each holder of the number sees the attempt in their own trail.
+            let named: Vec<Option<String>> = if hpki_ids.is_empty() {
+                vec![None]
+            } else {
+                hpki_ids.into_iter().map(Some).collect()
+            };
+            for hpki_id in named {
+                audit(&state, "jma.auth", hpki_id, client.clone(), Some(code), detail.clone())
+                    .await;
             }
-            audit(&state, "jma.auth", Some(hpki_id.clone()), client.clone(), Some(code), None)
-                .await;
+            refusal.into_response()
         }
-        return Err(ApiError(code));
+    }
+}
+
+/// The login itself; a refusal comes with the holders the number names, for the audit.
+async fn attempt(
+    state: &AppState,
+    client: Option<&str>,
+    headers: &HeaderMap,
+    req: &JmaLogin,
+) -> Result<Response, (Vec<String>, Refusal)> {
+    let nobody = |r: Refusal| (Vec::new(), r);
+    let secret = state
+        .secret
+        .as_deref()
+        .ok_or_else(|| nobody(ApiError::internal("the server secret is not loaded").into()))?;
+    let number = req.registration_number.trim();
+    let card_id = Zeroizing::new(req.card_id.trim().to_owned());
+    let number_key = secret.registration_key(number);
+    let card_mac = secret.card_id_mac(number, &card_id);
+    let now = state.clock.now_ms();
+    // Counted before compared: parallel guesses cannot all pass a check made beforehand.
+    let (blocked_until_ms, started_backoff) = match state.store.jma_attempt(&number_key, now).await
+    {
+        Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff }) => {
+            (blocked_until_ms, started_backoff)
+        }
+        Ok(JmaAttempt::BackingOff { until_ms }) => {
+            return Err(nobody(Refusal::BackingOff { until_ms, now_ms: now }));
+        }
+        Err(e) => return Err(nobody(ApiError::internal(e).into())),
+    };
+    let candidates = state
+        .store
+        .identities_by_jma_numbers(number, &card_mac)
+        .await
+        .map_err(|e| nobody(ApiError::internal(e).into()))?;
+    // A CA without the JMA path answers like an unknown number: nothing to learn from probing.
+    let candidates: Vec<_> =
+        candidates.into_iter().filter(|c| state.config.policy(c.ca).jma_path).collect();
+    let holders = || candidates.iter().map(|c| c.hpki_id.clone()).collect::<Vec<_>>();
+    let Some(matched) = candidates.iter().find(|c| c.card_matches) else {
+        if started_backoff {
+            tracing::info!(holders = ?holders(), until_ms = blocked_until_ms,
+                "a 医籍登録番号 started backing off after five failed JMA attempts");
+        }
+        return Err((holders(), ApiError(ErrorCode::JmaLoginFailed).into()));
     };
     let identity = state
         .store
-        .identity_get(hpki_id)
+        .identity_get(&matched.hpki_id)
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("holder vanished during JMA login"))?;
-    crate::standing::require(&state, hpki_id, "jma.auth", client.as_deref()).await?;
-    state.store.jma_succeed(hpki_id).await.map_err(ApiError::internal)?;
-    let expires = state.clock.now_ms() + session::IDLE_MS;
-    state
+        .map_err(|e| (holders(), ApiError::internal(e).into()))?
+        .ok_or_else(|| {
+            (holders(), ApiError::internal("holder vanished during JMA login").into())
+        })?;
+    // A revoked, expired or suspended holder gets nothing from the numbers on the card.
+    crate::standing::require(state, &matched.hpki_id, "jma.auth", client)
+        .await
+        .map_err(|e| (holders(), e.into()))?;
+    // A fresh session id: one planted in the browser before the login carries nothing after it.
+    let old = session::current(state, headers).await.ok().map(|s| s.id_hash);
+    let (new_id, new_hash) = session::new_id();
+    let new_id = Zeroizing::new(new_id);
+    let granted = state
         .store
-        .grant_put(&session_hash, hpki_id, GrantVia::Jma, expires)
+        .jma_grant(&JmaGrant {
+            number_key: &number_key,
+            blocked_until_ms,
+            old_session_hash: old.as_deref(),
+            new_session_hash: &new_hash,
+            hpki_id: &matched.hpki_id,
+            expires_ms: now + session::IDLE_MS,
+            now_ms: now,
+            client,
+        })
         .await
-        .map_err(ApiError::internal)?;
-    audit(&state, "jma.auth", Some(hpki_id.clone()), client, None, None).await;
-    let mut res = Json(identity.holder).into_response();
-    if let Some(cookie) = new_cookie {
-        res.headers_mut().insert(header::SET_COOKIE, cookie);
+        .map_err(|e| (holders(), ApiError::internal(e).into()))?;
+    if let JmaGranted::BackingOff { until_ms } = granted {
+        return Err((holders(), Refusal::BackingOff { until_ms, now_ms: now }));
     }
+    let mut res = Json(identity.holder).into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::set_cookie(state.config.is_https(), &new_id));
     Ok(res)
-}
-
-/// Equality whose time does not depend on where the inputs first differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

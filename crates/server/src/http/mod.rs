@@ -14,7 +14,7 @@ mod enrol;
 mod health;
 mod jma;
 mod mynumber;
-mod random;
+pub(crate) mod random;
 mod rate_limit;
 mod security;
 pub mod session;
@@ -40,6 +40,7 @@ use crate::{
     Config,
     events::Events,
     pki::{SharedTrust, TrustStore},
+    secret::ServerSecret,
     store::Store,
 };
 
@@ -60,6 +61,9 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Enrolment changes, to the PCs watching them.
     pub events: Events,
+    /// The server secret (`secret_file`), which keys the JMA path's hashes. `main` sets it once
+    /// the store adopted it; while it is unset the JMA path answers `internal`.
+    pub secret: Option<Arc<ServerSecret>>,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
             jpki_trust: SharedTrust::new(jpki_trust),
             clock: Clock::system(),
             events: Events::local(),
+            secret: None,
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct EnrolmentRecord {
     pub code: String,
     pub kind: EnrolmentKind,
     pub replace: bool,
+    /// Issued on the JMA path: it may bind a first phone only.
+    pub first_phone_only: bool,
     pub state: EnrolmentState,
     pub phone_session_hash: Option<Vec<u8>>,
     pub created_ms: i64,
@@ -96,6 +98,7 @@ struct EnrolmentRow {
     code: String,
     kind: String,
     replace_phone: i64,
+    first_phone_only: i64,
     state: String,
     phone_session_hash: Option<Vec<u8>>,
     created_ms: i64,
@@ -119,6 +122,7 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
                 k => return Err(StoreError::Corrupt(format!("enrolment {}: kind {k}", r.id))),
             },
             replace: r.replace_phone != 0,
+            first_phone_only: r.first_phone_only != 0,
             state,
             phone_session_hash: r.phone_session_hash,
             created_ms: r.created_ms,
@@ -129,8 +133,8 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
     }
 }
 
-const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, kind, replace_phone, state, phone_session_hash, \
-                                 created_ms, expires_ms, opened_ms, ended_ms";
+const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, kind, replace_phone, first_phone_only, state, \
+                                 phone_session_hash, created_ms, expires_ms, opened_ms, ended_ms";
 
 /// A bound phone.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -159,6 +163,9 @@ pub struct NewEnrolment {
     pub code: String,
     pub kind: EnrolmentKind,
     pub replace: bool,
+    /// Refuse it (at issue and at commit) while the holder has a phone: the JMA path's numbers
+    /// are printed on the card, so they may enrol a first phone but not take over a bound one.
+    pub first_phone_only: bool,
     /// The holder's CA's rules (see [`CaPolicy`]).
     pub policy: CaPolicy,
     pub now_ms: i64,
@@ -212,6 +219,8 @@ pub enum EnrolError {
     Cancelled,
     #[error("a phone is bound and replacing it was not asked for")]
     PhoneAlreadyBound,
+    #[error("a phone is bound and this enrolment may bind a first phone only (JMA path)")]
+    FirstPhoneOnly,
     #[error("the holder's CA allows no further phone binding")]
     PhoneLimitReached,
     #[error("no WebAuthn ceremony is waiting (begin again)")]
@@ -254,6 +263,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         self.lock_identity(&mut tx, &new.hpki_id).await?;
         let bound = self.check_policy(&mut tx, &new.hpki_id, &new.policy).await?;
+        if bound.is_some() && new.first_phone_only {
+            return Err(EnrolError::FirstPhoneOnly);
+        }
         if bound.is_some() && !new.replace {
             return Err(EnrolError::PhoneAlreadyBound);
         }
@@ -272,9 +284,9 @@ impl Store {
                 .await?;
         }
         let row: EnrolmentRow = sqlx::query_as(sql(format!(
-            "INSERT INTO enrolments (token_hash, hpki_id, code, kind, replace_phone, state, \
-             created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7) \
-             RETURNING {ENROLMENT_COLUMNS}"
+            "INSERT INTO enrolments (token_hash, hpki_id, code, kind, replace_phone, \
+             first_phone_only, state, created_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $8, 'valid', $6, $7) RETURNING {ENROLMENT_COLUMNS}"
         )))
         .bind(&new.token_hash)
         .bind(&new.hpki_id)
@@ -283,14 +295,16 @@ impl Store {
         .bind(i64::from(new.replace))
         .bind(new.now_ms)
         .bind(new.expires_ms)
+        .bind(i64::from(new.first_phone_only))
         .fetch_one(&mut *tx)
         .await?;
         let enrolment = EnrolmentRecord::try_from(row)?;
         let mut detail = format!(
-            "enrolment={} kind={} replace={} expires_ms={}",
+            "enrolment={} kind={} replace={} first_phone_only={} expires_ms={}",
             enrolment.id,
             new.kind.as_str(),
             new.replace,
+            new.first_phone_only,
             new.expires_ms
         );
         if !cancelled.is_empty() {
@@ -565,6 +579,7 @@ impl Store {
         // Checked again at commit: the policy or the bound phone may have changed since issue.
         let current = self.check_policy(&mut tx, &e.hpki_id, &new.policy).await?;
         let replaced = match current {
+            Some(_) if e.first_phone_only => return Err(EnrolError::FirstPhoneOnly),
             Some(_) if !e.replace => return Err(EnrolError::PhoneAlreadyBound),
             Some(mut old) => {
                 revoke_replaced(&mut tx, Bindings::Phone, old.id, now).await?;

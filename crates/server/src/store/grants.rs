@@ -1,7 +1,8 @@
 //! Enrolment authority without an HPKI login: grants bound to one browser session, and the
-//! failure counter of the weaker JMA proof (医籍登録番号 + カードID).
+//! attempt counter of the weaker JMA proof (医籍登録番号 + カードID), keyed by an HMAC of the
+//! number so that numbers nobody holds back off exactly like real ones.
 
-use super::{AuditEvent, Store, StoreError};
+use super::{AuditEvent, Backend, Store, StoreError, sessions::rotate_in, sql};
 
 /// How a session without an HPKI login proved the holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +22,46 @@ impl GrantVia {
     }
 }
 
-/// Failures after which the JMA proof locks for the holder.
-pub const JMA_MAX_FAILURES: i64 = 5;
+/// Attempts per 医籍登録番号 before a back-off starts.
+pub const JMA_BATCH: i64 = 5;
+/// The first back-off; each further batch of failures doubles it.
+pub const JMA_FIRST_BACKOFF_MS: i64 = 15 * 60 * 1000;
+/// The longest back-off: the holder always gets another batch within a day.
+pub const JMA_MAX_BACKOFF_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// The outcome of one failed JMA attempt.
+/// A JMA attempt, reserved before its numbers are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JmaFailure {
-    /// Counted; more tries remain.
-    Counted,
-    /// This failure locked the holder (audited).
-    LockedNow,
+pub enum JmaAttempt {
+    /// Counted as a failure until it succeeds. `blocked_until_ms` is the number's back-off as
+    /// this attempt left it: past, or (the last of a batch) the back-off it started.
+    Counted { blocked_until_ms: i64, started_backoff: bool },
+    /// The number is backing off: not counted, not compared.
+    BackingOff { until_ms: i64 },
+}
+
+/// A JMA login whose numbers matched: what [`Store::jma_grant`] commits.
+#[derive(Debug, Clone)]
+pub struct JmaGrant<'a> {
+    pub number_key: &'a [u8],
+    /// From this attempt's [`JmaAttempt::Counted`].
+    pub blocked_until_ms: i64,
+    /// The session the login came in on, ended by the grant.
+    pub old_session_hash: Option<&'a [u8]>,
+    /// The fresh session that gets the grant.
+    pub new_session_hash: &'a [u8],
+    pub hpki_id: &'a str,
+    pub expires_ms: i64,
+    pub now_ms: i64,
+    pub client: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JmaGranted {
+    Granted,
+    /// Parallel wrong attempts started a back-off after this one was counted.
+    BackingOff {
+        until_ms: i64,
+    },
 }
 
 /// The statement that grants `session_hash` enrolment for `hpki_id` (replacing its earlier
@@ -82,106 +113,132 @@ impl Store {
         Ok(row.map(|(h, via)| (h, if via == "jma" { GrantVia::Jma } else { GrantVia::Phone })))
     }
 
-    /// Holders registered under this 医籍登録番号 (normally one): 本人ID, カードID, CA.
-    pub async fn identities_by_registration_number(
-        &self,
-        registration_number: &str,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT hpki_id, hpki_card_id, ca FROM identities WHERE registration_number = $1 \
-             ORDER BY hpki_id",
-        )
-        .bind(registration_number)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    pub async fn jma_locked(&self, hpki_id: &str) -> Result<bool, StoreError> {
-        let locked: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT locked_ms FROM jma_attempts WHERE hpki_id = $1")
-                .bind(hpki_id)
+    /// Counts an attempt for the number with HMAC `number_key` unless it is backing off, in one
+    /// statement, so parallel attempts cannot all slip past the check. The fifth of a batch
+    /// starts the back-off, doubling the next one.
+    pub async fn jma_attempt(&self, number_key: &[u8], now: i64) -> Result<JmaAttempt, StoreError> {
+        // `t.` is the row as it was: both databases read every right-hand side of SET from it.
+        let counted = format!(
+            "INSERT INTO jma_throttle AS t \
+             (number_key, tries, blocked_until_ms, next_backoff_ms, last_ms) \
+             VALUES ($1, 1, 0, {JMA_FIRST_BACKOFF_MS}, $2) ON CONFLICT (number_key) DO UPDATE SET \
+             last_ms = $2, tries = CASE WHEN t.tries >= {JMA_BATCH} THEN 1 ELSE t.tries + 1 END, \
+             blocked_until_ms = CASE WHEN t.tries = {last} THEN $2 + t.next_backoff_ms \
+                 ELSE t.blocked_until_ms END, \
+             next_backoff_ms = CASE WHEN t.tries <> {last} THEN t.next_backoff_ms \
+                 WHEN t.next_backoff_ms * 2 > {JMA_MAX_BACKOFF_MS} THEN {JMA_MAX_BACKOFF_MS} \
+                 ELSE t.next_backoff_ms * 2 END \
+             WHERE t.blocked_until_ms <= $2 RETURNING tries, blocked_until_ms",
+            last = JMA_BATCH - 1,
+        );
+        // A row deleted between the two statements (a success, an unlock): count again.
+        for _ in 0..3 {
+            let row: Option<(i64, i64)> = sqlx::query_as(sql(counted.clone()))
+                .bind(number_key)
+                .bind(now)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(matches!(locked, Some(Some(_))))
+            if let Some((tries, blocked_until_ms)) = row {
+                let started_backoff = tries >= JMA_BATCH;
+                return Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff });
+            }
+            let until: Option<i64> = sqlx::query_scalar(
+                "SELECT blocked_until_ms FROM jma_throttle WHERE number_key = $1",
+            )
+            .bind(number_key)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(until_ms) = until.filter(|u| *u > now) {
+                return Ok(JmaAttempt::BackingOff { until_ms });
+            }
+        }
+        Err(StoreError::Corrupt("jma_throttle keeps changing under one attempt".into()))
     }
 
-    /// Counts a failed attempt; the fifth locks the holder, with its audit record, in the same
-    /// transaction.
-    pub async fn jma_fail(
+    /// A JMA login whose numbers matched, in one transaction: checks again that no back-off
+    /// started since the attempt was counted, clears the count (a success resets the back-off),
+    /// replaces the login's session by a fresh one (session fixation) that carries the grant, and
+    /// audits it.
+    pub async fn jma_grant(&self, g: &JmaGrant<'_>) -> Result<JmaGranted, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let until: Option<i64> = sqlx::query_scalar(sql(format!(
+            "SELECT blocked_until_ms FROM jma_throttle WHERE number_key = $1{lock}"
+        )))
+        .bind(g.number_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // Blocked, and not by this attempt's own (last-of-batch) count: refuse.
+        if let Some(until_ms) = until.filter(|u| *u > g.now_ms && *u != g.blocked_until_ms) {
+            return Ok(JmaGranted::BackingOff { until_ms });
+        }
+        sqlx::query("DELETE FROM jma_throttle WHERE number_key = $1")
+            .bind(g.number_key)
+            .execute(&mut *tx)
+            .await?;
+        rotate_in(&mut tx, g.old_session_hash, g.new_session_hash, None, g.now_ms).await?;
+        grant_upsert(g.new_session_hash, g.hpki_id, GrantVia::Jma, g.expires_ms)
+            .execute(&mut *tx)
+            .await?;
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(g.hpki_id.to_owned()),
+                action: "jma.auth".into(),
+                client: g.client.map(Into::into),
+                outcome: "ok".into(),
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(JmaGranted::Granted)
+    }
+
+    /// Forgets the counts of numbers nobody tried for [`JMA_MAX_BACKOFF_MS`] and not backing
+    /// off (guesses at made-up numbers would otherwise pile up); run periodically.
+    pub async fn purge_jma_attempts(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM jma_throttle WHERE last_ms < $1 AND blocked_until_ms < $2")
+            .bind(now - JMA_MAX_BACKOFF_MS)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// The CA lifts a number's back-off and clears its count (operator command); true if it was
+    /// backing off.
+    pub async fn jma_unlock(
         &self,
+        number_key: &[u8],
         hpki_id: &str,
         now: i64,
-        client: Option<&str>,
-    ) -> Result<JmaFailure, StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO jma_attempts (hpki_id, failures) VALUES ($1, 1) \
-             ON CONFLICT (hpki_id) DO UPDATE SET failures = jma_attempts.failures + 1 \
-             RETURNING failures",
+        let until: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM jma_throttle WHERE number_key = $1 RETURNING blocked_until_ms",
         )
-        .bind(hpki_id)
-        .fetch_one(&mut *tx)
+        .bind(number_key)
+        .fetch_optional(&mut *tx)
         .await?;
-        let locked_now = sqlx::query(
-            "UPDATE jma_attempts SET locked_ms = $1 \
-             WHERE hpki_id = $2 AND failures >= $3 AND locked_ms IS NULL",
-        )
-        .bind(now)
-        .bind(hpki_id)
-        .bind(JMA_MAX_FAILURES)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if locked_now {
-            self.audit_in(
-                &mut tx,
-                &AuditEvent {
-                    hpki_id: Some(hpki_id.to_owned()),
-                    action: "jma.lock".into(),
-                    client: client.map(Into::into),
-                    outcome: "ok".into(),
-                    detail: Some(format!("failures={failures}")),
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(if locked_now { JmaFailure::LockedNow } else { JmaFailure::Counted })
-    }
-
-    /// A correct attempt clears the count (a locked holder never gets this far).
-    pub async fn jma_succeed(&self, hpki_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM jma_attempts WHERE hpki_id = $1 AND locked_ms IS NULL")
-            .bind(hpki_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The CA lifts a lock (operator command); false if the holder was not locked.
-    pub async fn jma_unlock(&self, hpki_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done =
-            sqlx::query("DELETE FROM jma_attempts WHERE hpki_id = $1 AND locked_ms IS NOT NULL")
-                .bind(hpki_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if done {
+        let was_backing_off = until.is_some_and(|u| u > now);
+        if until.is_some() {
             self.audit_in(
                 &mut tx,
                 &AuditEvent {
                     hpki_id: Some(hpki_id.to_owned()),
                     action: "jma.unlock".into(),
                     outcome: "ok".into(),
+                    detail: Some(format!("was_backing_off={was_backing_off}")),
                     ..AuditEvent::default()
                 },
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(done)
+        Ok(was_backing_off)
     }
 }

@@ -1,18 +1,23 @@
 //! Holders (本人ID) as their CA registered them, and how an HPKI certificate maps to one.
+//! The カードID of the JMA path is kept only as an HMAC under the server secret.
 
 use mahpki_protocol::{
     HpkiId,
     api::{Ca, Holder, Qualification},
 };
 
+use zeroize::Zeroizing;
+
 use super::{AuditEvent, Backend, Store, StoreError, now_ms, sql};
+use crate::secret::ServerSecret;
 
 /// A holder with the certificate names that identify them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityRecord {
     pub holder: Holder,
     pub registration_number: String,
-    pub hpki_card_id: String,
+    /// [`ServerSecret::card_id_mac`] of the registration number and the カードID.
+    pub hpki_card_mac: Vec<u8>,
     /// DER of the HPKI authentication certificate's issuer and subject names.
     pub cert_issuer: Vec<u8>,
     pub cert_subject: Vec<u8>,
@@ -27,7 +32,7 @@ struct Row {
     name_kana: String,
     name_roman: String,
     registration_number: String,
-    hpki_card_id: String,
+    hpki_card_mac: Option<Vec<u8>>,
     cert_issuer: Vec<u8>,
     cert_subject: Vec<u8>,
 }
@@ -47,7 +52,8 @@ impl TryFrom<Row> for IdentityRecord {
                 name_roman: r.name_roman,
             },
             registration_number: r.registration_number,
-            hpki_card_id: r.hpki_card_id,
+            // Empty only for a row from before the HMAC that the start-up step has not reached.
+            hpki_card_mac: r.hpki_card_mac.unwrap_or_default(),
             cert_issuer: r.cert_issuer,
             cert_subject: r.cert_subject,
         })
@@ -55,7 +61,7 @@ impl TryFrom<Row> for IdentityRecord {
 }
 
 const COLUMNS: &str = "hpki_id, ca, qualification, name_kanji, name_kana, name_roman, \
-                       registration_number, hpki_card_id, cert_issuer, cert_subject";
+                       registration_number, hpki_card_mac, cert_issuer, cert_subject";
 
 impl Store {
     /// Adds a holder, or updates one with the same 本人ID (the CA re-exports its register).
@@ -95,6 +101,103 @@ impl Store {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
+
+    /// The holders registered under `registration_number` whose カードID hashes to `card_mac`,
+    /// compared in the database. Also the other holders of that number, with `card_matches`
+    /// false (so a wrong guess shows in their audit trail).
+    pub async fn identities_by_jma_numbers(
+        &self,
+        registration_number: &str,
+        card_mac: &[u8],
+    ) -> Result<Vec<JmaCandidate>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT hpki_id, ca, CAST(CASE WHEN hpki_card_mac = $2 THEN 1 ELSE 0 END AS BIGINT) \
+             FROM identities WHERE registration_number = $1 ORDER BY hpki_id",
+        )
+        .bind(registration_number)
+        .bind(card_mac)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(hpki_id, ca, matches)| {
+                let ca = Ca::parse(&ca)
+                    .ok_or_else(|| StoreError::Corrupt(format!("identity {hpki_id}: ca")))?;
+                Ok(JmaCandidate { hpki_id, ca, card_matches: matches == 1 })
+            })
+            .collect()
+    }
+
+    /// Binds the database to `secret` (the first process to start records which one; any
+    /// later process with another secret is refused), then replaces every カードID still kept
+    /// in plain text, from before the HMAC, by its HMAC. Idempotent, and safe with several
+    /// processes starting at once. Returns how many rows it hashed.
+    pub async fn adopt_secret(&self, secret: &ServerSecret) -> Result<u64, StoreError> {
+        let check = secret.check_value();
+        sqlx::query(
+            "INSERT INTO server_secret_check (id, mac) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(check.as_slice())
+        .execute(&self.pool)
+        .await?;
+        let recorded: Vec<u8> =
+            sqlx::query_scalar("SELECT mac FROM server_secret_check WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        if recorded != check {
+            return Err(StoreError::SecretMismatch);
+        }
+        let plain: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT hpki_id, registration_number, hpki_card_id FROM identities \
+             WHERE hpki_card_id <> ''",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut hashed = 0;
+        for (hpki_id, registration_number, card_id) in plain {
+            let card_id = Zeroizing::new(card_id);
+            let mac = secret.card_id_mac(&registration_number, &card_id);
+            // Conditional: a concurrent start (or a re-import) that got there first wins.
+            hashed += sqlx::query(
+                "UPDATE identities SET hpki_card_mac = $1, hpki_card_id = '' \
+                 WHERE hpki_id = $2 AND hpki_card_id = $3",
+            )
+            .bind(mac.as_slice())
+            .bind(&hpki_id)
+            .bind(card_id.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        if hashed > 0 {
+            self.scrub_free_space().await?;
+            tracing::info!(hashed, "plain カードIDs replaced by their HMAC");
+        }
+        Ok(hashed)
+    }
+
+    /// Rewrites storage so overwritten values are gone from the files, not just unreachable:
+    /// SQLite rebuilds the file and empties its write-ahead log; PostgreSQL rewrites the table
+    /// (its own write-ahead log and backups still hold what they held).
+    async fn scrub_free_space(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("VACUUM").execute(&self.pool).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+            }
+            Backend::Postgres => {
+                sqlx::query("VACUUM FULL identities").execute(&self.pool).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A holder of a 医籍登録番号, and whether the カードID given matched theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JmaCandidate {
+    pub hpki_id: String,
+    pub ca: Ca,
+    pub card_matches: bool,
 }
 
 /// The HPKI authentication certificate a holder carries now: its issuer is the identity's
@@ -408,13 +511,14 @@ fn upsert(id: &IdentityRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::A
     let h = &id.holder;
     sqlx::query(
         "INSERT INTO identities (hpki_id, ca, qualification, name_kanji, name_kana, name_roman, \
-         registration_number, hpki_card_id, cert_issuer, cert_subject, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         registration_number, hpki_card_id, hpki_card_mac, cert_issuer, cert_subject, \
+         created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9, $10, $11) \
          ON CONFLICT (hpki_id) DO UPDATE SET ca = excluded.ca, \
          qualification = excluded.qualification, name_kanji = excluded.name_kanji, \
          name_kana = excluded.name_kana, name_roman = excluded.name_roman, \
          registration_number = excluded.registration_number, \
-         hpki_card_id = excluded.hpki_card_id, cert_issuer = excluded.cert_issuer, \
+         hpki_card_id = '', hpki_card_mac = excluded.hpki_card_mac, \
+         cert_issuer = excluded.cert_issuer, \
          cert_subject = excluded.cert_subject",
     )
     .bind(h.hpki_id.as_str())
@@ -424,7 +528,7 @@ fn upsert(id: &IdentityRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::A
     .bind(&h.name_kana)
     .bind(&h.name_roman)
     .bind(&id.registration_number)
-    .bind(&id.hpki_card_id)
+    .bind(&id.hpki_card_mac)
     .bind(&id.cert_issuer)
     .bind(&id.cert_subject)
 }
@@ -447,7 +551,7 @@ fn changed_fields(
                 || b.name_roman != a.name_roman,
         ),
         ("registration_number", before.registration_number != after.registration_number),
-        ("hpki_card_id", before.hpki_card_id != after.hpki_card_id),
+        ("hpki_card_id", before.hpki_card_mac != after.hpki_card_mac),
         (
             "certificate_names",
             before.cert_issuer != after.cert_issuer || before.cert_subject != after.cert_subject,

@@ -24,8 +24,12 @@ pub use enrolments::{
     EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
     PhoneBinding, PhoneRecord,
 };
-pub use grants::{GrantVia, JMA_MAX_FAILURES, JmaFailure};
-pub use identities::{CurrentCert, IdentityRecord, ImportChange, ImportRefusal, StandingFacts};
+pub use grants::{
+    GrantVia, JMA_BATCH, JMA_FIRST_BACKOFF_MS, JMA_MAX_BACKOFF_MS, JmaAttempt, JmaGrant, JmaGranted,
+};
+pub use identities::{
+    CurrentCert, IdentityRecord, ImportChange, ImportRefusal, JmaCandidate, StandingFacts,
+};
 pub use proofs::{ProofRecord, ProvedBy};
 pub use sessions::{ChallengeRecord, SessionRecord};
 
@@ -45,6 +49,11 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error(
+        "this database was set up with another server secret: every server process on one \
+         database must read the same secret file (copy it from the first one)"
+    )]
+    SecretMismatch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

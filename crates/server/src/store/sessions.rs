@@ -18,6 +18,41 @@ pub struct ChallengeRecord {
     pub expires_ms: i64,
 }
 
+/// In the caller's transaction: ends session `old_hash` (if any) with everything it carried (its
+/// challenges and enrolment grant) and starts `new_hash`, identified as `hpki_id` or anonymous.
+/// A login hands out a fresh id this way, so an id planted before it (session fixation) is worth
+/// nothing after it.
+pub(super) async fn rotate_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    old_hash: Option<&[u8]>,
+    new_hash: &[u8],
+    hpki_id: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if let Some(old) = old_hash {
+        let owned = [
+            ("challenges", "session_hash"),
+            ("enrol_grants", "session_hash"),
+            ("sessions", "id_hash"),
+        ];
+        for (table, column) in owned {
+            sqlx::query(super::sql(format!("DELETE FROM {table} WHERE {column} = $1")))
+                .bind(old)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(new_hash)
+    .bind(hpki_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn session_insert(&self, id_hash: &[u8], now: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, NULL, $2, $2)")
@@ -67,20 +102,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM challenges WHERE session_hash = $1")
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, $2, $3, $3)")
-            .bind(new_hash)
-            .bind(hpki_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        rotate_in(&mut tx, Some(old_hash), new_hash, Some(hpki_id), now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -127,7 +149,8 @@ impl Store {
         .await?)
     }
 
-    /// Deletes expired challenges, WebAuthn ceremonies and sessions; run periodically.
+    /// Deletes expired challenges, WebAuthn ceremonies, sessions and idle JMA attempt counts; run
+    /// periodically.
     pub async fn purge_expired(
         &self,
         now: i64,
@@ -151,6 +174,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok(c + w + g + s)
+        let j = self.purge_jma_attempts(now).await?;
+        Ok(c + w + g + s + j)
     }
 }
