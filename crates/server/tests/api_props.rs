@@ -274,6 +274,8 @@ enum BodyKind {
     None,
     Bytes(Vec<u8>),
     Json(Value),
+    /// One of the API's own body shapes, with hostile strings in its fields.
+    Shaped(usize, String, String),
     /// A card signature for the caller's live challenge, with a damaged certificate/signature.
     CardSignature {
         cert_flips: Vec<(usize, u8)>,
@@ -295,6 +297,8 @@ fn body() -> impl Strategy<Value = BodyKind> {
         1 => Just(BodyKind::None),
         2 => prop::collection::vec(any::<u8>(), 0..512).prop_map(BodyKind::Bytes),
         4 => json_value().prop_map(BodyKind::Json),
+        3 => (0usize..5, hostile_string(), hostile_string())
+            .prop_map(|(i, a, b)| BodyKind::Shaped(i, a, b)),
         3 => (flips(), prop::option::of(any::<usize>()), prop::collection::vec(any::<u8>(), 0..300), prop::option::of(json_value()))
             .prop_map(|(cert_flips, cut, sig, extra)| BodyKind::CardSignature { cert_flips, cut, sig, extra }),
         3 => (0usize..6, flips(), prop::option::of(any::<usize>()), hostile_string())
@@ -364,6 +368,15 @@ fn render_body(h: &Hostile, st: &Stage, cert: &[u8]) -> Vec<u8> {
         BodyKind::None => Vec::new(),
         BodyKind::Bytes(b) => b.clone(),
         BodyKind::Json(v) => v.to_string().into_bytes(),
+        BodyKind::Shaped(i, a, b) => match i {
+            0 => json!({ "registration_number": a, "card_id": b }),
+            1 => json!({ "token": a }),
+            2 => json!({ "hpki_id": a }),
+            3 => json!({ "replace": a }),
+            _ => json!({ "challenge": a, "certificate": b, "algorithm": "RS256", "signature": a }),
+        }
+        .to_string()
+        .into_bytes(),
         BodyKind::CardSignature { cert_flips, cut, sig, extra } => {
             let challenge = st.challenge.clone().unwrap_or_else(|| vec![0; 32]);
             let mut v = json!({
