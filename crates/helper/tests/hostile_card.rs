@@ -281,7 +281,7 @@ fn drive(t: &mut dyn Transport, honest: bool) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(32), ..ProptestConfig::default() })]
 
     /// The drivers over the raw `Transport`.
     #[test]

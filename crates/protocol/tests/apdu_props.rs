@@ -24,15 +24,13 @@ fn apdu_like() -> impl Strategy<Value = Vec<u8>> {
                 b
             }),
         // An extended Lc (00 hi lo) that may or may not match what follows, up to beyond 64 KiB.
-        (any::<u16>(), 0usize..70_000, prop::option::of(any::<u16>())).prop_map(
-            |(lc, n, le)| {
-                let mut b = vec![0x00];
-                b.extend(lc.to_be_bytes());
-                b.extend(std::iter::repeat_n(0x5a, n));
-                b.extend(le.map(u16::to_be_bytes).into_iter().flatten());
-                b
-            }
-        ),
+        (any::<u16>(), 0usize..70_000, prop::option::of(any::<u16>())).prop_map(|(lc, n, le)| {
+            let mut b = vec![0x00];
+            b.extend(lc.to_be_bytes());
+            b.extend(std::iter::repeat_n(0x5a, n));
+            b.extend(le.map(u16::to_be_bytes).into_iter().flatten());
+            b
+        }),
     ];
     (header, body).prop_map(|(h, b)| {
         let mut v = h.to_vec();
