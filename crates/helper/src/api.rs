@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, Path, Request, State, rejection::JsonRejection},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State, rejection::JsonRejection},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -69,6 +69,21 @@ pub fn rejection_response(rejection: &JsonRejection) -> Response {
         error_response(ErrorCode::PayloadTooLarge)
     } else {
         error_response(ErrorCode::BadRequest)
+    }
+}
+
+/// An operation id from the path. One that is not even UTF-8 (`/pin/%AA`) names no operation:
+/// it gets the same typed `not_found` as an unknown id, not axum's plain-text rejection.
+pub struct OpId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for OpId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Self(id)),
+            Err(_) => Err(pin_page::harden(error_response(ErrorCode::NotFound))),
+        }
     }
 }
 
@@ -190,22 +205,14 @@ async fn start(
     (StatusCode::CREATED, Json(created)).into_response()
 }
 
-async fn follow(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn follow(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
     match own_operation(&st, &headers, &id) {
         Ok(op) => Json(op.status()).into_response(),
         Err(code) => error_response(code),
     }
 }
 
-async fn cancel(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn cancel(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
     match own_operation(&st, &headers, &id) {
         Ok(op) => {
             op.cancel();

@@ -4,7 +4,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -15,7 +15,7 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    api::{AppState, error_response, header_str, rejection_response},
+    api::{AppState, OpId, error_response, header_str, rejection_response},
     guard::Guard,
     pin::Pin,
 };
@@ -66,7 +66,7 @@ fn escape(s: &str) -> String {
     })
 }
 
-async fn page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+async fn page(State(st): State<AppState>, OpId(id): OpId) -> Response {
     let Some(op) = st.ops.get(&id) else {
         return harden(
             (StatusCode::NOT_FOUND, "operation not found / 操作が見つかりません").into_response(),
@@ -127,7 +127,7 @@ pub fn same_origin_request(guard: &Guard, headers: &HeaderMap, require: bool) ->
         && (fetch_site == Some("same-origin") || (!require && fetch_site.is_none()))
 }
 
-async fn state(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn state(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
     if !same_origin(&st, &headers, false) {
         return harden(error_response(ErrorCode::ForeignOrigin));
     }
@@ -151,7 +151,7 @@ async fn state(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<St
 async fn submit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    OpId(id): OpId,
     body: Result<Json<PinSubmission>, JsonRejection>,
 ) -> Response {
     if !same_origin(&st, &headers, true) {

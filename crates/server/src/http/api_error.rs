@@ -35,6 +35,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// tower-http's body limit refuses an oversized request with a plain-text 413 before any handler
+/// runs; the API answers every refusal as an [`ErrorBody`], so that one is typed here.
+pub async fn typed_payload_too_large(res: Response) -> Response {
+    let json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        ApiError(ErrorCode::PayloadTooLarge).into_response()
+    } else {
+        res
+    }
+}
+
 /// `Json<T>` whose every rejection (wrong content type, malformed JSON, unknown fields, too
 /// large) is a catalogued error instead of axum's plain-text answer.
 pub struct ApiJson<T>(pub T);

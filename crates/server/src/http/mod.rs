@@ -145,8 +145,11 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         Some(assets) => app.fallback_service(assets.into_service()),
         None => app,
     };
-    app.layer(middleware::map_response_with_state(Arc::new(csp), security::security_headers))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+    // The body limit sits inside the security headers, and its plain-text 413 is typed on the way
+    // out, so an oversized request gets the same kind of answer as every other refusal.
+    app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::map_response(api_error::typed_payload_too_large))
+        .layer(middleware::map_response_with_state(Arc::new(csp), security::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
