@@ -66,6 +66,13 @@ pub enum ErrorCode {
     JmaLocked,
     /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
     PhoneNotBound,
+    // ---- Issue 11, smaller holes (streams, proxy address, スマートフォン変更 begin). ----
+    /// This browser session (or the whole server) has as many live-event streams open as allowed.
+    TooManyStreams,
+    /// A proxy address header is configured but the request did not carry a usable one.
+    ClientAddressMissing,
+    /// The first code of a スマートフォン変更 was already used to look up another 本人ID.
+    ChangeCodeClaimed,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -192,6 +199,10 @@ impl ErrorCode {
         Self::JmaLoginFailed,
         Self::JmaLocked,
         Self::PhoneNotBound,
+        // Issue 11, smaller holes.
+        Self::TooManyStreams,
+        Self::ClientAddressMissing,
+        Self::ChangeCodeClaimed,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -255,6 +266,10 @@ impl ErrorCode {
             Self::JmaLoginFailed => 401,
             Self::JmaLocked => 423,
             Self::PhoneNotBound => 404,
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => 429,
+            Self::ClientAddressMissing => 400,
+            Self::ChangeCodeClaimed => 409,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -425,6 +440,19 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "この本人IDには、登録済みのスマートフォンがありません。",
                 en: "No phone is registered to this HPKI ID.",
+            },
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => Text {
+                ja: "同時に開いている画面が多すぎます。",
+                en: "Too many screens are open at the same time.",
+            },
+            Self::ClientAddressMissing => Text {
+                ja: "接続元を確認できないため、この操作を受け付けられません。",
+                en: "This operation cannot be accepted because the connection's origin could not be determined.",
+            },
+            Self::ChangeCodeClaimed => Text {
+                ja: "この2次元コードは、別の本人IDの確認にすでに使われています。",
+                en: "This code was already used to check another HPKI ID.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -651,6 +679,19 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
                 en: "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.",
+            },
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => Text {
+                ja: "使っていない画面やタブを閉じてから、もう一度お試しください。",
+                en: "Close the screens or tabs you are not using, then try again.",
+            },
+            Self::ClientAddressMissing => Text {
+                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
+                en: "Please try again shortly. If this persists, contact support.",
+            },
+            Self::ChangeCodeClaimed => Text {
+                ja: "PCの画面で新しい2次元コードを表示し、本人IDを確認してから読み取り直してください。",
+                en: "Show a new code on the PC, check your HPKI ID, and scan the new code.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -35,7 +35,12 @@ pub use clock::Clock;
 pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
-use crate::{Config, events::Events, pki::TrustStore, store::Store};
+use crate::{
+    Config,
+    events::{Events, Streams},
+    pki::TrustStore,
+    store::Store,
+};
 
 /// Largest request body the API accepts: certificates and signatures are a few KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -53,6 +58,8 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Enrolment changes, to the PCs watching them.
     pub events: Events,
+    /// The PCs' open live-event streams, capped.
+    pub streams: Streams,
 }
 
 impl AppState {
@@ -64,6 +71,7 @@ impl AppState {
     ) -> Self {
         Self {
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
+            streams: Streams::new(config.streams.per_session, config.streams.per_server),
             webauthn: enrol::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
@@ -118,7 +126,8 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         Some(assets) => app.fallback_service(assets.into_service()),
         None => app,
     };
-    app.layer(middleware::map_response_with_state(Arc::new(csp), security::security_headers))
+    let headers = security::SecurityHeaders { csp, hsts: state.config.is_https() };
+    app.layer(middleware::map_response_with_state(Arc::new(headers), security::security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
