@@ -292,6 +292,20 @@ mod tests {
     }
 
     #[test]
+    fn stream_caps_and_retention_have_defaults_and_can_be_set() {
+        let c = Config::default();
+        assert_eq!(c.streams, StreamLimits { per_session: 3, per_server: 2000 });
+        assert_eq!(c.retention.ended_code_ms(), 30 * 24 * 60 * 60 * 1000);
+        let c: Config = toml::from_str(
+            "[streams]\nper_session = 1\n[retention]\ninterval_secs = 0\nended_code_days = 7",
+        )
+        .unwrap();
+        assert_eq!(c.streams, StreamLimits { per_session: 1, per_server: 2000 });
+        assert_eq!(c.retention, RetentionConfig { interval_secs: 0, ended_code_days: 7 });
+        assert!(toml::from_str::<Config>("[streams]\nper_user = 1").is_err());
+    }
+
+    #[test]
     fn ca_policy_defaults_allow_replacing_without_limit() {
         let c: Config = toml::from_str("[ca_policy.MEDIS]\nmax_phones = 1").unwrap();
         assert!(c.validate().is_ok());
