@@ -57,6 +57,7 @@ struct World {
     store: Store,
     clock: Clock,
     hpki_ca: pki::Ca,
+    trust: TrustConfig,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
@@ -103,13 +104,17 @@ async fn register(store: &Store, hpki_id: &str) {
 
 async fn world(db: Db, config: Config) -> World {
     let (store, _, data) = database(db).await;
+    world_on(store, Events::local(), data, config).await
+}
+
+async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config: Config) -> World {
     let keys = pki::keys();
     let trust_dir = tempfile::tempdir().unwrap();
     let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
     let trust =
         pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
-    let (app, clock) = node(store.clone(), &trust, config);
-    let w = World { app, store, clock, hpki_ca, _dirs: (data, trust_dir) };
+    let (app, clock) = node(store.clone(), events, &trust, config);
+    let w = World { app, store, clock, hpki_ca, trust, _dirs: (data, trust_dir) };
     let cert = w.hpki_cert();
     let (_, c) = X509Certificate::from_der(&cert).unwrap();
     w.store
@@ -126,7 +131,7 @@ async fn world(db: Db, config: Config) -> World {
     w
 }
 
-fn node(store: Store, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
+fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
     let mut state = AppState::new(
         config,
         store,
@@ -136,7 +141,7 @@ fn node(store: Store, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
     let clock = Clock::manual();
     state.clock = clock.clone();
     state.limiter = RateLimiter::new(1000, 1000);
-    state.events = Events::local();
+    state.events = events;
     (router(state, None), clock)
 }
 
@@ -432,6 +437,29 @@ async fn streams_end_at_logout_and_when_the_session_ends(db: Db) {
     let mut pc = w.pc().await;
     assert!(stream(&w.app, pc.cookie.as_deref(), ENROL_EVENTS).await.is_ok());
     assert!(pc.is_authenticated().await);
+}
+
+/// Several server processes on one PostgreSQL are one service: a logout on one ends the
+/// session's streams on the others (the notice crosses them through LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_on_one_process_ends_the_streams_on_another() {
+    let url = common::postgres::fresh_database_url().await;
+    let store = Store::open_postgres(&url).await.unwrap();
+    let events = Events::postgres(&url).await.unwrap();
+    let w = world_on(store, events, tempfile::tempdir().unwrap(), config()).await;
+    let other = node(
+        Store::open_postgres(&url).await.unwrap(),
+        Events::postgres(&url).await.unwrap(),
+        &w.trust,
+        config(),
+    )
+    .0;
+    let mut pc = w.pc().await;
+    enrolment(&mut pc, false).await;
+    let mut events = open(&other, pc.cookie.as_deref(), ENROL_EVENTS).await;
+    assert_eq!(next_event(&mut events).await.as_deref(), Some("waiting"));
+    assert_eq!(pc.send("POST", "/api/session/logout", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(next_event(&mut events).await, None, "the other process kept the stream open");
 }
 
 // ---- 3. retention ----
