@@ -237,7 +237,7 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     if let Some(events) = events {
         state.events = events;
     }
-    if config_interval(&state) > 0 {
+    if state.config.retention.interval_secs > 0 {
         tokio::spawn(purge_periodically(state.clone()));
     }
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
@@ -245,10 +245,6 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-fn config_interval(state: &AppState) -> u64 {
-    state.config.retention.interval_secs
 }
 
 /// What the retention job deletes as of `now_ms`.
@@ -264,7 +260,7 @@ fn retention(config: &Config, now_ms: i64) -> Retention {
 /// The retention job: deletes what has ended every `retention.interval_secs`, so the tables hold
 /// what may still be used and no more.
 async fn purge_periodically(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(config_interval(&state)));
+    let mut tick = tokio::time::interval(Duration::from_secs(state.config.retention.interval_secs));
     loop {
         tick.tick().await;
         match state.store.purge(&retention(&state.config, state.clock.now_ms())).await {

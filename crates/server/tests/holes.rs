@@ -674,7 +674,7 @@ async fn a_missing_proxy_header_is_refused_and_ipv6_counts_by_64(db: Db) {
     state.limiter = RateLimiter::new(2, 1);
     let app = router(state, None);
 
-    // No header, an empty one, or garbage: refused, and no bucket (of the proxy's) is spent.
+    // No header, an empty one, or garbage: refused (never counted against the proxy's address).
     for bad in [None, Some(""), Some("unknown"), Some("203.0.113.9, not-an-ip")] {
         refused(&via_proxy(&app, bad).await, ErrorCode::ClientAddressMissing);
     }
@@ -821,6 +821,14 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
         store.enrolment_get(pc_code.id).await.unwrap().unwrap().state,
         EnrolmentState::Valid
     );
+
+    // The retention job on demand: it runs, says what it deleted, and keeps the audit log and
+    // what still lives (the holder's live PC code).
+    let out = ok(&cli(dir.path(), url, &["maintenance", "purge"]));
+    let purged: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(purged["sessions"].is_u64() && purged["enrolments"].is_u64(), "{purged}");
+    assert_eq!(store.audit_tail(10_000).await.unwrap(), before);
+    assert!(store.enrolment_get(pc_code.id).await.unwrap().is_some());
 }
 
 on_both_databases!(
