@@ -189,8 +189,8 @@ pub async fn open(
 /// phones. What remains: the real credential id reaches whoever holds a live code and names the
 /// 本人ID (it is an identifier, not a secret: it signs nothing); a stand-in id has a fixed length
 /// that a real one of another length would not share; and the holder's path also parses the
-/// stored passkey. The code costs an HPKI-less PC request each, is rate limited,
-/// and every begin is in the audit log under the 本人ID it named.
+/// stored passkey. Each look-up costs a fresh first code (a rate-limited PC request and a phone
+/// opening it), and is in the audit log under the 本人ID it named.
 pub async fn begin(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
