@@ -107,12 +107,16 @@ const ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
 const REQUEST_LOCAL_NETWORK: &str = "access-control-request-local-network";
 const ALLOW_LOCAL_NETWORK: &str = "access-control-allow-local-network";
 
-/// CORS for configured origins only. A request with a foreign `Origin` is refused here, before
-/// any handler (and so any card) runs. Requests without `Origin` are not cross-origin browser
-/// calls; handlers that need an origin refuse them themselves.
+/// CORS for configured origins only. A request with a foreign `Origin`, or none, is refused here,
+/// before any handler (and so any card or reader) runs. Every `/v1` caller is a configured site's
+/// page, and browsers send `Origin` on its cross-origin calls; a request without one is a
+/// page using a no-CORS request (an `<img>`, a `no-cors` fetch) to find out whether the helper is
+/// installed or to make it poll the readers — or no browser at all, which has no business here.
+/// (The helper's own pages never call `/v1`: the PIN page and the demo page have their routes.)
 async fn cors(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
-        return next.run(req).await;
+        tracing::warn!(path = %req.uri().path(), "refused a request without Origin");
+        return error_response(ErrorCode::ForeignOrigin);
     };
     if let Err(refusal) = st.guard.check_origin(origin.to_str().ok()) {
         tracing::warn!(%refusal, "refused request");

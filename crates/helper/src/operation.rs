@@ -50,7 +50,10 @@ impl Default for OperationConfig {
 }
 
 pub struct Operation {
+    /// A capability: whoever knows it can open the PIN page. Never logged (see `tag`).
     pub id: String,
+    /// What the logs call the operation: a short, one-way tag of the id.
+    pub tag: String,
     pub kind: OperationKind,
     pub card: CardType,
     /// The `Origin` that created it; only it may follow or cancel it, and the card signs over it.
@@ -73,6 +76,7 @@ impl Operation {
     fn new(id: String, origin: String, card: CardType, challenge: &[u8]) -> Self {
         let digest = authentication_digest(&origin, challenge);
         Self {
+            tag: log_tag(&id),
             id,
             kind: OperationKind::Authenticate,
             card,
@@ -107,7 +111,7 @@ impl Operation {
             return false;
         }
         if *s != next {
-            tracing::debug!(op = %self.id, state = state_name(&next), "operation state");
+            tracing::debug!(op = %self.tag, state = state_name(&next), "operation state");
         }
         *s = next;
         true
@@ -265,7 +269,7 @@ fn drive(op: &Operation, backend: &dyn CardBackend, cfg: OperationConfig) {
             op.set(OperationState::Done { result });
         }
         Err(Stop::Failed(code, tries)) => {
-            tracing::info!(op = %op.id, ?code, "operation failed");
+            tracing::info!(op = %op.tag, ?code, "operation failed");
             op.fail(code, tries);
         }
         Err(Stop::Ended) => {}
@@ -279,6 +283,16 @@ pub struct Operations {
     backend: Arc<dyn CardBackend>,
     cfg: OperationConfig,
     ops: Mutex<HashMap<String, Arc<Operation>>>,
+}
+
+/// The first 32 bits of the id's SHA-256, hex: enough to tell operations apart in a log, useless
+/// for reaching the PIN page (the id has 128 random bits and the hash cannot be reversed).
+pub fn log_tag(id: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(id.as_bytes())[..4].iter().fold(String::with_capacity(8), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// 128 random bits, hex: unguessable, so an id is a capability for the PIN page.
@@ -319,7 +333,7 @@ impl Operations {
         if spawned.is_err() {
             op.fail(ErrorCode::Internal, None);
         }
-        tracing::info!(op = %op.id, origin = %op.origin, ?card, "operation started");
+        tracing::info!(op = %op.tag, origin = %op.origin, ?card, "operation started");
         op
     }
 

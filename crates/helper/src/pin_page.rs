@@ -176,11 +176,7 @@ async fn submit(
 
 /// `POST /pin/{id}/cancel`: the window's キャンセル (the guide's dialog has OK / キャンセル). From
 /// our own page only, like the PIN; the site's page then sees the operation `cancelled`.
-async fn cancel(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn cancel(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
     if !same_origin(&st, &headers, true) {
         return harden(error_response(ErrorCode::ForeignOrigin));
     }

@@ -52,14 +52,22 @@ async fn buttons_insert_cards_that_operations_then_use() {
     let pin = v["holders"][0]["jpki_auth_pin"].as_str().unwrap().to_owned();
     assert_eq!(pin.len(), 4);
 
-    let status = Request::get("/v1/status").header("host", HOST).body(Body::empty()).unwrap();
+    let status = Request::get("/v1/status")
+        .header("host", HOST)
+        .header("origin", SITE)
+        .body(Body::empty())
+        .unwrap();
     let (_, v) = call(&app, status).await;
     assert_eq!(v["readers"][0]["card"], "jpki", "{v}");
 
     let (code, v) = call(&app, demo_post("/demo/remove", &own, json!({}))).await;
     assert_eq!(code, StatusCode::OK);
     assert!(v.get("inserted").is_none());
-    let status = Request::get("/v1/status").header("host", HOST).body(Body::empty()).unwrap();
+    let status = Request::get("/v1/status")
+        .header("host", HOST)
+        .header("origin", SITE)
+        .body(Body::empty())
+        .unwrap();
     let (_, v) = call(&app, status).await;
     assert_eq!(v["readers"][0]["card"], "empty", "{v}");
 

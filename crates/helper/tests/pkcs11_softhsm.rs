@@ -99,9 +99,15 @@ async fn softhsm_token_authenticates_end_to_end() {
     let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
 
     // The token shows up as a reader holding an HPKI card.
-    let (code, status) =
-        call(&app, Request::get("/v1/status").header("host", HOST).body(Body::empty()).unwrap())
-            .await;
+    let (code, status) = call(
+        &app,
+        Request::get("/v1/status")
+            .header("host", HOST)
+            .header("origin", SITE)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(status["readers"][0]["card"], "hpki", "{status}");
 

@@ -79,6 +79,13 @@ pub enum ErrorCode {
     // ---- JMA path (issue 11). ----
     /// A session proved by 医籍登録番号 + カードID may enrol a first phone only; one is bound.
     JmaFirstPhoneOnly,
+    // ---- Issue 11, smaller holes (streams, proxy address, スマートフォン変更 begin). ----
+    /// This browser session (or the whole server) has as many live-event streams open as allowed.
+    TooManyStreams,
+    /// A proxy address header is configured but the request did not carry a usable one.
+    ClientAddressMissing,
+    /// The first code of a スマートフォン変更 was already used to look up another 本人ID.
+    ChangeCodeClaimed,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -211,6 +218,10 @@ impl ErrorCode {
         Self::CrlOutdated,
         // JMA path (issue 11).
         Self::JmaFirstPhoneOnly,
+        // Issue 11, smaller holes.
+        Self::TooManyStreams,
+        Self::ClientAddressMissing,
+        Self::ChangeCodeClaimed,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -280,6 +291,10 @@ impl ErrorCode {
             Self::CrlOutdated => 503,
             // JMA path (issue 11).
             Self::JmaFirstPhoneOnly => 403,
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => 429,
+            Self::ClientAddressMissing => 400,
+            Self::ChangeCodeClaimed => 409,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -468,6 +483,19 @@ impl ErrorCode {
             Self::JmaFirstPhoneOnly => Text {
                 ja: "医籍登録番号とカードIDによる本人確認では、スマートフォンの初回登録しかできません。この本人IDにはすでにスマートフォンが登録されています。",
                 en: "Identification by medical registration number and card ID can only register a first smartphone, and one is already registered to this HPKI ID.",
+            },
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => Text {
+                ja: "同時に開いている画面が多すぎます。",
+                en: "Too many screens are open at the same time.",
+            },
+            Self::ClientAddressMissing => Text {
+                ja: "接続元を確認できないため、この操作を受け付けられません。",
+                en: "This operation cannot be accepted because the connection's origin could not be determined.",
+            },
+            Self::ChangeCodeClaimed => Text {
+                ja: "この2次元コードは、別の本人IDの確認にすでに使われています。",
+                en: "This code was already used to check another HPKI ID.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -712,6 +740,19 @@ impl ErrorCode {
             Self::JmaFirstPhoneOnly => Text {
                 ja: "HPKIカードで本人確認をしてから登録し直す(別紙2)か、登録済みのスマートフォンで「スマートフォン変更」を行ってください。",
                 en: "Identify yourself with the HPKI card and register again (Annex 2), or use Change smartphone with the registered smartphone.",
+            },
+            // Issue 11, smaller holes.
+            Self::TooManyStreams => Text {
+                ja: "使っていない画面やタブを閉じてから、もう一度お試しください。",
+                en: "Close the screens or tabs you are not using, then try again.",
+            },
+            Self::ClientAddressMissing => Text {
+                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
+                en: "Please try again shortly. If this persists, contact support.",
+            },
+            Self::ChangeCodeClaimed => Text {
+                ja: "PCの画面で新しい2次元コードを表示し、本人IDを確認してから読み取り直してください。",
+                en: "Show a new code on the PC, check your HPKI ID, and scan the new code.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -60,6 +60,52 @@ pub struct Config {
     /// Per-CA rules for phone bindings and the JMA path, keyed by CA (`JMA`, `JPA`, `MEDIS`).
     /// A CA without an entry gets [`CaPolicy::default`].
     pub ca_policy: BTreeMap<String, CaPolicy>,
+    /// Caps on the PC's live-event (SSE) streams.
+    pub streams: StreamLimits,
+    /// How often ended codes, sessions and ceremony states are deleted, and how long ended codes
+    /// are kept first.
+    pub retention: RetentionConfig,
+}
+
+/// Live-event streams one browser session, and the whole server process, may hold open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamLimits {
+    pub per_session: u32,
+    pub per_server: u32,
+}
+
+impl Default for StreamLimits {
+    /// A PC watches one code; a reload may overlap the old stream for a moment, hence 3. A
+    /// stream costs a task and a connection: 2000 stays well inside a small server.
+    fn default() -> Self {
+        Self { per_session: 3, per_server: 2000 }
+    }
+}
+
+/// The retention job (also `maintenance purge`). The audit log is never purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Seconds between runs in the server; 0 turns the periodic job off (run the CLI instead).
+    pub interval_secs: u64,
+    /// Days an ended enrolment or change code (used, expired, cancelled) is kept before it is
+    /// deleted; expired challenges, ceremony states, grants and sessions go at once.
+    pub ended_code_days: u32,
+}
+
+impl Default for RetentionConfig {
+    /// Every minute; ended codes kept 30 days, long enough to look into a holder's question
+    /// about last month (the audit log keeps the trail beyond that).
+    fn default() -> Self {
+        Self { interval_secs: 60, ended_code_days: 30 }
+    }
+}
+
+impl RetentionConfig {
+    pub fn ended_code_ms(&self) -> i64 {
+        i64::from(self.ended_code_days) * 24 * 60 * 60 * 1000
+    }
 }
 
 /// What one CA allows its holders.
@@ -121,6 +167,8 @@ impl Default for Config {
             client_ip_header: None,
             enrolment_ttl_secs: 300,
             ca_policy: BTreeMap::new(),
+            streams: StreamLimits::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -270,6 +318,20 @@ mod tests {
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err(), "unknown keys are refused");
         let c: Config = toml::from_str("[ca_policy.XYZ]\nmax_phones = 1").unwrap();
         assert!(matches!(c.validate(), Err(ConfigError::PolicyCa(_))));
+    }
+
+    #[test]
+    fn stream_caps_and_retention_have_defaults_and_can_be_set() {
+        let c = Config::default();
+        assert_eq!(c.streams, StreamLimits { per_session: 3, per_server: 2000 });
+        assert_eq!(c.retention.ended_code_ms(), 30 * 24 * 60 * 60 * 1000);
+        let c: Config = toml::from_str(
+            "[streams]\nper_session = 1\n[retention]\ninterval_secs = 0\nended_code_days = 7",
+        )
+        .unwrap();
+        assert_eq!(c.streams, StreamLimits { per_session: 1, per_server: 2000 });
+        assert_eq!(c.retention, RetentionConfig { interval_secs: 0, ended_code_days: 7 });
+        assert!(toml::from_str::<Config>("[streams]\nper_user = 1").is_err());
     }
 
     #[test]

@@ -7,7 +7,11 @@
 //! PostgreSQL, notices go out as `NOTIFY` and come back to every process (this one included)
 //! through a `LISTEN`ing connection that feeds the same channel.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
@@ -78,6 +82,90 @@ impl Events {
     /// Subscribe before reading the state the notices refer to, so no change falls between.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.tx.subscribe()
+    }
+}
+
+/// The notice that tells every stream of a browser session to check that the session still
+/// lives (sent at logout; crosses processes like any notice). Only the session id's hash, which
+/// the database holds anyway, travels.
+pub fn session_key(session_hash: &[u8]) -> String {
+    let hex: String = session_hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("session:{hex}")
+}
+
+/// Counts the live-event streams open in this process, per browser session and in all, so one
+/// client cannot hold open streams without end (each holds a task, a channel receiver and a
+/// connection). A stream takes a [`StreamSlot`] before it starts and gives it back when it ends
+/// or the client goes away.
+#[derive(Clone, Debug)]
+pub struct Streams {
+    inner: Arc<Mutex<Open>>,
+    per_session: usize,
+    total: usize,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    by_session: HashMap<Vec<u8>, usize>,
+}
+
+/// Why a stream was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamRefused {
+    #[error("this session has as many live-event streams open as allowed")]
+    Session,
+    #[error("the server has as many live-event streams open as allowed")]
+    Server,
+}
+
+/// One open stream's place in [`Streams`]; dropping it frees the place.
+#[derive(Debug)]
+pub struct StreamSlot {
+    streams: Streams,
+    session_hash: Vec<u8>,
+}
+
+impl Streams {
+    pub fn new(per_session: u32, total: u32) -> Self {
+        Self {
+            inner: Arc::default(),
+            per_session: usize::try_from(per_session).unwrap_or(usize::MAX),
+            total: usize::try_from(total).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// A place for one more stream of `session_hash`, if the caps allow it.
+    pub fn open(&self, session_hash: &[u8]) -> Result<StreamSlot, StreamRefused> {
+        let mut open = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if open.by_session.get(session_hash).copied().unwrap_or(0) >= self.per_session {
+            return Err(StreamRefused::Session);
+        }
+        if open.total >= self.total {
+            return Err(StreamRefused::Server);
+        }
+        *open.by_session.entry(session_hash.to_vec()).or_default() += 1;
+        open.total += 1;
+        Ok(StreamSlot { streams: self.clone(), session_hash: session_hash.to_vec() })
+    }
+
+    /// Streams open now: of one session, and in all.
+    pub fn count(&self, session_hash: &[u8]) -> (usize, usize) {
+        let open = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (open.by_session.get(session_hash).copied().unwrap_or(0), open.total)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.inner.lock().unwrap_or_else(|e| e.into_inner());
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.by_session.get_mut(&self.session_hash) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.by_session.remove(&self.session_hash);
+            }
+        }
     }
 }
 

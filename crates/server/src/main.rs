@@ -10,7 +10,7 @@ use mahpki_server::{
     pki::TrustStore,
     secret::ServerSecret,
     standing,
-    store::{ImportChange, Store},
+    store::{ImportChange, LinkRef, Retention, Store},
 };
 use tracing_subscriber::EnvFilter;
 
@@ -42,6 +42,16 @@ enum Command {
     Enrolment {
         #[command(subcommand)]
         command: EnrolmentCommand,
+    },
+    /// Bound smartphones.
+    Phone {
+        #[command(subcommand)]
+        command: PhoneCommand,
+    },
+    /// Housekeeping of the database.
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
     },
     /// Read the audit log.
     Audit {
@@ -107,6 +117,37 @@ enum EnrolmentCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Cancel a CA's enrolment link (sent to the wrong person, or the application withdrawn):
+    /// by the enrolment id `issue-link` printed, or the holder's live link.
+    #[command(group = clap::ArgGroup::new("link").required(true))]
+    CancelLink {
+        #[arg(long, group = "link")]
+        id: Option<i64>,
+        #[arg(long, group = "link")]
+        hpki_id: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhoneCommand {
+    /// List a holder's phones (working and ended), one JSON object per line.
+    List {
+        #[arg(long)]
+        hpki_id: String,
+    },
+    /// Revoke a lost or stolen phone by its id; its grants and the holder's live PC codes end too.
+    Revoke {
+        id: i64,
+        #[arg(long, default_value = "revoked by operator")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MaintenanceCommand {
+    /// Delete what has ended (expired challenges, ceremony states, grants and sessions; codes
+    /// ended longer ago than retention.ended_code_days) now. The audit log is kept.
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +182,14 @@ fn main() -> ExitCode {
             Command::Identity { command } => identity(config, command).await,
             Command::Binding { command } => binding(config, command).await,
             Command::Enrolment { command } => enrolment(config, command).await,
+            Command::Phone { command } => phone(config, command).await,
+            Command::Maintenance { command: MaintenanceCommand::Purge } => {
+                let (store, _) = open(&config).await?;
+                let purged =
+                    store.purge(&retention(&config, mahpki_server::store::now_ms())).await?;
+                println!("{}", serde_json::to_string(&purged)?);
+                Ok(())
+            }
             Command::Audit { command: AuditCommand::Tail { lines } } => {
                 let (store, _) = open(&config).await?;
                 for r in store.audit_tail(lines).await? {
@@ -216,7 +265,9 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     }
     state.hpki_trust.current().warn_stale(state.clock.now_secs());
     state.jpki_trust.current().warn_stale(state.clock.now_secs());
-    tokio::spawn(purge_expired(state.clone()));
+    if state.config.retention.interval_secs > 0 {
+        tokio::spawn(purge_periodically(state.clone()));
+    }
     tokio::spawn(reload_crls(state.clone()));
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
@@ -225,14 +276,26 @@ async fn serve(config: Config) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Removes expired challenges and sessions every minute, so the tables stay small.
-async fn purge_expired(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+/// What the retention job deletes as of `now_ms`.
+fn retention(config: &Config, now_ms: i64) -> Retention {
+    Retention {
+        now_ms,
+        session_idle_ms: session::IDLE_MS,
+        session_max_ms: session::MAX_MS,
+        ended_code_ms: config.retention.ended_code_ms(),
+    }
+}
+
+/// The retention job: deletes what has ended every `retention.interval_secs`, so the tables hold
+/// what may still be used and no more.
+async fn purge_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.config.retention.interval_secs));
     loop {
         tick.tick().await;
-        let now = state.clock.now_ms();
-        if let Err(e) = state.store.purge_expired(now, session::IDLE_MS, session::MAX_MS).await {
-            tracing::warn!(error = %e, "purging expired sessions failed");
+        match state.store.purge(&retention(&state.config, state.clock.now_ms())).await {
+            Ok(p) if p.total() > 0 => tracing::info!(?p, "retention: ended rows deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention job failed"),
         }
     }
 }
@@ -391,6 +454,41 @@ async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxE
             eprintln!("enrolment {} for {hpki_id}, valid {valid_days} days", e.id);
             // stdout carries only the URL, so a script can take it.
             println!("{}", url.as_str());
+        }
+        EnrolmentCommand::CancelLink { id, hpki_id } => {
+            let which = match (id, hpki_id.as_deref()) {
+                (Some(id), _) => LinkRef::Id(id),
+                (None, Some(hpki_id)) => LinkRef::Holder(hpki_id),
+                (None, None) => return Err("give --id or --hpki-id".into()),
+            };
+            let now = mahpki_server::store::now_ms();
+            let Some((id, hpki_id)) = store.enrolment_cancel_link(which, now).await? else {
+                return Err("no live enrolment link matches".into());
+            };
+            println!("enrolment link {id} of {hpki_id} cancelled");
+        }
+    }
+    Ok(())
+}
+
+async fn phone(config: Config, command: PhoneCommand) -> Result<(), BoxError> {
+    let (store, _) = open(&config).await?;
+    match command {
+        PhoneCommand::List { hpki_id } => {
+            for p in store.phone_list(&hpki_id).await? {
+                let line = serde_json::json!({
+                    "id": p.id, "hpki_id": p.hpki_id, "label": p.label, "created_ms": p.created_ms,
+                    "revoked_ms": p.revoked_ms, "revoked_reason": p.revoked_reason,
+                });
+                println!("{line}");
+            }
+        }
+        PhoneCommand::Revoke { id, reason } => {
+            let now = mahpki_server::store::now_ms();
+            let Some(hpki_id) = store.phone_revoke(id, &reason, now).await? else {
+                return Err(format!("no working phone with id {id}").into());
+            };
+            println!("phone {id} of {hpki_id} revoked");
         }
     }
     Ok(())

@@ -33,6 +33,7 @@ use mahpki_server::{
     Config,
     http::{AppState, MAX_BODY_BYTES, RateLimiter, router},
     pki::TrustStore,
+    secret::ServerSecret,
     store::IdentityRecord,
 };
 use proptest::{
@@ -92,6 +93,7 @@ async fn world(db: Db) -> World {
         pki::trust_config(trust_dir.path(), "hpki", &ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
     let cert = holder_cert(&ca);
     let (_, c) = X509Certificate::from_der(&cert).unwrap();
+    let secret = std::sync::Arc::new(ServerSecret::random());
     store
         .identity_upsert(&IdentityRecord {
             holder: Holder {
@@ -103,7 +105,7 @@ async fn world(db: Db) -> World {
                 name_roman: "ISHI HANAKO".into(),
             },
             registration_number: "123456".into(),
-            hpki_card_id: "HPKI0001".into(),
+            hpki_card_mac: secret.card_id_mac("123456", "HPKI0001").to_vec(),
             cert_issuer: c.issuer().as_raw().to_vec(),
             cert_subject: c.subject().as_raw().to_vec(),
         })
@@ -118,6 +120,7 @@ async fn world(db: Db) -> World {
     );
     // Hostile cases are many; the limiter is not what is under test here.
     state.limiter = RateLimiter::new(1_000_000, 1_000_000);
+    state.secret = Some(secret);
     World { app: router(state, None), cert, _dirs: (data, trust_dir) }
 }
 

@@ -414,6 +414,17 @@ async fn the_operator_lifts_a_back_off(db: Db) {
     assert!(w.actions().await.contains(&("jma.unlock".into(), "ok".into())));
 }
 
+/// What the retention job deletes of the JMA attempt counts now.
+async fn purged_counts(w: &World) -> u64 {
+    let r = store_mod::Retention {
+        now_ms: w.clock.now_ms(),
+        session_idle_ms: i64::MAX / 4,
+        session_max_ms: i64::MAX / 4,
+        ended_code_ms: i64::MAX / 4,
+    };
+    w.store.purge(&r).await.unwrap().jma_attempts
+}
+
 /// Counts of made-up numbers do not pile up: a quiet day forgets them, never a live back-off.
 async fn idle_counts_are_forgotten_but_not_a_back_off(db: Db) {
     let w = world(db, jma_path()).await;
@@ -421,9 +432,9 @@ async fn idle_counts_are_forgotten_but_not_a_back_off(db: Db) {
     for _ in 0..5 {
         refused(&jma_login(&mut b, "999999", "WRONG").await, ErrorCode::JmaLoginFailed);
     }
-    assert_eq!(w.store.purge_jma_attempts(w.clock.now_ms()).await.unwrap(), 0);
+    assert_eq!(purged_counts(&w).await, 0);
     w.clock.advance_ms(JMA_MAX_BACKOFF_MS + 1);
-    assert_eq!(w.store.purge_jma_attempts(w.clock.now_ms()).await.unwrap(), 1);
+    assert_eq!(purged_counts(&w).await, 1);
     for _ in 0..5 {
         refused(&jma_login(&mut b, "999999", "WRONG").await, ErrorCode::JmaLoginFailed);
     }

@@ -121,7 +121,10 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     let https = state.config.is_https();
     if let Some(id) = session::cookie_id(&headers, https) {
-        state.store.session_delete(&session::hash_id(&id)).await.map_err(ApiError::internal)?;
+        let hash = session::hash_id(&id);
+        state.store.session_delete(&hash).await.map_err(ApiError::internal)?;
+        // Its live-event streams, on every server process, check the session and end.
+        state.events.publish(&crate::events::session_key(&hash)).await;
     }
     Ok(([(header::SET_COOKIE, session::clear_cookie(https))], axum::http::StatusCode::NO_CONTENT)
         .into_response())

@@ -23,6 +23,7 @@ use mahpki_protocol::{
     },
 };
 use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
+use webauthn_rs_proto::{AllowCredentials, AuthenticatorTransport};
 use zeroize::Zeroizing;
 
 use super::{
@@ -32,7 +33,7 @@ use super::{
     enrol::{self, Target},
     session,
 };
-use crate::store::{EnrolmentState, ProofRecord, ProvedBy};
+use crate::store::{EnrolmentState, ProofBegin, ProofRecord, ProvedBy};
 
 /// The notice key of a proof (its PC watches before anyone knows the holder).
 fn key(proof_id: i64) -> String {
@@ -86,6 +87,7 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let s = session::current(&state, &headers).await?;
+    let slot = enrol::stream_slot(&state, &s)?;
     let notices = state.events.subscribe();
     let p = state
         .store
@@ -93,7 +95,8 @@ pub async fn events(
         .await
         .map_err(ApiError::internal)?
         .ok_or(ApiError(ErrorCode::EnrolmentUnknown))?;
-    Ok(enrol::watch(state, Target::Proof(p.id), key(p.id), notices))
+    let watcher = enrol::Watcher::new(s, slot);
+    Ok(enrol::watch(state, Target::Proof(p.id), key(p.id), notices, watcher))
 }
 
 pub(super) fn event_of(p: &ProofRecord, now: i64) -> ChangeEvent {
@@ -173,8 +176,24 @@ pub async fn open(
 }
 
 /// `POST /api/change/begin`: assertion options for the named holder's bound phone.
+///
+/// Anyone who scans a first code may name any 本人ID here, so the answer must not tell whether
+/// it names a holder, or one with a phone: the status and shape are the same, and a 本人ID
+/// without a phone gets a stand-in credential id (keyed, so the same 本人ID always gets the same
+/// one, as a real holder does). Each code may look up one 本人ID only (a retry for the same one
+/// is allowed: the holder may have cancelled the prompt), and every begin is audited.
+///
+/// Why not a discoverable assertion (no `allowCredentials`, nothing named at all): phones bound
+/// so far were registered with `residentKey: discouraged` (webauthn-rs's passkey registration),
+/// so nothing promises they are discoverable, and a holder whose phone is not could never change
+/// phones. What remains: the real credential id reaches whoever holds a live code and names the
+/// 本人ID (it is an identifier, not a secret: it signs nothing); a stand-in id has a fixed length
+/// that a real one of another length would not share; and the holder's path also parses the
+/// stored passkey. Each look-up costs a fresh first code (a rate-limited PC request and a phone
+/// opening it), and is in the audit log under the 本人ID it named.
 pub async fn begin(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ChangeBegin>,
 ) -> Result<Json<AssertionOptions>, ApiError> {
@@ -183,19 +202,64 @@ pub async fn begin(
     let now = state.clock.now_ms();
     let p = state.store.proof_of_phone(&phone, now).await.map_err(enrol::enrol_error)?;
     let hpki_id = req.hpki_id.as_str();
+    let key = state.store.server_key(STAND_IN_KEY).await.map_err(ApiError::internal)?;
     let bound = state.store.phone_active(hpki_id).await.map_err(ApiError::internal)?;
-    let bound = bound.ok_or(ApiError(ErrorCode::PhoneNotBound))?;
-    let passkey: Passkey = serde_json::from_str(&bound.passkey).map_err(ApiError::internal)?;
-    let (options, authentication) =
-        webauthn.start_passkey_authentication(&[passkey]).map_err(ApiError::internal)?;
-    let serialised =
-        Zeroizing::new(serde_json::to_string(&authentication).map_err(ApiError::internal)?);
-    state
-        .store
-        .assertion_put(p.id, hpki_id, &serialised, p.expires_ms)
-        .await
-        .map_err(ApiError::internal)?;
+    let passkeys = match &bound {
+        Some(b) => vec![serde_json::from_str::<Passkey>(&b.passkey).map_err(ApiError::internal)?],
+        None => Vec::new(),
+    };
+    let (mut options, authentication) =
+        webauthn.start_passkey_authentication(&passkeys).map_err(ApiError::internal)?;
+    let credential_id = match &bound {
+        Some(b) => b.credential_id.clone(),
+        None => stand_in_credential_id(&key, hpki_id),
+    };
+    // Built here for both, so a real entry and a stand-in look alike. The credential lives in
+    // the phone that registered it (a platform authenticator), and that phone is the one asking.
+    options.public_key.allow_credentials = vec![AllowCredentials {
+        type_: "public-key".into(),
+        id: credential_id,
+        transports: Some(vec![AuthenticatorTransport::Internal]),
+    }];
+    let serialised = match bound {
+        Some(_) => Some(Zeroizing::new(
+            serde_json::to_string(&authentication).map_err(ApiError::internal)?,
+        )),
+        None => None,
+    };
+    let begun = ProofBegin {
+        proof_id: p.id,
+        phone_session_hash: &phone,
+        hpki_id,
+        assertion_state: serialised.as_deref().map(String::as_str),
+        expires_ms: p.expires_ms,
+        now_ms: now,
+    };
+    if let Err(e) = state.store.proof_begin(&begun, client.as_deref()).await {
+        let e = enrol::enrol_error(e);
+        let detail = Some(format!("proof={}", p.id));
+        audit(&state, "phone.change.begin", Some(hpki_id.to_owned()), client, Some(e.0), detail)
+            .await;
+        return Err(e);
+    }
     Ok(Json(AssertionOptions { options }))
+}
+
+/// The `server_keys` purpose of the stand-in credential ids.
+const STAND_IN_KEY: &str = "change-begin";
+
+/// Bytes in a stand-in credential id: what the phones' platform authenticators commonly make
+/// (Android's and Chromium's are 16 bytes; iOS's 20, which is the residual named above).
+const STAND_IN_LEN: usize = 16;
+
+/// The stand-in credential id for a 本人ID without a phone: HMAC-SHA-256 under the server's
+/// key, so it is stable for a 本人ID and unpredictable without the key.
+fn stand_in_credential_id(key: &[u8], hpki_id: &str) -> Vec<u8> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(b"mahpki change-begin stand-in\0");
+    mac.update(hpki_id.as_bytes());
+    mac.finalize().into_bytes()[..STAND_IN_LEN].to_vec()
 }
 
 /// `POST /api/change/finish`: verifies the old phone's assertion; the PC's session may then

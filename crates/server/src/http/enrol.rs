@@ -36,13 +36,13 @@ use webauthn_rs_proto::PublicKeyCredentialHints;
 use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
-use crate::events;
+use crate::events::{self, StreamSlot};
 use crate::{
     Config,
     config::CaPolicy,
     store::{
         EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, GrantVia, Issued, NewEnrolment,
-        NewPhone, PhoneRecord, Store, StoreError,
+        NewPhone, PhoneRecord, SessionRecord, Store, StoreError,
     },
 };
 
@@ -81,6 +81,7 @@ pub(super) fn enrol_error(e: EnrolError) -> ApiError {
         EnrolError::FirstPhoneOnly => ErrorCode::JmaFirstPhoneOnly,
         EnrolError::NoCeremony => ErrorCode::WebauthnFailed,
         EnrolError::CredentialExists => ErrorCode::CredentialExists,
+        EnrolError::Claimed => ErrorCode::ChangeCodeClaimed,
         EnrolError::Store(e) => return ApiError::internal(e),
     })
 }
@@ -172,7 +173,7 @@ pub async fn issue_link(
 /// The holder this PC session may enrol a phone for: the one it logged in with the HPKI card,
 /// else the one it proved another way (JMA path, or the bound phone for a change).
 async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    Ok(enrolling_holder_via(state, headers).await?.0)
+    enrolling_session(state, headers).await.map(|(_, hpki_id, _)| hpki_id)
 }
 
 /// [`enrolling_holder`], and how the session proved them: `None` for the HPKI card.
@@ -180,15 +181,31 @@ async fn enrolling_holder_via(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(String, Option<GrantVia>), ApiError> {
+    enrolling_session(state, headers).await.map(|(_, hpki_id, via)| (hpki_id, via))
+}
+
+/// [`enrolling_holder`], the session it came from, and how that session proved them.
+async fn enrolling_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(SessionRecord, String, Option<GrantVia>), ApiError> {
     let s = session::current(state, headers).await?;
-    if let Some(hpki_id) = s.hpki_id {
-        return Ok((hpki_id, None));
+    if let Some(hpki_id) = s.hpki_id.clone() {
+        return Ok((s, hpki_id, None));
     }
     let grant = state.store.grant_get(&s.id_hash, state.clock.now_ms()).await;
     match grant.map_err(ApiError::internal)? {
-        Some((hpki_id, via)) => Ok((hpki_id, Some(via))),
+        Some((hpki_id, via)) => Ok((s, hpki_id, Some(via))),
         None => Err(ApiError(ErrorCode::Unauthenticated)),
     }
+}
+
+/// A place for one more live-event stream of session `s`, or the typed refusal.
+pub(super) fn stream_slot(state: &AppState, s: &SessionRecord) -> Result<StreamSlot, ApiError> {
+    state.streams.open(&s.id_hash).map_err(|e| {
+        tracing::warn!(refused = %e, "live-event stream refused");
+        ApiError(ErrorCode::TooManyStreams)
+    })
 }
 
 /// `GET /api/smartphone/holder`: whose phone this PC session may enrol, for the screens that
@@ -273,7 +290,8 @@ pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let hpki_id = enrolling_holder(&state, &headers).await?;
+    let (s, hpki_id, _) = enrolling_session(&state, &headers).await?;
+    let slot = stream_slot(&state, &s)?;
     // Subscribed before the first read: a change between the two is not lost.
     let notices = state.events.subscribe();
     let current = state
@@ -282,7 +300,33 @@ pub async fn events(
         .await
         .map_err(ApiError::internal)?
         .ok_or(ApiError(ErrorCode::EnrolmentUnknown))?;
-    Ok(watch(state, Target::Enrolment(current.id), hpki_id, notices))
+    Ok(watch(state, Target::Enrolment(current.id), hpki_id, notices, Watcher::new(s, slot)))
+}
+
+/// The browser session a stream serves: the stream ends when the session does (logout, idle,
+/// maximum age), and holds its [`StreamSlot`] until then.
+pub(super) struct Watcher {
+    session_hash: Vec<u8>,
+    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
+    session_key: String,
+    /// When the session ends unless the PC makes a request meanwhile.
+    session_ends_ms: i64,
+    _slot: StreamSlot,
+}
+
+impl Watcher {
+    pub(super) fn new(s: SessionRecord, slot: StreamSlot) -> Self {
+        Self {
+            session_key: events::session_key(&s.id_hash),
+            session_ends_ms: session_ends(&s),
+            session_hash: s.id_hash,
+            _slot: slot,
+        }
+    }
+}
+
+fn session_ends(s: &SessionRecord) -> i64 {
+    (s.last_seen_ms + session::IDLE_MS).min(s.created_ms + session::MAX_MS)
 }
 
 /// What a PC watches (pinned at connect: a newer one shows as `cancelled`).
@@ -343,8 +387,10 @@ pub(super) fn watch(
     target: Target,
     key: String,
     notices: broadcast::Receiver<Arc<str>>,
+    watcher: Watcher,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let w = Watch { state, target, key, notices, last: None, done: false, expires_ms: None };
+    let w =
+        Watch { state, target, key, notices, last: None, done: false, expires_ms: None, watcher };
     let stream = futures_util::stream::unfold(w, |mut w| async move {
         let snap = w.next().await?;
         let sse = Event::default()
@@ -365,6 +411,7 @@ struct Watch {
     done: bool,
     /// From the last read; `None` before the first.
     expires_ms: Option<i64>,
+    watcher: Watcher,
 }
 
 impl Watch {
@@ -375,7 +422,10 @@ impl Watch {
                 return None;
             }
             if let Some(deadline) = self.expires_ms {
-                self.wait(deadline).await?;
+                self.wait(deadline.min(self.watcher.session_ends_ms)).await?;
+                if !self.session_lives().await {
+                    return None;
+                }
             }
             let snap = match self.target.read(&self.state).await {
                 Ok(Some(s)) => s,
@@ -394,8 +444,25 @@ impl Watch {
         }
     }
 
-    /// Until a notice under our key arrives, or the expiry passes. `None` when the server is
-    /// shutting down.
+    /// Whether the PC's session still lives (not logged out, idle or too old), re-reading when
+    /// it ends meanwhile (the PC's other requests keep it alive).
+    async fn session_lives(&mut self) -> bool {
+        let now = self.state.clock.now_ms();
+        match self.state.store.session_get(&self.watcher.session_hash).await {
+            Ok(Some(s)) => {
+                self.watcher.session_ends_ms = session_ends(&s);
+                now <= self.watcher.session_ends_ms
+            }
+            Ok(None) => false,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read a watching session");
+                false
+            }
+        }
+    }
+
+    /// Until a notice under our key or our session's arrives, or `deadline` passes. `None` when
+    /// the server is shutting down.
     async fn wait(&mut self, deadline: i64) -> Option<()> {
         let left = u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0);
         let sleep = tokio::time::sleep(Duration::from_millis(left + 50));
@@ -404,7 +471,9 @@ impl Watch {
             tokio::select! {
                 () = &mut sleep => return Some(()),
                 n = self.notices.recv() => match n {
-                    Ok(k) if *k == *self.key || *k == *events::EVERYONE => return Some(()),
+                    Ok(k) if *k == *self.key
+                        || *k == *self.watcher.session_key
+                        || *k == *events::EVERYONE => return Some(()),
                     Ok(_) => {}
                     // Fell behind: re-read, which covers whatever was missed.
                     Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),

@@ -38,7 +38,7 @@ pub use rate_limit::RateLimiter;
 
 use crate::{
     Config,
-    events::Events,
+    events::{Events, Streams},
     pki::{SharedTrust, TrustStore},
     secret::ServerSecret,
     store::Store,
@@ -64,6 +64,8 @@ pub struct AppState {
     /// The server secret (`secret_file`), which keys the JMA path's hashes. `main` sets it once
     /// the store adopted it; while it is unset the JMA path answers `internal`.
     pub secret: Option<Arc<ServerSecret>>,
+    /// The PCs' open live-event streams, capped.
+    pub streams: Streams,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
         jpki_trust.crl_max_age_secs = config.crl_max_age_secs;
         Self {
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
+            streams: Streams::new(config.streams.per_session, config.streams.per_server),
             webauthn: enrol::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
@@ -147,9 +150,10 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
     };
     // The body limit sits inside the security headers, and its plain-text 413 is typed on the way
     // out, so an oversized request gets the same kind of answer as every other refusal.
+    let headers = security::SecurityHeaders { csp, hsts: state.config.is_https() };
     app.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::map_response(api_error::typed_payload_too_large))
-        .layer(middleware::map_response_with_state(Arc::new(csp), security::security_headers))
+        .layer(middleware::map_response_with_state(Arc::new(headers), security::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,5 +1,5 @@
 //! Headers on every answer: a strict Content Security Policy (no `unsafe-inline`: Trunk's inline
-//! module loader is allowed by its hash), no sniffing, no referrer, no framing.
+//! module loader is allowed by its hash), no sniffing, no referrer, no framing; over HTTPS, HSTS.
 
 use std::sync::Arc;
 
@@ -10,6 +10,19 @@ use axum::{
 };
 
 pub struct ContentSecurityPolicy(HeaderValue);
+
+/// Two years, the preload lists' minimum: once a browser has seen the site over HTTPS it never
+/// again tries plain HTTP, where a network attacker could strip TLS before the first redirect.
+/// No `includeSubDomains`: other hosts under the operator's domain are not ours to commit.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000");
+
+/// What [`security_headers`] adds to every answer.
+pub struct SecurityHeaders {
+    pub csp: ContentSecurityPolicy,
+    /// `public_origin` is HTTPS: send `Strict-Transport-Security` (never on plain-HTTP dev,
+    /// where it would be ignored at best and pin localhost to HTTPS at worst).
+    pub hsts: bool,
+}
 
 impl ContentSecurityPolicy {
     /// `helper_origins` may be called by the page (the local helper); `script_hashes` are the
@@ -28,11 +41,14 @@ impl ContentSecurityPolicy {
 }
 
 pub async fn security_headers(
-    State(csp): State<Arc<ContentSecurityPolicy>>,
+    State(headers): State<Arc<SecurityHeaders>>,
     mut res: Response,
 ) -> Response {
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp.0.clone());
+    h.insert(header::CONTENT_SECURITY_POLICY, headers.csp.0.clone());
+    if headers.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -202,6 +202,15 @@ pub struct PhoneBinding {
     pub replaced: Option<PhoneRecord>,
 }
 
+/// Which CA link `enrolment cancel-link` ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRef<'a> {
+    /// The enrolment id `issue-link` printed.
+    Id(i64),
+    /// The holder's live link.
+    Holder(&'a str),
+}
+
 /// Why an enrolment step was refused. Each maps to its own error code.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
@@ -227,6 +236,8 @@ pub enum EnrolError {
     NoCeremony,
     #[error("this credential is already registered")]
     CredentialExists,
+    #[error("this change code already looked up another 本人ID")]
+    Claimed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -649,14 +660,127 @@ impl Store {
         .await?)
     }
 
-    /// Deletes WebAuthn ceremony states past their expiry; run periodically.
-    pub async fn purge_ceremonies(&self, now: i64) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for table in ["webauthn_ceremonies", "webauthn_assertions"] {
-            let q = sql(format!("DELETE FROM {table} WHERE expires_ms < $1"));
-            n += sqlx::query(q).bind(now).execute(&self.pool).await?.rows_affected();
+    /// The operator revokes a lost or stolen phone (`phone revoke`), in one transaction with what
+    /// the phone may have set going: grants it gave a PC in a スマートフォン変更 and the holder's
+    /// live PC codes are ended too (the holder starts again with the HPKI card); a CA's link stays.
+    /// Audited. The holder, or `None` if no working phone has this id.
+    pub async fn phone_revoke(
+        &self,
+        id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let hpki_id: Option<String> = sqlx::query_scalar(
+            "UPDATE phone_credentials SET revoked_ms = $1, revoked_reason = $2 \
+             WHERE id = $3 AND revoked_ms IS NULL RETURNING hpki_id",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(hpki_id) = hpki_id else { return Ok(None) };
+        let grants = sqlx::query("DELETE FROM enrol_grants WHERE hpki_id = $1 AND via = 'phone'")
+            .bind(&hpki_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let cancelled = Self::end_live(&mut tx, &hpki_id, EnrolmentKind::Pc, now).await?;
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(hpki_id.clone()),
+                action: "phone.revoke".into(),
+                client: Some("cli".into()),
+                outcome: "ok".into(),
+                detail: Some(format!(
+                    "phone={id} reason={reason:?} grants_ended={grants} cancelled={cancelled:?}"
+                )),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(hpki_id))
+    }
+
+    /// The operator cancels a CA's enrolment link (`enrolment cancel-link`): by its enrolment id,
+    /// or the holder's live one. Audited. The enrolment and holder, or `None` if no live link
+    /// matched.
+    pub async fn enrolment_cancel_link(
+        &self,
+        which: LinkRef<'_>,
+        now: i64,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let live: Option<(i64, String)> = match which {
+            LinkRef::Id(id) => {
+                sqlx::query_as(
+                    "SELECT id, hpki_id FROM enrolments \
+                     WHERE id = $1 AND kind = 'link' AND state IN ('valid', 'in_use')",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            LinkRef::Holder(hpki_id) => {
+                sqlx::query_as(
+                    "SELECT id, hpki_id FROM enrolments \
+                     WHERE hpki_id = $1 AND kind = 'link' AND state IN ('valid', 'in_use')",
+                )
+                .bind(hpki_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let Some((id, hpki_id)) = live else { return Ok(None) };
+        sqlx::query("UPDATE enrolments SET state = 'cancelled', ended_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(hpki_id.clone()),
+                action: "phone.enrolment.cancel".into(),
+                client: Some("cli".into()),
+                outcome: "ok".into(),
+                detail: Some(format!("enrolment={id} kind=link")),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some((id, hpki_id)))
+    }
+
+    /// Ends the holder's live enrolments of `kind` and their ceremony states; their ids.
+    async fn end_live(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        hpki_id: &str,
+        kind: EnrolmentKind,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE enrolments SET state = 'cancelled', ended_ms = $1 \
+             WHERE hpki_id = $2 AND state IN ('valid', 'in_use') AND kind = $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(hpki_id)
+        .bind(kind.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
         }
-        Ok(n)
+        Ok(ids)
     }
 
     /// The holder's working phone, after checking that `policy` allows binding another one.

@@ -198,17 +198,6 @@ impl Store {
         Ok(JmaGranted::Granted)
     }
 
-    /// Forgets the counts of numbers nobody tried for [`JMA_MAX_BACKOFF_MS`] and not backing
-    /// off (guesses at made-up numbers would otherwise pile up); run periodically.
-    pub async fn purge_jma_attempts(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM jma_throttle WHERE last_ms < $1 AND blocked_until_ms < $2")
-            .bind(now - JMA_MAX_BACKOFF_MS)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
-    }
-
     /// The CA lifts a number's back-off and clears its count (operator command); true if it was
     /// backing off.
     pub async fn jma_unlock(

@@ -12,6 +12,7 @@ mod enrolments;
 mod grants;
 mod identities;
 mod proofs;
+mod retention;
 mod sessions;
 
 use std::{path::Path, time::Duration};
@@ -21,8 +22,8 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
 pub use enrolments::{
-    EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
-    PhoneBinding, PhoneRecord,
+    EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, LinkRef, NewEnrolment,
+    NewPhone, PhoneBinding, PhoneRecord,
 };
 pub use grants::{
     GrantVia, JMA_BATCH, JMA_FIRST_BACKOFF_MS, JMA_MAX_BACKOFF_MS, JmaAttempt, JmaGrant, JmaGranted,
@@ -30,7 +31,8 @@ pub use grants::{
 pub use identities::{
     CurrentCert, IdentityRecord, ImportChange, ImportRefusal, JmaCandidate, StandingFacts,
 };
-pub use proofs::{ProofRecord, ProvedBy};
+pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
+pub use retention::{Purged, Retention};
 pub use sessions::{ChallengeRecord, SessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -184,7 +186,8 @@ impl Store {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
+/// The wall clock in Unix milliseconds (the server's handlers use their `Clock` instead).
+pub fn now_ms() -> i64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

@@ -96,6 +96,19 @@ pub struct ProvedBy {
     pub now_ms: i64,
 }
 
+/// The old phone's `begin`: the 本人ID it names, and the assertion state when that holder has a
+/// phone to assert with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofBegin<'a> {
+    pub proof_id: i64,
+    pub phone_session_hash: &'a [u8],
+    pub hpki_id: &'a str,
+    /// Serialised `PasskeyAuthentication`; `None` when the 本人ID has no phone (or no holder).
+    pub assertion_state: Option<&'a str>,
+    pub expires_ms: i64,
+    pub now_ms: i64,
+}
+
 /// A proof a phone looked up (by token or by its cookie), if that phone may still answer it.
 fn usable_by(
     row: Option<Row>,
@@ -243,25 +256,91 @@ impl Store {
         row.map(TryInto::try_into).transpose()
     }
 
-    pub async fn assertion_put(
+    /// The old phone's begin, in one transaction: the first begin of a proof fixes the 本人ID it
+    /// may look up (a later begin naming another is refused), the assertion state is stored when
+    /// the holder has a phone and any earlier one dropped when not (one statement either way, so
+    /// both take alike), and the begin is audited.
+    pub async fn proof_begin(
         &self,
-        proof_id: i64,
-        hpki_id: &str,
-        state: &str,
-        expires_ms: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO webauthn_assertions (proof_id, hpki_id, state, expires_ms) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (proof_id) DO UPDATE SET \
-             hpki_id = excluded.hpki_id, state = excluded.state, expires_ms = excluded.expires_ms",
+        b: &ProofBegin<'_>,
+        client: Option<&str>,
+    ) -> Result<(), EnrolError> {
+        let mut tx = self.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE phone_proofs SET begun_hpki_id = $1 \
+             WHERE id = $2 AND state = 'in_use' AND phone_session_hash = $3 AND expires_ms > $4 \
+             AND (begun_hpki_id IS NULL OR begun_hpki_id = $1)",
         )
-        .bind(proof_id)
-        .bind(hpki_id)
-        .bind(state)
-        .bind(expires_ms)
+        .bind(b.hpki_id)
+        .bind(b.proof_id)
+        .bind(b.phone_session_hash)
+        .bind(b.now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            let row: Row =
+                sqlx::query_as(sql(format!("SELECT {COLUMNS} FROM phone_proofs WHERE id = $1")))
+                    .bind(b.proof_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let p = ProofRecord::try_from(row)?;
+            return Err(p.refusal(b.phone_session_hash, b.now_ms).unwrap_or(EnrolError::Claimed));
+        }
+        match b.assertion_state {
+            Some(state) => {
+                sqlx::query(
+                    "INSERT INTO webauthn_assertions (proof_id, hpki_id, state, expires_ms) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (proof_id) DO UPDATE SET \
+                     hpki_id = excluded.hpki_id, state = excluded.state, \
+                     expires_ms = excluded.expires_ms",
+                )
+                .bind(b.proof_id)
+                .bind(b.hpki_id)
+                .bind(state)
+                .bind(b.expires_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
+                    .bind(b.proof_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let phone = if b.assertion_state.is_some() { "bound" } else { "none" };
+        self.audit_in(
+            &mut tx,
+            &AuditEvent {
+                hpki_id: Some(b.hpki_id.to_owned()),
+                action: "phone.change.begin".into(),
+                client: client.map(Into::into),
+                outcome: "ok".into(),
+                detail: Some(format!("proof={} phone={phone}", b.proof_id)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The random key stored under `purpose`, created by whichever server process asks first.
+    pub async fn server_key(&self, purpose: &str) -> Result<Vec<u8>, StoreError> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's random source failed");
+        sqlx::query(
+            "INSERT INTO server_keys (purpose, secret) VALUES ($1, $2) \
+             ON CONFLICT (purpose) DO NOTHING",
+        )
+        .bind(purpose)
+        .bind(&key[..])
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(sqlx::query_scalar("SELECT secret FROM server_keys WHERE purpose = $1")
+            .bind(purpose)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The waiting assertion of a proof: the holder it is for and its state.

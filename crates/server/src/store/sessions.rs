@@ -63,6 +63,17 @@ impl Store {
         Ok(())
     }
 
+    /// The session with this id as stored, live or not, without touching it (a live-event
+    /// stream checking that its session still lives must not keep it alive).
+    pub async fn session_get(&self, id_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id_hash, hpki_id, created_ms, last_seen_ms FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The live session with this id, its idle clock restarted; `None` if unknown or expired
     /// (an expired one is deleted on the way).
     pub async fn session_touch(
@@ -147,34 +158,5 @@ impl Store {
         .bind(challenge)
         .fetch_optional(&self.pool)
         .await?)
-    }
-
-    /// Deletes expired challenges, WebAuthn ceremonies, sessions and idle JMA attempt counts; run
-    /// periodically.
-    pub async fn purge_expired(
-        &self,
-        now: i64,
-        idle_ms: i64,
-        max_ms: i64,
-    ) -> Result<u64, StoreError> {
-        let c = sqlx::query("DELETE FROM challenges WHERE expires_ms < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let w = self.purge_ceremonies(now).await?;
-        let g = sqlx::query("DELETE FROM enrol_grants WHERE expires_ms < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let s = sqlx::query("DELETE FROM sessions WHERE last_seen_ms < $1 OR created_ms < $2")
-            .bind(now - idle_ms)
-            .bind(now - max_ms)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let j = self.purge_jma_attempts(now).await?;
-        Ok(c + w + g + s + j)
     }
 }
