@@ -66,6 +66,15 @@ pub enum ErrorCode {
     JmaLocked,
     /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
     PhoneNotBound,
+    // ---- Phone confirmation (issue 11 item 3): the code the phone shows, typed on the PC. ----
+    /// The confirmation code typed on the PC is not the one the phone shows; tries remain.
+    ConfirmationWrong,
+    /// Three wrong confirmation codes: the 2D code is dead and the phone can never finish.
+    ConfirmationFailed,
+    /// The phone may not go on before the PC entered the code the phone shows.
+    ConfirmationPending,
+    /// The PC entered a confirmation code while no phone is waiting for one.
+    ConfirmationUnknown,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -192,6 +201,11 @@ impl ErrorCode {
         Self::JmaLoginFailed,
         Self::JmaLocked,
         Self::PhoneNotBound,
+        // Phone confirmation (issue 11 item 3).
+        Self::ConfirmationWrong,
+        Self::ConfirmationFailed,
+        Self::ConfirmationPending,
+        Self::ConfirmationUnknown,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -255,6 +269,11 @@ impl ErrorCode {
             Self::JmaLoginFailed => 401,
             Self::JmaLocked => 423,
             Self::PhoneNotBound => 404,
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => 400,
+            Self::ConfirmationFailed => 410,
+            Self::ConfirmationPending => 409,
+            Self::ConfirmationUnknown => 404,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -425,6 +444,23 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "この本人IDには、登録済みのスマートフォンがありません。",
                 en: "No phone is registered to this HPKI ID.",
+            },
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => Text {
+                ja: "確認コードが正しくありません。",
+                en: "The confirmation code is not correct.",
+            },
+            Self::ConfirmationFailed => Text {
+                ja: "確認コードを3回間違えたため、この2次元コードは使用できなくなりました。",
+                en: "The confirmation code was wrong three times, so this 2D code can no longer be used.",
+            },
+            Self::ConfirmationPending => Text {
+                ja: "PCで確認コードがまだ入力されていません。",
+                en: "The confirmation code has not been entered on the PC yet.",
+            },
+            Self::ConfirmationUnknown => Text {
+                ja: "確認コードを待っているスマートフォンがありません。",
+                en: "No phone is waiting for a confirmation code.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -651,6 +687,23 @@ impl ErrorCode {
             Self::PhoneNotBound => Text {
                 ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
                 en: "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.",
+            },
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => Text {
+                ja: "お手元のスマートフォンに表示されている確認コードを確かめて、もう一度入力してください。3回間違えると、この2次元コードは使用できなくなります。",
+                en: "Check the confirmation code shown on your phone and enter it again. After three wrong entries this 2D code can no longer be used.",
+            },
+            Self::ConfirmationFailed => Text {
+                ja: "PCで2次元コードを発行し直し、お手元のスマートフォンで読み取ってください。心当たりのないスマートフォンが読み取った可能性があります。",
+                en: "Issue a new 2D code on the PC and scan it with your own phone. A phone that is not yours may have scanned it.",
+            },
+            Self::ConfirmationPending => Text {
+                ja: "スマートフォンに表示されている確認コードをPCの画面に入力してから、スマートフォンで操作を続けてください。",
+                en: "Enter the confirmation code shown on the phone into the PC screen, then continue on the phone.",
+            },
+            Self::ConfirmationUnknown => Text {
+                ja: "スマートフォンで2次元コードを読み取り、表示された確認コードを入力してください。",
+                en: "Scan the 2D code with your phone, then enter the confirmation code it shows.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -23,7 +23,7 @@ use mahpki_protocol::{
     api::Holder,
     enrol::{
         ENROLL_PATH, EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
-        FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneCredential,
+        FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneConfirm, PhoneCredential,
         RegistrationOptions,
     },
 };
@@ -35,14 +35,20 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::PublicKeyCredentialHints;
 use zeroize::Zeroizing;
 
-use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use super::{
+    ApiError, ApiJson, AppState,
+    auth::audit,
+    client::ClientAddr,
+    confirm::{self, PcView},
+    session,
+};
 use crate::events;
 use crate::{
     Config,
     config::CaPolicy,
     store::{
-        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
-        PhoneRecord, Store, StoreError,
+        ConfirmState, Confirmation, EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState,
+        Issued, NewConfirmation, NewEnrolment, NewPhone, PhoneRecord, Purpose, Store, StoreError,
     },
 };
 
@@ -80,6 +86,9 @@ pub(super) fn enrol_error(e: EnrolError) -> ApiError {
         EnrolError::PhoneAlreadyBound => ErrorCode::PhoneAlreadyBound,
         EnrolError::NoCeremony => ErrorCode::WebauthnFailed,
         EnrolError::CredentialExists => ErrorCode::CredentialExists,
+        EnrolError::ConfirmationPending => ErrorCode::ConfirmationPending,
+        EnrolError::ConfirmationFailed => ErrorCode::ConfirmationFailed,
+        EnrolError::ConfirmationUnknown => ErrorCode::ConfirmationUnknown,
         EnrolError::Store(e) => return ApiError::internal(e),
     })
 }
@@ -90,13 +99,6 @@ pub(super) fn ttl_ms(state: &AppState) -> i64 {
 
 pub(super) fn secs_left(expires_ms: i64, now: i64) -> u32 {
     u32::try_from((expires_ms - now).max(0) / 1000).unwrap_or(u32::MAX)
-}
-
-/// Six digits: enough for the holder to see the phone opened this PC's code; the token, not the
-/// code, is the secret.
-pub(super) fn verification_code() -> String {
-    let n = u64::from_le_bytes(super::random::bytes::<8>());
-    format!("{:06}", n % 1_000_000)
 }
 
 pub(super) fn token_hash(token: &str) -> Vec<u8> {
@@ -153,8 +155,8 @@ pub async fn issue_link(
     let new = NewEnrolment {
         hpki_id: hpki_id.to_owned(),
         token_hash,
-        code: verification_code(),
         kind: EnrolmentKind::Link,
+        pc_session_hash: None,
         replace,
         policy: config.policy(identity.holder.ca),
         now_ms: now,
@@ -167,13 +169,21 @@ pub async fn issue_link(
 /// The holder this PC session may enrol a phone for: the one it logged in with the HPKI card,
 /// else the one it proved another way (JMA path, or the bound phone for a change).
 async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    Ok(enrolling_session(state, headers).await?.1)
+}
+
+/// [`enrolling_holder`] with the session's hash.
+async fn enrolling_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Vec<u8>, String), ApiError> {
     let s = session::current(state, headers).await?;
     if let Some(hpki_id) = s.hpki_id {
-        return Ok(hpki_id);
+        return Ok((s.id_hash, hpki_id));
     }
     let grant = state.store.grant_get(&s.id_hash, state.clock.now_ms()).await;
     match grant.map_err(ApiError::internal)? {
-        Some((hpki_id, _)) => Ok(hpki_id),
+        Some((hpki_id, _)) => Ok((s.id_hash, hpki_id)),
         None => Err(ApiError(ErrorCode::Unauthenticated)),
     }
 }
@@ -197,15 +207,15 @@ pub async fn issue(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
-    let hpki_id = enrolling_holder(&state, &headers).await?;
+    let (pc, hpki_id) = enrolling_session(&state, &headers).await?;
     webauthn(&state)?;
     let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
     let new = NewEnrolment {
         hpki_id: hpki_id.clone(),
         token_hash,
-        code: verification_code(),
         kind: EnrolmentKind::Pc,
+        pc_session_hash: Some(pc),
         replace: req.replace,
         policy: policy_of(&state.store, &state.config, &hpki_id).await?,
         now_ms: now,
@@ -219,7 +229,6 @@ pub async fn issue(
             state.events.publish(&hpki_id).await;
             Ok(Json(EnrolmentIssued {
                 url: enrol_url(&state.config, &token),
-                code: enrolment.code.clone(),
                 expires_in_secs: secs_left(enrolment.expires_ms, now),
                 replace: enrolment.replace,
             }))
@@ -273,6 +282,8 @@ pub(super) enum Target {
     Enrolment(i64),
     /// スマートフォン変更's first code.
     Proof(i64),
+    /// A phone's confirmation (the phone watches it).
+    Confirmation(i64),
 }
 
 /// One read of a target: the event it stands at.
@@ -296,7 +307,13 @@ impl Target {
                         state.events.publish(&e.hpki_id).await;
                     }
                 }
-                let event = event_of(&e, now);
+                let c = match e.state_at(now) {
+                    EnrolmentState::InUse => {
+                        state.store.confirmation_of_subject(Purpose::Enrolment, e.id).await?
+                    }
+                    _ => None,
+                };
+                let event = event_of(&e, c.as_ref(), now);
                 Some(Snapshot {
                     name: event.name(),
                     is_final: event.is_final(),
@@ -306,12 +323,29 @@ impl Target {
             }
             Self::Proof(id) => {
                 let Some(p) = state.store.proof_get(id).await? else { return Ok(None) };
-                let event = super::change::event_of(&p, now);
+                let c = match p.state {
+                    EnrolmentState::Consumed => {
+                        state.store.confirmation_of_subject(Purpose::Change, p.id).await?
+                    }
+                    _ => None,
+                };
+                let event = super::change::event_of(&p, c.as_ref(), now);
                 Some(Snapshot {
                     name: event.name(),
                     is_final: event.is_final(),
                     data: serde_json::to_value(&event).unwrap_or_default(),
-                    expires_ms: p.expires_ms,
+                    // Once proved, the confirmation's own deadline is the one to wake for.
+                    expires_ms: c.map_or(p.expires_ms, |c| c.expires_ms),
+                })
+            }
+            Self::Confirmation(id) => {
+                let Some(c) = state.store.confirmation_get(id).await? else { return Ok(None) };
+                let event = confirm::phone_event(state, &c, now).await?;
+                Some(Snapshot {
+                    name: event.name(),
+                    is_final: event.is_final(),
+                    data: serde_json::to_value(&event).unwrap_or_default(),
+                    expires_ms: c.expires_ms,
                 })
             }
         })
@@ -397,13 +431,16 @@ impl Watch {
     }
 }
 
-fn event_of(e: &EnrolmentRecord, now: i64) -> EnrolmentEvent {
+fn event_of(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> EnrolmentEvent {
     match e.state_at(now) {
-        EnrolmentState::Valid => EnrolmentEvent::Waiting {
-            code: e.code.clone(),
-            expires_in_secs: secs_left(e.expires_ms, now),
+        EnrolmentState::Valid => {
+            EnrolmentEvent::Waiting { expires_in_secs: secs_left(e.expires_ms, now) }
+        }
+        EnrolmentState::InUse => match confirm::pc_view(c) {
+            PcView::Ask(tries_left) => EnrolmentEvent::Confirm { tries_left },
+            PcView::Confirmed => EnrolmentEvent::Opened,
+            PcView::Failed => EnrolmentEvent::ConfirmFailed,
         },
-        EnrolmentState::InUse => EnrolmentEvent::Opened { code: e.code.clone() },
         EnrolmentState::Consumed => EnrolmentEvent::Completed,
         EnrolmentState::Expired => EnrolmentEvent::Expired,
         EnrolmentState::Cancelled => EnrolmentEvent::Cancelled,
@@ -471,6 +508,13 @@ pub async fn open(
             return Err(err);
         }
     };
+    let confirm = match start_confirmation(&state, &e, &phone, now).await {
+        Ok(c) => c,
+        Err(err) => {
+            audit(&state, "phone.enrolment.open", Some(e.hpki_id), client, Some(err.0), None).await;
+            return Err(err);
+        }
+    };
     state.events.publish(&e.hpki_id).await;
     audit(
         &state,
@@ -484,15 +528,63 @@ pub async fn open(
     let hpki_id = HpkiId::parse(&e.hpki_id).map_err(|_| ApiError::internal("stored 本人ID"))?;
     let body = EnrolmentOpened {
         hpki_id,
-        code: e.code.clone(),
         expires_in_secs: secs_left(e.expires_ms, now),
         replace: e.replace,
+        confirm,
     };
     let mut res = Json(body).into_response();
     if new_cookie {
         res.headers_mut().insert(header::SET_COOKIE, set_phone_cookie(https, &cookie_id));
     }
     Ok(res)
+}
+
+/// The confirmation the phone that opened `e` shows: a new code for a PC's enrolment (the same
+/// phone reopening gets a new one, its tries left unchanged), nothing for a CA's link.
+async fn start_confirmation(
+    state: &AppState,
+    e: &EnrolmentRecord,
+    phone: &[u8],
+    now: i64,
+) -> Result<PhoneConfirm, ApiError> {
+    if e.kind == EnrolmentKind::Link {
+        return Ok(PhoneConfirm::NotNeeded);
+    }
+    // Issued before the PC's session was recorded (an upgrade mid-enrolment): nobody can
+    // confirm it, so it cannot be used.
+    let pc = e.pc_session_hash.as_deref().ok_or(ApiError(ErrorCode::EnrolmentCancelled))?;
+    let (code, code_hash) = confirm::new_code();
+    let new = NewConfirmation {
+        purpose: Purpose::Enrolment,
+        subject_id: e.id,
+        pc_session_hash: pc,
+        phone_session_hash: phone,
+        code_hash: &code_hash,
+        now_ms: now,
+        expires_ms: e.expires_ms,
+    };
+    match state.store.confirmation_start(&new).await.map_err(enrol_error)? {
+        ConfirmState::Pending => Ok(PhoneConfirm::Show { code: code.to_string() }),
+        ConfirmState::Confirmed => Ok(PhoneConfirm::Done),
+        ConfirmState::Failed => Err(ApiError(ErrorCode::ConfirmationFailed)),
+    }
+}
+
+/// Whether the phone may register with `e` now: a PC's code only once the PC confirmed.
+async fn confirmed(state: &AppState, e: &EnrolmentRecord) -> Result<(), ApiError> {
+    if e.kind == EnrolmentKind::Link {
+        return Ok(());
+    }
+    let c = state
+        .store
+        .confirmation_of_subject(Purpose::Enrolment, e.id)
+        .await
+        .map_err(ApiError::internal)?;
+    match c.map(|c| c.state) {
+        Some(ConfirmState::Confirmed) => Ok(()),
+        Some(ConfirmState::Failed) => Err(ApiError(ErrorCode::ConfirmationFailed)),
+        _ => Err(ApiError(ErrorCode::ConfirmationPending)),
+    }
 }
 
 /// `POST /api/enroll/begin`: creation options for a platform authenticator with user
@@ -505,6 +597,10 @@ pub async fn begin(
     let phone = phone_of(&state, &headers)?;
     let now = state.clock.now_ms();
     let e = state.store.enrolment_of_phone(&phone, now).await.map_err(enrol_error)?;
+    // The WebAuthn prompt comes only after the PC confirmed: the 登録 button the holder presses
+    // then is the user gesture the phone's browser needs, and no credential is ever created on
+    // a phone that cannot finish (simpler and safer than registering first and committing later).
+    confirmed(&state, &e).await?;
     let display = match state.store.identity_get(&e.hpki_id).await.map_err(ApiError::internal)? {
         Some(identity) => identity.holder.name_kanji,
         None => e.hpki_id.clone(),
@@ -565,14 +661,19 @@ async fn finish_inner(
         valid_label(&req.label).ok_or((who(), ApiError(ErrorCode::CredentialLabelInvalid)))?;
     let policy =
         policy_of(&state.store, &state.config, &e.hpki_id).await.map_err(|err| (who(), err))?;
-    let ceremony = Zeroizing::new(
-        state
-            .store
-            .ceremony_get(e.id, now)
-            .await
-            .map_err(|err| (who(), ApiError::internal(err)))?
-            .ok_or((who(), ApiError(ErrorCode::WebauthnFailed)))?,
-    );
+    // Early and typed; the commit checks it again in its transaction.
+    confirmed(state, &e).await.map_err(|err| (who(), err))?;
+    let ceremony = state
+        .store
+        .ceremony_get(e.id, now)
+        .await
+        .map_err(|err| (who(), ApiError::internal(err)))?;
+    let Some(ceremony) = ceremony else {
+        // Gone with the enrolment (中止, a newer code, expiry): say that, not "begin again".
+        state.store.enrolment_of_phone(&phone, now).await.map_err(|e| (who(), enrol_error(e)))?;
+        return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
+    };
+    let ceremony = Zeroizing::new(ceremony);
     let registration: PasskeyRegistration =
         serde_json::from_str(&ceremony).map_err(|err| (who(), ApiError::internal(err)))?;
     let passkey = match webauthn.finish_passkey_registration(&req.credential, &registration) {
@@ -635,14 +736,6 @@ mod tests {
         assert_eq!(valid_label("a\u{0}b"), None);
         assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS)).map(|l| l.chars().count()), Some(64));
         assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS + 1)), None);
-    }
-
-    #[test]
-    fn codes_are_six_digits() {
-        for _ in 0..100 {
-            let c = verification_code();
-            assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
-        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod audit;
 mod bindings;
+mod confirmations;
 mod enrolments;
 mod grants;
 mod identities;
@@ -20,6 +21,9 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use confirmations::{
+    CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
+};
 pub use enrolments::{
     EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, NewEnrolment, NewPhone,
     PhoneBinding, PhoneRecord,
