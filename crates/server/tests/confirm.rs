@@ -234,6 +234,24 @@ async fn a_phished_change_link_gives_the_attacker_pc_no_grant(db: Db) {
     assert!(outcomes(&w.store, "phone.confirm").await.contains(&"failed".to_owned()));
 }
 
+async fn cancel_on_the_pc_ends_an_unconfirmed_change(db: Db) {
+    let w = world(db).await;
+    let mut old = w.phone();
+    old.enrol_from(&mut w.pc().await, false).await;
+    let mut pc = Browser::new(&w.app);
+    let change = change_code(&mut pc).await;
+    assert_eq!(old.prove(&change.url, ORIGIN).await.status, StatusCode::OK);
+    let code = old.shown.clone().unwrap();
+    let mut phone_events = PcEvents::connect_to(&old.b, PHONE_EVENTS).await;
+    assert_eq!(phone_events.next_phone().await, Some(PhoneConfirmEvent::Pending { tries_left: 3 }));
+    let a = pc.send("DELETE", "/api/smartphone/change/current", None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    // The phone hears it ended; the code confirms nothing any more.
+    assert_eq!(phone_events.next_phone().await, Some(PhoneConfirmEvent::Ended));
+    refused(&confirm(&mut pc, &code).await, ErrorCode::ConfirmationUnknown);
+    refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+}
+
 async fn a_ca_link_needs_no_confirmation(db: Db) {
     let w = world(db).await;
     let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
@@ -293,5 +311,6 @@ on_both_databases!(
     a_phone_that_opened_a_captured_code_cannot_finish,
     a_phished_change_link_gives_the_attacker_pc_no_grant,
     a_ca_link_needs_no_confirmation,
+    cancel_on_the_pc_ends_an_unconfirmed_change,
     cancel_and_finish_race_cleanly,
 );

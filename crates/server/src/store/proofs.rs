@@ -166,6 +166,22 @@ impl Store {
         .bind(pc_session_hash)
         .fetch_all(&mut **tx)
         .await?;
+        // Proved by the old phone but not yet confirmed on this PC: 中止 ends it too, so the
+        // phone showing the code hears it ended instead of waiting out the clock.
+        let unconfirmed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE phone_proofs SET state = 'cancelled', ended_ms = $1 \
+             WHERE pc_session_hash = $2 AND state = 'proved' AND id IN \
+             (SELECT subject_id FROM phone_confirmations \
+              WHERE purpose = 'change' AND state = 'pending') RETURNING id",
+        )
+        .bind(now)
+        .bind(pc_session_hash)
+        .fetch_all(&mut **tx)
+        .await?;
+        let ended: Vec<(i64, String)> = ended
+            .into_iter()
+            .chain(unconfirmed.into_iter().map(|id| (id, "cancelled".to_owned())))
+            .collect();
         for (id, _) in &ended {
             sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
                 .bind(id)
