@@ -14,8 +14,9 @@ use mahpki_protocol::{
     },
 };
 use mahpki_server::{
+    config::CaPolicy,
     http::issue_link,
-    store::{EnrolmentState, Store},
+    store::{EnrolError, EnrolmentState, NewPhone, Store},
 };
 
 /// The outcomes of the audit trail for `action`.
@@ -89,6 +90,36 @@ async fn a_phone_cannot_finish_before_the_pc_confirmed(db: Db) {
     refused(&phone.begin().await, ErrorCode::ConfirmationPending);
     assert_eq!(w.active_phone().await, None);
     assert!(outcomes(&w.store, "phone.bind").await.contains(&"confirmation_pending".to_owned()));
+}
+
+/// The commit's own transaction refuses a phone the PC has not confirmed, even if a handler
+/// forgot to ask, and changes nothing.
+async fn the_commit_itself_refuses_an_unconfirmed_phone(db: Db) {
+    use sha2::Digest as _;
+    let w = world(db).await;
+    let mut pc = w.pc().await;
+    let issued = issued(&mut pc, false).await;
+    let mut phone = w.phone();
+    assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
+    let cookie = phone.b.cookie.clone().unwrap();
+    let phone_hash = sha2::Sha256::digest(cookie.split_once('=').unwrap().1.as_bytes()).to_vec();
+    let e = w.store.enrolment_latest(HOLDER).await.unwrap().unwrap();
+    w.store.ceremony_put(e.id, "ceremony", e.expires_ms).await.unwrap();
+    let new = NewPhone {
+        enrolment_id: e.id,
+        phone_session_hash: phone_hash,
+        ceremony_state: "ceremony".into(),
+        credential_id: vec![1, 2, 3],
+        passkey: "{}".into(),
+        label: "phone".into(),
+        policy: CaPolicy::default(),
+        now_ms: w.clock.now_ms(),
+    };
+    let refused = w.store.enrolment_finish(&new, None).await;
+    assert!(matches!(refused, Err(EnrolError::ConfirmationPending)), "{refused:?}");
+    assert_eq!(w.store.enrolment_get(e.id).await.unwrap().unwrap().state, EnrolmentState::InUse);
+    assert!(w.store.ceremony_get(e.id, w.clock.now_ms()).await.unwrap().is_some());
+    assert_eq!(w.active_phone().await, None);
 }
 
 async fn three_wrong_codes_kill_the_code(db: Db) {
@@ -306,6 +337,7 @@ async fn cancel_and_finish_race_cleanly(db: Db) {
 on_both_databases!(
     the_right_code_lets_the_phone_finish_and_the_phone_hears_it,
     a_phone_cannot_finish_before_the_pc_confirmed,
+    the_commit_itself_refuses_an_unconfirmed_phone,
     three_wrong_codes_kill_the_code,
     parallel_guesses_get_three_tries_between_them,
     a_phone_that_opened_a_captured_code_cannot_finish,
