@@ -53,8 +53,10 @@ pub fn confirm_entry(props: &ConfirmEntryProps) -> Html {
             <p class="instruction">{ t(props.instruction) }</p>
             <div class="field">
                 <label for="confirm-code">{ t(Msg::VerificationCodeLabel) }</label>
-                <input id="confirm-code" type="text" inputmode="numeric" pattern="[0-9]{6}"
-                    maxlength="6" autocomplete="one-time-code" required=true
+                // No `pattern`: a code typed with spaces ("123 456") is accepted and tidied
+                // before it is sent, rather than refused by the browser.
+                <input id="confirm-code" type="text" inputmode="numeric"
+                    autocomplete="one-time-code" required=true
                     aria-invalid={wrong.to_string()} aria-describedby="confirm-error"
                     disabled={props.sending} ref={input} />
                 if wrong {
