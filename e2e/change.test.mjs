@@ -1,13 +1,15 @@
 // スマートフォン変更, the JMA path and CA-issued links end to end, with the real server, helper and
 // virtual cards, and phones with Chromium's virtual platform authenticator. A change needs no
-// HPKI card: the phone bound now proves the holder through a first code, then the new phone
-// enrols through a second; the old one stops working only when the new one is committed.
+// HPKI card: the phone bound now proves the holder through a first code and shows a confirmation
+// code that the holder types on the PC (only then does the PC get anywhere), then the new phone
+// enrols through a second code, confirmed the same way; the old one stops working only when the
+// new one is committed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   NO_RATE_LIMIT, launchBrowser, screen, screenshotPath, serverConfig, startPlatform, testPki, watchForProblems,
 } from './harness.mjs';
-import { codeOnPc, enrolPhone, fitsPhone, identifyOnPc, phone } from './phones.mjs';
+import { codeOnPc, codeOnPhone, enrolPhone, fitsPhone, identifyOnPc, phone, typeOnPc } from './phones.mjs';
 
 /** The holder's phones as the server has them (`identity show`). */
 async function phonesOf(platform, hpkiId) {
@@ -22,16 +24,22 @@ async function startChange(pc, origin) {
   return codeOnPc(pc, 'first_code', '#change-link');
 }
 
-/** The old phone's side: open the first code, log in with the 本人ID it remembers, biometrics. */
-async function proveOldPhone(ph, url, holder, code, shots = {}) {
+/** The old phone's side: open the first code, log in with the 本人ID it remembers, biometrics;
+ * it then shows a confirmation code, which the holder types on `pc`. */
+async function proveOldPhone(ph, url, holder, pc, shots = {}) {
   await ph.page.goto(url);
   await screen(ph.page, 'login');
   assert.doesNotMatch(ph.page.url(), /#/);
   assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id, 'remembered since it registered');
-  assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
   await fitsPhone(ph.page);
   if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
   await ph.page.getByRole('button', { name: 'ログイン' }).click();
+  await screen(ph.page, 'confirming');
+  const code = await codeOnPhone(ph.page);
+  if (shots.confirmPhone) await ph.page.screenshot({ path: screenshotPath(shots.confirmPhone), fullPage: true });
+  await screen(pc, 'confirm');
+  await pc.getByText('旧スマートフォンに表示されている確認コード(6桁の数字)を入力し').waitFor();
+  await typeOnPc(pc, code, shots.confirmPc);
   await screen(ph.page, 'done');
   assert.match(await ph.page.locator('main').textContent(), /本人確認が完了しました。/);
   if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
@@ -53,7 +61,7 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     const enrolment = await codeOnPc(pc);
     const old = await phone();
     phones.push(old);
-    await enrolPhone(old, enrolment.url, holder, enrolment.code, {}, '旧スマートフォン');
+    await enrolPhone(old, enrolment.url, holder, pc, {}, '旧スマートフォン');
     await screen(pc, 'done');
     await platform.cards.remove();
 
@@ -62,14 +70,17 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     assert.match(first.url, new RegExp(`^${origin}/change#[A-Za-z0-9_-]{43}$`));
     await pc.getByText('登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。').waitFor();
     await pc.screenshot({ path: screenshotPath('change-01-first-code'), fullPage: true });
-    const proved = proveOldPhone(old, first.url, holder, first.code, {
-      login: 'change-02-old-phone-login', done: 'change-04-old-phone-done',
-    });
-    proved.catch(() => {});
+    // The PC hears the old phone open the code before the phone goes on.
+    await old.page.goto(first.url);
     await screen(pc, 'first_opened');
     await pc.getByText('旧スマートフォンで操作を続けてください').waitFor();
     await pc.screenshot({ path: screenshotPath('change-03-pc-first-opened'), fullPage: true });
-    await proved;
+    await proveOldPhone(old, first.url, holder, pc, {
+      login: 'change-02-old-phone-login',
+      confirmPhone: 'change-04-old-phone-confirm-code',
+      confirmPc: 'change-04-pc-confirm',
+      done: 'change-04-old-phone-done',
+    });
     // Proved: the second code, for the new phone, naming the holder.
     const second = await codeOnPc(pc);
     assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
@@ -92,11 +103,12 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     // Again from the start: the old phone still proves the holder.
     await pc.getByRole('button', { name: '最初からやり直す' }).click();
     const again = await codeOnPc(pc, 'first_code', '#change-link');
-    await proveOldPhone(old, again.url, holder, again.code);
+    await proveOldPhone(old, again.url, holder, pc);
     const next = await codeOnPc(pc);
     const fresh = await phone();
     phones.push(fresh);
-    await enrolPhone(fresh, next.url, holder, next.code, {
+    await enrolPhone(fresh, next.url, holder, pc, {
+      confirmPhone: 'change-07-new-phone-confirm-code',
       login: 'change-07-new-phone-login', done: 'change-08-new-phone-done',
     }, '新しいスマートフォン');
     await screen(pc, 'done');
@@ -156,11 +168,11 @@ test('JMA path: the numbers printed on the card instead of the card; wrong numbe
     await pc.keyboard.press('Control+A');
     await pc.keyboard.type(holder.hpki_card_id);
     await pc.keyboard.press('Enter');
-    const { url, code } = await codeOnPc(pc);
+    const { url } = await codeOnPc(pc);
     assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
     await pc.screenshot({ path: screenshotPath('jma-02-code'), fullPage: true });
     ph = await phone();
-    await enrolPhone(ph, url, holder, code);
+    await enrolPhone(ph, url, holder, pc);
     await screen(pc, 'done');
     const phones = await phonesOf(platform, holder.hpki_id);
     assert.equal(phones.filter((p) => p.revoked_ms === null).length, 1);
@@ -225,6 +237,63 @@ test('スマートフォン変更: a first code nobody opens expires and is re-i
   } finally {
     await ph?.close();
     await pcBrowser.close();
+    await platform.stop();
+  }
+});
+
+test('スマートフォン変更 phished: an attacker\'s PC whose link the holder\'s old phone proved gets no grant without the code', async () => {
+  const config = await serverConfig({ top: NO_RATE_LIMIT });
+  const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config } });
+  const holdersPc = await launchBrowser();
+  const attackersPc = await launchBrowser();
+  const phones = [];
+  try {
+    const holder = platform.pki.holders[0];
+    const origin = platform.server.origin;
+    const pc = await holdersPc.context.newPage();
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await identifyOnPc(pc, origin, holder);
+    const enrolment = await codeOnPc(pc);
+    const old = await phone();
+    phones.push(old);
+    await enrolPhone(old, enrolment.url, holder, pc, {}, '旧スマートフォン');
+    await screen(pc, 'done');
+
+    // The attacker's PC starts a change and sends the holder its real link; the holder's old
+    // phone opens it and passes its biometric check.
+    const evil = await attackersPc.context.newPage();
+    const first = await startChange(evil, origin);
+    await old.page.goto(first.url);
+    await screen(old.page, 'login');
+    await old.page.getByRole('button', { name: 'ログイン' }).click();
+    await screen(old.page, 'confirming');
+    const code = await codeOnPhone(old.page);
+    // The attacker's PC is asked for the code shown only on the holder's phone, and learns
+    // nothing of the holder meanwhile.
+    await screen(evil, 'confirm');
+    assert.equal(await evil.locator('#hpki-id').count(), 0);
+    const guess = (k) => String((Number(code) + k) % 1_000_000).padStart(6, '0');
+    await typeOnPc(evil, guess(1));
+    await evil.getByText('あと2回入力できます。').waitFor();
+    await typeOnPc(evil, guess(2));
+    await evil.getByText('あと1回入力できます。').waitFor();
+    await typeOnPc(evil, guess(3));
+    await screen(evil, 'confirm_failed');
+    await evil.screenshot({ path: screenshotPath('change-err-phished-pc'), fullPage: true });
+    // No grant: the attacker's session can issue no code for its own phone.
+    const answer = await evil.evaluate(async () => (await fetch('/api/smartphone/enrolments', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"replace":true}',
+    })).status);
+    assert.equal(answer, 401);
+    // The holder's phone is told, and keeps working.
+    await old.page.locator('section[data-step="failed"] [data-error="confirmation_failed"]').waitFor();
+    await old.page.screenshot({ path: screenshotPath('change-err-phished-old-phone'), fullPage: true });
+    const after = await phonesOf(platform, holder.hpki_id);
+    assert.deepEqual(after.map((p) => [p.label, p.revoked_ms]), [['旧スマートフォン', null]]);
+  } finally {
+    for (const p of phones) await p.close();
+    await attackersPc.close();
+    await holdersPc.close();
     await platform.stop();
   }
 });

@@ -1,6 +1,7 @@
 // The PC and phone steps the 別紙2 tests share: identifying on the PC with the HPKI card, a phone
 // with Chromium's virtual platform authenticator (CDP WebAuthn), the phone's enrolment screens,
-// and reading a code off the PC.
+// reading a 2D code off the PC, and the confirmation: the holder reads the code the phone shows
+// and types it on the PC.
 import assert from 'node:assert/strict';
 import { enterPin, launchBrowser, screen, screenshotPath } from './harness.mjs';
 
@@ -43,18 +44,48 @@ export async function fitsPhone(page) {
   }
 }
 
-/** The phone side of ④–⑧: login screen with the 本人ID, 登録, biometrics, label OK (or `label`
+/** The confirmation code the phone shows (and only the phone). */
+export async function codeOnPhone(page) {
+  const code = (await page.locator('#confirm-code-shown').textContent()).trim();
+  assert.match(code, /^\d{6}$/);
+  await page.getByText('他の人には絶対に教えないでください').waitFor();
+  return code;
+}
+
+/** The holder types `code` on the PC's confirmation screen (both flows) and presses 確認. */
+export async function typeOnPc(pc, code, shot) {
+  await screen(pc, 'confirm');
+  await pc.locator('#confirm-code').fill(code);
+  if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
+  await pc.getByRole('button', { name: '確認', exact: true }).click();
+}
+
+/** The phone side of ④–⑧: login screen with the 本人ID and the confirmation code, which the
+ * holder types on `pc` (none for a CA's link), then 登録, biometrics, label OK (or `label`
  * typed in), done. */
-export async function enrolPhone(ph, url, holder, code, shots = {}, label = undefined) {
+export async function enrolPhone(ph, url, holder, pc, shots = {}, label = undefined) {
   await ph.page.goto(url);
   await screen(ph.page, 'login');
   assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id);
   assert.equal(await ph.page.locator('#username').isEditable(), false, 'Username is read-only');
-  // A CA's link has no PC showing a code to compare with.
-  if (code !== undefined) assert.equal((await ph.page.locator('#verification-code').textContent()).trim(), code);
   // The token left the address bar as soon as the page read it.
   assert.doesNotMatch(ph.page.url(), /#/);
   await fitsPhone(ph.page);
+  if (pc) {
+    // No 登録 before the PC entered the code: the phone only shows it.
+    const code = await codeOnPhone(ph.page);
+    assert.equal(await ph.page.getByRole('button', { name: '登録' }).count(), 0);
+    if (shots.confirmPhone) await ph.page.screenshot({ path: screenshotPath(shots.confirmPhone), fullPage: true });
+    await typeOnPc(pc, code, shots.confirmPc);
+    await screen(pc, 'opened');
+    if (shots.pcOpened) await pc.screenshot({ path: screenshotPath(shots.pcOpened), fullPage: true });
+    // Pushed to the phone: now it may register.
+    await ph.page.getByText('PCで確認コードが確認されました。').waitFor();
+  } else {
+    // A CA's link: no PC, no code, and no word of a PC.
+    assert.equal(await ph.page.locator('#confirm-code-shown').count(), 0);
+    assert.doesNotMatch(await ph.page.locator('main').textContent(), /PC/);
+  }
   if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
   await ph.page.getByRole('button', { name: '登録' }).click();
   await screen(ph.page, 'label');
@@ -64,13 +95,15 @@ export async function enrolPhone(ph, url, holder, code, shots = {}, label = unde
   await ph.page.getByRole('button', { name: 'OK' }).click();
   await screen(ph.page, 'done');
   assert.match(await ph.page.locator('main').textContent(), /登録が完了しました。/);
+  if (!pc) assert.doesNotMatch(await ph.page.locator('main').textContent(), /PC/);
   if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
 }
 
-/** The code on the PC's screen `step`: its link (the 2D code's content) and verification code. */
+/** The 2D code on the PC's screen `step`: its link (the 2D code's content). The PC shows no
+ * confirmation code: only the phone does. */
 export async function codeOnPc(pc, step = 'show_code', link = '#enroll-link') {
   await screen(pc, step);
   const url = await pc.locator(link).getAttribute('href');
-  const code = (await pc.locator('#verification-code').textContent()).trim();
-  return { url, code };
+  assert.equal(await pc.locator('#verification-code, #confirm-code-shown').count(), 0);
+  return { url };
 }

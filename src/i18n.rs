@@ -129,7 +129,6 @@ pub enum Msg {
     ScanCode,
     ScanHowTo,
     VerificationCodeLabel,
-    VerificationCodeHint,
     ExpiryWarning,
     QrAlt,
     CantScan,
@@ -158,7 +157,6 @@ pub enum Msg {
     EnrollDone,
     EnrollDonePcNote,
     EnrollReissueHint,
-    VerificationCodePhoneHint,
     JmaEntryHint,
     JmaEntry,
     Checking,
@@ -182,6 +180,17 @@ pub enum Msg {
     ProveDoneNote,
     ProveReissueHint,
     NothingChanged,
+    // The phone's confirmation code (issue 11 item 3).
+    ConfirmEnterTitle,
+    ConfirmEnterInstruction,
+    ConfirmEnterOldPhoneInstruction,
+    ConfirmEnterNote,
+    ConfirmButton,
+    ConfirmShowInstruction,
+    ConfirmShowNever,
+    ConfirmWaiting,
+    ConfirmedOnPc,
+    EnrollLinkReissueHint,
 }
 
 impl Msg {
@@ -275,7 +284,6 @@ impl Msg {
         Msg::ScanCode,
         Msg::ScanHowTo,
         Msg::VerificationCodeLabel,
-        Msg::VerificationCodeHint,
         Msg::ExpiryWarning,
         Msg::QrAlt,
         Msg::CantScan,
@@ -304,7 +312,6 @@ impl Msg {
         Msg::EnrollDone,
         Msg::EnrollDonePcNote,
         Msg::EnrollReissueHint,
-        Msg::VerificationCodePhoneHint,
         Msg::JmaEntryHint,
         Msg::JmaEntry,
         Msg::Checking,
@@ -328,6 +335,16 @@ impl Msg {
         Msg::ProveDoneNote,
         Msg::ProveReissueHint,
         Msg::NothingChanged,
+        Msg::ConfirmEnterTitle,
+        Msg::ConfirmEnterInstruction,
+        Msg::ConfirmEnterOldPhoneInstruction,
+        Msg::ConfirmEnterNote,
+        Msg::ConfirmButton,
+        Msg::ConfirmShowInstruction,
+        Msg::ConfirmShowNever,
+        Msg::ConfirmWaiting,
+        Msg::ConfirmedOnPc,
+        Msg::EnrollLinkReissueHint,
     ];
 
     pub fn text(self) -> Text {
@@ -564,11 +581,7 @@ impl Msg {
                 "iPhoneは「カメラ」アプリで読み取り「Safariで開く」を、AndroidはChromeの検索欄のカメラボタンで読み取ってください。",
                 "On iPhone, scan with the Camera app and choose Open in Safari; on Android, scan with the camera button in Chrome's search box.",
             ),
-            Msg::VerificationCodeLabel => ("確認コード", "Verification code"),
-            Msg::VerificationCodeHint => (
-                "スマートフォンに同じ確認コードが表示されることを確認してください。",
-                "Check that your smartphone shows the same verification code.",
-            ),
+            Msg::VerificationCodeLabel => ("確認コード", "Confirmation code"),
             Msg::ExpiryWarning => (
                 "有効期限内に読み取らないと二次元コードは無効になります。",
                 "The 2D code stops working if it is not scanned in time.",
@@ -647,10 +660,6 @@ impl Msg {
                 "PCで二次元コードを発行し直し、もう一度読み取ってください。",
                 "Issue a new 2D code on the PC and scan it again.",
             ),
-            Msg::VerificationCodePhoneHint => (
-                "PCの画面に表示されている確認コードと同じであることを確認してください。",
-                "Check that the PC screen shows the same verification code.",
-            ),
             Msg::JmaEntryHint => (
                 "日本医師会のHPKIカードをお持ちで、カードを読み取れない場合は:",
                 "If you hold a JMA HPKI card and cannot read it:",
@@ -682,8 +691,8 @@ impl Msg {
                 ("旧スマートフォンで操作を続けてください", "Continue on your old smartphone")
             }
             Msg::ContinueOnOldPhoneHint => (
-                "旧スマートフォンで本人IDを確認し、生体認証を行ってください。完了すると、新しいスマートフォン用の二次元コードがこの画面に表示されます。",
-                "Confirm your HPKI ID on the old smartphone and pass its biometric check. This screen then shows a 2D code for the new smartphone.",
+                "旧スマートフォンで本人IDを確認し、生体認証を行ってください。完了すると旧スマートフォンに確認コードが表示されますので、この画面に入力してください。",
+                "Confirm your HPKI ID on the old smartphone and pass its biometric check. The old smartphone then shows a confirmation code for you to enter on this screen.",
             ),
             Msg::ScanWithNewPhone => (
                 "新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
@@ -724,6 +733,39 @@ impl Msg {
             Msg::NothingChanged => {
                 ("この操作では何も変更されていません。", "Nothing was changed by this attempt.")
             }
+            Msg::ConfirmEnterTitle => ("確認コードの入力", "Enter the confirmation code"),
+            Msg::ConfirmEnterInstruction => (
+                "スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
+                "Enter the confirmation code (6 digits) shown on your smartphone and press Confirm.",
+            ),
+            Msg::ConfirmEnterOldPhoneInstruction => (
+                "旧スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
+                "Enter the confirmation code (6 digits) shown on your old smartphone and press Confirm.",
+            ),
+            Msg::ConfirmEnterNote => (
+                "お手元のスマートフォンで二次元コードを読み取っていない場合は、入力せずに「中止」を押してください。3回間違えると、この二次元コードは使用できなくなります。",
+                "If you did not scan the 2D code with your own smartphone, do not enter anything and press Cancel. After three wrong entries this 2D code can no longer be used.",
+            ),
+            Msg::ConfirmButton => ("確認", "Confirm"),
+            Msg::ConfirmShowInstruction => (
+                "PCの画面に次の確認コードを入力してください。",
+                "Enter this confirmation code on the PC screen.",
+            ),
+            Msg::ConfirmShowNever => (
+                "確認コードはご自身のPCにだけ入力し、他の人には絶対に教えないでください(電話やメールで尋ねられても教えないでください)。",
+                "Enter this code only on your own PC and never tell it to anyone (not even someone who asks by phone or email).",
+            ),
+            Msg::ConfirmWaiting => {
+                ("PCでの入力を待っています…", "Waiting for the code to be entered on the PC...")
+            }
+            Msg::ConfirmedOnPc => (
+                "PCで確認コードが確認されました。",
+                "The confirmation code was accepted on the PC.",
+            ),
+            Msg::EnrollLinkReissueHint => (
+                "認証局に、新しい登録用リンクの発行を依頼してください。",
+                "Ask your certification authority to issue a new registration link.",
+            ),
         };
         Text { ja, en }
     }
@@ -747,6 +789,14 @@ pub fn tries_left(lang: Lang, n: u8) -> String {
     match lang {
         Lang::Ja => format!("残り回数: {n}回"),
         Lang::En => format!("Tries left: {n}"),
+    }
+}
+
+/// After a wrong confirmation code: what happened and the entries left.
+pub fn confirm_wrong(lang: Lang, tries_left: u8) -> String {
+    match lang {
+        Lang::Ja => format!("確認コードが正しくありません。あと{tries_left}回入力できます。"),
+        Lang::En => format!("That confirmation code is not correct. Tries left: {tries_left}."),
     }
 }
 

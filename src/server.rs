@@ -7,8 +7,9 @@ use mahpki_protocol::{
     api::{CardSignature, Challenge, ClientConfig, Holder, MyNumberBound, SessionInfo},
     enrol::{
         AssertionOptions, ChangeBegin, ChangeFinish, ChangeIssued, ChangeOpened, ChangeProved,
-        EnrolmentIssued, EnrolmentOpened, EnrolmentRequest, FinishEnrolment, JmaLogin,
-        OpenEnrolment, PhoneBound, PublicKeyCredential, RegistrationOptions,
+        ConfirmCode, Confirmed, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
+        FinishEnrolment, JmaLogin, OpenEnrolment, PhoneBound, PublicKeyCredential,
+        RegistrationOptions,
     },
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -92,6 +93,11 @@ pub async fn mynumber_finish(sig: &CardSignature) -> Result<MyNumberBound, Error
 /// `POST /api/smartphone/enrolments`: the 2D code for a phone (`replace` once the holder said はい).
 pub async fn issue_enrolment(replace: bool) -> Result<EnrolmentIssued, ErrorCode> {
     post_json("/api/smartphone/enrolments", &EnrolmentRequest { replace }).await
+}
+
+/// `POST /api/smartphone/confirm`: the code the phone shows, as typed on the PC.
+pub async fn confirm(code: String) -> Result<Confirmed, ErrorCode> {
+    post_json("/api/smartphone/confirm", &ConfirmCode { code }).await
 }
 
 /// `GET /api/smartphone/holder`: whose phone this session may enrol, however it proved it.

@@ -11,14 +11,14 @@ use std::{cell::RefCell, rc::Rc};
 use mahpki::{
     flows::{
         prove::{self, ProveView},
-        smartphone::{Action, Code, JmaEntry, SmartphoneView, Step, Via},
+        smartphone::{Action, Code, Confirming, JmaEntry, SmartphoneView, Step, Via},
     },
     i18n::{Lang, Msg},
 };
 use mahpki_protocol::{
     ErrorCode,
     api::{Ca, Holder, Qualification},
-    enrol::{ChangeOpened, ChangeProved},
+    enrol::{ChangeOpened, ChangeProved, PhoneConfirm, PhoneConfirmEvent},
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -36,7 +36,6 @@ fn holder() -> Holder {
 fn code(path: &str) -> Code {
     Code {
         url: format!("https://hpki.example.jp{path}#AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        code: "731904".into(),
         deadline_ms: NOW + 65_000.0,
         replace: true,
     }
@@ -59,13 +58,41 @@ async fn every_change_screen_on_the_pc_says_its_part_in_both_languages() {
     let screens: Vec<(Step, Vec<&str>, Vec<&str>)> = vec![
         (
             Step::FirstCode(code("/change")),
-            vec!["旧スマートフォン", "確認コード: 731904", "有効期限まで残り 1分05秒", "中止"],
-            vec!["the old one", "Verification code: 731904", "Expires in 1:05", "Cancel"],
+            vec!["旧スマートフォン", "有効期限まで残り 1分05秒", "中止"],
+            vec!["the old one", "Expires in 1:05", "Cancel"],
         ),
         (
             Step::FirstOpened(code("/change")),
-            vec!["旧スマートフォンで操作を続けてください", "731904", "新しいスマートフォン用"],
-            vec!["Continue on your old smartphone", "731904", "for the new smartphone"],
+            vec![
+                "旧スマートフォンで操作を続けてください",
+                "旧スマートフォンに確認コードが表示されます",
+            ],
+            vec!["Continue on your old smartphone", "shows a confirmation code"],
+        ),
+        (
+            // The same confirmation screen as 別紙2's, saying where to read the code.
+            Step::Confirm(Confirming {
+                holder: None,
+                code: code("/change"),
+                tries_left: 1,
+                wrong: true,
+                sending: false,
+            }),
+            vec![
+                "旧スマートフォンに表示されている確認コード",
+                "確認コードが正しくありません。あと1回入力できます。",
+                "中止",
+            ],
+            vec!["shown on your old smartphone", "Tries left: 1.", "Cancel"],
+        ),
+        (
+            Step::ConfirmFailed { holder: None, replace: true },
+            vec![
+                "3回間違えたため",
+                "旧スマートフォンは引き続き利用できます",
+                "二次元コードを再発行",
+            ],
+            vec!["wrong three times", "The old smartphone keeps working", "Issue a new 2D code"],
         ),
         (
             Step::FirstExpired,
@@ -74,8 +101,8 @@ async fn every_change_screen_on_the_pc_says_its_part_in_both_languages() {
         ),
         (
             Step::ShowCode(holder(), code("/enroll")),
-            vec!["新しいスマートフォンのカメラで", "HP0000000001", "確認コード: 731904"],
-            vec!["the new smartphone's camera", "HP0000000001", "Verification code: 731904"],
+            vec!["新しいスマートフォンのカメラで", "HP0000000001"],
+            vec!["the new smartphone's camera", "HP0000000001"],
         ),
         (
             Step::Done { holder: holder(), replaced: true },
@@ -169,7 +196,7 @@ async fn the_hpki_start_offers_the_jma_path() {
 }
 
 fn opened() -> ChangeOpened {
-    ChangeOpened { code: "731904".into(), expires_in_secs: 60 }
+    ChangeOpened { expires_in_secs: 60 }
 }
 
 async fn phone(step: prove::Step) -> (common::Mounted, Rc<RefCell<Vec<prove::Action>>>) {
@@ -189,11 +216,7 @@ async fn every_old_phone_screen_says_its_part_in_both_languages() {
     };
     let screens: Vec<(prove::Step, Vec<&str>, Vec<&str>)> = vec![
         (prove::Step::Opening, vec!["登録情報を確認しています"], vec!["Checking the registration"]),
-        (
-            login(false),
-            vec!["Username(本人ID)", "確認コード: 731904", "ログイン"],
-            vec!["Username (HPKI ID)", "Verification code: 731904", "Log in"],
-        ),
+        (login(false), vec!["Username(本人ID)", "ログイン"], vec!["Username (HPKI ID)", "Log in"]),
         (login(true), vec!["半角英数字とハイフン"], vec!["ASCII letters, digits and hyphens"]),
         (
             prove::Step::Proving(opened(), mahpki_protocol::HpkiId::parse("HP1").unwrap()),
@@ -201,7 +224,28 @@ async fn every_old_phone_screen_says_its_part_in_both_languages() {
             vec!["biometric check"],
         ),
         (
-            prove::Step::Done(ChangeProved { hpki_id: holder().hpki_id }),
+            prove::Step::Confirming(ChangeProved {
+                hpki_id: holder().hpki_id,
+                confirm: PhoneConfirm::Show { code: "731904".into() },
+            }),
+            vec![
+                "PCの画面に次の確認コードを入力してください。",
+                "確認コード: 731904",
+                "他の人には絶対に教えないでください",
+            ],
+            vec![
+                "Enter this confirmation code on the PC screen.",
+                "Confirmation code: 731904",
+                "never tell it to anyone",
+            ],
+        ),
+        (
+            failed(ErrorCode::ConfirmationFailed, false),
+            vec!["3回間違えたため", "何も変更されていません"],
+            vec!["wrong three times", "Nothing was changed"],
+        ),
+        (
+            prove::Step::Done,
             vec!["本人確認が完了しました。", "新しいスマートフォンの登録が完了するまで"],
             vec!["You are confirmed.", "keeps working until the new one"],
         ),
@@ -244,4 +288,14 @@ async fn the_old_phone_logs_in_with_the_hpki_id_as_entered() {
     let (m, _) = phone(step).await;
     assert_eq!(m.attr("#username", "aria-invalid").as_deref(), Some("true"));
     assert_eq!(m.attr("#username-error", "role").as_deref(), Some("alert"));
+}
+
+#[wasm_bindgen_test]
+async fn the_old_phone_goes_on_only_when_the_pc_confirmed() {
+    assert_eq!(prove::on_confirm(Ok(PhoneConfirmEvent::Pending { tries_left: 3 })), None);
+    assert_eq!(prove::on_confirm(Ok(PhoneConfirmEvent::Confirmed)), Some(prove::Step::Done));
+    let dead = prove::on_confirm(Ok(PhoneConfirmEvent::Failed));
+    assert!(
+        matches!(dead, Some(prove::Step::Failed { failure, opened: None }) if failure.code == ErrorCode::ConfirmationFailed)
+    );
 }

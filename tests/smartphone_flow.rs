@@ -11,14 +11,14 @@ use mahpki::{
     flows::{
         card::CardStage,
         enroll::{self, EnrollView},
-        smartphone::{Action, Code, SmartphoneView, Step, Via},
+        smartphone::{Action, Code, Confirming, SmartphoneView, Step, Via},
     },
     i18n::{Lang, Msg},
 };
 use mahpki_protocol::{
     ErrorCode, HpkiId,
     api::{Ca, Holder, Qualification},
-    enrol::{EnrolmentOpened, PhoneBound, PhoneCredential},
+    enrol::{EnrolmentOpened, PhoneBound, PhoneConfirm, PhoneCredential},
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -33,13 +33,22 @@ fn holder() -> Holder {
 fn code(replace: bool) -> Code {
     Code {
         url: "https://hpki.example.jp/enroll#AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
-        code: "482913".into(),
         deadline_ms: 1_000_000.0 + 245_000.0,
         replace,
     }
 }
 
 const NOW: f64 = 1_000_000.0;
+
+fn asking(tries_left: u8, wrong: bool) -> Step {
+    Step::Confirm(Confirming {
+        holder: Some(holder()),
+        code: code(false),
+        tries_left,
+        wrong,
+        sending: false,
+    })
+}
 
 async fn pc(step: Step, lang: Lang) -> (common::Mounted, Rc<RefCell<Vec<Action>>>) {
     let actions = Rc::new(RefCell::new(Vec::new()));
@@ -80,7 +89,6 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             Step::ShowCode(holder(), code(false)),
             vec![
                 "二次元コードを読み取り",
-                "確認コード: 482913",
                 "有効期限まで残り 4分05秒",
                 "有効期限内に読み取らないと",
                 "Safariで開く",
@@ -89,7 +97,6 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             ],
             vec![
                 "Scan the 2D code",
-                "Verification code: 482913",
                 "Expires in 4:05",
                 "Open in Safari",
                 "If you cannot scan",
@@ -97,9 +104,36 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             ],
         ),
         (
+            asking(3, false),
+            vec![
+                "確認コードの入力",
+                "スマートフォンに表示されている確認コード(6桁の数字)を入力し",
+                "確認",
+                "3回間違えると",
+                "中止",
+            ],
+            vec![
+                "Enter the confirmation code",
+                "shown on your smartphone",
+                "Confirm",
+                "three wrong entries",
+                "Cancel",
+            ],
+        ),
+        (
+            asking(2, true),
+            vec!["確認コードが正しくありません。あと2回入力できます。"],
+            vec!["That confirmation code is not correct. Tries left: 2."],
+        ),
+        (
+            Step::ConfirmFailed { holder: Some(holder()), replace: false },
+            vec!["3回間違えたため", "心当たりのないスマートフォン", "二次元コードを再発行"],
+            vec!["wrong three times", "A phone that is not yours", "Issue a new 2D code"],
+        ),
+        (
             Step::Opened(holder(), code(false)),
-            vec!["スマートフォンで操作を続けてください", "482913"],
-            vec!["Continue on your smartphone", "482913"],
+            vec!["スマートフォンで操作を続けてください"],
+            vec!["Continue on your smartphone"],
         ),
         (
             Step::Expired { holder: holder(), replace: false },
@@ -162,6 +196,25 @@ async fn the_code_screen_draws_the_2d_code_and_offers_the_link() {
 }
 
 #[wasm_bindgen_test]
+async fn the_pc_sends_the_code_as_typed_without_spaces() {
+    let (m, actions) = pc(asking(3, false), Lang::Ja).await;
+    assert!(!m.text().contains("正しくありません"), "no error before a wrong entry");
+    let input = m
+        .root
+        .query_selector("#confirm-code")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .unwrap();
+    assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
+    input.set_value(" 123 456 ");
+    m.press("確認");
+    assert_eq!(*actions.borrow(), vec![Action::Confirm("123456".into())]);
+    // The field is emptied for the next try.
+    assert_eq!(input.value(), "");
+}
+
+#[wasm_bindgen_test]
 async fn pc_buttons_emit_the_holders_answers() {
     for (step, label, action) in [
         (Step::AskReplace(holder()), "はい", Action::Replace),
@@ -172,6 +225,12 @@ async fn pc_buttons_emit_the_holders_answers() {
             Action::Reissue,
         ),
         (Step::ShowCode(holder(), code(false)), "中止", Action::Cancel),
+        (asking(1, true), "中止", Action::Cancel),
+        (
+            Step::ConfirmFailed { holder: Some(holder()), replace: true },
+            "二次元コードを再発行",
+            Action::Reissue,
+        ),
         (Step::Ready { readers: vec![] }, "HPKIカードで登録または変更", Action::StartHpki),
     ] {
         let (m, actions) = pc(step.clone(), Lang::Ja).await;
@@ -180,13 +239,27 @@ async fn pc_buttons_emit_the_holders_answers() {
     }
 }
 
-fn opened() -> EnrolmentOpened {
+fn opened_with(confirm: PhoneConfirm) -> EnrolmentOpened {
     EnrolmentOpened {
         hpki_id: HpkiId::parse("HP0000000001").unwrap(),
-        code: "482913".into(),
         expires_in_secs: 300,
         replace: false,
+        confirm,
     }
+}
+
+/// Opened from a PC's code, and the PC already entered the phone's code.
+fn opened() -> EnrolmentOpened {
+    opened_with(PhoneConfirm::Done)
+}
+
+fn showing() -> EnrolmentOpened {
+    opened_with(PhoneConfirm::Show { code: "482913".into() })
+}
+
+/// Opened from a CA's link: no PC anywhere.
+fn link() -> EnrolmentOpened {
+    opened_with(PhoneConfirm::NotNeeded)
 }
 
 async fn phone(
@@ -219,14 +292,26 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
             vec!["Checking the registration"],
         ),
         (
-            enroll::Step::Login(opened()),
+            enroll::Step::Login(showing()),
             vec![
                 "Username(本人ID)",
+                "PCの画面に次の確認コードを入力してください。",
                 "確認コード: 482913",
-                "PCの画面に表示されている確認コード",
-                "登録",
+                "他の人には絶対に教えないでください",
+                "PCでの入力を待っています",
             ],
-            vec!["Username (HPKI ID)", "Verification code: 482913", "Register"],
+            vec![
+                "Username (HPKI ID)",
+                "Enter this confirmation code on the PC screen.",
+                "Confirmation code: 482913",
+                "never tell it to anyone",
+                "Waiting for the code to be entered on the PC",
+            ],
+        ),
+        (
+            enroll::Step::Login(opened()),
+            vec!["Username(本人ID)", "PCで確認コードが確認されました。", "登録"],
+            vec!["Username (HPKI ID)", "accepted on the PC", "Register"],
         ),
         (
             enroll::Step::Registering(opened()),
@@ -235,9 +320,14 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
         ),
         (enroll::Step::Saving(opened()), vec!["登録しています"], vec!["Registering"]),
         (
-            enroll::Step::Done(done),
+            enroll::Step::Done { bound: done, link: false },
             vec!["登録が完了しました。", "PCの画面にも完了画面"],
             vec!["Registration is complete.", "PC screen shows completion"],
+        ),
+        (
+            failed(ErrorCode::ConfirmationFailed),
+            vec!["3回間違えたため", "PCで二次元コードを発行し直し"],
+            vec!["wrong three times", "Issue a new 2D code on the PC"],
         ),
         (
             failed(ErrorCode::WebauthnCancelled),
@@ -261,6 +351,65 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
         html! { <EnrollView {step} on_action={Callback::noop()} /> }
     })
     .await;
+}
+
+/// A CA's link has no PC: none of its screens may send the holder to one.
+#[wasm_bindgen_test]
+async fn a_links_screens_never_mention_a_pc() {
+    let done = PhoneBound {
+        phone: PhoneCredential { credential_id: "AA".into(), label: "phone".into(), bound_at: 0 },
+        replaced: None,
+    };
+    for step in [
+        enroll::Step::Login(link()),
+        enroll::Step::Registering(link()),
+        enroll::Step::Saving(link()),
+        enroll::Step::Done { bound: done, link: true },
+        enroll::Step::Failed { failure: ErrorCode::WebauthnCancelled.into(), opened: Some(link()) },
+        enroll::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
+    ] {
+        for lang in [Lang::Ja, Lang::En] {
+            let (m, _) = phone(step.clone(), lang).await;
+            let t = m.text();
+            assert!(!t.contains("PC"), "{step:?} in {lang:?} mentions a PC: {t}");
+            assert!(!t.contains("確認コード") && !t.contains("onfirmation code"), "{t}");
+        }
+    }
+    let (m, actions) = phone(enroll::Step::Login(link()), Lang::Ja).await;
+    m.press("登録");
+    assert_eq!(*actions.borrow(), vec![enroll::Action::Register]);
+    let (m, _) = phone(
+        enroll::Step::Failed { failure: ErrorCode::WebauthnFailed.into(), opened: None },
+        Lang::En,
+    )
+    .await;
+    assert!(m.text().contains("on the PC"), "a PC's code says where a new one comes from");
+}
+
+#[wasm_bindgen_test]
+async fn the_phone_offers_register_only_after_the_pc_confirmed() {
+    let (m, _) = phone(enroll::Step::Login(showing()), Lang::Ja).await;
+    assert_eq!(m.root.query_selector("button").unwrap(), None, "{}", m.text());
+    assert_eq!(
+        m.root.query_selector("#confirm-code-shown").unwrap().unwrap().text_content().as_deref(),
+        Some("482913")
+    );
+    // The push that the PC confirmed turns the screen into the one with 登録.
+    let next =
+        enroll::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Confirmed));
+    assert_eq!(next, Some(enroll::Step::Login(opened())));
+    let dead =
+        enroll::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Failed));
+    assert!(
+        matches!(dead, Some(enroll::Step::Failed { failure, .. }) if failure.code == ErrorCode::ConfirmationFailed)
+    );
+    assert_eq!(
+        enroll::on_confirm(
+            &showing(),
+            Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Pending { tries_left: 2 })
+        ),
+        None
+    );
 }
 
 #[wasm_bindgen_test]

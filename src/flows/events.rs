@@ -1,11 +1,12 @@
-//! The PC's live view of a code it shows (an enrolment, or a change's first code): Server-Sent
-//! Events, authenticated by the session cookie (same origin), never by the token. The server
+//! The PC's live view of a code it shows (an enrolment, or a change's first code), and the
+//! phone's of its confirmation: Server-Sent Events, authenticated by the session cookie (or the
+//! phone's cookie; same origin), never by the token. The server
 //! sends the current state first, so a reconnect (EventSource retries by itself) never misses
 //! the phone's step.
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{ChangeEvent, EnrolmentEvent},
+    enrol::{ChangeEvent, EnrolmentEvent, PhoneConfirmEvent},
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, closure::Closure};
@@ -26,6 +27,12 @@ impl Stream for EnrolmentEvent {
 impl Stream for ChangeEvent {
     const PATH: &'static str = "/api/smartphone/change/current/events";
     const NAMES: &'static [&'static str] = ChangeEvent::NAMES;
+}
+
+/// The phone's side: its confirmation, keyed by the phone's own cookie.
+impl Stream for PhoneConfirmEvent {
+    const PATH: &'static str = "/api/phone/confirmation/events";
+    const NAMES: &'static [&'static str] = PhoneConfirmEvent::NAMES;
 }
 
 /// An open subscription; dropping it closes the stream.

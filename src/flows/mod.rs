@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod card_view;
+pub mod confirm;
 pub mod enroll;
 pub mod error_view;
 pub mod events;

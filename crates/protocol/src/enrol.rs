@@ -15,6 +15,13 @@
 //! | PC    | `DELETE /api/smartphone/enrolments/current` (中止: the code dies now) | 204 |
 //! | PC    | `POST /api/jma/login` [`JmaLogin`] (JMA path, instead of the HPKI card) | `Holder` |
 //! | PC    | `GET /api/smartphone/holder` (whose phone it enrols, however proved)   | `Holder` |
+//! | PC    | `POST /api/smartphone/confirm` [`ConfirmCode`] (the code the phone shows) | [`Confirmed`] |
+//! | phone | `GET /api/phone/confirmation/events` (SSE)     | [`PhoneConfirmEvent`]s |
+//!
+//! Confirmation (both flows): once a phone has opened a PC's code (and, in a change, once the old
+//! phone passed its check), the server makes a short code shown only on that phone. The holder
+//! types it on the PC; only then may that phone go on. Three wrong entries kill the code. A CA's
+//! link has no PC and needs no confirmation.
 //!
 //! スマートフォン変更 (no HPKI card): the PC shows a first code for the phone bound now, which
 //! proves the holder with a WebAuthn assertion; the PC's session may then issue an enrolment with
@@ -64,9 +71,6 @@ pub struct EnrolmentRequest {
 pub struct EnrolmentIssued {
     /// `https://<origin>/enroll#<token>`: the content of the 2D code. Secret until used.
     pub url: String,
-    /// Short code shown on both screens, so the holder sees the phone opened this PC's code.
-    #[zeroize(skip)]
-    pub code: String,
     /// Seconds until the code can no longer be opened (the PC's countdown).
     pub expires_in_secs: u32,
     pub replace: bool,
@@ -76,7 +80,6 @@ impl std::fmt::Debug for EnrolmentIssued {
     /// The URL carries the token: never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnrolmentIssued")
-            .field("code", &self.code)
             .field("expires_in_secs", &self.expires_in_secs)
             .field("replace", &self.replace)
             .finish_non_exhaustive()
@@ -102,11 +105,85 @@ impl std::fmt::Debug for OpenEnrolment {
 pub struct EnrolmentOpened {
     /// Username, pre-filled and read-only.
     pub hpki_id: HpkiId,
-    /// The same code the PC shows.
-    pub code: String,
     /// Seconds the phone has to finish.
     pub expires_in_secs: u32,
     pub replace: bool,
+    /// What the phone shows before it may register.
+    pub confirm: PhoneConfirm,
+}
+
+/// The confirmation a phone faces once it opened a code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PhoneConfirm {
+    /// A CA's link: no PC, nothing to confirm.
+    NotNeeded,
+    /// Show `code` and wait until the PC entered it (see [`PhoneConfirmEvent`]).
+    Show { code: String },
+    /// The PC already entered it (the phone reloaded its page).
+    Done,
+}
+
+impl std::fmt::Debug for PhoneConfirm {
+    /// The code is for the holder's eyes only: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotNeeded => f.write_str("NotNeeded"),
+            Self::Show { .. } => f.write_str("Show { .. }"),
+            Self::Done => f.write_str("Done"),
+        }
+    }
+}
+
+/// `POST /api/smartphone/confirm` (PC): the code the phone shows, as the holder typed it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmCode {
+    pub code: String,
+}
+
+impl std::fmt::Debug for ConfirmCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmCode").finish_non_exhaustive()
+    }
+}
+
+/// Answer to [`ConfirmCode`]: the code was right; the phone hears it and goes on. A wrong code
+/// is answered `confirmation_wrong` (the tries left come with the PC's next event), the third
+/// `confirmation_failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmed {}
+
+/// What the phone hears about its confirmation (SSE, keyed by the phone's cookie). The current
+/// state comes first on connect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum PhoneConfirmEvent {
+    /// Still waiting for the PC; `tries_left` wrong entries remain.
+    Pending { tries_left: u8 },
+    /// The PC entered the right code: the phone may go on.
+    Confirmed,
+    /// Three wrong entries: this phone can never finish with this code.
+    Failed,
+    /// The code ended otherwise (中止 on the PC, a newer code, or it ran out).
+    Ended,
+}
+
+impl PhoneConfirmEvent {
+    pub const NAMES: &'static [&'static str] = &["pending", "confirmed", "failed", "ended"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pending { .. } => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Pending { .. })
+    }
 }
 
 /// Answer to `POST /api/enroll/begin`: hand `options` to `navigator.credentials.create()`
@@ -170,36 +247,43 @@ pub struct PhoneBound {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EnrolmentEvent {
     /// Issued, not yet opened: keep showing the 2D code.
-    Waiting { code: String, expires_in_secs: u32 },
-    /// A phone opened it: "スマートフォンで操作を続けてください" with the code.
-    Opened { code: String },
+    Waiting { expires_in_secs: u32 },
+    /// A phone opened it and shows a confirmation code: ask for it ("スマートフォンに表示されて
+    /// いる確認コードを入力してください"), with the tries left.
+    Confirm { tries_left: u8 },
+    /// The PC entered the phone's code: "スマートフォンで操作を続けてください".
+    Opened,
     /// The phone's credential is committed: show completion.
     Completed,
     /// Nobody finished in time: "有効期限が切れました" and a re-issue button.
     Expired,
     /// A newer enrolment replaced it (another tab or PC of the same holder).
     Cancelled,
+    /// Three wrong confirmation codes: the code is dead, issue a new one.
+    ConfirmFailed,
 }
 
 impl EnrolmentEvent {
     /// Every SSE `event:` name, for a client that listens by name.
     pub const NAMES: &'static [&'static str] =
-        &["waiting", "opened", "completed", "expired", "cancelled"];
+        &["waiting", "confirm", "opened", "completed", "expired", "cancelled", "confirm_failed"];
 
     /// The SSE `event:` name.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Waiting { .. } => "waiting",
-            Self::Opened { .. } => "opened",
+            Self::Confirm { .. } => "confirm",
+            Self::Opened => "opened",
             Self::Completed => "completed",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
+            Self::ConfirmFailed => "confirm_failed",
         }
     }
 
     /// No further event follows this one.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Completed | Self::Expired | Self::Cancelled)
+        matches!(self, Self::Completed | Self::Expired | Self::Cancelled | Self::ConfirmFailed)
     }
 }
 
@@ -210,11 +294,13 @@ mod tests {
     #[test]
     fn events_are_tagged_by_name() {
         for e in [
-            EnrolmentEvent::Waiting { code: "123456".into(), expires_in_secs: 300 },
-            EnrolmentEvent::Opened { code: "123456".into() },
+            EnrolmentEvent::Waiting { expires_in_secs: 300 },
+            EnrolmentEvent::Confirm { tries_left: 3 },
+            EnrolmentEvent::Opened,
             EnrolmentEvent::Completed,
             EnrolmentEvent::Expired,
             EnrolmentEvent::Cancelled,
+            EnrolmentEvent::ConfirmFailed,
         ] {
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["event"], e.name());
@@ -227,17 +313,43 @@ mod tests {
     fn change_events_are_tagged_by_listed_names() {
         let hpki_id = HpkiId::parse("HP0000000001").unwrap();
         for e in [
-            ChangeEvent::Waiting { code: "123456".into(), expires_in_secs: 300 },
-            ChangeEvent::Opened { code: "123456".into() },
+            ChangeEvent::Waiting { expires_in_secs: 300 },
+            ChangeEvent::Opened,
+            ChangeEvent::Confirm { tries_left: 2 },
             ChangeEvent::Proved { hpki_id },
             ChangeEvent::Expired,
             ChangeEvent::Cancelled,
+            ChangeEvent::ConfirmFailed,
         ] {
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["event"], e.name());
             assert!(ChangeEvent::NAMES.contains(&e.name()));
             assert_eq!(serde_json::from_value::<ChangeEvent>(json).unwrap(), e);
         }
+        for e in [
+            PhoneConfirmEvent::Pending { tries_left: 3 },
+            PhoneConfirmEvent::Confirmed,
+            PhoneConfirmEvent::Failed,
+            PhoneConfirmEvent::Ended,
+        ] {
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["event"], e.name());
+            assert!(PhoneConfirmEvent::NAMES.contains(&e.name()));
+            assert_eq!(serde_json::from_value::<PhoneConfirmEvent>(json).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn confirmation_codes_are_never_printed() {
+        let c = ConfirmCode { code: "987654".into() };
+        assert!(!format!("{c:?}").contains("987654"));
+        let s = PhoneConfirm::Show { code: "987654".into() };
+        assert!(!format!("{s:?}").contains("987654"));
+        let p = ChangeProved {
+            hpki_id: HpkiId::parse("HP0000000001").unwrap(),
+            confirm: PhoneConfirm::Show { code: "987654".into() },
+        };
+        assert!(!format!("{p:?}").contains("987654"));
     }
 
     #[test]
@@ -246,7 +358,6 @@ mod tests {
         assert!(!format!("{o:?}").contains("secret"));
         let i = EnrolmentIssued {
             url: "https://a.example/enroll#secret-token".into(),
-            code: "123456".into(),
             expires_in_secs: 300,
             replace: false,
         };
@@ -265,8 +376,6 @@ mod tests {
 pub struct ChangeIssued {
     /// `https://<origin>/change#<token>`. Secret until used.
     pub url: String,
-    #[zeroize(skip)]
-    pub code: String,
     pub expires_in_secs: u32,
 }
 
@@ -274,7 +383,6 @@ impl std::fmt::Debug for ChangeIssued {
     /// The URL carries the token: never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChangeIssued")
-            .field("code", &self.code)
             .field("expires_in_secs", &self.expires_in_secs)
             .finish_non_exhaustive()
     }
@@ -283,7 +391,6 @@ impl std::fmt::Debug for ChangeIssued {
 /// Answer to `POST /api/change/open` (the body is an [`OpenEnrolment`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeOpened {
-    pub code: String,
     pub expires_in_secs: u32,
 }
 
@@ -307,10 +414,13 @@ pub struct ChangeFinish {
     pub credential: PublicKeyCredential,
 }
 
-/// Answer to [`ChangeFinish`]: the phone may tell the holder to continue on the PC.
+/// Answer to [`ChangeFinish`]: the old phone passed; it shows `confirm` (always
+/// [`PhoneConfirm::Show`] here) until the PC entered it, and only then does the PC get to enrol
+/// the new phone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeProved {
     pub hpki_id: HpkiId,
+    pub confirm: PhoneConfirm,
 }
 
 /// What the PC hears about its first code (SSE, like [`EnrolmentEvent`]).
@@ -318,38 +428,43 @@ pub struct ChangeProved {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ChangeEvent {
     Waiting {
-        code: String,
         expires_in_secs: u32,
     },
     /// The old phone opened it.
-    Opened {
-        code: String,
+    Opened,
+    /// The old phone passed its check and shows a confirmation code: ask for it.
+    Confirm {
+        tries_left: u8,
     },
-    /// The old phone proved the holder: issue the enrolment (`replace`) for the new phone.
+    /// The PC entered the old phone's code: issue the enrolment (`replace`) for the new phone.
     Proved {
         hpki_id: HpkiId,
     },
     Expired,
     /// A newer first code replaced it.
     Cancelled,
+    /// Three wrong confirmation codes: this PC gets nothing from this first code.
+    ConfirmFailed,
 }
 
 impl ChangeEvent {
     /// Every SSE `event:` name, for a client that listens by name.
     pub const NAMES: &'static [&'static str] =
-        &["waiting", "opened", "proved", "expired", "cancelled"];
+        &["waiting", "opened", "confirm", "proved", "expired", "cancelled", "confirm_failed"];
 
     pub fn name(&self) -> &'static str {
         match self {
             Self::Waiting { .. } => "waiting",
-            Self::Opened { .. } => "opened",
+            Self::Opened => "opened",
+            Self::Confirm { .. } => "confirm",
             Self::Proved { .. } => "proved",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
+            Self::ConfirmFailed => "confirm_failed",
         }
     }
 
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Proved { .. } | Self::Expired | Self::Cancelled)
+        matches!(self, Self::Proved { .. } | Self::Expired | Self::Cancelled | Self::ConfirmFailed)
     }
 }

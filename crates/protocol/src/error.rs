@@ -86,6 +86,15 @@ pub enum ErrorCode {
     ClientAddressMissing,
     /// The first code of a スマートフォン変更 was already used to look up another 本人ID.
     ChangeCodeClaimed,
+    // ---- Phone confirmation (issue 11 item 3): the code the phone shows, typed on the PC. ----
+    /// The confirmation code typed on the PC is not the one the phone shows; tries remain.
+    ConfirmationWrong,
+    /// Three wrong confirmation codes: the 2D code is dead and the phone can never finish.
+    ConfirmationFailed,
+    /// The phone may not go on before the PC entered the code the phone shows.
+    ConfirmationPending,
+    /// The PC entered a confirmation code while no phone is waiting for one.
+    ConfirmationUnknown,
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable,
     /// Something failed inside the server; details are in its log, never in the answer.
@@ -222,6 +231,11 @@ impl ErrorCode {
         Self::TooManyStreams,
         Self::ClientAddressMissing,
         Self::ChangeCodeClaimed,
+        // Phone confirmation (issue 11 item 3).
+        Self::ConfirmationWrong,
+        Self::ConfirmationFailed,
+        Self::ConfirmationPending,
+        Self::ConfirmationUnknown,
         Self::ServerUnreachable,
         Self::Internal,
         // ---- Local helper and cards. ----
@@ -295,6 +309,11 @@ impl ErrorCode {
             Self::TooManyStreams => 429,
             Self::ClientAddressMissing => 400,
             Self::ChangeCodeClaimed => 409,
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => 400,
+            Self::ConfirmationFailed => 410,
+            Self::ConfirmationPending => 409,
+            Self::ConfirmationUnknown => 404,
             Self::ServerUnreachable => 503,
             Self::Internal => 500,
             // ---- Local helper and cards. ----
@@ -496,6 +515,23 @@ impl ErrorCode {
             Self::ChangeCodeClaimed => Text {
                 ja: "この2次元コードは、別の本人IDの確認にすでに使われています。",
                 en: "This code was already used to check another HPKI ID.",
+            },
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => Text {
+                ja: "確認コードが正しくありません。",
+                en: "The confirmation code is not correct.",
+            },
+            Self::ConfirmationFailed => Text {
+                ja: "確認コードを3回間違えたため、この2次元コードは使用できなくなりました。",
+                en: "The confirmation code was wrong three times, so this 2D code can no longer be used.",
+            },
+            Self::ConfirmationPending => Text {
+                ja: "PCで確認コードがまだ入力されていません。",
+                en: "The confirmation code has not been entered on the PC yet.",
+            },
+            Self::ConfirmationUnknown => Text {
+                ja: "確認コードを待っているスマートフォンがありません。",
+                en: "No phone is waiting for a confirmation code.",
             },
             Self::ServerUnreachable => Text {
                 ja: "プラットフォームのサーバーに接続できません。",
@@ -753,6 +789,23 @@ impl ErrorCode {
             Self::ChangeCodeClaimed => Text {
                 ja: "PCの画面で新しい2次元コードを表示し、本人IDを確認してから読み取り直してください。",
                 en: "Show a new code on the PC, check your HPKI ID, and scan the new code.",
+            },
+            // Phone confirmation (issue 11 item 3).
+            Self::ConfirmationWrong => Text {
+                ja: "お手元のスマートフォンに表示されている確認コードを確かめて、もう一度入力してください。3回間違えると、この2次元コードは使用できなくなります。",
+                en: "Check the confirmation code shown on your phone and enter it again. After three wrong entries this 2D code can no longer be used.",
+            },
+            Self::ConfirmationFailed => Text {
+                ja: "PCで2次元コードを発行し直し、お手元のスマートフォンで読み取ってください。心当たりのないスマートフォンが読み取った可能性があります。",
+                en: "Issue a new 2D code on the PC and scan it with your own phone. A phone that is not yours may have scanned it.",
+            },
+            Self::ConfirmationPending => Text {
+                ja: "スマートフォンに表示されている確認コードをPCの画面に入力してから、スマートフォンで操作を続けてください。",
+                en: "Enter the confirmation code shown on the phone into the PC screen, then continue on the phone.",
+            },
+            Self::ConfirmationUnknown => Text {
+                ja: "スマートフォンで2次元コードを読み取り、表示された確認コードを入力してください。",
+                en: "Scan the 2D code with your phone, then enter the confirmation code it shows.",
             },
             Self::ServerUnreachable => Text {
                 ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",

@@ -26,7 +26,7 @@ use http_body_util::BodyExt as _;
 use mahpki_protocol::{
     HpkiId,
     api::{Ca, Holder, Qualification},
-    enrol::{EnrolmentIssued, FinishEnrolment, RegistrationOptions},
+    enrol::{EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneConfirm, RegistrationOptions},
 };
 use mahpki_server::{
     Config,
@@ -136,7 +136,15 @@ async fn latencies(pc_node: &Router, phone_node: &Router, cert: &[u8]) -> Vec<f6
         let mut phone = Browser::new(phone_node);
         let token = issued.url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        assert!(phone.send("POST", "/api/enroll/open", Some(body)).await.status.is_success());
+        let a = phone.send("POST", "/api/enroll/open", Some(body)).await;
+        assert!(a.status.is_success(), "{:?}", a.body);
+        let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
+        assert_eq!(next(&mut events).await, "confirm");
+        // The holder types the code the phone shows on the PC.
+        let PhoneConfirm::Show { code } = opened.confirm else { panic!("no confirmation code") };
+        let body = serde_json::json!({ "code": code }).to_string();
+        let a = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
+        assert!(a.status.is_success(), "{:?}", a.body);
         assert_eq!(next(&mut events).await, "opened");
         let a = phone.send("POST", "/api/enroll/begin", None).await;
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();

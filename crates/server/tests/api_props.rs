@@ -174,6 +174,12 @@ async fn stage(w: &World, caller: Caller) -> Stage {
             .send("POST", "/api/enroll/open", Some(json!({ "token": token }).to_string()))
             .await;
         assert!(a.status.is_success(), "{:?}", a.body);
+        // The holder types the code the phone shows on the PC; only then may the phone begin.
+        let code = a.body["confirm"]["code"].as_str().expect("the phone shows a code").to_owned();
+        let c = b
+            .send("POST", "/api/smartphone/confirm", Some(json!({ "code": code }).to_string()))
+            .await;
+        assert!(c.status.is_success(), "{:?}", c.body);
         let a = phone.send("POST", "/api/enroll/begin", None).await;
         assert!(a.status.is_success(), "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();

@@ -4,345 +4,30 @@
 
 mod common;
 
-use std::{sync::Arc, time::Duration};
+use common::world::*;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode, header},
-};
+use axum::http::StatusCode;
 use common::{
     Db,
     browser::{Answer, Browser},
-    pki::{self, HPKI_POLICY, HPKI_POLICY_STR},
-    store,
 };
-use http_body_util::BodyExt as _;
 use mahpki_protocol::{
-    ErrorCode, HpkiId,
-    api::{Ca, Holder, Qualification},
+    ErrorCode,
+    api::Holder,
     enrol::{
-        AssertionOptions, ChangeEvent, ChangeIssued, ChangeOpened, ChangeProved, EnrolmentEvent,
-        EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneBound, RegisterPublicKeyCredential,
-        RegistrationOptions,
+        AssertionOptions, ChangeEvent, ChangeProved, EnrolmentEvent, EnrolmentOpened,
+        FinishEnrolment, PhoneBound, RegistrationOptions,
     },
 };
 use mahpki_server::{
     Config,
     config::CaPolicy,
     events::Events,
-    http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
-    pki::{TrustConfig, TrustStore},
-    secret::ServerSecret,
-    store::{CurrentCert, EnrolError, IdentityRecord, Store},
+    http::{LinkError, issue_link},
+    store::{EnrolError, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
-use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
-use x509_parser::prelude::*;
-
-const ORIGIN: &str = "https://hpki.example.jp";
-const HOLDER: &str = "JMA-0000001";
-
-/// The server secret of every node in these tests (as all processes on one database share one).
-static SECRET: std::sync::LazyLock<Arc<ServerSecret>> =
-    std::sync::LazyLock::new(|| Arc::new(ServerSecret::random()));
-
-struct World {
-    app: Router,
-    store: Store,
-    clock: Clock,
-    hpki_ca: pki::Ca,
-    hpki_trust: TrustConfig,
-    config: Config,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-}
-
-async fn world(db: Db) -> World {
-    world_with_ttl(db, 300).await
-}
-
-async fn world_with_ttl(db: Db, ttl_secs: u32) -> World {
-    world_with(db, Config { enrolment_ttl_secs: ttl_secs, ..config() }).await
-}
-
-async fn world_with(db: Db, config: Config) -> World {
-    let (store, data) = store(db).await;
-    world_on(store, Events::local(), data, config).await
-}
-
-fn config() -> Config {
-    Config { public_origin: ORIGIN.into(), ..Config::default() }
-}
-
-/// A server (router) on `store`, with the holder registered.
-async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config: Config) -> World {
-    let keys = pki::keys();
-    let trust_dir = tempfile::tempdir().unwrap();
-    let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
-    let hpki_trust =
-        pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
-    // The operator's commands (issue-link) judge standing by the configured anchors.
-    let config = Config { hpki_trust: vec![hpki_trust.clone()], ..config };
-    let (app, clock) = node(store.clone(), events, &hpki_trust, config.clone());
-    let w = World { app, store, clock, hpki_ca, hpki_trust, config, _dirs: (data, trust_dir) };
-    let cert = w.hpki_cert();
-    let (_, c) = X509Certificate::from_der(&cert).unwrap();
-    w.store
-        .identity_upsert(&IdentityRecord {
-            holder: Holder {
-                hpki_id: HpkiId::parse(HOLDER).unwrap(),
-                ca: Ca::Jma,
-                qualification: Qualification::Doctor,
-                name_kanji: "医師 花子".into(),
-                name_kana: "イシ ハナコ".into(),
-                name_roman: "ISHI HANAKO".into(),
-            },
-            registration_number: "123456".into(),
-            hpki_card_mac: SECRET.card_id_mac("123456", "HPKI0001").to_vec(),
-            cert_issuer: c.issuer().as_raw().to_vec(),
-            cert_subject: c.subject().as_raw().to_vec(),
-        })
-        .await
-        .unwrap();
-    // The certificate on record, as `identity import` records it: the paths without the card
-    // (JMA, CA links, スマートフォン変更) check the holder's standing by it.
-    let current = CurrentCert {
-        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
-        not_after_ms: c.validity().not_after.timestamp() * 1000,
-    };
-    w.store.hpki_cert_seen(HOLDER, &current, None).await.unwrap();
-    w
-}
-
-/// One server process: the real router over `store`, with a clock the test moves.
-fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
-    let mut state = AppState::new(
-        config,
-        store,
-        TrustStore::load(std::slice::from_ref(hpki)).unwrap(),
-        TrustStore::load(&[]).unwrap(),
-    );
-    let clock = Clock::manual();
-    state.clock = clock.clone();
-    state.limiter = RateLimiter::new(1000, 1000);
-    state.events = events;
-    state.secret = Some(SECRET.clone());
-    (router(state, None), clock)
-}
-
-impl World {
-    fn hpki_cert(&self) -> Vec<u8> {
-        let keys = pki::keys();
-        pki::issue(
-            &pki::ee_params("HPKI holder 1", 1001, HPKI_POLICY),
-            &keys.holder,
-            &self.hpki_ca.params,
-            &keys.hpki_ca,
-        )
-    }
-
-    /// A PC whose session is authenticated with the holder's HPKI card.
-    async fn pc(&self) -> Browser {
-        let mut b = Browser::new(&self.app);
-        let a = b.hpki_login(&self.hpki_cert(), &pki::keys().holder, ORIGIN).await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        b
-    }
-
-    fn phone(&self) -> Phone {
-        Phone { b: Browser::new(&self.app), key: SoftPasskey::new(true) }
-    }
-
-    /// A second server process on the same database.
-    async fn second_node(&self, url: &str) -> Router {
-        let store = Store::open_postgres(url).await.unwrap();
-        let events = Events::postgres(url).await.unwrap();
-        node(store, events, &self.hpki_trust, self.config.clone()).0
-    }
-
-    async fn active_phone(&self) -> Option<Vec<u8>> {
-        self.store.phone_active(HOLDER).await.unwrap().map(|p| p.credential_id)
-    }
-
-    async fn actions(&self) -> Vec<(String, String)> {
-        let log = self.store.audit_tail(100).await.unwrap();
-        log.into_iter().map(|r| (r.action, r.outcome)).collect()
-    }
-}
-
-async fn issue(pc: &mut Browser, replace: bool) -> Answer {
-    let body = serde_json::json!({ "replace": replace }).to_string();
-    pc.send("POST", "/api/smartphone/enrolments", Some(body)).await
-}
-
-async fn issued(pc: &mut Browser, replace: bool) -> EnrolmentIssued {
-    let a = issue(pc, replace).await;
-    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    serde_json::from_value(a.body).unwrap()
-}
-
-fn refused(a: &Answer, code: ErrorCode) {
-    assert_eq!(a.code(), Some(code), "{} {:?}", a.status, a.body);
-    assert_eq!(a.status.as_u16(), code.http_status());
-}
-
-/// A phone: its own browser (cookie jar) and a software passkey standing in for its platform
-/// authenticator.
-struct Phone {
-    b: Browser,
-    key: SoftPasskey,
-}
-
-impl Phone {
-    /// Opens the 2D code's URL: the page takes the token from the fragment.
-    async fn open(&mut self, url: &str) -> Answer {
-        let (page, token) = url.split_once('#').expect("token in the fragment");
-        assert_eq!(page, format!("{ORIGIN}/enroll"));
-        let body = serde_json::json!({ "token": token }).to_string();
-        self.b.send("POST", "/api/enroll/open", Some(body)).await
-    }
-
-    async fn begin(&mut self) -> Answer {
-        self.b.send("POST", "/api/enroll/begin", None).await
-    }
-
-    /// What the phone's browser and authenticator answer to `begin`'s options.
-    fn create(&mut self, options: serde_json::Value) -> RegisterPublicKeyCredential {
-        let mut o: RegistrationOptions = serde_json::from_value(options).unwrap();
-        let sel = o.options.public_key.authenticator_selection.as_mut().unwrap();
-        // What the server demands of the phone…
-        assert_eq!(sel.authenticator_attachment, Some(AuthenticatorAttachment::Platform));
-        assert_eq!(sel.user_verification, UserVerificationPolicy::Required);
-        assert_eq!(o.options.public_key.rp.id, "hpki.example.jp");
-        // …which the soft passkey cannot claim to be (it refuses "platform"); it does perform
-        // user verification (`SoftPasskey::new(true)`), which the server checks.
-        sel.authenticator_attachment = None;
-        self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap()
-    }
-
-    async fn finish(&mut self, credential: &RegisterPublicKeyCredential, label: &str) -> Answer {
-        let body = FinishEnrolment { credential: credential.clone(), label: label.into() };
-        self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
-    }
-
-    /// The old phone's side of スマートフォン変更: open the first code, prove with the passkey
-    /// made for `origin` (the real one, or a phishing one).
-    async fn prove(&mut self, url: &str, origin: &str) -> Answer {
-        let (page, token) = url.split_once('#').expect("token in the fragment");
-        assert_eq!(page, format!("{ORIGIN}/change"));
-        let body = serde_json::json!({ "token": token }).to_string();
-        let a = self.b.send("POST", "/api/change/open", Some(body)).await;
-        if a.status != StatusCode::OK {
-            return a;
-        }
-        let _: ChangeOpened = serde_json::from_value(a.body).unwrap();
-        let body = serde_json::json!({ "hpki_id": HOLDER }).to_string();
-        let a = self.b.send("POST", "/api/change/begin", Some(body)).await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        let o: AssertionOptions = serde_json::from_value(a.body).unwrap();
-        let credential =
-            self.key.do_authentication(url::Url::parse(origin).unwrap(), o.options).unwrap();
-        let body = serde_json::json!({ "credential": credential }).to_string();
-        self.b.send("POST", "/api/change/finish", Some(body)).await
-    }
-
-    /// Open, begin, create, finish: the whole phone side of 別紙2.
-    async fn enrol(&mut self, url: &str) -> PhoneBound {
-        let a = self.open(url).await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        let a = self.begin().await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        let credential = self.create(a.body);
-        let a = self.finish(&credential, "私のスマートフォン").await;
-        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-        serde_json::from_value(a.body).unwrap()
-    }
-}
-
-/// The PC's SSE connection.
-struct PcEvents {
-    body: Body,
-    buf: String,
-}
-
-impl PcEvents {
-    async fn connect(pc: &Browser) -> Self {
-        match Self::try_connect(pc).await {
-            Ok(e) => e,
-            Err(a) => panic!("events refused: {} {:?}", a.status, a.body),
-        }
-    }
-
-    async fn try_connect(pc: &Browser) -> Result<Self, Answer> {
-        Self::try_connect_to(pc, "/api/smartphone/enrolments/current/events").await
-    }
-
-    async fn connect_to(pc: &Browser, path: &str) -> Self {
-        match Self::try_connect_to(pc, path).await {
-            Ok(e) => e,
-            Err(a) => panic!("events refused: {} {:?}", a.status, a.body),
-        }
-    }
-
-    async fn try_connect_to(pc: &Browser, path: &str) -> Result<Self, Answer> {
-        let mut req = Request::get(path);
-        if let Some(c) = &pc.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let res =
-            tower::ServiceExt::oneshot(pc.app.clone(), req.body(Body::empty()).unwrap()).await;
-        let res = res.unwrap();
-        if res.status() != StatusCode::OK {
-            let status = res.status();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
-            return Err(Answer { status, body: serde_json::from_slice(&bytes).unwrap() });
-        }
-        let ct = res.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
-        assert!(ct.starts_with("text/event-stream"), "{ct}");
-        Ok(Self { body: res.into_body(), buf: String::new() })
-    }
-
-    async fn next(&mut self) -> Option<EnrolmentEvent> {
-        let (name, data) = self.next_raw().await?;
-        let event: EnrolmentEvent = serde_json::from_str(&data).unwrap();
-        assert_eq!(name.as_deref(), Some(event.name()));
-        Some(event)
-    }
-
-    async fn next_change(&mut self) -> Option<ChangeEvent> {
-        let (name, data) = self.next_raw().await?;
-        let event: ChangeEvent = serde_json::from_str(&data).unwrap();
-        assert_eq!(name.as_deref(), Some(event.name()));
-        Some(event)
-    }
-
-    /// The next event's name and data, or `None` when the server closed the stream.
-    async fn next_raw(&mut self) -> Option<(Option<String>, String)> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut name = None;
-                let mut data = None;
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        name = Some(v.trim().to_owned());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = Some(v.trim().to_owned());
-                    }
-                }
-                let Some(data) = data else { continue }; // keep-alive comment
-                return Some((name, data));
-            }
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.body.frame())
-                .await
-                .expect("no event within 10 s")?
-                .unwrap();
-            if let Ok(data) = frame.into_data() {
-                self.buf.push_str(std::str::from_utf8(&data).unwrap());
-            }
-        }
-    }
-}
+use webauthn_rs_proto::UserVerificationPolicy;
 
 // ---- the tests ----
 
@@ -350,22 +35,21 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     let w = world(db).await;
     let mut pc = w.pc().await;
     let issued = issued(&mut pc, false).await;
-    assert_eq!(issued.code.len(), 6);
     assert_eq!(issued.expires_in_secs, 300);
     assert!(!format!("{issued:?}").contains(issued.url.split('#').nth(1).unwrap()));
     let mut events = PcEvents::connect(&pc).await;
-    assert_eq!(
-        events.next().await,
-        Some(EnrolmentEvent::Waiting { code: issued.code.clone(), expires_in_secs: 300 })
-    );
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Waiting { expires_in_secs: 300 }));
 
     let mut phone = w.phone();
     let a = phone.open(&issued.url).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
     assert_eq!(opened.hpki_id.as_str(), HOLDER);
-    assert_eq!(opened.code, issued.code);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened { code: issued.code.clone() }));
+    // The PC asks for the code only the phone shows; the phone may not begin before.
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 3 }));
+    refused(&phone.begin().await, ErrorCode::ConfirmationPending);
+    phone.confirm_on(&mut pc).await;
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
 
     let a = phone.begin().await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
@@ -393,7 +77,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
 async fn a_bound_phone_is_replaced_only_when_asked(db: Db) {
     let w = world(db).await;
     let mut pc = w.pc().await;
-    let first = w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    let first = w.phone().enrol_from(&mut pc, false).await;
     let old = w.active_phone().await.unwrap();
 
     // The UI asks "デバイスがすでに登録済みとなっています…" on this answer.
@@ -402,7 +86,7 @@ async fn a_bound_phone_is_replaced_only_when_asked(db: Db) {
         w.actions().await.contains(&("phone.enrolment.issue".into(), "phone_already_bound".into()))
     );
 
-    let second = w.phone().enrol(&issued(&mut pc, true).await.url).await;
+    let second = w.phone().enrol_from(&mut pc, true).await;
     assert_eq!(second.replaced.as_ref(), Some(&first.phone));
     let new = w.active_phone().await.unwrap();
     assert_ne!(new, old);
@@ -416,13 +100,14 @@ async fn a_bound_phone_is_replaced_only_when_asked(db: Db) {
 async fn aborting_a_replacement_leaves_the_old_phone_working(db: Db) {
     let w = world(db).await;
     let mut pc = w.pc().await;
-    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    w.phone().enrol_from(&mut pc, false).await;
     let old = w.active_phone().await;
 
     // The new phone opens and begins, then the holder walks away.
     let issued = issued(&mut pc, true).await;
     let mut new = w.phone();
     assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    new.confirm_on(&mut pc).await;
     let options = new.begin().await.body;
     assert_eq!(w.active_phone().await, old);
 
@@ -470,10 +155,11 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     let third = issued(&mut pc, false).await;
     let mut midway = w.phone();
     assert_eq!(midway.open(&third.url).await.status, StatusCode::OK);
+    midway.confirm_on(&mut pc).await;
     let options = midway.begin().await.body;
     let credential = midway.create(options);
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Opened { .. })));
+    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
     let a = pc.send("DELETE", "/api/smartphone/enrolments/current", None).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
     assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
@@ -487,7 +173,7 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
 
     // Used: a completed code cannot be opened again, by another phone or the same one.
     let mut phone = w.phone();
-    phone.enrol(&second.url).await;
+    phone.enrol(Some(&mut pc), &second.url).await;
     refused(&w.phone().open(&second.url).await, ErrorCode::EnrolmentUsed);
     refused(&phone.open(&second.url).await, ErrorCode::EnrolmentUsed);
     refused(&phone.begin().await, ErrorCode::EnrolmentUsed);
@@ -514,7 +200,7 @@ async fn a_second_phone_is_refused(db: Db) {
     refused(&other.begin().await, ErrorCode::EnrolmentUnknown);
     // The owner may reload the page.
     assert_eq!(owner.open(&issued.url).await.status, StatusCode::OK);
-    owner.enrol(&issued.url).await;
+    owner.enrol(Some(&mut pc), &issued.url).await;
     assert!(w.active_phone().await.is_some());
     let refusal = w
         .store
@@ -548,6 +234,7 @@ async fn phones_racing_for_one_code_yield_one_owner(db: Db) {
 
     // The winner finishes twice at once with the same credential: one commit, one refusal.
     let mut winner = winners.pop().unwrap();
+    winner.confirm_on(&mut pc).await;
     let options = winner.begin().await.body;
     let credential = winner.create(options);
     let cookie = winner.b.cookie.clone();
@@ -568,6 +255,7 @@ async fn the_phone_must_verify_the_user_and_name_itself(db: Db) {
     let issued = issued(&mut pc, false).await;
     let mut phone = w.phone();
     assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
+    phone.confirm_on(&mut pc).await;
 
     // An authenticator that skips user verification (biometrics / screen lock).
     let mut o: RegistrationOptions = serde_json::from_value(phone.begin().await.body).unwrap();
@@ -613,7 +301,7 @@ async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
     assert_eq!(e.expires_ms - e.created_ms, 90 * 24 * 3600 * 1000);
     // Weeks later, the holder opens it on the phone.
     w.clock.advance_ms(30 * 24 * 3600 * 1000);
-    w.phone().enrol(&url).await;
+    w.phone().enrol(None, &url).await;
     assert!(w.active_phone().await.is_some());
     assert!(w.actions().await.contains(&("phone.enrolment.issue".into(), "ok".into())));
 
@@ -637,7 +325,7 @@ async fn a_ca_may_allow_one_phone_ever(db: Db) {
     config.ca_policy.insert("JMA".into(), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
     let w = world_with(db, config).await;
     let mut pc = w.pc().await;
-    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    w.phone().enrol_from(&mut pc, false).await;
     // No replace question: the answer would not help.
     refused(&issue(&mut pc, false).await, ErrorCode::PhoneLimitReached);
     refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
@@ -651,7 +339,7 @@ async fn a_ca_may_forbid_replacing(db: Db) {
     config.ca_policy.insert("JMA".into(), CaPolicy { allow_replace: false, ..CaPolicy::default() });
     let w = world_with(db, config).await;
     let mut pc = w.pc().await;
-    w.phone().enrol(&issued(&mut pc, false).await.url).await;
+    w.phone().enrol_from(&mut pc, false).await;
     refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
     assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
 }
@@ -682,7 +370,7 @@ async fn the_jma_path_lets_a_pc_enrol_without_the_card(db: Db) {
     let issued = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
     assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
-    w.phone().enrol(&issued.url).await;
+    w.phone().enrol(Some(&mut pc), &issued.url).await;
     // Read only now, the steps may have merged: the watcher always shows the latest state.
     let mut last = None;
     while let Some(e) = events.next().await {
@@ -724,18 +412,10 @@ async fn the_jma_path_works_only_where_the_ca_allows_it(db: Db) {
     refused(&issue(&mut pc, false).await, ErrorCode::Unauthenticated);
 }
 
-const CHANGE_EVENTS: &str = "/api/smartphone/change/current/events";
-
-async fn change_code(pc: &mut Browser) -> ChangeIssued {
-    let a = pc.send("POST", "/api/smartphone/change", None).await;
-    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    serde_json::from_value(a.body).unwrap()
-}
-
 async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db) {
     let w = world(db).await;
     let mut old = w.phone();
-    let first = old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+    let first = old.enrol_from(&mut w.pc().await, false).await;
 
     // Another PC, without the HPKI card.
     let mut pc = Browser::new(&w.app);
@@ -749,11 +429,21 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     let proved: ChangeProved = serde_json::from_value(a.body).unwrap();
     assert_eq!(proved.hpki_id.as_str(), HOLDER);
+    // Proved by the old phone, but no grant before the PC enters the code the phone shows.
     let mut last = None;
-    while let Some(e) = events.next_change().await {
-        last = Some(e);
+    while last != Some(ChangeEvent::Confirm { tries_left: 3 }) {
+        last = events.next_change().await;
     }
-    assert_eq!(last, Some(ChangeEvent::Proved { hpki_id: proved.hpki_id.clone() }));
+    refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
+    let before_rotation = pc.cookie.clone();
+    old.confirm_on(&mut pc).await;
+    assert_ne!(pc.cookie, before_rotation, "the session id is replaced with the grant");
+    let mut stale = Browser { app: w.app.clone(), cookie: before_rotation };
+    refused(&stale.send("GET", "/api/smartphone/holder", None).await, ErrorCode::SessionExpired);
+    assert_eq!(
+        events.next_change().await,
+        Some(ChangeEvent::Proved { hpki_id: proved.hpki_id.clone() })
+    );
     // The PC may now show whose phone it is changing.
     let a = pc.send("GET", "/api/smartphone/holder", None).await;
     assert_eq!(serde_json::from_value::<Holder>(a.body).unwrap().hpki_id, proved.hpki_id);
@@ -762,6 +452,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     let issued = issued(&mut pc, true).await;
     let mut new = w.phone();
     assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    new.confirm_on(&mut pc).await;
     let options = new.begin().await.body;
     let credential = new.create(options);
     assert_eq!(w.active_phone().await.as_deref(), Some(credential_of(&first).as_slice()));
@@ -784,7 +475,7 @@ fn credential_of(b: &PhoneBound) -> Vec<u8> {
 async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
     let w = world(db).await;
     let mut old = w.phone();
-    old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+    old.enrol_from(&mut w.pc().await, false).await;
     let before = w.active_phone().await;
     let mut pc = Browser::new(&w.app);
 
@@ -820,9 +511,11 @@ async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
     // Proved, then the new phone never finishes: the old phone still works, and proves again.
     let change = change_code(&mut pc).await;
     assert_eq!(old.prove(&change.url, ORIGIN).await.status, StatusCode::OK);
+    old.confirm_on(&mut pc).await;
     let issued = issued(&mut pc, true).await;
     let mut new = w.phone();
     assert_eq!(new.open(&issued.url).await.status, StatusCode::OK);
+    new.confirm_on(&mut pc).await;
     new.begin().await;
     assert_eq!(w.active_phone().await, before);
     let mut later = Browser::new(&w.app);
@@ -865,7 +558,7 @@ async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
 async fn a_first_code_that_ran_out_is_reissued_and_says_expired(db: Db) {
     let w = world(db).await;
     let mut old = w.phone();
-    old.enrol(&issued(&mut w.pc().await, false).await.url).await;
+    old.enrol_from(&mut w.pc().await, false).await;
     let mut pc = Browser::new(&w.app);
     let stale = change_code(&mut pc).await;
     w.clock.advance_ms(300_000);
@@ -916,10 +609,16 @@ async fn two_server_processes_on_postgres_act_as_one() {
         assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
     }
 
-    let mut phone = Phone { b: Browser::new(&node_b), key: SoftPasskey::new(true) };
+    let mut phone = Phone::on(&node_b);
     assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
     for events in [&mut on_a, &mut on_b] {
-        assert_eq!(events.next().await, Some(EnrolmentEvent::Opened { code: issued.code.clone() }));
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 3 }));
+    }
+    // The PC enters the code on the other node.
+    let mut pc_on_b = pc_on_b;
+    phone.confirm_on(&mut pc_on_b).await;
+    for events in [&mut on_a, &mut on_b] {
+        assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
     }
     let options = phone.begin().await.body;
     let credential = phone.create(options);

@@ -191,12 +191,16 @@ struct Phone {
 }
 
 impl Phone {
-    /// The whole phone side of 別紙2 (see tests/enrol.rs).
-    async fn enrol(&mut self, url: &str) -> PhoneBound {
+    /// The whole phone side of 別紙2 (see tests/enrol.rs), with the code it shows typed on `pc`.
+    async fn enrol(&mut self, pc: &mut Browser, url: &str) -> PhoneBound {
         let token = url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
         let a = self.b.send("POST", "/api/enroll/open", Some(body)).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let code = a.body["confirm"]["code"].as_str().expect("the phone shows a code").to_owned();
+        let body = serde_json::json!({ "code": code }).to_string();
+        let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
+        assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
         let a = self.b.send("POST", "/api/enroll/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
@@ -261,7 +265,9 @@ fn shape(v: &serde_json::Value) -> serde_json::Value {
 async fn change_begin_answers_alike_whoever_is_named(db: Db) {
     let w = world(db, config()).await;
     let mut old = w.phone();
-    let bound = old.enrol(&enrolment(&mut w.pc().await, false).await.url).await;
+    let mut pc = w.pc().await;
+    let url = enrolment(&mut pc, false).await.url.clone();
+    let bound = old.enrol(&mut pc, &url).await;
     let real_id = URL_SAFE_NO_PAD.decode(&bound.phone.credential_id).unwrap();
 
     // An attacker's PC and phone: a first code each time, then a begin naming someone.
@@ -304,7 +310,9 @@ async fn change_begin_answers_alike_whoever_is_named(db: Db) {
 async fn a_change_code_looks_up_one_hpki_id(db: Db) {
     let w = world(db, config()).await;
     let mut old = w.phone();
-    old.enrol(&enrolment(&mut w.pc().await, false).await.url).await;
+    let mut pc = w.pc().await;
+    let url = enrolment(&mut pc, false).await.url.clone();
+    old.enrol(&mut pc, &url).await;
     let mut pc = Browser::new(&w.app);
     let change = change_code(&mut pc).await;
     let mut probe = w.phone();
@@ -490,7 +498,7 @@ fn new_enrolment(
     NewEnrolment {
         hpki_id: hpki_id.into(),
         token_hash: hash(token),
-        code: "123456".into(),
+        pc_session_hash: (kind == EnrolmentKind::Pc).then(|| hash("pc")),
         kind,
         replace: true,
         first_phone_only: false,
@@ -500,10 +508,11 @@ fn new_enrolment(
     }
 }
 
-/// Binds a phone for `hpki_id` through the store alone (the passkey is only stored here).
+/// Binds a phone for `hpki_id` through the store alone (the passkey is only stored here), by a
+/// CA's link, which has no PC to confirm on.
 async fn bind_phone(store: &Store, hpki_id: &str, token: &str, now: i64) -> (i64, i64) {
     let e = store
-        .enrolment_issue(&new_enrolment(hpki_id, token, EnrolmentKind::Pc, now, 300_000), None)
+        .enrolment_issue(&new_enrolment(hpki_id, token, EnrolmentKind::Link, now, 300_000), None)
         .await
         .unwrap()
         .enrolment;
@@ -584,14 +593,11 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .enrolment;
 
     // スマートフォン変更 codes, with their assertion states.
-    let old_proof =
-        store.proof_issue(&hash("f1"), &hash("pc1"), "111111", T0, T0 + 300_000).await.unwrap();
+    let old_proof = store.proof_issue(&hash("f1"), &hash("pc1"), T0, T0 + 300_000).await.unwrap();
     store.proof_open(&hash("f1"), &hash("q1"), T0).await.unwrap();
     store.proof_begin(&begun(old_proof.id, &hash("q1"), T0, T0 + 300_000), None).await.unwrap();
-    let live_proof = store
-        .proof_issue(&hash("f2"), &hash("pc2"), "222222", now - minute, now + 4 * minute)
-        .await
-        .unwrap();
+    let live_proof =
+        store.proof_issue(&hash("f2"), &hash("pc2"), now - minute, now + 4 * minute).await.unwrap();
     store.proof_open(&hash("f2"), &hash("q2"), now - minute).await.unwrap();
     let q2 = hash("q2");
     let live_begin = begun(live_proof.id, &q2, now - minute, now + 4 * minute);

@@ -103,6 +103,9 @@ fn crl(ca: &pki::Ca, key: &pki::Key, revoked: &[u64], this: &str, next: Option<&
 static SECRET: std::sync::LazyLock<std::sync::Arc<ServerSecret>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(ServerSecret::random()));
 
+/// The operator CLI run with some arguments: (succeeded, stdout, stderr).
+type CliRun<'a> = dyn Fn(&[&str]) -> (bool, String, String) + 'a;
+
 const FRESH_THIS: &str = "20240101000000Z";
 const FRESH_NEXT: Option<&str> = Some("20990101000000Z");
 
@@ -667,7 +670,7 @@ async fn the_operator_sees_suspended_bindings(db: Db) {
         )
         .await
         .unwrap();
-    let list = |run: &dyn Fn(&[&str]) -> (bool, String, String)| {
+    let list = |run: &CliRun<'_>| {
         let (ok, out, err) = run(&["binding", "list", "--hpki-id", GOOD]);
         assert!(ok, "{err}");
         serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()

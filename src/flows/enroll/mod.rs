@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{ENROLL_PATH, EnrolmentOpened, FinishEnrolment},
+    enrol::{ENROLL_PATH, EnrolmentOpened, FinishEnrolment, PhoneConfirm, PhoneConfirmEvent},
 };
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -17,7 +17,11 @@ use yew::prelude::*;
 pub use step::{Action, NewCredential, Step};
 pub use view::EnrollView;
 
-use crate::{date, flows::fragment, remember, server, webauthn};
+use crate::{
+    date,
+    flows::{events, fragment},
+    remember, server, webauthn,
+};
 
 fn default_label() -> String {
     let ua = web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
@@ -63,16 +67,53 @@ async fn finish(
         Ok(bound) => {
             // For this phone's own スマートフォン変更 later: its login screen is filled in.
             remember::set_hpki_id(opened.hpki_id.as_str());
-            Step::Done(bound)
+            Step::Done { bound, link: step::is_link(&opened) }
         }
         Err(e) => Step::Failed { failure: e.into(), opened: Some(opened) },
     });
+}
+
+/// What the server's word about this phone's confirmation turns the login screen into. The 登録
+/// button appears only once the PC confirmed, so the holder's press on it is the user gesture
+/// WebAuthn needs.
+pub fn on_confirm(
+    opened: &EnrolmentOpened,
+    event: Result<PhoneConfirmEvent, ErrorCode>,
+) -> Option<Step> {
+    let failed = |code: ErrorCode| Step::Failed { failure: code.into(), opened: None };
+    Some(match event {
+        Ok(PhoneConfirmEvent::Pending { .. }) => return None,
+        Ok(PhoneConfirmEvent::Confirmed) => {
+            Step::Login(EnrolmentOpened { confirm: PhoneConfirm::Done, ..opened.clone() })
+        }
+        Ok(PhoneConfirmEvent::Failed) => failed(ErrorCode::ConfirmationFailed),
+        Ok(PhoneConfirmEvent::Ended) => failed(ErrorCode::EnrolmentCancelled),
+        Err(e) => failed(e),
+    })
 }
 
 #[function_component(EnrollFlow)]
 pub fn enroll_flow() -> Html {
     let step = use_state(|| Step::Opening);
     fragment::use_token_page(step.clone(), Step::Opening, open);
+    {
+        // While the code is on screen: hear when the PC entered it.
+        let waiting = match &*step {
+            Step::Login(o) if step.confirmation().is_some() => Some(o.clone()),
+            _ => None,
+        };
+        let step = step.clone();
+        use_effect_with(waiting, move |waiting| {
+            let sub = waiting.clone().and_then(|opened| {
+                events::subscribe::<PhoneConfirmEvent>(Callback::from(move |e| {
+                    if let Some(next) = on_confirm(&opened, e) {
+                        step.set(next);
+                    }
+                }))
+            });
+            move || drop(sub)
+        });
+    }
     let on_action = {
         let step = step.clone();
         Callback::from(move |action: Action| {
@@ -81,7 +122,11 @@ pub fn enroll_flow() -> Html {
                 move |s| step.set(s)
             };
             match (action, (*step).clone()) {
-                (Action::Register, Step::Login(opened)) => spawn_local(register(opened, set)),
+                (Action::Register, Step::Login(opened))
+                    if !matches!(opened.confirm, PhoneConfirm::Show { .. }) =>
+                {
+                    spawn_local(register(opened, set));
+                }
                 (Action::ConfirmLabel(label), Step::Label { opened, credential, .. }) => {
                     spawn_local(finish(opened, credential, label, set));
                 }

@@ -1,11 +1,12 @@
 //! 別紙2 on the phone as one explicit state enum: open the link, the login screen with the
-//! 本人ID, the biometric registration, the label screen, completion.
+//! 本人ID and (for a PC's code) the confirmation code to type on the PC, the biometric
+//! registration once the PC confirmed, the label screen, completion.
 
 use std::rc::Rc;
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{EnrolmentOpened, PhoneBound, RegisterPublicKeyCredential},
+    enrol::{EnrolmentOpened, PhoneBound, PhoneConfirm, RegisterPublicKeyCredential},
 };
 
 use crate::flows::card::Failure;
@@ -24,7 +25,8 @@ impl PartialEq for NewCredential {
 pub enum Step {
     /// Presenting the link's token to the server.
     Opening,
-    /// The login screen: Username (本人ID) pre-filled and read-only, and 「登録」.
+    /// The login screen: Username (本人ID) pre-filled and read-only; the confirmation code
+    /// while the PC has not entered it, then 「登録」.
     Login(EnrolmentOpened),
     /// The phone's biometric prompt is up.
     Registering(EnrolmentOpened),
@@ -35,8 +37,11 @@ pub enum Step {
         label: String,
     },
     Saving(EnrolmentOpened),
-    /// 登録が完了しました.
-    Done(PhoneBound),
+    /// 登録が完了しました. `link`: a CA's link, no PC to mention.
+    Done {
+        bound: PhoneBound,
+        link: bool,
+    },
     Failed {
         failure: Failure,
         opened: Option<EnrolmentOpened>,
@@ -50,7 +55,34 @@ pub enum Action {
     Retry,
 }
 
+/// A CA's link: no PC in the picture, so no screen may mention one.
+pub fn is_link(opened: &EnrolmentOpened) -> bool {
+    opened.confirm == PhoneConfirm::NotNeeded
+}
+
 impl Step {
+    /// The confirmation code this phone shows while the PC has not entered it.
+    pub fn confirmation(&self) -> Option<&str> {
+        match self {
+            Step::Login(EnrolmentOpened { confirm: PhoneConfirm::Show { code }, .. }) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether this page came from a CA's link (as far as it knows).
+    pub fn link(&self) -> bool {
+        match self {
+            Step::Login(o) | Step::Registering(o) | Step::Saving(o) => is_link(o),
+            Step::Label { opened, .. } => is_link(opened),
+            Step::Done { link, .. } => *link,
+            Step::Failed { opened: Some(o), .. } => is_link(o),
+            Step::Failed { failure, opened: None } => {
+                failure.code == ErrorCode::EnrolmentLinkExpired
+            }
+            Step::Opening => false,
+        }
+    }
+
     /// After a failure: only a cancelled or unsupported biometric prompt can be tried again on
     /// this phone with the same code; anything else needs a new code from the PC.
     pub fn retryable(&self) -> bool {
@@ -68,7 +100,7 @@ impl Step {
             Step::Registering(_) => "registering",
             Step::Label { .. } => "label",
             Step::Saving(_) => "saving",
-            Step::Done(_) => "done",
+            Step::Done { .. } => "done",
             Step::Failed { .. } => "failed",
         }
     }

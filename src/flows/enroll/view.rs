@@ -5,7 +5,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::step::{Action, Step};
-use crate::{flows::error_view::PhoneFailure, i18n::Msg, lang::use_lang};
+use crate::{
+    flows::{confirm::ConfirmShow, error_view::PhoneFailure},
+    i18n::Msg,
+    lang::use_lang,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct EnrollViewProps {
@@ -31,13 +35,20 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
         Step::Opening => html! {
             <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
         },
+        Step::Login(opened) if props.step.confirmation().is_some() => html! {
+            <>
+                { username(opened.hpki_id.to_string()) }
+                <ConfirmShow code={props.step.confirmation().unwrap_or_default().to_owned()} />
+            </>
+        },
         Step::Login(opened) => {
             let on = on.clone();
             html! {
                 <>
                     { username(opened.hpki_id.to_string()) }
-                    <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ opened.code.clone() }</strong></p>
-                    <p class="hint">{ t(Msg::VerificationCodePhoneHint) }</p>
+                    if !props.step.link() {
+                        <p class="notice success" role="status">{ t(Msg::ConfirmedOnPc) }</p>
+                    }
                     <p>{ t(Msg::EnrollLoginHint) }</p>
                     <div class="actions">
                         <button type="button" class="button primary" onclick={move |_| on.emit(Action::Register)}>{ t(Msg::RegisterButton) }</button>
@@ -75,14 +86,17 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
         Step::Saving(_) => html! {
             <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollSaving) }</p>
         },
-        Step::Done(_) => html! {
+        Step::Done { link, .. } => html! {
             <>
                 <p class="notice success" role="status">{ t(Msg::EnrollDone) }</p>
-                <p>{ t(Msg::EnrollDonePcNote) }</p>
+                if !*link {
+                    <p>{ t(Msg::EnrollDonePcNote) }</p>
+                }
             </>
         },
         Step::Failed { failure, .. } => html! {
-            <PhoneFailure failure={*failure} reissue={Msg::EnrollReissueHint}
+            <PhoneFailure failure={*failure}
+                reissue={if props.step.link() { Msg::EnrollLinkReissueHint } else { Msg::EnrollReissueHint }}
                 on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
         },
     };

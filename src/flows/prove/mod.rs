@@ -8,7 +8,7 @@ pub mod view;
 
 use mahpki_protocol::{
     ErrorCode, HpkiId,
-    enrol::{CHANGE_PATH, ChangeOpened},
+    enrol::{CHANGE_PATH, ChangeOpened, PhoneConfirmEvent},
 };
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -16,7 +16,10 @@ use yew::prelude::*;
 pub use step::{Action, Step};
 pub use view::ProveView;
 
-use crate::{flows::fragment, remember, server, webauthn};
+use crate::{
+    flows::{events, fragment},
+    remember, server, webauthn,
+};
 
 async fn open(set: impl Fn(Step)) {
     let Some(token) = fragment::take_token(CHANGE_PATH) else {
@@ -40,15 +43,42 @@ async fn prove(opened: ChangeOpened, hpki_id: HpkiId, set: impl Fn(Step)) {
     }
     .await;
     set(match proved {
-        Ok(proved) => Step::Done(proved),
+        Ok(proved) => Step::Confirming(proved),
         Err(e) => Step::Failed { failure: e.into(), opened: Some((opened, hpki_id.to_string())) },
     });
+}
+
+/// What the server's word about this phone's confirmation turns the screen into.
+pub fn on_confirm(event: Result<PhoneConfirmEvent, ErrorCode>) -> Option<Step> {
+    let failed = |code: ErrorCode| Step::Failed { failure: code.into(), opened: None };
+    Some(match event {
+        Ok(PhoneConfirmEvent::Pending { .. }) => return None,
+        Ok(PhoneConfirmEvent::Confirmed) => Step::Done,
+        Ok(PhoneConfirmEvent::Failed) => failed(ErrorCode::ConfirmationFailed),
+        Ok(PhoneConfirmEvent::Ended) => failed(ErrorCode::EnrolmentCancelled),
+        Err(e) => failed(e),
+    })
 }
 
 #[function_component(ProveFlow)]
 pub fn prove_flow() -> Html {
     let step = use_state(|| Step::Opening);
     fragment::use_token_page(step.clone(), Step::Opening, open);
+    {
+        // While the code is on screen: hear when the PC entered it.
+        let waiting = step.confirmation().is_some();
+        let step = step.clone();
+        use_effect_with(waiting, move |waiting| {
+            let sub = waiting.then(|| {
+                events::subscribe::<PhoneConfirmEvent>(Callback::from(move |e| {
+                    if let Some(next) = on_confirm(e) {
+                        step.set(next);
+                    }
+                }))
+            });
+            move || drop(sub)
+        });
+    }
     let on_action = {
         let step = step.clone();
         Callback::from(move |action: Action| {

@@ -1,9 +1,10 @@
 //! スマートフォン変更 on the old phone (`/change#<token>`) as one explicit state enum: open the
-//! first code, log in with the 本人ID, prove the phone with its biometrics, then back to the PC.
+//! first code, log in with the 本人ID, prove the phone with its biometrics, show the
+//! confirmation code until the PC entered it, then back to the PC.
 
 use mahpki_protocol::{
     ErrorCode, HpkiId,
-    enrol::{ChangeOpened, ChangeProved},
+    enrol::{ChangeOpened, ChangeProved, PhoneConfirm},
 };
 
 use crate::flows::card::Failure;
@@ -17,8 +18,10 @@ pub enum Step {
     Login { opened: ChangeOpened, hpki_id: String, invalid: bool },
     /// The phone's biometric prompt is up.
     Proving(ChangeOpened, HpkiId),
-    /// The holder is proved; the PC shows the second code.
-    Done(ChangeProved),
+    /// The phone passed: it shows the confirmation code until the PC entered it.
+    Confirming(ChangeProved),
+    /// The PC entered the code; it shows the second code.
+    Done,
     Failed {
         failure: Failure,
         /// Present while the same code may be tried again on this phone.
@@ -34,6 +37,16 @@ pub enum Action {
 }
 
 impl Step {
+    /// The confirmation code this phone shows while the PC has not entered it.
+    pub fn confirmation(&self) -> Option<&str> {
+        match self {
+            Step::Confirming(ChangeProved { confirm: PhoneConfirm::Show { code }, .. }) => {
+                Some(code)
+            }
+            _ => None,
+        }
+    }
+
     /// A cancelled biometric prompt, a failed assertion or a 本人ID without a phone can be tried
     /// again with the same code; anything else needs a new first code from the PC.
     pub fn retryable(&self) -> bool {
@@ -52,7 +65,8 @@ impl Step {
             Step::Opening => "opening",
             Step::Login { .. } => "login",
             Step::Proving(..) => "proving",
-            Step::Done(_) => "done",
+            Step::Confirming(_) => "confirming",
+            Step::Done => "done",
             Step::Failed { .. } => "failed",
         }
     }
@@ -73,7 +87,7 @@ mod tests {
     use super::*;
 
     fn opened() -> ChangeOpened {
-        ChangeOpened { code: "123456".into(), expires_in_secs: 300 }
+        ChangeOpened { expires_in_secs: 300 }
     }
 
     #[test]

@@ -5,7 +5,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::step::{Action, Step};
-use crate::{flows::error_view::PhoneFailure, i18n::Msg, lang::use_lang};
+use crate::{
+    flows::{confirm::ConfirmShow, error_view::PhoneFailure},
+    i18n::Msg,
+    lang::use_lang,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct ProveViewProps {
@@ -19,16 +23,11 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
     let t = |m| ctx.t(m);
     let on = props.on_action.clone();
     let username = use_node_ref();
-    let code = |c: &str| {
-        html! {
-            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ c.to_owned() }</strong></p>
-        }
-    };
     let body = match &props.step {
         Step::Opening => html! {
             <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
         },
-        Step::Login { opened, hpki_id, invalid } => {
+        Step::Login { hpki_id, invalid, .. } => {
             let (on, input) = (on.clone(), username.clone());
             let onsubmit = move |e: SubmitEvent| {
                 e.prevent_default();
@@ -38,8 +37,6 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
             };
             html! {
                 <form class="login-form" {onsubmit}>
-                    { code(&opened.code) }
-                    <p class="hint">{ t(Msg::VerificationCodePhoneHint) }</p>
                     <div class="field">
                         <label for="username">{ t(Msg::UsernameLabel) }</label>
                         <input id="username" type="text" ref={username.clone()} value={hpki_id.clone()}
@@ -54,13 +51,15 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
                 </form>
             }
         }
-        Step::Proving(opened, _) => html! {
+        Step::Proving(..) => html! {
             <>
-                { code(&opened.code) }
                 <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollBiometric) }</p>
             </>
         },
-        Step::Done(_) => html! {
+        Step::Confirming(_) => html! {
+            <ConfirmShow code={props.step.confirmation().unwrap_or_default().to_owned()} />
+        },
+        Step::Done => html! {
             <>
                 <p class="notice success" role="status">{ t(Msg::ProveDone) }</p>
                 <p>{ t(Msg::ProveDoneNote) }</p>

@@ -1,6 +1,6 @@
 //! The two screens every code shows, whichever phone it is for: the code itself (2D code,
-//! verification code, countdown, and the link for a phone that cannot scan), and the wait while
-//! the phone that opened it goes on.
+//! countdown, and the link for a phone that cannot scan), and the wait while the phone that
+//! opened it goes on. (The confirmation between the two is `flows::confirm`.)
 
 use yew::prelude::*;
 
@@ -31,8 +31,6 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
         <>
             <p class="instruction">{ t(props.instruction) }</p>
             <Qr data={code.url.clone()} label={t(props.qr_label)} />
-            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ code.code.clone() }</strong></p>
-            <p class="hint">{ t(Msg::VerificationCodeHint) }</p>
             <p class="countdown" id="countdown" aria-live="off">{ i18n::expires_in(ctx.lang, seconds_left(code, props.now_ms)) }</p>
             <p class="hint">{ t(Msg::ExpiryWarning) }</p>
             <p class="hint">{ t(Msg::ScanHowTo) }</p>
@@ -47,7 +45,6 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct PhoneOpenedProps {
-    pub code: Code,
     pub headline: Msg,
     pub hint: Msg,
 }
@@ -61,7 +58,6 @@ pub fn phone_opened(props: &PhoneOpenedProps) -> Html {
             <p class="progress-headline" role="status" aria-live="polite">
                 <span class="spinner" aria-hidden="true"></span>{ t(props.headline) }
             </p>
-            <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="verification-code">{ props.code.code.clone() }</strong></p>
             <p>{ t(props.hint) }</p>
         </>
     }

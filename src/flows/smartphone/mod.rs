@@ -18,12 +18,13 @@ use mahpki_protocol::{
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-pub use step::{Action, Code, JmaEntry, Step, Via};
+pub use step::{Action, Code, Confirming, JmaEntry, Step, Via};
 pub use view::SmartphoneView;
 
 use crate::{
     flows::{
         card::{PinWindow, Runs, Ticket},
+        confirm::TRIES,
         events,
         hpki::{self, Found},
     },
@@ -34,10 +35,9 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-fn code(url: &str, code: &str, expires_in_secs: u32, replace: bool) -> Code {
+fn code(url: &str, expires_in_secs: u32, replace: bool) -> Code {
     Code {
         url: url.to_owned(),
-        code: code.to_owned(),
         deadline_ms: now_ms() + f64::from(expires_in_secs) * 1000.0,
         replace,
     }
@@ -62,7 +62,7 @@ async fn check(via: Via, set: impl Fn(Step)) {
 async fn issue(holder: Holder, replace: bool, set: impl Fn(Step)) {
     set(Step::Issuing(holder.clone()));
     set(match server::issue_enrolment(replace).await {
-        Ok(i) => Step::ShowCode(holder, code(&i.url, &i.code, i.expires_in_secs, i.replace)),
+        Ok(i) => Step::ShowCode(holder, code(&i.url, i.expires_in_secs, i.replace)),
         Err(ErrorCode::PhoneAlreadyBound) => Step::AskReplace(holder),
         Err(e) => Step::failed(e.into(), Some(holder)),
     });
@@ -72,7 +72,7 @@ async fn issue(holder: Holder, replace: bool, set: impl Fn(Step)) {
 async fn first_code(set: impl Fn(Step)) {
     set(Step::ChangeIssuing);
     set(match server::change_issue().await {
-        Ok(i) => Step::FirstCode(code(&i.url, &i.code, i.expires_in_secs, true)),
+        Ok(i) => Step::FirstCode(code(&i.url, i.expires_in_secs, true)),
         Err(e) => Step::failed(e.into(), None),
     });
 }
@@ -111,6 +111,42 @@ async fn jma_login(entry: JmaEntry, set: impl Fn(Step)) {
     }
 }
 
+/// The confirmation screen after the server's event says `tries_left`: an entry on its way
+/// stays on its way.
+fn asking(holder: Option<Holder>, code: &Code, tries_left: u8) -> Step {
+    Step::Confirm(Confirming {
+        holder,
+        code: code.clone(),
+        tries_left,
+        wrong: tries_left < TRIES,
+        sending: false,
+    })
+}
+
+/// 「確認」: sends the code; the server's events move the screen on (to the phone going on, or
+/// to the tries left), so only a refusal with no event behind it changes the screen here.
+async fn confirm(asked: Confirming, entered: String, set: impl Fn(Step)) {
+    set(Step::Confirm(Confirming { sending: true, wrong: false, ..asked.clone() }));
+    match server::confirm(entered).await {
+        Ok(_) => {}
+        // The server counted exactly this entry; its event says the same number, whichever
+        // arrives first.
+        Err(ErrorCode::ConfirmationWrong) => {
+            let tries_left = asked.tries_left.saturating_sub(1).max(1);
+            set(Step::Confirm(Confirming { sending: false, wrong: true, tries_left, ..asked }));
+        }
+        // Not six digits: not sent as a try.
+        Err(ErrorCode::BadRequest) => {
+            set(Step::Confirm(Confirming { sending: false, wrong: true, ..asked }));
+        }
+        Err(ErrorCode::ConfirmationFailed) => {
+            let replace = asked.code.replace;
+            set(Step::ConfirmFailed { holder: asked.holder, replace });
+        }
+        Err(e) => set(Step::failed(e.into(), asked.holder)),
+    }
+}
+
 /// What a pushed event about the new phone's code turns the screen into.
 fn on_enrolment(
     holder: &Holder,
@@ -120,8 +156,10 @@ fn on_enrolment(
     let holder = holder.clone();
     Some(match event {
         Ok(EnrolmentEvent::Waiting { .. }) => return None,
-        Ok(EnrolmentEvent::Opened { code: shown }) => {
-            Step::Opened(holder, Code { code: shown, ..code.clone() })
+        Ok(EnrolmentEvent::Confirm { tries_left }) => asking(Some(holder), code, tries_left),
+        Ok(EnrolmentEvent::Opened) => Step::Opened(holder, code.clone()),
+        Ok(EnrolmentEvent::ConfirmFailed) => {
+            Step::ConfirmFailed { holder: Some(holder), replace: code.replace }
         }
         Ok(EnrolmentEvent::Completed) => Step::Done { holder, replaced: code.replace },
         Ok(EnrolmentEvent::Expired) => Step::Expired { holder, replace: code.replace },
@@ -137,9 +175,9 @@ fn on_enrolment(
 fn on_change(code: &Code, event: Result<ChangeEvent, ErrorCode>) -> Option<Step> {
     Some(match event {
         Ok(ChangeEvent::Waiting { .. } | ChangeEvent::Proved { .. }) => return None,
-        Ok(ChangeEvent::Opened { code: shown }) => {
-            Step::FirstOpened(Code { code: shown, ..code.clone() })
-        }
+        Ok(ChangeEvent::Opened) => Step::FirstOpened(code.clone()),
+        Ok(ChangeEvent::Confirm { tries_left }) => asking(None, code, tries_left),
+        Ok(ChangeEvent::ConfirmFailed) => Step::ConfirmFailed { holder: None, replace: true },
         Ok(ChangeEvent::Expired) => Step::FirstExpired,
         Ok(ChangeEvent::Cancelled) => Step::failed(ErrorCode::EnrolmentCancelled.into(), None),
         Err(e) => Step::failed(e.into(), None),
@@ -226,11 +264,20 @@ pub fn smartphone_flow(props: &SmartphoneFlowProps) -> Html {
                 (Action::JmaLogin(entry), _) => {
                     spawn_local(jma_login(entry, runs.next().setter(&step)));
                 }
+                (Action::Confirm(entered), _) => {
+                    if let Step::Confirm(asked) = current {
+                        // Same run: the code's events keep flowing while the entry is sent.
+                        spawn_local(confirm(asked, entered, runs.current().setter(&step)));
+                    }
+                }
                 (Action::Reissue, None) => spawn_local(first_code(runs.next().setter(&step))),
                 (action @ (Action::Replace | Action::Reissue | Action::Retry), Some(holder)) => {
                     let replace = match (&current, action) {
                         (_, Action::Replace) => true,
-                        (Step::Expired { replace, .. }, _) => *replace,
+                        (
+                            Step::Expired { replace, .. } | Step::ConfirmFailed { replace, .. },
+                            _,
+                        ) => *replace,
                         _ => via == Via::OldPhone,
                     };
                     spawn_local(issue(holder, replace, runs.next().setter(&step)));

@@ -24,7 +24,6 @@ pub enum Via {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Code {
     pub url: String,
-    pub code: String,
     /// `Date.now()` milliseconds at which the code stops opening.
     pub deadline_ms: f64,
     pub replace: bool,
@@ -46,6 +45,21 @@ impl std::fmt::Debug for JmaEntry {
             .field("registration_number", &self.registration_number)
             .finish_non_exhaustive()
     }
+}
+
+/// A phone opened the code on screen and shows a confirmation code: the PC asks for it. The
+/// same screen in both flows; `holder` is `None` for a change's first code (the PC does not
+/// know the holder until the code is confirmed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirming {
+    pub holder: Option<Holder>,
+    pub code: Code,
+    /// From the server's latest event.
+    pub tries_left: u8,
+    /// The last entry was wrong.
+    pub wrong: bool,
+    /// An entry is on its way.
+    pub sending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,15 +86,23 @@ pub enum Step {
     FirstCode(Code),
     /// The old phone opened it: 「旧スマートフォンで操作を続けてください」.
     FirstOpened(Code),
+    /// Shared: the phone that opened the code shows a confirmation code; type it here.
+    Confirm(Confirming),
+    /// Three wrong confirmation codes: the code is dead; a new one is needed (`replace` carries
+    /// the holder's answer, as for [`Step::Expired`]).
+    ConfirmFailed {
+        holder: Option<Holder>,
+        replace: bool,
+    },
     FirstExpired,
     // Shared: the holder is known.
     /// Asking the server for a code.
     Issuing(Holder),
     /// 「デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?」
     AskReplace(Holder),
-    /// The 2D code, the verification code and the countdown.
+    /// The 2D code and the countdown.
     ShowCode(Holder, Code),
-    /// A phone opened it: 「スマートフォンで操作を続けてください」.
+    /// The PC confirmed the phone: 「スマートフォンで操作を続けてください」.
     Opened(Holder, Code),
     /// 「有効期限が切れました」, with a re-issue button (`replace` carries the holder's answer).
     Expired {
@@ -113,6 +135,8 @@ pub enum Action {
     Keep,
     /// A new code after expiry (or after a failure while identified).
     Reissue,
+    /// 「確認」 with the confirmation code as typed.
+    Confirm(String),
     Retry,
     Cancel,
 }
@@ -142,6 +166,8 @@ impl Step {
             | Step::KeptCurrent(h)
             | Step::Done { holder: h, .. } => Some(h),
             Step::Failed { holder, .. } => holder.as_ref(),
+            Step::Confirm(c) => c.holder.as_ref(),
+            Step::ConfirmFailed { holder, .. } => holder.as_ref(),
             _ => None,
         }
     }
@@ -153,6 +179,7 @@ impl Step {
             | Step::Opened(_, c)
             | Step::FirstCode(c)
             | Step::FirstOpened(c) => Some(c),
+            Step::Confirm(c) => Some(&c.code),
             _ => None,
         }
     }
@@ -166,6 +193,8 @@ impl Step {
                 | Step::FirstCode(_)
                 | Step::FirstOpened(_)
                 | Step::FirstExpired
+                | Step::Confirm(_)
+                | Step::ConfirmFailed { .. }
                 | Step::Issuing(_)
                 | Step::AskReplace(_)
                 | Step::ShowCode(..)
@@ -199,6 +228,8 @@ impl Step {
             Step::FirstCode(_) => "first_code",
             Step::FirstOpened(_) => "first_opened",
             Step::FirstExpired => "first_expired",
+            Step::Confirm(_) => "confirm",
+            Step::ConfirmFailed { .. } => "confirm_failed",
             Step::Issuing(_) => "issuing",
             Step::AskReplace(_) => "ask_replace",
             Step::ShowCode(..) => "show_code",
@@ -239,7 +270,7 @@ mod tests {
     use super::*;
 
     fn code() -> Code {
-        Code { url: "u".into(), code: "123456".into(), deadline_ms: 10_000.0, replace: false }
+        Code { url: "u".into(), deadline_ms: 10_000.0, replace: false }
     }
 
     fn holder() -> Holder {
@@ -299,5 +330,13 @@ mod tests {
         );
         // Once the phone opened it, the phone's own deadline is the server's to judge.
         assert_eq!(ran_out(&Step::Opened(holder(), code()), 20_000.0), None);
+        let asking = Confirming {
+            holder: Some(holder()),
+            code: code(),
+            tries_left: 3,
+            wrong: false,
+            sending: false,
+        };
+        assert_eq!(ran_out(&Step::Confirm(asking), 20_000.0), None);
     }
 }

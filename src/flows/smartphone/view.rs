@@ -1,7 +1,7 @@
 //! The PC screens of a phone binding, one per [`Step`]. Pure rendering, so tests can show any
 //! screen in either language.
 
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{ErrorCode, helper::CardType};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -13,7 +13,9 @@ use super::{
 use crate::{
     Route,
     flows::{
+        card::Failure,
         card_view::CardProgress,
+        confirm::ConfirmEntry,
         error_view::FailureNotice,
         start_view::{
             Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
@@ -67,8 +69,29 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
             <CodePanel code={code.clone()} now_ms={props.now_ms} instruction={Msg::ScanWithOldPhone}
                 qr_label={Msg::ChangeQrAlt} link_id="change-link" />
         },
-        Step::FirstOpened(code) => html! {
-            <PhoneOpened code={code.clone()} headline={Msg::ContinueOnOldPhone} hint={Msg::ContinueOnOldPhoneHint} />
+        Step::FirstOpened(_) => html! {
+            <PhoneOpened headline={Msg::ContinueOnOldPhone} hint={Msg::ContinueOnOldPhoneHint} />
+        },
+        Step::Confirm(c) => html! {
+            <>
+                if let Some(h) = &c.holder {
+                    <HolderCard holder={h.clone()} />
+                }
+                <ConfirmEntry tries_left={c.tries_left} wrong={c.wrong} sending={c.sending}
+                    instruction={if c.holder.is_none() { Msg::ConfirmEnterOldPhoneInstruction } else { Msg::ConfirmEnterInstruction }}
+                    on_submit={on.reform(Action::Confirm)} />
+            </>
+        },
+        Step::ConfirmFailed { holder, .. } => html! {
+            <>
+                if let Some(h) = holder {
+                    <HolderCard holder={h.clone()} />
+                }
+                <h2>{ t(Msg::FailedTitle) }</h2>
+                <FailureNotice failure={Failure::from(ErrorCode::ConfirmationFailed)} />
+                <p>{ t(if change { Msg::ChangeNothingChanged } else { Msg::SmartphoneNothingBound }) }</p>
+                <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
+            </>
         },
         Step::FirstExpired => html! {
             <>
@@ -104,10 +127,10 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                     qr_label={Msg::QrAlt} link_id="enroll-link" />
             </>
         },
-        Step::Opened(holder, code) => html! {
+        Step::Opened(holder, _) => html! {
             <>
                 <HolderCard holder={holder.clone()} />
-                <PhoneOpened code={code.clone()} headline={Msg::ContinueOnPhone} hint={Msg::ContinueOnPhoneHint} />
+                <PhoneOpened headline={Msg::ContinueOnPhone} hint={Msg::ContinueOnPhoneHint} />
             </>
         },
         Step::Expired { holder, .. } => html! {

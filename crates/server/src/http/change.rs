@@ -19,7 +19,7 @@ use mahpki_protocol::{
     ErrorCode, HpkiId,
     enrol::{
         AssertionOptions, CHANGE_PATH, ChangeBegin, ChangeEvent, ChangeFinish, ChangeIssued,
-        ChangeOpened, ChangeProved, OpenEnrolment,
+        ChangeOpened, ChangeProved, OpenEnrolment, PhoneConfirm,
     },
 };
 use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
@@ -30,13 +30,14 @@ use super::{
     ApiError, ApiJson, AppState,
     auth::audit,
     client::ClientAddr,
+    confirm::{self, PcView},
     enrol::{self, Target},
     session,
 };
-use crate::store::{EnrolmentState, ProofBegin, ProofRecord, ProvedBy};
+use crate::store::{Confirmation, EnrolmentState, ProofBegin, ProofRecord, ProvedBy};
 
 /// The notice key of a proof (its PC watches before anyone knows the holder).
-fn key(proof_id: i64) -> String {
+pub(super) fn key(proof_id: i64) -> String {
     format!("proof:{proof_id}")
 }
 
@@ -59,11 +60,10 @@ pub async fn issue(
         }
     };
     let (token, token_hash) = enrol::new_token();
-    let code = enrol::verification_code();
     let expires = now + enrol::ttl_ms(&state);
     let p = state
         .store
-        .proof_issue(&token_hash, &pc, &code, now, expires)
+        .proof_issue(&token_hash, &pc, now, expires)
         .await
         .map_err(ApiError::internal)?;
     // The holder is not known yet: the trail names the proof, and its commit names the holder.
@@ -71,7 +71,6 @@ pub async fn issue(
     audit(&state, "phone.change.issue", None, client, None, detail).await;
     let body = ChangeIssued {
         url: format!("{}{CHANGE_PATH}#{}", state.config.public_origin, token.as_str()),
-        code: p.code.clone(),
         expires_in_secs: enrol::secs_left(p.expires_ms, now),
     };
     let mut res = Json(body).into_response();
@@ -87,7 +86,7 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let s = session::current(&state, &headers).await?;
-    let slot = enrol::stream_slot(&state, &s)?;
+    let slot = enrol::stream_slot(&state, &s.id_hash)?;
     let notices = state.events.subscribe();
     let p = state
         .store
@@ -99,17 +98,24 @@ pub async fn events(
     Ok(enrol::watch(state, Target::Proof(p.id), key(p.id), notices, watcher))
 }
 
-pub(super) fn event_of(p: &ProofRecord, now: i64) -> ChangeEvent {
+/// The PC's view of its first code. Proved by the old phone is not enough: the PC hears the
+/// holder (and gets the grant) only once it entered the code that phone shows.
+pub(super) fn event_of(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> ChangeEvent {
     match p.state_at(now) {
-        EnrolmentState::Valid => ChangeEvent::Waiting {
-            code: p.code.clone(),
-            expires_in_secs: enrol::secs_left(p.expires_ms, now),
-        },
-        EnrolmentState::InUse => ChangeEvent::Opened { code: p.code.clone() },
-        EnrolmentState::Consumed => match p.hpki_id.as_deref().map(HpkiId::parse) {
-            Some(Ok(hpki_id)) => ChangeEvent::Proved { hpki_id },
+        EnrolmentState::Valid => {
+            ChangeEvent::Waiting { expires_in_secs: enrol::secs_left(p.expires_ms, now) }
+        }
+        EnrolmentState::InUse => ChangeEvent::Opened,
+        EnrolmentState::Consumed => match (confirm::pc_view(c), p.hpki_id.as_deref()) {
+            (PcView::Ask(_), _) if c.is_some_and(|c| now >= c.expires_ms) => ChangeEvent::Expired,
+            (PcView::Ask(tries_left), _) => ChangeEvent::Confirm { tries_left },
+            (PcView::Failed, _) => ChangeEvent::ConfirmFailed,
+            (PcView::Confirmed, Some(h)) => match HpkiId::parse(h) {
+                Ok(hpki_id) => ChangeEvent::Proved { hpki_id },
+                Err(_) => ChangeEvent::Cancelled,
+            },
             // A proved row always names its holder (see proof_commit); never claim otherwise.
-            _ => ChangeEvent::Cancelled,
+            (PcView::Confirmed, None) => ChangeEvent::Cancelled,
         },
         EnrolmentState::Expired => ChangeEvent::Expired,
         EnrolmentState::Cancelled => ChangeEvent::Cancelled,
@@ -166,8 +172,7 @@ pub async fn open(
     };
     state.events.publish(&key(p.id)).await;
     audit(&state, "phone.change.open", None, client, None, Some(format!("proof={}", p.id))).await;
-    let body =
-        ChangeOpened { code: p.code.clone(), expires_in_secs: enrol::secs_left(p.expires_ms, now) };
+    let body = ChangeOpened { expires_in_secs: enrol::secs_left(p.expires_ms, now) };
     let mut res = Json(body).into_response();
     if new_cookie {
         res.headers_mut().insert(header::SET_COOKIE, enrol::set_phone_cookie(https, &cookie_id));
@@ -271,9 +276,12 @@ pub async fn finish(
     ApiJson(req): ApiJson<ChangeFinish>,
 ) -> Result<Json<ChangeProved>, ApiError> {
     match prove(&state, client.as_deref(), &headers, &req).await {
-        Ok((proof_id, hpki_id)) => {
+        Ok((proof_id, hpki_id, code)) => {
             state.events.publish(&key(proof_id)).await;
-            Ok(Json(ChangeProved { hpki_id }))
+            Ok(Json(ChangeProved {
+                hpki_id,
+                confirm: PhoneConfirm::Show { code: code.to_string() },
+            }))
         }
         Err((hpki_id, e)) => {
             audit(&state, "phone.change.prove", hpki_id, client, Some(e.0), None).await;
@@ -287,7 +295,7 @@ async fn prove(
     client: Option<&str>,
     headers: &HeaderMap,
     req: &ChangeFinish,
-) -> Result<(i64, HpkiId), (Option<String>, ApiError)> {
+) -> Result<(i64, HpkiId, Zeroizing<String>), (Option<String>, ApiError)> {
     let webauthn = enrol::webauthn(state).map_err(|e| (None, e))?;
     let phone = enrol::phone_of(state, headers).map_err(|e| (None, e))?;
     let now = state.clock.now_ms();
@@ -327,13 +335,15 @@ async fn prove(
         }
         _ => None,
     };
+    let (code, confirm_code_hash) = confirm::new_code();
     let proved = ProvedBy {
         proof_id: p.id,
         phone_session_hash: phone,
         assertion_state: assertion.to_string(),
         credential_id: result.cred_id().to_vec(),
         updated_passkey,
-        grant_expires_ms: now + session::IDLE_MS,
+        confirm_code_hash,
+        confirm_expires_ms: now + enrol::ttl_ms(state),
         now_ms: now,
     };
     let holder = state.store.proof_commit(&proved, client).await.map_err(|e| {
@@ -345,5 +355,5 @@ async fn prove(
     })?;
     let hpki_id =
         HpkiId::parse(&holder).map_err(|_| (who(), ApiError::internal("stored 本人ID")))?;
-    Ok((p.id, hpki_id))
+    Ok((p.id, hpki_id, code))
 }

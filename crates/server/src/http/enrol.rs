@@ -23,7 +23,7 @@ use mahpki_protocol::{
     api::Holder,
     enrol::{
         ENROLL_PATH, EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
-        FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneCredential,
+        FinishEnrolment, LABEL_MAX_CHARS, OpenEnrolment, PhoneBound, PhoneConfirm, PhoneCredential,
         RegistrationOptions,
     },
 };
@@ -35,14 +35,21 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::PublicKeyCredentialHints;
 use zeroize::Zeroizing;
 
-use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use super::{
+    ApiError, ApiJson, AppState,
+    auth::audit,
+    client::ClientAddr,
+    confirm::{self, PcView},
+    session,
+};
 use crate::events::{self, StreamSlot};
 use crate::{
     Config,
     config::CaPolicy,
     store::{
-        EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, GrantVia, Issued, NewEnrolment,
-        NewPhone, PhoneRecord, SessionRecord, Store, StoreError,
+        ConfirmState, Confirmation, EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState,
+        GrantVia, Issued, NewConfirmation, NewEnrolment, NewPhone, PhoneRecord, Purpose,
+        SessionRecord, Store, StoreError,
     },
 };
 
@@ -82,6 +89,9 @@ pub(super) fn enrol_error(e: EnrolError) -> ApiError {
         EnrolError::NoCeremony => ErrorCode::WebauthnFailed,
         EnrolError::CredentialExists => ErrorCode::CredentialExists,
         EnrolError::Claimed => ErrorCode::ChangeCodeClaimed,
+        EnrolError::ConfirmationPending => ErrorCode::ConfirmationPending,
+        EnrolError::ConfirmationFailed => ErrorCode::ConfirmationFailed,
+        EnrolError::ConfirmationUnknown => ErrorCode::ConfirmationUnknown,
         EnrolError::Store(e) => return ApiError::internal(e),
     })
 }
@@ -92,13 +102,6 @@ pub(super) fn ttl_ms(state: &AppState) -> i64 {
 
 pub(super) fn secs_left(expires_ms: i64, now: i64) -> u32 {
     u32::try_from((expires_ms - now).max(0) / 1000).unwrap_or(u32::MAX)
-}
-
-/// Six digits: enough for the holder to see the phone opened this PC's code; the token, not the
-/// code, is the secret.
-pub(super) fn verification_code() -> String {
-    let n = u64::from_le_bytes(super::random::bytes::<8>());
-    format!("{:06}", n % 1_000_000)
 }
 
 pub(super) fn token_hash(token: &str) -> Vec<u8> {
@@ -158,8 +161,8 @@ pub async fn issue_link(
     let new = NewEnrolment {
         hpki_id: hpki_id.to_owned(),
         token_hash,
-        code: verification_code(),
         kind: EnrolmentKind::Link,
+        pc_session_hash: None,
         replace,
         first_phone_only: false,
         policy: config.policy(identity.holder.ca),
@@ -174,14 +177,6 @@ pub async fn issue_link(
 /// else the one it proved another way (JMA path, or the bound phone for a change).
 async fn enrolling_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     enrolling_session(state, headers).await.map(|(_, hpki_id, _)| hpki_id)
-}
-
-/// [`enrolling_holder`], and how the session proved them: `None` for the HPKI card.
-async fn enrolling_holder_via(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(String, Option<GrantVia>), ApiError> {
-    enrolling_session(state, headers).await.map(|(_, hpki_id, via)| (hpki_id, via))
 }
 
 /// [`enrolling_holder`], the session it came from, and how that session proved them.
@@ -201,8 +196,8 @@ async fn enrolling_session(
 }
 
 /// A place for one more live-event stream of session `s`, or the typed refusal.
-pub(super) fn stream_slot(state: &AppState, s: &SessionRecord) -> Result<StreamSlot, ApiError> {
-    state.streams.open(&s.id_hash).map_err(|e| {
+pub(super) fn stream_slot(state: &AppState, key: &[u8]) -> Result<StreamSlot, ApiError> {
+    state.streams.open(key).map_err(|e| {
         tracing::warn!(refused = %e, "live-event stream refused");
         ApiError(ErrorCode::TooManyStreams)
     })
@@ -227,8 +222,9 @@ pub async fn issue(
     headers: HeaderMap,
     ApiJson(req): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentIssued>, ApiError> {
-    let (hpki_id, via) = enrolling_holder_via(&state, &headers).await?;
+    let (s, hpki_id, via) = enrolling_session(&state, &headers).await?;
     crate::standing::require(&state, &hpki_id, "phone.enrolment.issue", client.as_deref()).await?;
+    let pc = s.id_hash.clone();
     webauthn(&state)?;
     let (token, token_hash) = new_token();
     let now = state.clock.now_ms();
@@ -236,8 +232,8 @@ pub async fn issue(
     let new = NewEnrolment {
         hpki_id: hpki_id.clone(),
         token_hash,
-        code: verification_code(),
         kind: EnrolmentKind::Pc,
+        pc_session_hash: Some(pc),
         replace: req.replace,
         // The JMA path's numbers are printed on the card: they may enrol a first phone, never
         // take over a bound one, unless the CA chose to allow it.
@@ -254,7 +250,6 @@ pub async fn issue(
             state.events.publish(&hpki_id).await;
             Ok(Json(EnrolmentIssued {
                 url: enrol_url(&state.config, &token),
-                code: enrolment.code.clone(),
                 expires_in_secs: secs_left(enrolment.expires_ms, now),
                 replace: enrolment.replace,
             }))
@@ -291,7 +286,7 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (s, hpki_id, _) = enrolling_session(&state, &headers).await?;
-    let slot = stream_slot(&state, &s)?;
+    let slot = stream_slot(&state, &s.id_hash)?;
     // Subscribed before the first read: a change between the two is not lost.
     let notices = state.events.subscribe();
     let current = state
@@ -303,25 +298,43 @@ pub async fn events(
     Ok(watch(state, Target::Enrolment(current.id), hpki_id, notices, Watcher::new(s, slot)))
 }
 
-/// The browser session a stream serves: the stream ends when the session does (logout, idle,
-/// maximum age), and holds its [`StreamSlot`] until then.
+/// Who a stream serves. A PC's stream ends when its browser session does (logout, idle,
+/// maximum age); a phone has no session, and its stream ends with its code. Either holds its
+/// [`StreamSlot`] until then.
 pub(super) struct Watcher {
-    session_hash: Vec<u8>,
-    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
-    session_key: String,
-    /// When the session ends unless the PC makes a request meanwhile.
-    session_ends_ms: i64,
+    session: Option<WatchedSession>,
     _slot: StreamSlot,
+}
+
+struct WatchedSession {
+    hash: Vec<u8>,
+    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
+    key: String,
+    /// When the session ends unless the PC makes a request meanwhile.
+    ends_ms: i64,
 }
 
 impl Watcher {
     pub(super) fn new(s: SessionRecord, slot: StreamSlot) -> Self {
-        Self {
-            session_key: events::session_key(&s.id_hash),
-            session_ends_ms: session_ends(&s),
-            session_hash: s.id_hash,
-            _slot: slot,
-        }
+        let session = WatchedSession {
+            key: events::session_key(&s.id_hash),
+            ends_ms: session_ends(&s),
+            hash: s.id_hash,
+        };
+        Self { session: Some(session), _slot: slot }
+    }
+
+    /// A phone's stream (capped per phone cookie like a session's).
+    pub(super) fn phone(slot: StreamSlot) -> Self {
+        Self { session: None, _slot: slot }
+    }
+
+    fn session_ends_ms(&self) -> i64 {
+        self.session.as_ref().map_or(i64::MAX, |s| s.ends_ms)
+    }
+
+    fn is_session_notice(&self, key: &str) -> bool {
+        self.session.as_ref().is_some_and(|s| s.key == key)
     }
 }
 
@@ -335,6 +348,8 @@ pub(super) enum Target {
     Enrolment(i64),
     /// スマートフォン変更's first code.
     Proof(i64),
+    /// A phone's confirmation (the phone watches it).
+    Confirmation(i64),
 }
 
 /// One read of a target: the event it stands at.
@@ -358,7 +373,13 @@ impl Target {
                         state.events.publish(&e.hpki_id).await;
                     }
                 }
-                let event = event_of(&e, now);
+                let c = match e.state_at(now) {
+                    EnrolmentState::InUse => {
+                        state.store.confirmation_of_subject(Purpose::Enrolment, e.id).await?
+                    }
+                    _ => None,
+                };
+                let event = event_of(&e, c.as_ref(), now);
                 Some(Snapshot {
                     name: event.name(),
                     is_final: event.is_final(),
@@ -368,12 +389,29 @@ impl Target {
             }
             Self::Proof(id) => {
                 let Some(p) = state.store.proof_get(id).await? else { return Ok(None) };
-                let event = super::change::event_of(&p, now);
+                let c = match p.state {
+                    EnrolmentState::Consumed => {
+                        state.store.confirmation_of_subject(Purpose::Change, p.id).await?
+                    }
+                    _ => None,
+                };
+                let event = super::change::event_of(&p, c.as_ref(), now);
                 Some(Snapshot {
                     name: event.name(),
                     is_final: event.is_final(),
                     data: serde_json::to_value(&event).unwrap_or_default(),
-                    expires_ms: p.expires_ms,
+                    // Once proved, the confirmation's own deadline is the one to wake for.
+                    expires_ms: c.map_or(p.expires_ms, |c| c.expires_ms),
+                })
+            }
+            Self::Confirmation(id) => {
+                let Some(c) = state.store.confirmation_get(id).await? else { return Ok(None) };
+                let event = confirm::phone_event(state, &c, now).await?;
+                Some(Snapshot {
+                    name: event.name(),
+                    is_final: event.is_final(),
+                    data: serde_json::to_value(&event).unwrap_or_default(),
+                    expires_ms: c.expires_ms,
                 })
             }
         })
@@ -389,8 +427,17 @@ pub(super) fn watch(
     notices: broadcast::Receiver<Arc<str>>,
     watcher: Watcher,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let w =
-        Watch { state, target, key, notices, last: None, done: false, expires_ms: None, watcher };
+    let w = Watch {
+        state,
+        target,
+        key,
+        notices,
+        last: None,
+        last_name: None,
+        done: false,
+        expires_ms: None,
+        watcher,
+    };
     let stream = futures_util::stream::unfold(w, |mut w| async move {
         let snap = w.next().await?;
         let sse = Event::default()
@@ -408,6 +455,8 @@ struct Watch {
     key: String,
     notices: broadcast::Receiver<Arc<str>>,
     last: Option<serde_json::Value>,
+    /// The event name of `last`.
+    last_name: Option<&'static str>,
     done: bool,
     /// From the last read; `None` before the first.
     expires_ms: Option<i64>,
@@ -421,11 +470,10 @@ impl Watch {
             if self.done {
                 return None;
             }
+            let mut session_ended = false;
             if let Some(deadline) = self.expires_ms {
-                self.wait(deadline.min(self.watcher.session_ends_ms)).await?;
-                if !self.session_lives().await {
-                    return None;
-                }
+                self.wait(deadline.min(self.watcher.session_ends_ms())).await?;
+                session_ended = !self.session_lives().await;
             }
             let snap = match self.target.read(&self.state).await {
                 Ok(Some(s)) => s,
@@ -436,9 +484,18 @@ impl Watch {
                 }
             };
             self.expires_ms = Some(snap.expires_ms);
+            // A session that ended (logout, idle, or its id replaced at a grant) still hears
+            // a change of state that came with its end (not a mere countdown), then nothing.
+            if session_ended {
+                self.done = true;
+                if self.last_name == Some(snap.name) {
+                    return None;
+                }
+            }
             if self.last.as_ref() != Some(&snap.data) {
+                self.last_name = Some(snap.name);
                 self.last = Some(snap.data.clone());
-                self.done = snap.is_final;
+                self.done |= snap.is_final;
                 return Some(snap);
             }
         }
@@ -448,10 +505,11 @@ impl Watch {
     /// it ends meanwhile (the PC's other requests keep it alive).
     async fn session_lives(&mut self) -> bool {
         let now = self.state.clock.now_ms();
-        match self.state.store.session_get(&self.watcher.session_hash).await {
+        let Some(watched) = self.watcher.session.as_mut() else { return true };
+        match self.state.store.session_get(&watched.hash).await {
             Ok(Some(s)) => {
-                self.watcher.session_ends_ms = session_ends(&s);
-                now <= self.watcher.session_ends_ms
+                watched.ends_ms = session_ends(&s);
+                now <= watched.ends_ms
             }
             Ok(None) => false,
             Err(err) => {
@@ -472,7 +530,7 @@ impl Watch {
                 () = &mut sleep => return Some(()),
                 n = self.notices.recv() => match n {
                     Ok(k) if *k == *self.key
-                        || *k == *self.watcher.session_key
+                        || self.watcher.is_session_notice(&k)
                         || *k == *events::EVERYONE => return Some(()),
                     Ok(_) => {}
                     // Fell behind: re-read, which covers whatever was missed.
@@ -484,13 +542,16 @@ impl Watch {
     }
 }
 
-fn event_of(e: &EnrolmentRecord, now: i64) -> EnrolmentEvent {
+fn event_of(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> EnrolmentEvent {
     match e.state_at(now) {
-        EnrolmentState::Valid => EnrolmentEvent::Waiting {
-            code: e.code.clone(),
-            expires_in_secs: secs_left(e.expires_ms, now),
+        EnrolmentState::Valid => {
+            EnrolmentEvent::Waiting { expires_in_secs: secs_left(e.expires_ms, now) }
+        }
+        EnrolmentState::InUse => match confirm::pc_view(c) {
+            PcView::Ask(tries_left) => EnrolmentEvent::Confirm { tries_left },
+            PcView::Confirmed => EnrolmentEvent::Opened,
+            PcView::Failed => EnrolmentEvent::ConfirmFailed,
         },
-        EnrolmentState::InUse => EnrolmentEvent::Opened { code: e.code.clone() },
         EnrolmentState::Consumed => EnrolmentEvent::Completed,
         EnrolmentState::Expired => EnrolmentEvent::Expired,
         EnrolmentState::Cancelled => EnrolmentEvent::Cancelled,
@@ -559,6 +620,13 @@ pub async fn open(
         }
     };
     crate::standing::require(&state, &e.hpki_id, "phone.enrolment.open", client.as_deref()).await?;
+    let confirm = match start_confirmation(&state, &e, &phone, now).await {
+        Ok(c) => c,
+        Err(err) => {
+            audit(&state, "phone.enrolment.open", Some(e.hpki_id), client, Some(err.0), None).await;
+            return Err(err);
+        }
+    };
     state.events.publish(&e.hpki_id).await;
     audit(
         &state,
@@ -572,15 +640,63 @@ pub async fn open(
     let hpki_id = HpkiId::parse(&e.hpki_id).map_err(|_| ApiError::internal("stored 本人ID"))?;
     let body = EnrolmentOpened {
         hpki_id,
-        code: e.code.clone(),
         expires_in_secs: secs_left(e.expires_ms, now),
         replace: e.replace,
+        confirm,
     };
     let mut res = Json(body).into_response();
     if new_cookie {
         res.headers_mut().insert(header::SET_COOKIE, set_phone_cookie(https, &cookie_id));
     }
     Ok(res)
+}
+
+/// The confirmation the phone that opened `e` shows: a new code for a PC's enrolment (the same
+/// phone reopening gets a new one, its tries left unchanged), nothing for a CA's link.
+async fn start_confirmation(
+    state: &AppState,
+    e: &EnrolmentRecord,
+    phone: &[u8],
+    now: i64,
+) -> Result<PhoneConfirm, ApiError> {
+    if e.kind == EnrolmentKind::Link {
+        return Ok(PhoneConfirm::NotNeeded);
+    }
+    // Issued before the PC's session was recorded (an upgrade mid-enrolment): nobody can
+    // confirm it, so it cannot be used.
+    let pc = e.pc_session_hash.as_deref().ok_or(ApiError(ErrorCode::EnrolmentCancelled))?;
+    let (code, code_hash) = confirm::new_code();
+    let new = NewConfirmation {
+        purpose: Purpose::Enrolment,
+        subject_id: e.id,
+        pc_session_hash: pc,
+        phone_session_hash: phone,
+        code_hash: &code_hash,
+        now_ms: now,
+        expires_ms: e.expires_ms,
+    };
+    match state.store.confirmation_start(&new).await.map_err(enrol_error)? {
+        ConfirmState::Pending => Ok(PhoneConfirm::Show { code: code.to_string() }),
+        ConfirmState::Confirmed => Ok(PhoneConfirm::Done),
+        ConfirmState::Failed => Err(ApiError(ErrorCode::ConfirmationFailed)),
+    }
+}
+
+/// Whether the phone may register with `e` now: a PC's code only once the PC confirmed.
+async fn confirmed(state: &AppState, e: &EnrolmentRecord) -> Result<(), ApiError> {
+    if e.kind == EnrolmentKind::Link {
+        return Ok(());
+    }
+    let c = state
+        .store
+        .confirmation_of_subject(Purpose::Enrolment, e.id)
+        .await
+        .map_err(ApiError::internal)?;
+    match c.map(|c| c.state) {
+        Some(ConfirmState::Confirmed) => Ok(()),
+        Some(ConfirmState::Failed) => Err(ApiError(ErrorCode::ConfirmationFailed)),
+        _ => Err(ApiError(ErrorCode::ConfirmationPending)),
+    }
 }
 
 /// `POST /api/enroll/begin`: creation options for a platform authenticator with user
@@ -593,6 +709,10 @@ pub async fn begin(
     let phone = phone_of(&state, &headers)?;
     let now = state.clock.now_ms();
     let e = state.store.enrolment_of_phone(&phone, now).await.map_err(enrol_error)?;
+    // The WebAuthn prompt comes only after the PC confirmed: the 登録 button the holder presses
+    // then is the user gesture the phone's browser needs, and no credential is ever created on
+    // a phone that cannot finish (simpler and safer than registering first and committing later).
+    confirmed(&state, &e).await?;
     let display = match state.store.identity_get(&e.hpki_id).await.map_err(ApiError::internal)? {
         Some(identity) => identity.holder.name_kanji,
         None => e.hpki_id.clone(),
@@ -656,14 +776,19 @@ async fn finish_inner(
         valid_label(&req.label).ok_or((who(), ApiError(ErrorCode::CredentialLabelInvalid)))?;
     let policy =
         policy_of(&state.store, &state.config, &e.hpki_id).await.map_err(|err| (who(), err))?;
-    let ceremony = Zeroizing::new(
-        state
-            .store
-            .ceremony_get(e.id, now)
-            .await
-            .map_err(|err| (who(), ApiError::internal(err)))?
-            .ok_or((who(), ApiError(ErrorCode::WebauthnFailed)))?,
-    );
+    // Early and typed; the commit checks it again in its transaction.
+    confirmed(state, &e).await.map_err(|err| (who(), err))?;
+    let ceremony = state
+        .store
+        .ceremony_get(e.id, now)
+        .await
+        .map_err(|err| (who(), ApiError::internal(err)))?;
+    let Some(ceremony) = ceremony else {
+        // Gone with the enrolment (中止, a newer code, expiry): say that, not "begin again".
+        state.store.enrolment_of_phone(&phone, now).await.map_err(|e| (who(), enrol_error(e)))?;
+        return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
+    };
+    let ceremony = Zeroizing::new(ceremony);
     let registration: PasskeyRegistration =
         serde_json::from_str(&ceremony).map_err(|err| (who(), ApiError::internal(err)))?;
     let passkey = match webauthn.finish_passkey_registration(&req.credential, &registration) {
@@ -726,14 +851,6 @@ mod tests {
         assert_eq!(valid_label("a\u{0}b"), None);
         assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS)).map(|l| l.chars().count()), Some(64));
         assert_eq!(valid_label(&"あ".repeat(LABEL_MAX_CHARS + 1)), None);
-    }
-
-    #[test]
-    fn codes_are_six_digits() {
-        for _ in 0..100 {
-            let c = verification_code();
-            assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
-        }
     }
 
     #[test]

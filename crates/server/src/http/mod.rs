@@ -9,6 +9,7 @@ mod change;
 mod client;
 mod client_config;
 pub mod clock;
+mod confirm;
 mod csrf;
 mod enrol;
 mod health;
@@ -127,6 +128,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/change/open", post(change::open))
         .route("/change/begin", post(change::begin))
         .route("/change/finish", post(change::finish))
+        .route("/smartphone/confirm", post(confirm::enter))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
@@ -136,6 +138,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/smartphone/enrolments/current/events", get(enrol::events))
         .route("/smartphone/holder", get(enrol::holder))
         .route("/smartphone/change/current/events", get(change::events))
+        .route("/phone/confirmation/events", get(confirm::phone_events))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {

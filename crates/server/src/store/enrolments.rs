@@ -4,7 +4,11 @@
 //! Every state change is one SQL statement or one transaction whose `WHERE` clause carries the
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
-use super::{AuditEvent, Backend, Bindings, Store, StoreError, revoke_replaced, sql};
+use super::{
+    AuditEvent, Backend, Bindings, Store, StoreError,
+    confirmations::{self, Purpose},
+    revoke_replaced, sql,
+};
 use crate::config::CaPolicy;
 
 /// How the enrolment reached the phone.
@@ -65,12 +69,13 @@ impl EnrolmentState {
 pub struct EnrolmentRecord {
     pub id: i64,
     pub hpki_id: String,
-    pub code: String,
     pub kind: EnrolmentKind,
     pub replace: bool,
     /// Issued on the JMA path: it may bind a first phone only.
     pub first_phone_only: bool,
     pub state: EnrolmentState,
+    /// The PC session that issued it (`None` for a CA's link): the one that confirms its phone.
+    pub pc_session_hash: Option<Vec<u8>>,
     pub phone_session_hash: Option<Vec<u8>>,
     pub created_ms: i64,
     pub expires_ms: i64,
@@ -95,11 +100,11 @@ impl EnrolmentRecord {
 struct EnrolmentRow {
     id: i64,
     hpki_id: String,
-    code: String,
     kind: String,
     replace_phone: i64,
     first_phone_only: i64,
     state: String,
+    pc_session_hash: Option<Vec<u8>>,
     phone_session_hash: Option<Vec<u8>>,
     created_ms: i64,
     expires_ms: i64,
@@ -115,7 +120,6 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
         Ok(Self {
             id: r.id,
             hpki_id: r.hpki_id,
-            code: r.code,
             kind: match r.kind.as_str() {
                 "pc" => EnrolmentKind::Pc,
                 "link" => EnrolmentKind::Link,
@@ -124,6 +128,7 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
             replace: r.replace_phone != 0,
             first_phone_only: r.first_phone_only != 0,
             state,
+            pc_session_hash: r.pc_session_hash,
             phone_session_hash: r.phone_session_hash,
             created_ms: r.created_ms,
             expires_ms: r.expires_ms,
@@ -133,7 +138,8 @@ impl TryFrom<EnrolmentRow> for EnrolmentRecord {
     }
 }
 
-const ENROLMENT_COLUMNS: &str = "id, hpki_id, code, kind, replace_phone, first_phone_only, state, \
+const ENROLMENT_COLUMNS: &str = "id, hpki_id, kind, replace_phone, first_phone_only, state, \
+                                 pc_session_hash, \
                                  phone_session_hash, created_ms, expires_ms, opened_ms, ended_ms";
 
 /// A bound phone.
@@ -160,8 +166,9 @@ pub struct NewEnrolment {
     pub hpki_id: String,
     /// SHA-256 of the token; the token itself never reaches the store.
     pub token_hash: Vec<u8>,
-    pub code: String,
     pub kind: EnrolmentKind,
+    /// The issuing PC's session (`None` for a CA's link).
+    pub pc_session_hash: Option<Vec<u8>>,
     pub replace: bool,
     /// Refuse it (at issue and at commit) while the holder has a phone: the JMA path's numbers
     /// are printed on the card, so they may enrol a first phone but not take over a bound one.
@@ -238,6 +245,12 @@ pub enum EnrolError {
     CredentialExists,
     #[error("this change code already looked up another 本人ID")]
     Claimed,
+    #[error("the PC has not entered the phone's confirmation code yet")]
+    ConfirmationPending,
+    #[error("three wrong confirmation codes: the code is dead")]
+    ConfirmationFailed,
+    #[error("no phone is waiting for a confirmation code from this PC")]
+    ConfirmationUnknown,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -295,13 +308,13 @@ impl Store {
                 .await?;
         }
         let row: EnrolmentRow = sqlx::query_as(sql(format!(
-            "INSERT INTO enrolments (token_hash, hpki_id, code, kind, replace_phone, \
+            "INSERT INTO enrolments (token_hash, hpki_id, pc_session_hash, kind, replace_phone, \
              first_phone_only, state, created_ms, expires_ms) \
              VALUES ($1, $2, $3, $4, $5, $8, 'valid', $6, $7) RETURNING {ENROLMENT_COLUMNS}"
         )))
         .bind(&new.token_hash)
         .bind(&new.hpki_id)
-        .bind(&new.code)
+        .bind(new.pc_session_hash.as_deref())
         .bind(new.kind.as_str())
         .bind(i64::from(new.replace))
         .bind(new.now_ms)
@@ -464,28 +477,29 @@ impl Store {
 
     /// The holder pressed 中止 on the PC: their live PC code stops opening, and a phone part way
     /// through it cannot finish. A CA's link is not the PC's to cancel. True if one was live.
+    ///
+    /// Takes the holder lock first, like [`Store::enrolment_finish`], and cancels only what is
+    /// still live in the same statement: a finish that committed first stays committed (the PC
+    /// then hears "completed"), and the two never deadlock.
     pub async fn enrolment_cancel(&self, hpki_id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let live: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM enrolments \
-             WHERE hpki_id = $1 AND kind = 'pc' AND state IN ('valid', 'in_use')",
+        self.lock_identity(&mut tx, hpki_id).await?;
+        let cancelled: Vec<i64> = sqlx::query_scalar(
+            "UPDATE enrolments SET state = 'cancelled', ended_ms = $1 \
+             WHERE hpki_id = $2 AND kind = 'pc' AND state IN ('valid', 'in_use') RETURNING id",
         )
+        .bind(now)
         .bind(hpki_id)
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        if let Some((id,)) = live {
-            sqlx::query("UPDATE enrolments SET state = 'cancelled', ended_ms = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        for id in &cancelled {
             sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
-        Ok(live.is_some())
+        Ok(!cancelled.is_empty())
     }
 
     /// Stores the ceremony state of a registration the phone is about to perform, replacing an
@@ -551,17 +565,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
+        // The holder lock first, then the enrolment row, then its ceremony: the order every
+        // writer of these rows takes (issue, cancel, expiry), so none waits on another in a cycle.
         self.lock_identity(&mut tx, &e.hpki_id).await?;
-        let used = sqlx::query(
-            "DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1 AND state = $2 \
-             AND expires_ms > $3",
-        )
-        .bind(e.id)
-        .bind(&new.ceremony_state)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
         let consumed = sqlx::query(
             "UPDATE enrolments SET state = 'consumed', ended_ms = $1 \
              WHERE id = $2 AND state = 'in_use' AND phone_session_hash = $3 AND expires_ms > $1",
@@ -584,6 +590,26 @@ impl Store {
             return Err(EnrolError::refusal(&now_e, &new.phone_session_hash, now)
                 .unwrap_or(EnrolError::Used));
         }
+        // A PC's code: only the phone whose code the holder typed on that PC may commit.
+        if e.kind == EnrolmentKind::Pc {
+            confirmations::require_confirmed_in(
+                &mut tx,
+                Purpose::Enrolment,
+                e.id,
+                &new.phone_session_hash,
+            )
+            .await?;
+        }
+        let used = sqlx::query(
+            "DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1 AND state = $2 \
+             AND expires_ms > $3",
+        )
+        .bind(e.id)
+        .bind(&new.ceremony_state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if used != 1 {
             return Err(EnrolError::NoCeremony);
         }

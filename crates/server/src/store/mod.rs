@@ -8,6 +8,7 @@
 
 mod audit;
 mod bindings;
+mod confirmations;
 mod enrolments;
 mod grants;
 mod identities;
@@ -21,6 +22,9 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use confirmations::{
+    CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
+};
 pub use enrolments::{
     EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, LinkRef, NewEnrolment,
     NewPhone, PhoneBinding, PhoneRecord,

@@ -2,16 +2,17 @@
 //! single-use code (the same token discipline as enrolments) and a WebAuthn assertion.
 
 use super::{
-    AuditEvent, EnrolError, EnrolmentState, GrantVia, PhoneRecord, Store, StoreError,
-    grants::grant_upsert, sql,
+    AuditEvent, EnrolError, EnrolmentState, PhoneRecord, Store, StoreError,
+    confirmations::{self, NewConfirmation, Purpose},
+    sql,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProofRecord {
     pub id: i64,
     pub pc_session_hash: Vec<u8>,
-    pub code: String,
-    /// `Consumed` stands for 'proved'.
+    /// `Consumed` stands for 'proved' (the old phone passed; the PC's grant waits for the
+    /// confirmation code).
     pub state: EnrolmentState,
     pub phone_session_hash: Option<Vec<u8>>,
     /// Set once proved.
@@ -46,7 +47,6 @@ impl ProofRecord {
 struct Row {
     id: i64,
     pc_session_hash: Vec<u8>,
-    code: String,
     state: String,
     phone_session_hash: Option<Vec<u8>>,
     hpki_id: Option<String>,
@@ -68,7 +68,6 @@ impl TryFrom<Row> for ProofRecord {
         Ok(Self {
             id: r.id,
             pc_session_hash: r.pc_session_hash,
-            code: r.code,
             state,
             phone_session_hash: r.phone_session_hash,
             hpki_id: r.hpki_id,
@@ -78,7 +77,7 @@ impl TryFrom<Row> for ProofRecord {
     }
 }
 
-const COLUMNS: &str = "id, pc_session_hash, code, state, phone_session_hash, hpki_id, \
+const COLUMNS: &str = "id, pc_session_hash, state, phone_session_hash, hpki_id, \
                        created_ms, expires_ms";
 
 /// A verified assertion of the old phone, to commit.
@@ -91,8 +90,10 @@ pub struct ProvedBy {
     pub credential_id: Vec<u8>,
     /// The credential with its signature counter moved on, if it moved.
     pub updated_passkey: Option<String>,
-    /// How long the PC's session may enrol the replacement.
-    pub grant_expires_ms: i64,
+    /// SHA-256 of the confirmation code the old phone will show.
+    pub confirm_code_hash: Vec<u8>,
+    /// Until when the PC may enter it.
+    pub confirm_expires_ms: i64,
     pub now_ms: i64,
 }
 
@@ -128,19 +129,17 @@ impl Store {
         &self,
         token_hash: &[u8],
         pc_session_hash: &[u8],
-        code: &str,
         now: i64,
         expires_ms: i64,
     ) -> Result<ProofRecord, StoreError> {
         let mut tx = self.begin_write().await?;
         Self::cancel_live(&mut tx, pc_session_hash, now).await?;
         let row: Row = sqlx::query_as(sql(format!(
-            "INSERT INTO phone_proofs (token_hash, pc_session_hash, code, state, created_ms, \
-             expires_ms) VALUES ($1, $2, $3, 'valid', $4, $5) RETURNING {COLUMNS}"
+            "INSERT INTO phone_proofs (token_hash, pc_session_hash, state, created_ms, \
+             expires_ms) VALUES ($1, $2, 'valid', $3, $4) RETURNING {COLUMNS}"
         )))
         .bind(token_hash)
         .bind(pc_session_hash)
-        .bind(code)
         .bind(now)
         .bind(expires_ms)
         .fetch_one(&mut *tx)
@@ -180,6 +179,22 @@ impl Store {
         .bind(pc_session_hash)
         .fetch_all(&mut **tx)
         .await?;
+        // Proved by the old phone but not yet confirmed on this PC: 中止 ends it too, so the
+        // phone showing the code hears it ended instead of waiting out the clock.
+        let unconfirmed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE phone_proofs SET state = 'cancelled', ended_ms = $1 \
+             WHERE pc_session_hash = $2 AND state = 'proved' AND id IN \
+             (SELECT subject_id FROM phone_confirmations \
+              WHERE purpose = 'change' AND state = 'pending') RETURNING id",
+        )
+        .bind(now)
+        .bind(pc_session_hash)
+        .fetch_all(&mut **tx)
+        .await?;
+        let ended: Vec<(i64, String)> = ended
+            .into_iter()
+            .chain(unconfirmed.into_iter().map(|id| (id, "cancelled".to_owned())))
+            .collect();
         for (id, _) in &ended {
             sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
                 .bind(id)
@@ -369,7 +384,9 @@ impl Store {
 
     /// Commits the old phone's proof in one transaction: consumes the assertion state and the
     /// proof, checks the credential is still the holder's working phone, records its counter,
-    /// lets the PC's session enrol the replacement, and audits it.
+    /// starts the confirmation the old phone shows, and audits it. The PC's session gets
+    /// nothing yet: a PC that sent the holder its link (phishing) has no grant until it enters
+    /// the code shown only on the holder's phone.
     pub async fn proof_commit(
         &self,
         p: &ProvedBy,
@@ -424,7 +441,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        grant_upsert(&pc, &hpki_id, GrantVia::Phone, p.grant_expires_ms).execute(&mut *tx).await?;
+        confirmations::start_in(
+            &mut tx,
+            &NewConfirmation {
+                purpose: Purpose::Change,
+                subject_id: p.proof_id,
+                pc_session_hash: &pc,
+                phone_session_hash: &p.phone_session_hash,
+                code_hash: &p.confirm_code_hash,
+                now_ms: p.now_ms,
+                expires_ms: p.confirm_expires_ms,
+            },
+        )
+        .await?;
         self.audit_in(
             &mut tx,
             &AuditEvent {

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod pki;
 pub mod postgres;
+pub mod world;
 
 use mahpki_server::store::Store;
 
