@@ -464,7 +464,9 @@ export async function startPlatform({ seed = 1, serverEnv = {}, postgres = false
     if (balancerPort) {
       const all = [server];
       for (let i = 1; i < nodes; i++) {
-        const node = await startServer(nodeEnv, await prepareServer(shared));
+        // Every process on one database reads the same server secret (as a deployment would).
+        const secret = { MAHPKI_SECRET_FILE: `${prepared.dataDir}/server-secret`, ...shared };
+        const node = await startServer(nodeEnv, await prepareServer(secret));
         stops.push(node.stop);
         all.push(node);
       }

@@ -68,7 +68,9 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     assert.match(await third.page.locator('[role=alert]').getAttribute('data-error'), /enrolment_(used|cancelled|other_device)/);
     await third.page.screenshot({ path: screenshotPath('smartphone-err-used-link'), fullPage: true });
 
-    const expected = /the server responded with a status of (401|409)/;
+    // The PC's live-event stream ends with its session (logout at completion); a reconnect the
+    // next navigation cuts short is not a defect.
+    const expected = /the server responded with a status of (401|409)|request failed: \S+\/api\/smartphone\/enrolments\/current\/events net::ERR_ABORTED/;
     assert.deepEqual(problems.filter((p) => !expected.test(p)), []);
   } finally {
     for (const p of phones) await p.close();

@@ -96,7 +96,6 @@ pub enum Msg {
     JpkiPinWarning,
     LastTryWarning,
     OpenPinWindow,
-    PinWindowClosed,
     StageCommunicatingHpki,
     StageCommunicatingJpki,
     StageVerifying,
@@ -251,7 +250,6 @@ impl Msg {
         Msg::JpkiPinWarning,
         Msg::LastTryWarning,
         Msg::OpenPinWindow,
-        Msg::PinWindowClosed,
         Msg::StageCommunicatingHpki,
         Msg::StageCommunicatingJpki,
         Msg::StageVerifying,
@@ -498,10 +496,6 @@ impl Msg {
                 ("次に間違えるとロックされます。", "One more wrong entry locks it.")
             }
             Msg::OpenPinWindow => ("暗証番号の入力画面を開く", "Open the PIN window"),
-            Msg::PinWindowClosed => (
-                "暗証番号の入力画面が閉じられています。「暗証番号の入力画面を開く」を押して入力するか、中止してください。",
-                "The PIN window is closed. Press “Open the PIN window” to enter your PIN, or cancel.",
-            ),
             Msg::StageCommunicatingHpki => {
                 ("HPKIカードと通信をしています。", "Communicating with the HPKI card.")
             }
@@ -674,8 +668,8 @@ impl Msg {
                 "Enter the medical registration number and the card ID printed on your HPKI card, then press Authenticate.",
             ),
             Msg::JmaNote => (
-                "日本医師会が発行したHPKIカードをお持ちの方が対象です。5回続けて間違えるとロックされ、認証局への連絡が必要になります。",
-                "For holders of an HPKI card issued by the Japan Medical Association. After 5 wrong tries in a row it locks, and you must contact the CA.",
+                "日本医師会が発行したHPKIカードをお持ちの方が対象です。5回続けて間違えると、しばらく(15分以上)入力を受け付けなくなります。",
+                "For holders of an HPKI card issued by the Japan Medical Association. After 5 wrong tries in a row it pauses for a while (15 minutes or more).",
             ),
             Msg::JmaRegistrationNumber => ("医籍登録番号", "Medical registration number"),
             Msg::JmaCardId => ("カードID", "Card ID"),

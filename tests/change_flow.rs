@@ -148,7 +148,7 @@ async fn every_jma_screen_says_its_part_in_both_languages() {
     let screens: Vec<(Step, Vec<&str>, Vec<&str>)> = vec![
         (
             Step::JmaForm { failure: None, entry: JmaEntry::default() },
-            vec!["医籍登録番号", "カードID", "認証", "5回続けて間違えるとロック"],
+            vec!["医籍登録番号", "カードID", "認証", "5回続けて間違えると、しばらく"],
             vec!["Medical registration number", "Card ID", "Authenticate", "5 wrong tries"],
         ),
         (
@@ -158,8 +158,8 @@ async fn every_jma_screen_says_its_part_in_both_languages() {
         ),
         (
             form(ErrorCode::JmaLocked),
-            vec!["ロックされています", "ロック解除を申請"],
-            vec!["is locked", "ask the JMA certification authority to unlock"],
+            vec!["しばらく受け付けません", "15分以上たってから", "解除を申請"],
+            vec!["is paused for a while", "after at least 15 minutes", "lift the pause"],
         ),
         (Step::JmaChecking(entry.clone()), vec!["確認しています"], vec!["Checking"]),
     ];

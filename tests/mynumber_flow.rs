@@ -106,17 +106,6 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["No IC card reader found"],
         ),
         (
-            // The holder closed the PIN window: said, with a way to reopen it.
-            Step::HpkiAuth(CardStage::WaitingPin {
-                tries_left: Some(15),
-                last_error: None,
-                pin_page: "http://127.0.0.1:24365/pin/x".into(),
-                window_closed: true,
-            }),
-            vec!["暗証番号の入力画面が閉じられています", "暗証番号の入力画面を開く"],
-            vec!["The PIN window is closed", "Open the PIN window"],
-        ),
-        (
             Step::HpkiAuth(CardStage::ChangeCard(CardPresence::Jpki)),
             vec!["HPKIカードではありません", "HPKIカードに差し替えてください"],
             vec!["not an HPKI card", "Put in your HPKI card"],
@@ -126,7 +115,6 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 tries_left: Some(15),
                 last_error: None,
                 pin_page: "http://127.0.0.1:24365/pin/x".into(),
-                window_closed: false,
             }),
             vec![
                 "HPKIカードのPIN(暗証番号)を入力してください",
@@ -185,7 +173,6 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                     tries_left: Some(1),
                     last_error: Some(ErrorCode::PinWrong),
                     pin_page: "http://127.0.0.1:24365/pin/x".into(),
-                    window_closed: false,
                 },
             ),
             vec![

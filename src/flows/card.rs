@@ -33,8 +33,6 @@ pub enum CardStage {
         tries_left: Option<u8>,
         last_error: Option<ErrorCode>,
         pin_page: String,
-        /// The holder closed the PIN window (or it never opened): say so and offer to reopen.
-        window_closed: bool,
     },
     Communicating,
     /// The card has answered; the server is checking it.
@@ -98,75 +96,46 @@ impl Ticket {
     }
 }
 
-/// Name, size and position of the helper's PIN window: one window, reused by every opening.
-const PIN_TARGET: &str = "mahpki-pin";
-const PIN_FEATURES: &str = "popup=yes,width=520,height=680";
-
-thread_local! {
-    /// The PIN window now open, if any. There is one at a time (one target name), and the
-    /// holder may reopen it from the page after closing it, so its handle is kept here rather
-    /// than in one flow's state.
-    static PIN_WINDOW: std::cell::RefCell<Option<web_sys::Window>> = const { std::cell::RefCell::new(None) };
-}
-
-fn open_pin_window(url: &str) -> Option<web_sys::Window> {
-    web_sys::window()?
-        .open_with_url_and_target_and_features(url, PIN_TARGET, PIN_FEATURES)
-        .ok()
-        .flatten()
-}
-
 /// The helper's PIN window. It must be opened inside the holder's click (or the browser blocks
 /// it) and is pointed at the operation once the helper has answered.
-pub struct PinWindow;
+pub struct PinWindow(Option<web_sys::Window>);
 
 impl PinWindow {
     /// Call from the click handler only.
     pub fn open() -> Self {
-        let opened = open_pin_window("about:blank");
-        PIN_WINDOW.with(|w| *w.borrow_mut() = opened);
-        Self
-    }
-
-    /// Opens the PIN window again at `url` after the holder closed it. Call from a click only.
-    pub fn reopen(url: &str) {
-        let opened = open_pin_window(url);
-        PIN_WINDOW.with(|w| *w.borrow_mut() = opened);
+        let opened = web_sys::window().and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                "about:blank",
+                "mahpki-pin",
+                "popup=yes,width=520,height=680",
+            )
+            .ok()
+            .flatten()
+        });
+        Self(opened)
     }
 
     fn show(&self, url: &str) {
-        PIN_WINDOW.with(|w| {
-            if let Some(w) = w.borrow().as_ref() {
-                let _ = w.location().set_href(url);
-            }
-        });
-    }
-
-    /// Whether the holder closed the window (or the browser never opened it).
-    fn is_closed(&self) -> bool {
-        PIN_WINDOW.with(|w| w.borrow().as_ref().is_none_or(|w| w.closed().unwrap_or(true)))
+        if let Some(w) = &self.0 {
+            let _ = w.location().set_href(url);
+        }
     }
 
     pub fn close(&self) {
-        PIN_WINDOW.with(|w| {
-            if let Some(w) = w.borrow_mut().take() {
-                let _ = w.close();
-            }
-        });
+        if let Some(w) = &self.0 {
+            let _ = w.close();
+        }
     }
 }
 
 /// What the page shows for a helper state that is not final.
-fn stage_of(state: OperationState, pin_page: &str, window_closed: bool) -> Option<CardStage> {
+fn stage_of(state: OperationState, pin_page: &str) -> Option<CardStage> {
     Some(match state {
         OperationState::WaitingCard { reason } => CardStage::WaitingCard(reason),
         OperationState::ChangeCard { present } => CardStage::ChangeCard(present),
-        OperationState::WaitingPin { tries_left, last_error } => CardStage::WaitingPin {
-            tries_left,
-            last_error,
-            pin_page: pin_page.to_owned(),
-            window_closed,
-        },
+        OperationState::WaitingPin { tries_left, last_error } => {
+            CardStage::WaitingPin { tries_left, last_error, pin_page: pin_page.to_owned() }
+        }
         OperationState::Communicating => CardStage::Communicating,
         OperationState::Done { .. } | OperationState::Failed { .. } => return None,
     })
@@ -215,7 +184,7 @@ async fn follow(
                 return Err(Failure { code: error, tries_left });
             }
             other => {
-                if let Some(stage) = stage_of(other, &created.pin_page, window.is_closed()) {
+                if let Some(stage) = stage_of(other, &created.pin_page) {
                     report(stage);
                 }
             }

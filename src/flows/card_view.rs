@@ -7,7 +7,7 @@ use mahpki_protocol::{
 use yew::prelude::*;
 
 use crate::{
-    flows::card::{CardStage, PinWindow},
+    flows::card::CardStage,
     i18n::{self, Msg},
     lang::use_lang,
 };
@@ -36,10 +36,6 @@ fn headline(card: CardType, stage: &CardStage) -> Msg {
     }
 }
 
-fn reopen(url: String) -> Callback<MouseEvent> {
-    Callback::from(move |_| PinWindow::reopen(&url))
-}
-
 #[function_component(CardProgress)]
 pub fn card_progress(props: &CardProgressProps) -> Html {
     let ctx = use_lang();
@@ -49,7 +45,7 @@ pub fn card_progress(props: &CardProgressProps) -> Html {
         CardStage::ChangeCard(_) if props.card == CardType::Jpki => {
             html! { <p>{ t(Msg::StageSwapToJpki) }</p> }
         }
-        CardStage::WaitingPin { tries_left, last_error, pin_page, window_closed } => html! {
+        CardStage::WaitingPin { tries_left, last_error, pin_page } => html! {
             <>
                 if let Some(code) = last_error {
                     <p class="notice error" role="alert">{ ctx.lang.pick(code.message()) }</p>
@@ -63,17 +59,7 @@ pub fn card_progress(props: &CardProgressProps) -> Html {
                         <p class="warning">{ t(Msg::LastTryWarning) }</p>
                     }
                 }
-                if *window_closed {
-                    // Noticed, not left spinning: the holder reopens it (a click, so the
-                    // browser allows the window) or cancels with the flow's 中止.
-                    <p class="notice" role="alert">{ t(Msg::PinWindowClosed) }</p>
-                    <div class="actions">
-                        <button type="button" class="button primary" data-action="reopen-pin"
-                            onclick={reopen(pin_page.clone())}>{ t(Msg::OpenPinWindow) }</button>
-                    </div>
-                } else {
-                    <p><a href={pin_page.clone()} target="mahpki-pin" rel="opener">{ t(Msg::OpenPinWindow) }</a></p>
-                }
+                <p><a href={pin_page.clone()} target="mahpki-pin" rel="opener">{ t(Msg::OpenPinWindow) }</a></p>
             </>
         },
         CardStage::Communicating | CardStage::Verifying => {
