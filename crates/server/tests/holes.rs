@@ -20,7 +20,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::{
     Db,
     browser::{Answer, Browser},
-    pki::{self, HPKI_POLICY, HPKI_POLICY_STR},
+    pki::{self, HPKI_POLICY_STR},
 };
 use http_body_util::BodyExt as _;
 use mahpki_protocol::{
@@ -127,13 +127,7 @@ async fn world_on(store: Store, events: Events, data: tempfile::TempDir, config:
         })
         .await
         .unwrap();
-    // The certificate on record, as `identity import` records it: スマートフォン変更 checks the
-    // holder's standing by it.
-    let current = mahpki_server::store::CurrentCert {
-        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
-        not_after_ms: c.validity().not_after.timestamp() * 1000,
-    };
-    w.store.hpki_cert_seen(HOLDER, &current, None).await.unwrap();
+    common::record_certificate(&w.store, HOLDER, &cert).await;
     register(&w.store, PHONELESS).await;
     w
 }
@@ -154,13 +148,7 @@ fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Ro
 
 impl World {
     fn hpki_cert(&self) -> Vec<u8> {
-        let keys = pki::keys();
-        pki::issue(
-            &pki::ee_params("HPKI holder 1", 1001, HPKI_POLICY),
-            &keys.holder,
-            &self.hpki_ca.params,
-            &keys.hpki_ca,
-        )
+        pki::holder_cert(&self.hpki_ca)
     }
 
     async fn pc(&self) -> Browser {

@@ -106,18 +106,8 @@ async fn world(db: Db, policy: CaPolicy) -> World {
         })
         .await
         .unwrap();
-    record_certificate(&w.store, &c).await;
+    common::record_certificate(&w.store, HOLDER, &cert).await;
     w
-}
-
-/// The certificate on record, as `identity import` records it: the JMA path checks the
-/// holder's standing (revocation, expiry) by it.
-async fn record_certificate(store: &Store, c: &X509Certificate<'_>) {
-    let current = store_mod::CurrentCert {
-        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
-        not_after_ms: c.validity().not_after.timestamp() * 1000,
-    };
-    store.hpki_cert_seen(HOLDER, &current, None).await.unwrap();
 }
 
 fn holder() -> Holder {
@@ -154,13 +144,7 @@ async fn world_on(db: Database, store: Store, secret: Arc<ServerSecret>, config:
 
 impl World {
     fn hpki_cert(&self) -> Vec<u8> {
-        let keys = pki::keys();
-        pki::issue(
-            &pki::ee_params("HPKI holder 1", 1001, HPKI_POLICY),
-            &keys.holder,
-            &self.hpki_ca.params,
-            &keys.hpki_ca,
-        )
+        pki::holder_cert(&self.hpki_ca)
     }
 
     /// A PC logged in with the holder's HPKI card.
@@ -183,7 +167,7 @@ impl World {
     async fn bind_phone(&self, pc: &mut Browser, replace: bool) -> Vec<u8> {
         let issued = issued(pc, replace).await;
         let mut phone = Phone { b: Browser::new(&self.app), key: SoftPasskey::new(true) };
-        phone.enrol(&issued.url).await;
+        phone.enrol(pc, &issued.url).await;
         self.active_phone().await.expect("a phone is bound")
     }
 
@@ -239,10 +223,15 @@ impl Phone {
         self.b.send("POST", "/api/enroll/open", Some(body)).await
     }
 
-    /// Opens and begins, and answers with a credential, ready to finish.
-    async fn prepare(&mut self, url: &str) -> RegisterPublicKeyCredential {
+    /// Opens, has the holder type the code it shows on `pc`, begins, and answers with a
+    /// credential, ready to finish.
+    async fn prepare(&mut self, pc: &mut Browser, url: &str) -> RegisterPublicKeyCredential {
         let a = self.open(url).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        let code = a.body["confirm"]["code"].as_str().expect("the phone shows a code").to_owned();
+        let body = serde_json::json!({ "code": code }).to_string();
+        let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
+        assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
         let a = self.b.send("POST", "/api/enroll/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
@@ -257,8 +246,8 @@ impl Phone {
         self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
     }
 
-    async fn enrol(&mut self, url: &str) {
-        let credential = self.prepare(url).await;
+    async fn enrol(&mut self, pc: &mut Browser, url: &str) {
+        let credential = self.prepare(pc, url).await;
         let a = self.finish(&credential).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     }
@@ -295,7 +284,7 @@ async fn a_phone_bound_meanwhile_stops_the_jma_code_at_commit(db: Db) {
     let mut pc = w.jma_pc().await;
     let issued = issued(&mut pc, true).await;
     let mut phone = Phone { b: Browser::new(&w.app), key: SoftPasskey::new(true) };
-    let credential = phone.prepare(&issued.url).await;
+    let credential = phone.prepare(&mut pc, &issued.url).await;
     let raw = w.db.raw().await;
     sqlx::query(
         "INSERT INTO phone_credentials (hpki_id, credential_id, passkey, label, created_ms) \
@@ -537,7 +526,7 @@ async fn plain_card_ids_from_before_are_hashed_at_start(db: Db) {
         raw.close().await;
     }
 
-    record_certificate(&store, &c).await;
+    common::record_certificate(&store, HOLDER, &cert).await;
     let w = world_on(db, store, secret, jma_config(jma_path())).await;
     let mut pc = Browser::new(&w.app);
     refused(&jma_login(&mut pc, NUMBER, "JMAPLAIN0000778").await, ErrorCode::JmaLoginFailed);

@@ -8,6 +8,18 @@ pub mod world;
 
 use mahpki_server::store::Store;
 
+/// Records `cert` (DER) as `hpki_id`'s current HPKI certificate, as `identity import` does: the
+/// paths without the card (JMA, CA links, スマートフォン変更) check the holder's standing by it.
+pub async fn record_certificate(store: &Store, hpki_id: &str, cert: &[u8]) {
+    use x509_parser::prelude::*;
+    let (_, c) = X509Certificate::from_der(cert).unwrap();
+    let current = mahpki_server::store::CurrentCert {
+        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
+        not_after_ms: c.validity().not_after.timestamp() * 1000,
+    };
+    store.hpki_cert_seen(hpki_id, &current, None).await.unwrap();
+}
+
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Db {

@@ -183,3 +183,9 @@ pub fn trust_config(
     std::fs::write(&crl_path, crl_der).unwrap();
     TrustConfig { ca_cert: cert_path, policies: vec![policy.to_owned()], crls: vec![crl_path] }
 }
+
+/// The HPKI authentication certificate of the phone tests' holder ("HPKI holder 1", serial 1001).
+pub fn holder_cert(ca: &Ca) -> Vec<u8> {
+    let keys = keys();
+    issue(&ee_params("HPKI holder 1", 1001, HPKI_POLICY), &keys.holder, &ca.params, &keys.hpki_ca)
+}

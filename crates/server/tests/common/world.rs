@@ -10,7 +10,7 @@ use std::{
 use super::{
     Db,
     browser::{Answer, Browser},
-    pki::{self, HPKI_POLICY, HPKI_POLICY_STR},
+    pki::{self, HPKI_POLICY_STR},
     store,
 };
 use axum::{
@@ -34,7 +34,7 @@ use mahpki_server::{
     http::{AppState, Clock, RateLimiter, router},
     pki::{TrustConfig, TrustStore},
     secret::ServerSecret,
-    store::{CurrentCert, IdentityRecord, Store},
+    store::{IdentityRecord, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
@@ -110,13 +110,7 @@ pub async fn world_on(
         })
         .await
         .unwrap();
-    // The certificate on record, as `identity import` records it: the paths without the card
-    // (JMA, CA links, スマートフォン変更) check the holder's standing by it.
-    let current = CurrentCert {
-        serial_hex: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
-        not_after_ms: c.validity().not_after.timestamp() * 1000,
-    };
-    w.store.hpki_cert_seen(HOLDER, &current, None).await.unwrap();
+    super::record_certificate(&w.store, HOLDER, &cert).await;
     w
 }
 
@@ -138,13 +132,7 @@ pub fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) ->
 
 impl World {
     pub fn hpki_cert(&self) -> Vec<u8> {
-        let keys = pki::keys();
-        pki::issue(
-            &pki::ee_params("HPKI holder 1", 1001, HPKI_POLICY),
-            &keys.holder,
-            &self.hpki_ca.params,
-            &keys.hpki_ca,
-        )
+        pki::holder_cert(&self.hpki_ca)
     }
 
     /// A PC whose session is authenticated with the holder's HPKI card.
