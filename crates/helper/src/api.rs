@@ -52,6 +52,8 @@ pub fn router_with(guard: Arc<Guard>, ops: Arc<Operations>, extra: Router) -> Ro
         .merge(pin_page::routes())
         .with_state(state.clone())
         .merge(extra)
+        // Any other path (e.g. `/v1/operations/` with no id) gets a typed answer too.
+        .fallback(|| async { error_response(ErrorCode::NotFound) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state, check_host))
 }

@@ -250,6 +250,9 @@ async fn an_id_that_is_not_utf8_is_a_typed_not_found() {
         ("GET", "/pin/%C3", format!("http://{HOST}")),
         ("GET", "/v1/operations/%AA", SITE.to_owned()),
         ("DELETE", "/v1/operations/%AA", SITE.to_owned()),
+        // No id at all (found by the property above): no route, yet a typed answer.
+        ("GET", "/v1/operations/", SITE.to_owned()),
+        ("GET", "/nowhere", SITE.to_owned()),
     ] {
         let req = Request::builder()
             .method(method)

@@ -272,9 +272,11 @@ impl Phone {
         self.b.send("POST", "/api/enroll/open", Some(body)).await
     }
 
-    async fn enrol(&mut self, url: &str) {
+    /// The phone side of 別紙2, with the code the phone shows typed on `pc`.
+    async fn enrol(&mut self, pc: &mut Browser, url: &str) {
         let a = self.open(url).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        confirm(pc, &a).await;
         let a = self.b.send("POST", "/api/enroll/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
@@ -305,6 +307,14 @@ impl Phone {
         let body = serde_json::json!({ "credential": credential }).to_string();
         self.b.send("POST", "/api/change/finish", Some(body)).await
     }
+}
+
+/// The holder types the code the phone shows (in `answer`, its open or proof) on `pc`.
+async fn confirm(pc: &mut Browser, answer: &Answer) {
+    let code = answer.body["confirm"]["code"].as_str().expect("the phone shows a code");
+    let body = serde_json::json!({ "code": code }).to_string();
+    let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
+    assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
 }
 
 /// A PC without the card asks for a change code; `old` proves with it.
@@ -369,7 +379,7 @@ async fn suspension_stops_every_path_without_the_card_and_resume_restores_them(d
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     let issued: EnrolmentIssued = serde_json::from_value(a.body).unwrap();
     let mut phone = Phone::new(&w);
-    phone.enrol(&issued.url).await;
+    phone.enrol(&mut card_pc, &issued.url).await;
     let bound = w.store.phone_active(GOOD).await.unwrap().unwrap();
     let (early_link, _) = issue_link(&w.store, &w.config, GOOD, 90, true).await.unwrap();
 
@@ -410,6 +420,8 @@ async fn suspension_stops_every_path_without_the_card_and_resume_restores_them(d
     assert_eq!(jma_login(&mut pc, "100001", "CARD0001").await.status, StatusCode::OK);
     let (mut change_pc, proved) = change(&w, &mut phone, GOOD).await;
     assert_eq!(proved.status, StatusCode::OK, "{:?}", proved.body);
+    assert_eq!(granted(&mut change_pc).await, None, "no grant before the PC enters the code");
+    confirm(&mut change_pc, &proved).await;
     assert_eq!(granted(&mut change_pc).await.as_deref(), Some(GOOD));
     assert!(issue_link(&w.store, &w.config, GOOD, 90, true).await.is_ok());
 }
