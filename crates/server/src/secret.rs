@@ -132,6 +132,12 @@ impl ServerSecret {
         self.mac("mahpki/jma/attempts/v1", &[registration_number.as_bytes()])
     }
 
+    /// The stand-in credential id スマートフォン変更's begin answers for a 本人ID without a
+    /// phone: stable for a 本人ID, unpredictable without the secret, `len` bytes.
+    pub fn stand_in_credential_id(&self, hpki_id: &str, len: usize) -> Vec<u8> {
+        self.mac("mahpki/change-begin/stand-in/v1", &[hpki_id.as_bytes()])[..len].to_vec()
+    }
+
     /// Proof of which secret a database was set up with (reveals nothing of the secret).
     pub fn check_value(&self) -> Mac {
         self.mac("mahpki/secret-check/v1", &[])

@@ -143,6 +143,8 @@ fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Ro
     state.clock = clock.clone();
     state.limiter = RateLimiter::new(1000, 1000);
     state.events = events;
+    // Every node on one database shares the server secret (the stand-in ids are keyed by it).
+    state.secret = Some(common::world::SECRET.clone());
     (router(state, None), clock)
 }
 

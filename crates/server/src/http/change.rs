@@ -207,7 +207,10 @@ pub async fn begin(
     let now = state.clock.now_ms();
     let p = state.store.proof_of_phone(&phone, now).await.map_err(enrol::enrol_error)?;
     let hpki_id = req.hpki_id.as_str();
-    let key = state.store.server_key(STAND_IN_KEY).await.map_err(ApiError::internal)?;
+    let secret = state
+        .secret
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("the server secret is not loaded"))?;
     let bound = state.store.phone_active(hpki_id).await.map_err(ApiError::internal)?;
     let passkeys = match &bound {
         Some(b) => vec![serde_json::from_str::<Passkey>(&b.passkey).map_err(ApiError::internal)?],
@@ -217,7 +220,7 @@ pub async fn begin(
         webauthn.start_passkey_authentication(&passkeys).map_err(ApiError::internal)?;
     let credential_id = match &bound {
         Some(b) => b.credential_id.clone(),
-        None => stand_in_credential_id(&key, hpki_id),
+        None => secret.stand_in_credential_id(hpki_id, STAND_IN_LEN),
     };
     // Built here for both, so a real entry and a stand-in look alike. The credential lives in
     // the phone that registered it (a platform authenticator), and that phone is the one asking.
@@ -250,22 +253,9 @@ pub async fn begin(
     Ok(Json(AssertionOptions { options }))
 }
 
-/// The `server_keys` purpose of the stand-in credential ids.
-const STAND_IN_KEY: &str = "change-begin";
-
 /// Bytes in a stand-in credential id: what the phones' platform authenticators commonly make
 /// (Android's and Chromium's are 16 bytes; iOS's 20, which is the residual named above).
 const STAND_IN_LEN: usize = 16;
-
-/// The stand-in credential id for a 本人ID without a phone: HMAC-SHA-256 under the server's
-/// key, so it is stable for a 本人ID and unpredictable without the key.
-fn stand_in_credential_id(key: &[u8], hpki_id: &str) -> Vec<u8> {
-    use hmac::{KeyInit as _, Mac as _};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
-    mac.update(b"mahpki change-begin stand-in\0");
-    mac.update(hpki_id.as_bytes());
-    mac.finalize().into_bytes()[..STAND_IN_LEN].to_vec()
-}
 
 /// `POST /api/change/finish`: verifies the old phone's assertion; the PC's session may then
 /// enrol the new phone for that holder.

@@ -340,24 +340,6 @@ impl Store {
         Ok(())
     }
 
-    /// The random key stored under `purpose`, created by whichever server process asks first.
-    pub async fn server_key(&self, purpose: &str) -> Result<Vec<u8>, StoreError> {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system's random source failed");
-        sqlx::query(
-            "INSERT INTO server_keys (purpose, secret) VALUES ($1, $2) \
-             ON CONFLICT (purpose) DO NOTHING",
-        )
-        .bind(purpose)
-        .bind(&key[..])
-        .execute(&self.pool)
-        .await?;
-        Ok(sqlx::query_scalar("SELECT secret FROM server_keys WHERE purpose = $1")
-            .bind(purpose)
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
     /// The waiting assertion of a proof: the holder it is for and its state.
     pub async fn assertion_get(
         &self,
