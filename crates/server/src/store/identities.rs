@@ -398,7 +398,17 @@ impl Store {
         cert: &CurrentCert,
         client: Option<&str>,
     ) -> Result<bool, StoreError> {
+        // Every card login comes here and almost always with the certificate on record: a read
+        // settles that, so a login takes no write lock (and no commit) for it.
+        let on_record = self.identity_standing(hpki_id).await?;
+        if on_record.is_some_and(|f| {
+            f.cert_serial.as_deref() == Some(cert.serial_hex.as_str())
+                && f.cert_not_after_ms == Some(cert.not_after_ms)
+        }) {
+            return Ok(false);
+        }
         let mut tx = self.begin_write().await?;
+        // Still conditional: another process may have recorded it meanwhile.
         let changed = sqlx::query(
             "UPDATE identities SET cert_serial = $1, cert_not_after_ms = $2 WHERE hpki_id = $3 \
              AND (cert_serial IS NULL OR cert_serial <> $1 OR cert_not_after_ms IS NULL \
