@@ -9,6 +9,7 @@ cd "$ROOT"
 
 PORT="${PORT:-8080}"
 HELPER_PORT="${HELPER_PORT:-24365}"
+METRICS_PORT="${METRICS_PORT:-9464}"
 DATA="${MAHPKI_DEMO_DATA:-$ROOT/.demo-data}"
 SEED=1 # the helper's demo cards use the same seed (MAHPKI_DEMO_SEED defaults to 1)
 
@@ -29,6 +30,7 @@ export MAHPKI_LISTEN="127.0.0.1:$PORT"
 export MAHPKI_PUBLIC_ORIGIN="http://localhost:$PORT"
 export MAHPKI_DIST_DIR="$ROOT/dist"
 export MAHPKI_HELPER_ORIGINS="http://127.0.0.1:$HELPER_PORT"
+export MAHPKI_METRICS_LISTEN="127.0.0.1:$METRICS_PORT"
 target/release/mahpki-server identity import "$DATA/pki/server-import.json"
 
 pids=()
@@ -72,6 +74,9 @@ cat <<MSG
       http://127.0.0.1:$HELPER_PORT/demo
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)
+      http://127.0.0.1:$METRICS_PORT/metrics
+          what an operator's Prometheus scrapes (sign-ins, refusals, streams, CRL ages);
+          http://localhost:$PORT/api/health/ready says whether the server can serve holders
 
   Try 別紙1: insert HP0000000001's HPKI card on the demo page, then on the platform
   「マイナンバーカードをご利用の方はこちら」 → 「HPKIカードで登録」 (PINs are on the demo page).

@@ -16,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # --- Debian packages --------------------------------------------------------
 APT_PACKAGES=(chromium chromium-driver pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd opensc
-  softhsm2 postgresql pkg-config gzip curl openssl procps
+  softhsm2 postgresql pkg-config gzip curl openssl procps python3-prometheus-client
   fonts-noto-cjk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -12,7 +12,7 @@ pub mod hpki_id;
 pub mod import;
 
 pub use error::{ErrorBody, ErrorCode};
-pub use health::{DatabaseStatus, Health};
+pub use health::{DatabaseStatus, Health, Liveness, Readiness};
 pub use hpki_id::{HpkiId, HpkiIdError};
 
 /// Prefix of every server JSON endpoint.

@@ -65,6 +65,9 @@ pub struct Config {
     /// How often ended codes, sessions and ceremony states are deleted, and how long ended codes
     /// are kept first.
     pub retention: RetentionConfig,
+    /// Where `/metrics` (Prometheus text format) is served, on a listener of its own so it is
+    /// never reachable through the public origin. Unset: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Live-event streams one browser session, and the whole server process, may hold open.
@@ -169,6 +172,7 @@ impl Default for Config {
             ca_policy: BTreeMap::new(),
             streams: StreamLimits::default(),
             retention: RetentionConfig::default(),
+            metrics_listen: None,
         }
     }
 }
@@ -237,6 +241,15 @@ impl Config {
             self.enrolment_ttl_secs = v.parse().map_err(|e: std::num::ParseIntError| {
                 ConfigError::Env { name: "MAHPKI_ENROLMENT_TTL_SECS", reason: e.to_string() }
             })?;
+        }
+        if let Some(v) = get("MAHPKI_METRICS_LISTEN") {
+            self.metrics_listen = match v.as_str() {
+                "" => None,
+                v => Some(v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                    name: "MAHPKI_METRICS_LISTEN",
+                    reason: e.to_string(),
+                })?),
+            };
         }
         if let Some(v) = get("MAHPKI_LOG_FORMAT") {
             self.log_format = v;
@@ -311,6 +324,13 @@ mod tests {
             c.apply_env(|n| (n == "MAHPKI_LISTEN").then(|| "nowhere".into())),
             Err(ConfigError::Env { name: "MAHPKI_LISTEN", .. })
         ));
+        assert!(matches!(
+            c.apply_env(|n| (n == "MAHPKI_METRICS_LISTEN").then(|| ":9464".into())),
+            Err(ConfigError::Env { name: "MAHPKI_METRICS_LISTEN", .. })
+        ));
+        c.apply_env(|n| (n == "MAHPKI_METRICS_LISTEN").then(|| "127.0.0.1:9464".into())).unwrap();
+        assert_eq!(c.metrics_listen, Some(SocketAddr::from(([127, 0, 0, 1], 9464))));
+        assert_eq!(Config::default().metrics_listen, None, "no metrics listener unless asked");
         for bad in ["hpki.example.jp", "https://a.example/path", "ftp://a", "https://"] {
             let c = Config { public_origin: bad.into(), ..Config::default() };
             assert!(matches!(c.validate(), Err(ConfigError::Origin(_))), "{bad}");

@@ -149,6 +149,11 @@ impl Streams {
         Ok(StreamSlot { streams: self.clone(), session_hash: session_hash.to_vec() })
     }
 
+    /// Streams open now in this process.
+    pub fn total(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).total
+    }
+
     /// Streams open now: of one session, and in all.
     pub fn count(&self, session_hash: &[u8]) -> (usize, usize) {
         let open = self.inner.lock().unwrap_or_else(|e| e.into_inner());

@@ -8,6 +8,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod pki;
 pub mod secret;
 pub mod standing;

@@ -269,6 +269,19 @@ async fn serve(config: Config) -> Result<(), BoxError> {
         tokio::spawn(purge_periodically(state.clone()));
     }
     tokio::spawn(reload_crls(state.clone()));
+    if let Some(addr) = state.config.metrics_listen {
+        // Its own listener: the scrape must not be reachable through the public origin.
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "metrics listening");
+        println!("mahpki-server metrics on http://{addr}/metrics");
+        let app = mahpki_server::http::metrics::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     store.close().await;

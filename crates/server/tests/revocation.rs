@@ -6,16 +6,14 @@
 
 mod common;
 
-use std::{
-    io::{BufRead as _, BufReader},
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-};
+use std::path::PathBuf;
 
 use axum::{Router, http::StatusCode};
 use common::{
     Db,
+    binary::{Server, cli, request},
     browser::{Answer, Browser},
+    crl::{crl, time_string},
     pki::{self, HPKI_POLICY, HPKI_POLICY_STR, REVOKED_SERIAL},
     store,
 };
@@ -33,7 +31,6 @@ use mahpki_server::{
     standing::{NotInGoodStanding, StandingError},
     store::{ImportChange, ImportRefusal, Store},
 };
-use rsa::signature::{SignatureEncoding as _, Signer as _};
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 
 const ORIGIN: &str = "https://hpki.example.jp";
@@ -43,61 +40,6 @@ const REVOKED: &str = "HP0000000004";
 /// A holder of a second CA (JPA), for the per-CA staleness test.
 const OTHER_CA: &str = "JPA-0000001";
 const GOOD_SERIAL: u64 = 1001;
-
-// ---- A CRL built by hand, so it can leave out nextUpdate (rcgen always writes one). ----
-
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let n = content.len();
-    let mut v = vec![tag];
-    match n {
-        0..=0x7f => v.push(n as u8),
-        0x80..=0xff => v.extend([0x81, n as u8]),
-        _ => v.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    v.extend_from_slice(content);
-    v
-}
-
-/// GeneralizedTime `YYYYMMDDhhmmssZ`.
-fn time(t: &str) -> Vec<u8> {
-    der(0x18, t.as_bytes())
-}
-
-fn serial(n: u64) -> Vec<u8> {
-    let mut bytes = n.to_be_bytes().to_vec();
-    while bytes.len() > 1 && bytes[0] == 0 && bytes[1] < 0x80 {
-        bytes.remove(0);
-    }
-    der(0x02, &bytes)
-}
-
-/// A v2 CRL signed by `key` for `ca`, revoking `revoked`.
-fn crl(ca: &pki::Ca, key: &pki::Key, revoked: &[u64], this: &str, next: Option<&str>) -> Vec<u8> {
-    use x509_parser::prelude::*;
-    let (_, cert) = X509Certificate::from_der(&ca.cert_der).unwrap();
-    let sha256_rsa = der(
-        0x30,
-        &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]), vec![0x05, 0x00]]
-            .concat(),
-    );
-    let mut tbs =
-        [der(0x02, &[1]), sha256_rsa.clone(), cert.subject().as_raw().to_vec(), time(this)]
-            .concat();
-    if let Some(next) = next {
-        tbs.extend(time(next));
-    }
-    if !revoked.is_empty() {
-        let entries: Vec<u8> = revoked
-            .iter()
-            .flat_map(|&s| der(0x30, &[serial(s), time("20240601000000Z")].concat()))
-            .collect();
-        tbs.extend(der(0x30, &entries));
-    }
-    let tbs = der(0x30, &tbs);
-    let sig = rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(key.rsa.clone()).sign(&tbs);
-    let bits = [&[0u8][..], &sig.to_vec()].concat();
-    der(0x30, &[tbs, sha256_rsa, der(0x03, &bits)].concat())
-}
 
 /// The server secret the register is imported under and the JMA path compares with.
 static SECRET: std::sync::LazyLock<std::sync::Arc<ServerSecret>> =
@@ -517,21 +459,6 @@ async fn a_crl_without_next_update_goes_stale_after_the_max_age(db: Db) {
     assert_eq!(jma_login(&mut w.browser(), "200001", "CARD2001").await.status, StatusCode::OK);
 }
 
-/// GeneralizedTime text of a Unix time (days to civil date: Howard Hinnant's algorithm).
-fn time_string(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
 /// `identity import` never silently remaps a certificate: another issuer/subject for a holder,
 /// or a certificate already mapped to another holder, is refused (nothing written) unless
 /// `--force`, which is audited (and suspends the holder the certificate was taken from).
@@ -608,23 +535,6 @@ on_both_databases!(
 );
 
 // ---- The real binary: SIGHUP, and what the operator's commands print. ----
-
-const BIN: &str = env!("CARGO_BIN_EXE_mahpki-server");
-
-fn cli(config: &Path, data: &Path, db_url: Option<&str>, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--config")
-        .arg(config)
-        .args(args)
-        .env("MAHPKI_DATA_DIR", data)
-        .env("MAHPKI_LOG", "warn");
-    if let Some(url) = db_url {
-        cmd.env("MAHPKI_DATABASE_URL", url);
-    }
-    let out = cmd.output().unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (out.status.success(), text(out.stdout), text(out.stderr))
-}
 
 /// The operator's view: `identity suspend`, `binding list` and `identity show` say a holder's
 /// bindings are suspended and why, `identity resume` lifts it; `identity import` without
@@ -753,67 +663,18 @@ async fn sighup_reloads_the_crls_of_the_running_server() {
         cli(&config, &data, None, &["identity", "import", register.to_str().unwrap()]);
     assert!(ok, "{err}");
 
-    let mut child = Command::new(BIN)
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .env("MAHPKI_DATA_DIR", &data)
-        .env("MAHPKI_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-
+    let mut server = Server::start(&config, &data, 1);
+    let addr = server.addr.clone();
     let body = r#"{"registration_number":"100001","card_id":"CARD0001"}"#;
-    assert_eq!(post(&addr, "/api/jma/login", body).await.0, 200);
+    assert_eq!(request(&addr, "POST", "/api/jma/login", body).await.status, 200);
     std::fs::write(&crl_path, crl(&ca, &keys.hpki_ca, &[GOOD_SERIAL], FRESH_THIS, FRESH_NEXT))
         .unwrap();
-    assert_eq!(post(&addr, "/api/jma/login", body).await.0, 200, "no reload yet");
-    // SAFETY: kill(2) on our own child's pid.
-    let pid = i32::try_from(child.id()).unwrap();
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    assert_eq!(request(&addr, "POST", "/api/jma/login", body).await.status, 200, "no reload yet");
+    server.signal(libc::SIGHUP);
     // Wait for the server to say it reloaded (its log), not for a time.
-    let (reloaded, mut log) = tokio::task::spawn_blocking(move || {
-        let mut l = String::new();
-        loop {
-            l.clear();
-            if log.read_line(&mut l).unwrap() == 0 {
-                return (false, log);
-            }
-            if l.contains("CRLs reloaded") {
-                return (true, log);
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(reloaded, "the server stopped before reloading");
-    let (status, answer) = post(&addr, "/api/jma/login", body).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
-    assert_eq!(status, 400, "{answer} {rest}");
-    assert!(answer.contains("certificate_revoked"), "{answer}");
-}
-
-/// One request on its own connection (as in tests/crash.rs).
-async fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nSec-Fetch-Site: same-origin\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    match text.split_once("\r\n\r\n") {
-        Some((head, body)) => (head[9..12].parse().unwrap(), body.to_owned()),
-        None => (0, text),
-    }
+    assert!(server.await_log("CRLs reloaded").await, "the server stopped before reloading");
+    let answer = request(&addr, "POST", "/api/jma/login", body).await;
+    let rest = server.stop();
+    assert_eq!(answer.status, 400, "{answer:?} {rest}");
+    assert!(answer.body.contains("certificate_revoked"), "{answer:?}");
 }

@@ -31,7 +31,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody::from(self.0))).into_response()
+        let mut res = (status, Json(ErrorBody::from(self.0))).into_response();
+        // For the metrics layer, which counts refusals by code.
+        res.extensions_mut().insert(self.0);
+        res
     }
 }
 

@@ -60,6 +60,7 @@ impl IntoResponse for Refusal {
                     .unwrap_or(StatusCode::LOCKED);
                 let mut res = (status, Json(body)).into_response();
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                res.extensions_mut().insert(ErrorCode::JmaLocked);
                 res
             }
         }

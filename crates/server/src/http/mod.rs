@@ -14,6 +14,7 @@ mod csrf;
 mod enrol;
 mod health;
 mod jma;
+pub mod metrics;
 mod mynumber;
 pub(crate) mod random;
 mod rate_limit;
@@ -40,6 +41,7 @@ pub use rate_limit::RateLimiter;
 use crate::{
     Config,
     events::{Events, Streams},
+    metrics::Metrics,
     pki::{SharedTrust, TrustStore},
     secret::ServerSecret,
     store::Store,
@@ -67,6 +69,8 @@ pub struct AppState {
     pub secret: Option<Arc<ServerSecret>>,
     /// The PCs' open live-event streams, capped.
     pub streams: Streams,
+    /// What `/metrics` reports; also told of every audit row the store writes.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -78,7 +82,13 @@ impl AppState {
     ) -> Self {
         hpki_trust.crl_max_age_secs = config.crl_max_age_secs;
         jpki_trust.crl_max_age_secs = config.crl_max_age_secs;
+        let metrics = Arc::new(Metrics::new());
+        store.observe_audit({
+            let metrics = Arc::clone(&metrics);
+            move |e| metrics.audited(&e.action, &e.outcome)
+        });
         Self {
+            metrics,
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             streams: Streams::new(config.streams.per_session, config.streams.per_server),
             webauthn: enrol::relying_party(&config.public_origin),
@@ -132,6 +142,8 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         .route("/config", get(client_config::client_config))
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
@@ -144,6 +156,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::from(mahpki_protocol::ErrorCode::MethodNotAllowed)
         })
+        .route_layer(middleware::from_fn(metrics::mark_route))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::map_response(security::no_store));
     let app = Router::new().nest(mahpki_protocol::API_PREFIX, api);
@@ -159,5 +172,6 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .layer(middleware::map_response_with_state(Arc::new(headers), security::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

@@ -1,6 +1,32 @@
 //! The audit log: append-only, one row per security-relevant event.
 
+use std::sync::{Arc, RwLock};
+
 use super::{Store, StoreError, now_ms};
+
+type Observe = Arc<dyn Fn(&AuditEvent) + Send + Sync>;
+
+/// Who hears of each audit row the store writes: the server's metrics count them. One slot
+/// shared by every clone of a [`Store`]; a new observer replaces the old one. A row written in a
+/// transaction that then rolls back has been heard of all the same (only lost races do that, and
+/// they end before auditing).
+#[derive(Clone, Default)]
+pub struct AuditObserver(Arc<RwLock<Option<Observe>>>);
+
+impl std::fmt::Debug for AuditObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditObserver")
+    }
+}
+
+impl AuditObserver {
+    fn tell(&self, e: &AuditEvent) {
+        let observe = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let Some(observe) = observe {
+            observe(e);
+        }
+    }
+}
 
 /// An event to record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,8 +65,15 @@ fn insert(e: &AuditEvent) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArg
 }
 
 impl Store {
+    /// Calls `observe` with every audit row this store (and its clones) writes from now on.
+    pub fn observe_audit(&self, observe: impl Fn(&AuditEvent) + Send + Sync + 'static) {
+        *self.observer.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Arc::new(observe));
+    }
+
     pub async fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
         insert(e).execute(&self.pool).await?;
+        self.observer.tell(e);
         Ok(())
     }
 
@@ -51,6 +84,7 @@ impl Store {
         e: &AuditEvent,
     ) -> Result<(), StoreError> {
         insert(e).execute(&mut **tx).await?;
+        self.observer.tell(e);
         Ok(())
     }
 

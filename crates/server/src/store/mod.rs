@@ -20,7 +20,7 @@ use std::{path::Path, time::Duration};
 
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
-pub use audit::{AuditEvent, AuditRecord};
+pub use audit::{AuditEvent, AuditObserver, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
 pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
@@ -72,6 +72,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Told of every audit row written (the server's metrics); shared by every clone.
+    observer: AuditObserver,
 }
 
 /// SQL put together from this module's own constants (column lists, table names), never from
@@ -143,7 +145,7 @@ impl Store {
             .connect(&url)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Sqlite })
+        Ok(Self { pool, backend: Backend::Sqlite, observer: AuditObserver::default() })
     }
 
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
@@ -154,7 +156,7 @@ impl Store {
             .connect(url)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres })
+        Ok(Self { pool, backend: Backend::Postgres, observer: AuditObserver::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -172,6 +174,11 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The connection pool now: open connections, idle ones, and the most it opens.
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        (self.pool.size(), self.pool.num_idle(), self.pool.options().get_max_connections())
     }
 
     pub async fn close(&self) {

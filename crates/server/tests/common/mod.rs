@@ -1,7 +1,9 @@
 //! Shared by the integration tests: real databases of both kinds.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod binary;
 pub mod browser;
+pub mod crl;
 pub mod pki;
 pub mod postgres;
 pub mod world;
