@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  NO_RATE_LIMIT, launchBrowser, screen, screenshotPath, serverConfig, startPlatform, testPki, watchForProblems,
+  NO_RATE_LIMIT, launchBrowser, screen, capture, serverConfig, startPlatform, testPki, watchForProblems,
 } from './harness.mjs';
 import { codeOnPc, codeOnPhone, enrolPhone, fitsPhone, identifyOnPc, phone, typeOnPc } from './phones.mjs';
 
@@ -32,17 +32,17 @@ async function proveOldPhone(ph, url, holder, pc, shots = {}) {
   assert.doesNotMatch(ph.page.url(), /#/);
   assert.equal(await ph.page.locator('#username').inputValue(), holder.hpki_id, 'remembered since it registered');
   await fitsPhone(ph.page);
-  if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
+  if (shots.login) await capture(ph.page, shots.login);
   await ph.page.getByRole('button', { name: 'ログイン' }).click();
   await screen(ph.page, 'confirming');
   const code = await codeOnPhone(ph.page);
-  if (shots.confirmPhone) await ph.page.screenshot({ path: screenshotPath(shots.confirmPhone), fullPage: true });
+  if (shots.confirmPhone) await capture(ph.page, shots.confirmPhone);
   await screen(pc, 'confirm');
   await pc.getByText('旧スマートフォンに表示されている確認コード(6桁の数字)を入力し').waitFor();
   await typeOnPc(pc, code, shots.confirmPc);
   await screen(ph.page, 'done');
   assert.match(await ph.page.locator('main').textContent(), /本人確認が完了しました。/);
-  if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
+  if (shots.done) await capture(ph.page, shots.done);
 }
 
 test('スマートフォン変更: the old phone proves the holder, aborting keeps it, the new phone replaces it at commit', async () => {
@@ -69,12 +69,12 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     const first = await startChange(pc, origin);
     assert.match(first.url, new RegExp(`^${origin}/change#[A-Za-z0-9_-]{43}$`));
     await pc.getByText('登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。').waitFor();
-    await pc.screenshot({ path: screenshotPath('change-01-first-code'), fullPage: true });
+    await capture(pc, 'change-01-first-code');
     // The PC hears the old phone open the code before the phone goes on.
     await old.page.goto(first.url);
     await screen(pc, 'first_opened');
     await pc.getByText('旧スマートフォンで操作を続けてください').waitFor();
-    await pc.screenshot({ path: screenshotPath('change-03-pc-first-opened'), fullPage: true });
+    await capture(pc, 'change-03-pc-first-opened');
     await proveOldPhone(old, first.url, holder, pc, {
       login: 'change-02-old-phone-login',
       confirmPhone: 'change-04-old-phone-confirm-code',
@@ -85,13 +85,13 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     const second = await codeOnPc(pc);
     assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
     await pc.getByText('新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。').waitFor();
-    await pc.screenshot({ path: screenshotPath('change-05-second-code'), fullPage: true });
+    await capture(pc, 'change-05-second-code');
 
     // Aborting here changes nothing: the old phone is still the holder's.
     await pc.getByRole('button', { name: '中止' }).click();
     await screen(pc, 'cancelled');
     await pc.getByText('スマートフォン変更を中止しました。旧スマートフォンは引き続き利用できます。').waitFor();
-    await pc.screenshot({ path: screenshotPath('change-06-cancelled'), fullPage: true });
+    await capture(pc, 'change-06-cancelled');
     const afterAbort = await phonesOf(platform, holder.hpki_id);
     assert.deepEqual(afterAbort.map((p) => [p.label, p.revoked_ms]), [['旧スマートフォン', null]]);
     // The abandoned second code died with 中止: a phone that scans it now is told so.
@@ -113,7 +113,7 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     }, '新しいスマートフォン');
     await screen(pc, 'done');
     await pc.getByText('以前に登録されていたスマートフォンは、認証に利用できなくなりました。').waitFor();
-    await pc.screenshot({ path: screenshotPath('change-09-pc-done'), fullPage: true });
+    await capture(pc, 'change-09-pc-done');
 
     // Committed: the new phone is the holder's, the old one revoked in the same step.
     const after = await phonesOf(platform, holder.hpki_id);
@@ -127,7 +127,7 @@ test('スマートフォン変更: the old phone proves the holder, aborting kee
     await screen(old.page, 'login');
     await old.page.getByRole('button', { name: 'ログイン' }).click();
     await old.page.locator('section[data-step="failed"] [data-error="webauthn_not_proved"]').waitFor();
-    await old.page.screenshot({ path: screenshotPath('change-err-old-phone-revoked'), fullPage: true });
+    await capture(old.page, 'change-err-old-phone-revoked');
     await pc.getByRole('button', { name: '中止' }).click();
 
     // Refusals the screens show, and event streams closed by leaving a screen.
@@ -153,12 +153,12 @@ test('JMA path: the numbers printed on the card instead of the card; wrong numbe
     await screen(pc, 'ready');
     await pc.getByRole('link', { name: '医籍登録番号とカードIDで登録' }).click();
     await screen(pc, 'jma_form');
-    await pc.screenshot({ path: screenshotPath('jma-01-form'), fullPage: true });
+    await capture(pc, 'jma-01-form');
     await pc.getByLabel('医籍登録番号').fill(holder.registration_number);
     await pc.getByLabel('カードID').fill('JMA99999999');
     await pc.getByRole('button', { name: '認証' }).click();
     await pc.locator('section[data-step="jma_form"] [data-error="jma_login_failed"]').waitFor();
-    await pc.screenshot({ path: screenshotPath('jma-err-wrong-numbers'), fullPage: true });
+    await capture(pc, 'jma-err-wrong-numbers');
 
     // The form kept both numbers; correct the card ID by keyboard alone and submit with Enter.
     assert.equal(await pc.getByLabel('医籍登録番号').inputValue(), holder.registration_number);
@@ -170,7 +170,7 @@ test('JMA path: the numbers printed on the card instead of the card; wrong numbe
     await pc.keyboard.press('Enter');
     const { url } = await codeOnPc(pc);
     assert.equal((await pc.locator('#hpki-id').textContent()).trim(), holder.hpki_id);
-    await pc.screenshot({ path: screenshotPath('jma-02-code'), fullPage: true });
+    await capture(pc, 'jma-02-code');
     ph = await phone();
     await enrolPhone(ph, url, holder, pc);
     await screen(pc, 'done');
@@ -204,7 +204,7 @@ test('CA-issued link: the phone enrols without a PC; an expired link says so', a
     await screen(late.page, 'failed');
     await late.page.locator('[data-error="enrolment_link_expired"]').waitFor();
     await late.page.getByText('リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。').waitFor();
-    await late.page.screenshot({ path: screenshotPath('link-err-expired'), fullPage: true });
+    await capture(late.page, 'link-err-expired');
   } finally {
     for (const p of phones) await p.close();
     await platform.stop();
@@ -220,7 +220,7 @@ test('スマートフォン変更: a first code nobody opens expires and is re-i
     const stale = await startChange(pc, platform.server.origin);
     await screen(pc, 'first_expired');
     await pc.getByRole('heading', { name: '有効期限が切れました' }).waitFor();
-    await pc.screenshot({ path: screenshotPath('change-10-first-expired'), fullPage: true });
+    await capture(pc, 'change-10-first-expired');
     await pc.getByRole('button', { name: '二次元コードを再発行' }).click();
     const fresh = await codeOnPc(pc, 'first_code', '#change-link');
     assert.notEqual(fresh.url, stale.url);
@@ -231,7 +231,7 @@ test('スマートフォン変更: a first code nobody opens expires and is re-i
     await ph.page.goto(fresh.url);
     await ph.page.locator('section[data-step="failed"] [data-error="enrolment_cancelled"]').waitFor();
     await ph.page.getByText('PCでスマートフォン変更をやり直し').waitFor();
-    await ph.page.screenshot({ path: screenshotPath('change-err-cancelled-code'), fullPage: true });
+    await capture(ph.page, 'change-err-cancelled-code');
     await ph.page.goto(stale.url);
     await ph.page.locator('section[data-step="failed"] [data-error="enrolment_expired"]').waitFor();
   } finally {
@@ -279,7 +279,7 @@ test('スマートフォン変更 phished: an attacker\'s PC whose link the hold
     await evil.getByText('あと1回入力できます。').waitFor();
     await typeOnPc(evil, guess(3));
     await screen(evil, 'confirm_failed');
-    await evil.screenshot({ path: screenshotPath('change-err-phished-pc'), fullPage: true });
+    await capture(evil, 'change-err-phished-pc');
     // No grant: the attacker's session can issue no code for its own phone.
     const answer = await evil.evaluate(async () => (await fetch('/api/smartphone/enrolments', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"replace":true}',
@@ -287,7 +287,7 @@ test('スマートフォン変更 phished: an attacker\'s PC whose link the hold
     assert.equal(answer, 401);
     // The holder's phone is told, and keeps working.
     await old.page.locator('section[data-step="failed"] [data-error="confirmation_failed"]').waitFor();
-    await old.page.screenshot({ path: screenshotPath('change-err-phished-old-phone'), fullPage: true });
+    await capture(old.page, 'change-err-phished-old-phone');
     const after = await phonesOf(platform, holder.hpki_id);
     assert.deepEqual(after.map((p) => [p.label, p.revoked_ms]), [['旧スマートフォン', null]]);
   } finally {

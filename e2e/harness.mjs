@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -516,6 +517,41 @@ export function screenshotPath(name) {
   return join(OUTPUT, `${name}.png`);
 }
 
+/** The accessibility bar every screen must clear: WCAG 2.1 A and AA, as axe-core tags them. */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** axe-core's violations on what `page` shows now, one line each (rule, impact, where). */
+async function axeViolations(page) {
+  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_21_AA).analyze();
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Fails with every WCAG 2.1 AA violation axe-core finds on the screen `page` shows, in the
+ * language shown and, where the page has the language switch, in the other one too (switched
+ * back after, so the flow goes on as it was). */
+export async function expectAccessible(page, name) {
+  const found = (await axeViolations(page)).map((v) => `${name}: ${v}`);
+  const other = page.locator('.lang-switch button[aria-pressed="false"]');
+  if (await other.count() === 1) {
+    const back = page.locator('.lang-switch button[aria-pressed="true"]');
+    const backLang = await back.getAttribute('lang');
+    const lang = await other.getAttribute('lang');
+    await other.click();
+    await page.locator(`html[lang="${lang}"]`).waitFor();
+    found.push(...(await axeViolations(page)).map((v) => `${name} [${lang}]: ${v}`));
+    await page.locator(`.lang-switch button[lang="${backLang}"]`).click();
+    await page.locator(`html[lang="${backLang}"]`).waitFor();
+  }
+  if (found.length > 0) throw new Error(`accessibility violations (WCAG 2.1 AA):\n${found.join('\n')}`);
+}
+
+/** A screen the tests reach: its screenshot `name` in the output folder, and its accessibility
+ * check (see `expectAccessible`). */
+export async function capture(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: screenshotPath(name), fullPage });
+  await expectAccessible(page, name);
+}
+
 // ---- Page helpers shared by the flow tests ----
 
 /** Waits for a flow's screen (`data-step`) and, if given, its card stage (`data-stage`). */
@@ -537,7 +573,7 @@ export async function pinWindow(page) {
 export async function enterPin(page, pin, shot) {
   const win = await pinWindow(page);
   await win.locator('#pin').fill(pin);
-  if (shot) await win.screenshot({ path: screenshotPath(shot) });
+  if (shot) await capture(win, shot, { fullPage: false });
   await win.locator('#pin-form button[type=submit]').click();
   return win;
 }

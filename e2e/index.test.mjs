@@ -2,7 +2,7 @@
 // keyboard order, a strict CSP that the real Trunk build satisfies, and screenshots.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePort, launchBrowser, screenshotPath, startServer, watchForProblems } from './harness.mjs';
+import { capture, expectAccessible, freePort, launchBrowser, startServer, watchForProblems } from './harness.mjs';
 
 let server;
 let browser;
@@ -38,7 +38,7 @@ test('index page renders in Japanese, switches to English, and shows the server 
   const health = await (await page.request.get(`${server.origin}/api/health`)).json();
   await page.locator('#server-version').filter({ hasText: health.version }).waitFor();
   assert.equal(await page.locator('#server-version').textContent(), `サーバー バージョン ${health.version}`);
-  await page.screenshot({ path: screenshotPath('index-ja'), fullPage: true });
+  await capture(page, 'index-ja');
 
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('link', { name: 'Using a My Number card? Start here' }).waitFor();
@@ -47,7 +47,7 @@ test('index page renders in Japanese, switches to English, and shows the server 
   const body = (await page.locator('body').innerText()).replace('日本語', '');
   assert.ok(!/[\u3000-\u9fff]/.test(body), `Japanese left after switching: ${body}`);
   assert.equal(await page.locator('#server-version').textContent(), `Server version ${health.version}`);
-  await page.screenshot({ path: screenshotPath('index-en'), fullPage: true });
+  await capture(page, 'index-en');
 
   // The choice survives a reload (a clinician should not have to choose again).
   await page.reload();
@@ -68,7 +68,7 @@ test('entries route to their flow pages, deep links load from the server', async
   // No helper runs: the page explains how to start it and offers to check again.
   await page.getByRole('heading', { level: 2, name: 'カード読み取りソフトを利用できません' }).waitFor();
   await page.getByRole('button', { name: '再確認' }).waitFor();
-  await page.screenshot({ path: screenshotPath('mynumber-helper-missing'), fullPage: true });
+  await capture(page, 'mynumber-helper-missing');
   await page.locator('header .site-title').click();
   await page.waitForURL(`${server.origin}/`);
 
@@ -112,7 +112,7 @@ test('phone-sized screen: no horizontal scrolling, buttons large enough to tap',
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   const box = await page.getByRole('link', { name: 'HPKIカードで登録または変更' }).boundingBox();
   assert.ok(box.height >= 44, `button is ${box.height}px tall`);
-  await page.screenshot({ path: screenshotPath('index-phone-ja'), fullPage: true });
+  await capture(page, 'index-phone-ja');
   // The header title wraps only between phrases, never inside a word (「プラットフ／ォーム」).
   for (const width of [320, 360, 375, 414]) {
     await page.setViewportSize({ width, height: 740 });
@@ -140,5 +140,19 @@ test('phone-sized screen: no horizontal scrolling, buttons large enough to tap',
       assert.ok(phrases.some((p) => line.startsWith(p)), `at ${width}px a line starts inside a word: ${JSON.stringify(lines)}`);
     }
   }
+  await page.close();
+});
+
+test('the accessibility check every screenshot runs fails on a WCAG violation', async () => {
+  // The check itself, shown able to fail: an image without a text alternative and a nameless
+  // button, in a page that has no language switch.
+  const page = await browser.context.newPage();
+  await page.setContent('<html lang="ja"><head><title>t</title></head><body><main><h1>見出し</h1>'
+    + '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><button></button></main></body></html>');
+  await assert.rejects(expectAccessible(page, 'violations'), (e) => {
+    assert.match(e.message, /image-alt/);
+    assert.match(e.message, /button-name/);
+    return true;
+  });
   await page.close();
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  enterPin, launchBrowser, pinWindow, screen, screenshotPath, startPlatform, until, watchForProblems,
+  enterPin, launchBrowser, pinWindow, screen, capture, startPlatform, until, watchForProblems,
 } from './harness.mjs';
 
 /** Opens the 別紙1 page from the index, as the guide's steps ①–③ do. */
@@ -12,7 +12,7 @@ async function openFlow(page, origin, shot) {
   await page.goto(`${origin}/`);
   const entry = page.getByRole('link', { name: 'マイナンバーカードをご利用の方はこちら' });
   await entry.waitFor();
-  if (shot) await page.screenshot({ path: screenshotPath(shot), fullPage: true });
+  if (shot) await capture(page, shot);
   await entry.click();
   await page.locator('#mynumber').getByRole('link', { name: 'HPKIカードで登録' }).click();
   await screen(page, 'ready');
@@ -60,28 +60,28 @@ test('別紙1: HPKI card, 本人ID, swap, My Number card, completion, binding an
     await platform.cards.insert('hpki', holder.hpki_id);
     await openFlow(page, platform.server.origin, 'mynumber-01-index');
     await page.locator('.readers').filter({ hasText: 'HPKIカード' }).waitFor();
-    await page.screenshot({ path: screenshotPath('mynumber-02-ready'), fullPage: true });
+    await capture(page, 'mynumber-02-ready');
 
     await identify(page, holder, { pin: 'mynumber-03-hpki-pin-window' });
     const text = await page.locator('main').textContent();
     assert.match(text, new RegExp(holder.name_kanji));
     assert.match(text, /◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆/);
-    await page.screenshot({ path: screenshotPath('mynumber-04-identified'), fullPage: true });
+    await capture(page, 'mynumber-04-identified');
 
     // The HPKI card is still in: the page asks for the My Number card and goes on by itself.
     await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
     await screen(page, 'jpki_auth', 'change_card');
     await page.getByText('個人番号カードをカードリーダライタにセットしてください。').waitFor();
-    await page.screenshot({ path: screenshotPath('mynumber-05-change-card'), fullPage: true });
+    await capture(page, 'mynumber-05-change-card');
     await platform.cards.insert('jpki', holder.hpki_id);
 
     const win = await enterPin(page, holder.jpki_auth_pin, 'mynumber-06-jpki-pin-window');
-    await page.screenshot({ path: screenshotPath('mynumber-07-communicating'), fullPage: true });
+    await capture(page, 'mynumber-07-communicating');
     await screen(page, 'done');
     const done = await page.locator('main').textContent();
     assert.match(done, /マイナンバーカードの登録が完了しました。ブラウザを終了してください。/);
     assert.match(done, /利用者証明用電子証明書の有効期限: \d{4}年\d{1,2}月\d{1,2}日/);
-    await page.screenshot({ path: screenshotPath('mynumber-08-done'), fullPage: true });
+    await capture(page, 'mynumber-08-done');
     // The helper's window closes itself once its part is done.
     await until(() => win.isClosed(), 'the PIN window to close', 10_000);
 
@@ -111,12 +111,12 @@ test('別紙1: a wrong PIN shows the tries left and binds nothing; cancel leaves
     const text = await page.locator('main').textContent();
     assert.match(text, /暗証番号\(パスワード\)が正しくありません/);
     assert.match(text, /残り回数: 2回/);
-    await page.screenshot({ path: screenshotPath('mynumber-err-pin-wrong'), fullPage: true });
+    await capture(page, 'mynumber-err-pin-wrong');
 
     await page.getByRole('button', { name: '中止' }).click();
     await screen(page, 'cancelled');
     await page.getByText('登録を中止しました。マイナンバーカードは登録されていません。').waitFor();
-    await page.screenshot({ path: screenshotPath('mynumber-cancelled'), fullPage: true });
+    await capture(page, 'mynumber-cancelled');
     assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
     const session = await page.request.get(`${platform.server.origin}/api/session`);
     assert.equal(session.status(), 401);
@@ -145,7 +145,7 @@ test('別紙1: a locked My Number card PIN says where to reset it and binds noth
     assert.match(text, /コンビニエンスストア/);
     assert.match(text, /マイナンバーカードは登録されていません。/);
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'jpki_pin_locked');
-    await page.screenshot({ path: screenshotPath('mynumber-err-pin-locked'), fullPage: true });
+    await capture(page, 'mynumber-err-pin-locked');
     assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
   });
 });
@@ -159,7 +159,7 @@ test('別紙1: the wrong card asks for the right one; the card removed mid-opera
     await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
     await screen(page, 'hpki_auth', 'change_card');
     await page.getByText('挿入されているカードはHPKIカードではありません。').waitFor();
-    await page.screenshot({ path: screenshotPath('mynumber-err-wrong-card'), fullPage: true });
+    await capture(page, 'mynumber-err-wrong-card');
     // Swapping goes on by itself.
     await platform.cards.insert('hpki', holder.hpki_id);
     await enterPin(page, holder.hpki_pin);
@@ -172,7 +172,7 @@ test('別紙1: the wrong card asks for the right one; the card removed mid-opera
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'card_removed');
     assert.match(await page.locator('main').textContent(), /操作の途中でカードが取り外されました。/);
-    await page.screenshot({ path: screenshotPath('mynumber-err-card-removed'), fullPage: true });
+    await capture(page, 'mynumber-err-card-removed');
     assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
 
     // Try again goes back to the swap screen: the holder is still identified.
@@ -203,7 +203,7 @@ test('別紙1: a My Number card bound to another 本人ID is refused and nothing
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'my_number_bound_elsewhere');
     assert.match(await page.locator('main').textContent(), /別の本人ID/);
-    await page.screenshot({ path: screenshotPath('mynumber-err-bound-elsewhere'), fullPage: true });
+    await capture(page, 'mynumber-err-bound-elsewhere');
     assert.equal(await platform.cli('binding', 'list'), before);
     assert.deepEqual(await bindingsOf(platform, second.hpki_id), []);
   });
@@ -217,7 +217,7 @@ test('別紙1: a revoked HPKI certificate and a stopped helper each end in their
     await authenticateHpki(page, revoked);
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'certificate_revoked');
-    await page.screenshot({ path: screenshotPath('mynumber-err-revoked'), fullPage: true });
+    await capture(page, 'mynumber-err-revoked');
 
     const holder = holders[0];
     await platform.cards.insert('hpki', holder.hpki_id);
@@ -228,7 +228,7 @@ test('別紙1: a revoked HPKI certificate and a stopped helper each end in their
     await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'helper_unreachable');
-    await page.screenshot({ path: screenshotPath('mynumber-err-helper-stopped'), fullPage: true });
+    await capture(page, 'mynumber-err-helper-stopped');
     assert.deepEqual(await bindingsOf(platform, holder.hpki_id), []);
   });
 });
@@ -259,7 +259,7 @@ test('別紙1: the PIN window asks only when the right card is in, takes focus, 
     assert.equal(await win.locator('#pin').getAttribute('type'), 'text');
     await win.getByLabel(/入力した暗証番号を表示する/).uncheck();
     assert.equal(await win.locator('#pin').getAttribute('type'), 'password');
-    await win.screenshot({ path: screenshotPath('mynumber-pin-window-focus') });
+    await capture(win, 'mynumber-pin-window-focus', { fullPage: false });
 
     await win.locator('#pin').fill(holder.hpki_pin);
     await win.locator('#pin-form button[type=submit]').click();
@@ -273,7 +273,7 @@ test('別紙1: the PIN window asks only when the right card is in, takes focus, 
       'the PIN window', 10_000);
     await win.locator('#state').filter({ hasText: 'マイナンバーカードに差し替えてください' }).waitFor();
     assert.equal(await pinInputShown(win), false, 'no PIN input while the wrong card is in');
-    await win.screenshot({ path: screenshotPath('mynumber-pin-window-swap') });
+    await capture(win, 'mynumber-pin-window-swap', { fullPage: false });
     await platform.cards.insert('jpki', holder.hpki_id);
     await win.locator('#pin').waitFor();
 
@@ -307,7 +307,7 @@ test('別紙1: a finished operation leaves no PIN input in its window (locked ca
     await again.goto(url);
     await again.locator('#state').filter({ hasText: '操作を完了できませんでした' }).waitFor();
     assert.equal(await pinInputShown(again), false, 'no PIN input after the card locked');
-    await again.screenshot({ path: screenshotPath('mynumber-pin-window-locked') });
+    await capture(again, 'mynumber-pin-window-locked', { fullPage: false });
 
     // The helper stops while its PIN page waits for a PIN: the page says so and shows no input.
     // (Opened as its own tab here: the site's page closes the window it opened by itself.)
@@ -332,7 +332,7 @@ test('別紙1: a finished operation leaves no PIN input in its window (locked ca
     await platform.helper.stop();
     await tab.locator('#state').filter({ hasText: 'ヘルパーとの通信が切れました' }).waitFor({ timeout: 10_000 });
     assert.equal(await pinInputShown(tab), false, 'no PIN input once the helper is gone');
-    await tab.screenshot({ path: screenshotPath('mynumber-pin-window-helper-gone') });
+    await capture(tab, 'mynumber-pin-window-helper-gone', { fullPage: false });
     await screen(page, 'failed');
   });
 });

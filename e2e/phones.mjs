@@ -3,7 +3,7 @@
 // reading a 2D code off the PC, and the confirmation: the holder reads the code the phone shows
 // and types it on the PC.
 import assert from 'node:assert/strict';
-import { enterPin, launchBrowser, screen, screenshotPath } from './harness.mjs';
+import { enterPin, launchBrowser, screen, capture } from './harness.mjs';
 
 /** Index → 「スマートフォン(タブレットを含む)をご利用の方はこちら」 → 「HPKIカードで登録または変更」 → PIN. */
 export async function identifyOnPc(pc, origin, holder, shot) {
@@ -11,7 +11,7 @@ export async function identifyOnPc(pc, origin, holder, shot) {
   await pc.getByRole('link', { name: 'スマートフォン(タブレットを含む)をご利用の方はこちら' }).click();
   await pc.locator('#smartphone').getByRole('link', { name: 'HPKIカードで登録または変更' }).click();
   await screen(pc, 'ready');
-  if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
+  if (shot) await capture(pc, shot);
   await pc.getByRole('button', { name: 'HPKIカードで登録または変更' }).click();
   await enterPin(pc, holder.hpki_pin);
 }
@@ -56,7 +56,7 @@ export async function codeOnPhone(page) {
 export async function typeOnPc(pc, code, shot) {
   await screen(pc, 'confirm');
   await pc.locator('#confirm-code').fill(code);
-  if (shot) await pc.screenshot({ path: screenshotPath(shot), fullPage: true });
+  if (shot) await capture(pc, shot);
   await pc.getByRole('button', { name: '確認', exact: true }).click();
 }
 
@@ -75,10 +75,10 @@ export async function enrolPhone(ph, url, holder, pc, shots = {}, label = undefi
     // No 登録 before the PC entered the code: the phone only shows it.
     const code = await codeOnPhone(ph.page);
     assert.equal(await ph.page.getByRole('button', { name: '登録' }).count(), 0);
-    if (shots.confirmPhone) await ph.page.screenshot({ path: screenshotPath(shots.confirmPhone), fullPage: true });
+    if (shots.confirmPhone) await capture(ph.page, shots.confirmPhone);
     await typeOnPc(pc, code, shots.confirmPc);
     await screen(pc, 'opened');
-    if (shots.pcOpened) await pc.screenshot({ path: screenshotPath(shots.pcOpened), fullPage: true });
+    if (shots.pcOpened) await capture(pc, shots.pcOpened);
     // Pushed to the phone: now it may register.
     await ph.page.getByText('PCで確認コードが確認されました。').waitFor();
   } else {
@@ -86,17 +86,17 @@ export async function enrolPhone(ph, url, holder, pc, shots = {}, label = undefi
     assert.equal(await ph.page.locator('#confirm-code-shown').count(), 0);
     assert.doesNotMatch(await ph.page.locator('main').textContent(), /PC/);
   }
-  if (shots.login) await ph.page.screenshot({ path: screenshotPath(shots.login), fullPage: true });
+  if (shots.login) await capture(ph.page, shots.login);
   await ph.page.getByRole('button', { name: '登録' }).click();
   await screen(ph.page, 'label');
   assert.match(await ph.page.locator('#label').inputValue(), /\d{4}-\d{2}-\d{2}/);
   if (label) await ph.page.locator('#label').fill(label);
-  if (shots.label) await ph.page.screenshot({ path: screenshotPath(shots.label), fullPage: true });
+  if (shots.label) await capture(ph.page, shots.label);
   await ph.page.getByRole('button', { name: 'OK' }).click();
   await screen(ph.page, 'done');
   assert.match(await ph.page.locator('main').textContent(), /登録が完了しました。/);
   if (!pc) assert.doesNotMatch(await ph.page.locator('main').textContent(), /PC/);
-  if (shots.done) await ph.page.screenshot({ path: screenshotPath(shots.done), fullPage: true });
+  if (shots.done) await capture(ph.page, shots.done);
 }
 
 /** The 2D code on the PC's screen `step`: its link (the 2D code's content). The PC shows no

@@ -5,7 +5,7 @@
 // confirm the label; the PC shows completion pushed by the server (SSE), never polled.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchBrowser, screen, screenshotPath, startPlatform, watchForProblems } from './harness.mjs';
+import { launchBrowser, screen, capture, startPlatform, watchForProblems } from './harness.mjs';
 import { codeOnPc, codeOnPhone, enrolPhone, identifyOnPc, phone, typeOnPc } from './phones.mjs';
 
 
@@ -24,7 +24,7 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     assert.match(first.url, new RegExp(`^${origin}/enroll#[A-Za-z0-9_-]{43}$`));
     assert.ok(await pc.locator('.qr svg').count(), 'the 2D code is drawn');
     await pc.locator('#countdown').filter({ hasText: /有効期限まで残り \d+分\d{2}秒/ }).waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-02-code'), fullPage: true });
+    await capture(pc, 'smartphone-02-code');
 
     const ph = await phone();
     phones.push(ph);
@@ -36,14 +36,14 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     });
     await screen(pc, 'done');
     assert.match(await pc.locator('main').textContent(), /スマートフォンの登録が完了しました。ブラウザを終了してください。/);
-    await pc.screenshot({ path: screenshotPath('smartphone-07-pc-done'), fullPage: true });
+    await capture(pc, 'smartphone-07-pc-done');
     assert.equal((await ph.credentials()).length, 1, 'one passkey on the phone');
 
     // A second registration: the PC asks the guide's question first; いいえ changes nothing.
     await identifyOnPc(pc, origin, holder);
     await screen(pc, 'ask_replace');
     await pc.getByText('デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?').waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-08-ask-replace'), fullPage: true });
+    await capture(pc, 'smartphone-08-ask-replace');
     await pc.getByRole('button', { name: 'いいえ' }).click();
     await screen(pc, 'kept_current');
 
@@ -58,7 +58,7 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     await enrolPhone(newPhone, second.url, holder, pc);
     await screen(pc, 'done');
     await pc.getByText('以前に登録されていたスマートフォンは、認証に利用できなくなりました。').waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-09-replaced'), fullPage: true });
+    await capture(pc, 'smartphone-09-replaced');
 
     // The used link cannot be opened again, on any phone.
     const third = await phone();
@@ -66,7 +66,7 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     await third.page.goto(first.url);
     await screen(third.page, 'failed');
     assert.match(await third.page.locator('[role=alert]').getAttribute('data-error'), /enrolment_(used|cancelled|other_device)/);
-    await third.page.screenshot({ path: screenshotPath('smartphone-err-used-link'), fullPage: true });
+    await capture(third.page, 'smartphone-err-used-link');
 
     // The PC's live-event stream ends with its session (logout at completion); a reconnect the
     // next navigation cuts short is not a defect.
@@ -90,7 +90,7 @@ test('別紙2: a code nobody opens expires on the PC and a new one can be issued
     const first = await codeOnPc(pc);
     await screen(pc, 'expired');
     await pc.getByRole('heading', { name: '有効期限が切れました' }).waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-10-expired'), fullPage: true });
+    await capture(pc, 'smartphone-10-expired');
     await pc.getByRole('button', { name: '二次元コードを再発行' }).click();
     const second = await codeOnPc(pc);
     assert.notEqual(second.url, first.url);
@@ -101,7 +101,7 @@ test('別紙2: a code nobody opens expires on the PC and a new one can be issued
       await ph.page.goto(first.url);
       await screen(ph.page, 'failed');
       assert.match(await ph.page.locator('[role=alert]').getAttribute('data-error'), /enrolment_(expired|cancelled)/);
-      await ph.page.screenshot({ path: screenshotPath('smartphone-err-expired-link'), fullPage: true });
+      await capture(ph.page, 'smartphone-err-expired-link');
     } finally {
       await ph.close();
     }
@@ -129,7 +129,7 @@ test('別紙2 across two server processes on one PostgreSQL: the PC on one, the 
     await enrolPhone(ph, url, holder, pc);
     // The completion the second process committed reaches the PC's stream on the first one.
     await screen(pc, 'done');
-    await pc.screenshot({ path: screenshotPath('smartphone-11-two-processes-done'), fullPage: true });
+    await capture(pc, 'smartphone-11-two-processes-done');
     assert.ok(hits[1] >= 4, `the phone's requests reached the second process (${hits[1]})`);
   } finally {
     await ph?.close();
@@ -155,20 +155,20 @@ test('別紙2: three wrong confirmation codes kill the 2D code; the PC and the p
     const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
     await screen(pc, 'confirm');
     await pc.getByText('スマートフォンに表示されている確認コード(6桁の数字)を入力し').waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-12-confirm'), fullPage: true });
+    await capture(pc, 'smartphone-12-confirm');
     await typeOnPc(pc, wrong);
     await pc.getByText('確認コードが正しくありません。あと2回入力できます。').waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-13-confirm-wrong'), fullPage: true });
+    await capture(pc, 'smartphone-13-confirm-wrong');
     await typeOnPc(pc, wrong);
     await pc.getByText('確認コードが正しくありません。あと1回入力できます。').waitFor();
     await typeOnPc(pc, wrong);
     await screen(pc, 'confirm_failed');
     await pc.locator('[data-error="confirmation_failed"]').waitFor();
-    await pc.screenshot({ path: screenshotPath('smartphone-14-confirm-failed'), fullPage: true });
+    await capture(pc, 'smartphone-14-confirm-failed');
     // The phone is told, and never offers 登録.
     await ph.page.locator('section[data-step="failed"] [data-error="confirmation_failed"]').waitFor();
     assert.equal(await ph.page.getByRole('button', { name: '登録' }).count(), 0);
-    await ph.page.screenshot({ path: screenshotPath('smartphone-err-confirm-failed-phone'), fullPage: true });
+    await capture(ph.page, 'smartphone-err-confirm-failed-phone');
     // Nothing bound; a new code starts afresh.
     const shown = JSON.parse(await platform.cli('identity', 'show', holder.hpki_id));
     assert.equal(shown.phones.length, 0);
@@ -203,7 +203,7 @@ test('別紙2: a phone that opened a captured 2D code first cannot finish; the h
     phones.push(mine);
     await mine.page.goto(url);
     await mine.page.locator('section[data-step="failed"] [data-error="enrolment_other_device"]').waitFor();
-    await mine.page.screenshot({ path: screenshotPath('smartphone-err-captured-code-holder'), fullPage: true });
+    await capture(mine.page, 'smartphone-err-captured-code-holder');
     // The PC asks for a code the holder cannot read; whatever is typed, the attacker never
     // gets to register, and three wrong entries end it.
     assert.equal(await pc.getByText(attackersCode).count(), 0, 'the PC never shows the code');
@@ -214,9 +214,9 @@ test('別紙2: a phone that opened a captured 2D code first cannot finish; the h
     await pc.getByText('あと1回入力できます。').waitFor();
     await typeOnPc(pc, guess(3));
     await screen(pc, 'confirm_failed');
-    await pc.screenshot({ path: screenshotPath('smartphone-15-captured-code-pc'), fullPage: true });
+    await capture(pc, 'smartphone-15-captured-code-pc');
     await attacker.page.locator('section[data-step="failed"] [data-error="confirmation_failed"]').waitFor();
-    await attacker.page.screenshot({ path: screenshotPath('smartphone-err-captured-code-attacker'), fullPage: true });
+    await capture(attacker.page, 'smartphone-err-captured-code-attacker');
     const shown = JSON.parse(await platform.cli('identity', 'show', holder.hpki_id));
     assert.equal(shown.phones.length, 0, 'nothing bound');
   } finally {
