@@ -16,7 +16,7 @@ use mahpki_protocol::{
 use mahpki_server::{
     config::CaPolicy,
     http::issue_link,
-    store::{EnrolError, EnrolmentState, NewPhone, Store},
+    store::{CodeState, EnrolError, NewPhone, Store},
 };
 
 /// The outcomes of the audit trail for `action`.
@@ -104,11 +104,12 @@ async fn the_commit_itself_refuses_an_unconfirmed_phone(db: Db) {
     let cookie = phone.b.cookie.clone().unwrap();
     let phone_hash = sha2::Sha256::digest(cookie.split_once('=').unwrap().1.as_bytes()).to_vec();
     let e = w.store.enrolment_latest(HOLDER).await.unwrap().unwrap();
-    w.store.ceremony_put(e.id, "ceremony", e.expires_ms).await.unwrap();
+    let ceremony = common::registration();
+    w.store.ceremony_put(e.id, &ceremony, e.expires_ms).await.unwrap();
     let new = NewPhone {
         enrolment_id: e.id,
         phone_session_hash: phone_hash,
-        ceremony_state: "ceremony".into(),
+        ceremony,
         credential_id: vec![1, 2, 3],
         passkey: "{}".into(),
         label: "phone".into(),
@@ -117,7 +118,7 @@ async fn the_commit_itself_refuses_an_unconfirmed_phone(db: Db) {
     };
     let refused = w.store.enrolment_finish(&new, None).await;
     assert!(matches!(refused, Err(EnrolError::ConfirmationPending)), "{refused:?}");
-    assert_eq!(w.store.enrolment_get(e.id).await.unwrap().unwrap().state, EnrolmentState::InUse);
+    assert_eq!(w.store.enrolment_get(e.id).await.unwrap().unwrap().state, CodeState::InUse);
     assert!(w.store.ceremony_get(e.id, w.clock.now_ms()).await.unwrap().is_some());
     assert_eq!(w.active_phone().await, None);
 }
@@ -321,11 +322,11 @@ async fn cancel_and_finish_race_cleanly(db: Db) {
         let bound = w.store.phone_list(HOLDER).await.unwrap();
         let bound_here = bound.iter().any(|p| p.enrolment_id == Some(e.id));
         match e.state {
-            EnrolmentState::Cancelled => {
+            CodeState::Cancelled => {
                 refused(&finish, ErrorCode::EnrolmentCancelled);
                 assert!(!bound_here, "round {round}: cancelled, yet a phone was bound");
             }
-            EnrolmentState::Consumed => {
+            CodeState::Consumed => {
                 assert_eq!(finish.status, StatusCode::OK, "round {round}: {:?}", finish.body);
                 assert!(bound_here, "round {round}: consumed without its phone");
             }

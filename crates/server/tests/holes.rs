@@ -38,8 +38,8 @@ use mahpki_server::{
     http::{AppState, Clock, RateLimiter, issue_link, router},
     pki::{TrustConfig, TrustStore},
     store::{
-        EnrolmentKind, EnrolmentState, GrantVia, IdentityRecord, NewEnrolment, NewPhone,
-        ProofBegin, Retention, Store,
+        CodeState, EnrolmentKind, GrantVia, IdentityRecord, NewEnrolment, NewPhone, ProofBegin,
+        Retention, Store,
     },
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
@@ -508,13 +508,14 @@ async fn bind_phone(store: &Store, hpki_id: &str, token: &str, now: i64) -> (i64
         .enrolment;
     let phone = hash(&format!("phone {token}"));
     store.enrolment_open(&hash(token), &phone, now, now + 300_000).await.unwrap();
-    store.ceremony_put(e.id, "ceremony", now + 300_000).await.unwrap();
+    let ceremony = common::registration();
+    store.ceremony_put(e.id, &ceremony, now + 300_000).await.unwrap();
     let bound = store
         .enrolment_finish(
             &NewPhone {
                 enrolment_id: e.id,
                 phone_session_hash: phone,
-                ceremony_state: "ceremony".into(),
+                ceremony,
                 credential_id: hash(token)[..16].to_vec(),
                 passkey: "{}".into(),
                 label: "phone".into(),
@@ -534,7 +535,7 @@ fn begun(proof_id: i64, phone: &[u8], now_ms: i64, expires_ms: i64) -> ProofBegi
         proof_id,
         phone_session_hash: phone,
         hpki_id: HOLDER,
-        assertion_state: Some("assertion"),
+        assertion: Some(common::assertion()),
         expires_ms,
         now_ms,
     }
@@ -556,7 +557,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .unwrap()
         .enrolment;
     store.enrolment_open(&hash("e1"), &hash("p1"), T0, T0 + 300_000).await.unwrap();
-    store.ceremony_put(old_cancelled.id, "c1", T0 + 300_000).await.unwrap();
+    store.ceremony_put(old_cancelled.id, &common::registration(), T0 + 300_000).await.unwrap();
     let (bound_enrolment, _) = bind_phone(&store, HOLDER, "e2", T0 + 1000).await;
     let old_never_written = store
         .enrolment_issue(&new_enrolment(PHONELESS, "e4", EnrolmentKind::Pc, T0, 300_000), None)
@@ -564,7 +565,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .unwrap()
         .enrolment;
     store.enrolment_open(&hash("e4"), &hash("p4"), T0, T0 + 300_000).await.unwrap();
-    store.ceremony_put(old_never_written.id, "c4", T0 + 300_000).await.unwrap();
+    store.ceremony_put(old_never_written.id, &common::registration(), T0 + 300_000).await.unwrap();
     let recent = store
         .enrolment_issue(
             &new_enrolment(HOLDER, "e3", EnrolmentKind::Pc, now - 10 * DAY, 300_000),
@@ -636,7 +637,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
     // Kept.
     assert_eq!(
         store.enrolment_get(bound_enrolment).await.unwrap().unwrap().state,
-        EnrolmentState::Consumed
+        CodeState::Consumed
     );
     assert!(store.phone_active(HOLDER).await.unwrap().is_some());
     assert!(store.enrolment_get(recent.id).await.unwrap().is_some());
@@ -769,10 +770,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     let listed = store.phone_list(HOLDER).await.unwrap();
     assert_eq!(listed[0].revoked_reason.as_deref(), Some("lost"));
     assert!(store.grant_get(&hash("thief pc"), now).await.unwrap().is_none());
-    assert_eq!(
-        store.enrolment_get(stolen.id).await.unwrap().unwrap().state,
-        EnrolmentState::Cancelled
-    );
+    assert_eq!(store.enrolment_get(stolen.id).await.unwrap().unwrap().state, CodeState::Cancelled);
     let audit = store.audit_tail(1).await.unwrap();
     assert_eq!(
         (audit[0].action.as_str(), audit[0].client.as_deref()),
@@ -817,7 +815,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     // By the holder's 本人ID, too.
     let e2 = link_of("link2").await;
     ok(&cli(dir.path(), url, &["enrolment", "cancel-link", "--hpki-id", PHONELESS]));
-    assert_eq!(store.enrolment_get(e2.id).await.unwrap().unwrap().state, EnrolmentState::Cancelled);
+    assert_eq!(store.enrolment_get(e2.id).await.unwrap().unwrap().state, CodeState::Cancelled);
 
     // Nothing live to cancel, or not a link (a holder's own PC code is theirs): refused.
     let pc_code = store
@@ -837,10 +835,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     // Naming none: a usage error.
     assert_eq!(cli(dir.path(), url, &["enrolment", "cancel-link"]).status.code(), Some(2));
     assert_eq!(store.audit_tail(10_000).await.unwrap(), before);
-    assert_eq!(
-        store.enrolment_get(pc_code.id).await.unwrap().unwrap().state,
-        EnrolmentState::Valid
-    );
+    assert_eq!(store.enrolment_get(pc_code.id).await.unwrap().unwrap().state, CodeState::Valid);
 
     // The retention job on demand: it runs, says what it deleted, and keeps the audit log and
     // what still lives (the holder's live PC code).

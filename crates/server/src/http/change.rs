@@ -22,7 +22,7 @@ use mahpki_protocol::{
         ChangeOpened, ChangeProved, OpenEnrolment, PhoneConfirm,
     },
 };
-use webauthn_rs::prelude::{Passkey, PasskeyAuthentication};
+use webauthn_rs::prelude::Passkey;
 use webauthn_rs_proto::{AllowCredentials, AuthenticatorTransport};
 use zeroize::Zeroizing;
 
@@ -34,7 +34,9 @@ use super::{
     enrol::{self, Target},
     session,
 };
-use crate::store::{Confirmation, EnrolmentState, ProofBegin, ProofRecord, ProvedBy};
+use crate::store::{
+    Assertion, CodeState, Confirmation, PhoneCode as _, ProofBegin, ProofRecord, ProvedBy,
+};
 
 /// The notice key of a proof (its PC watches before anyone knows the holder).
 pub(super) fn key(proof_id: i64) -> String {
@@ -102,11 +104,11 @@ pub async fn events(
 /// holder (and gets the grant) only once it entered the code that phone shows.
 pub(super) fn event_of(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> ChangeEvent {
     match p.state_at(now) {
-        EnrolmentState::Valid => {
+        CodeState::Valid => {
             ChangeEvent::Waiting { expires_in_secs: enrol::secs_left(p.expires_ms, now) }
         }
-        EnrolmentState::InUse => ChangeEvent::Opened,
-        EnrolmentState::Consumed => match (confirm::pc_view(c), p.hpki_id.as_deref()) {
+        CodeState::InUse => ChangeEvent::Opened,
+        CodeState::Consumed => match (confirm::pc_view(c), p.hpki_id.as_deref()) {
             (PcView::Ask(_), _) if c.is_some_and(|c| now >= c.expires_ms) => ChangeEvent::Expired,
             (PcView::Ask(tries_left), _) => ChangeEvent::Confirm { tries_left },
             (PcView::Failed, _) => ChangeEvent::ConfirmFailed,
@@ -117,8 +119,8 @@ pub(super) fn event_of(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> C
             // A proved row always names its holder (see proof_commit); never claim otherwise.
             (PcView::Confirmed, None) => ChangeEvent::Cancelled,
         },
-        EnrolmentState::Expired => ChangeEvent::Expired,
-        EnrolmentState::Cancelled => ChangeEvent::Cancelled,
+        CodeState::Expired => ChangeEvent::Expired,
+        CodeState::Cancelled => ChangeEvent::Cancelled,
     }
 }
 
@@ -229,17 +231,15 @@ pub async fn begin(
         id: credential_id,
         transports: Some(vec![AuthenticatorTransport::Internal]),
     }];
-    let serialised = match bound {
-        Some(_) => Some(Zeroizing::new(
-            serde_json::to_string(&authentication).map_err(ApiError::internal)?,
-        )),
+    let assertion = match bound {
+        Some(_) => Some(Assertion::new(authentication).map_err(ApiError::internal)?),
         None => None,
     };
     let begun = ProofBegin {
         proof_id: p.id,
         phone_session_hash: &phone,
         hpki_id,
-        assertion_state: serialised.as_deref().map(String::as_str),
+        assertion: assertion.as_ref(),
         expires_ms: p.expires_ms,
         now_ms: now,
     };
@@ -297,11 +297,8 @@ async fn prove(
         .await
         .map_err(|e| (None, ApiError::internal(e)))?
         .ok_or((None, ApiError(ErrorCode::WebauthnFailed)))?;
-    let assertion = Zeroizing::new(assertion);
     let who = || Some(hpki_id.clone());
-    let authentication: PasskeyAuthentication =
-        serde_json::from_str(&assertion).map_err(|e| (who(), ApiError::internal(e)))?;
-    let result = match webauthn.finish_passkey_authentication(&req.credential, &authentication) {
+    let result = match webauthn.finish_passkey_authentication(&req.credential, assertion.value()) {
         Ok(r) => r,
         Err(err) => {
             tracing::info!(error = %err, proof = p.id, "WebAuthn assertion refused");
@@ -329,7 +326,7 @@ async fn prove(
     let proved = ProvedBy {
         proof_id: p.id,
         phone_session_hash: phone,
-        assertion_state: assertion.to_string(),
+        assertion,
         credential_id: result.cred_id().to_vec(),
         updated_passkey,
         confirm_code_hash,

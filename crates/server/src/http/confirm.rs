@@ -30,7 +30,9 @@ use super::{
     enrol::{self, Target},
     session,
 };
-use crate::store::{ConfirmState, Confirmation, EnrolmentState, Entered, Purpose, Rotation};
+use crate::store::{
+    CodeState, ConfirmState, Confirmation, Entered, PhoneCode as _, Purpose, Rotation,
+};
 
 /// Digits of a confirmation code. Six digits and three tries: a guesser wins one time in
 /// 333 333; the code lives only as long as the code it confirms.
@@ -148,12 +150,12 @@ pub(super) async fn phone_event(
                     .store
                     .enrolment_get(c.subject_id)
                     .await?
-                    .is_some_and(|e| e.state_at(now) == EnrolmentState::InUse),
+                    .is_some_and(|e| e.state_at(now) == CodeState::InUse),
                 Purpose::Change => state
                     .store
                     .proof_get(c.subject_id)
                     .await?
-                    .is_some_and(|p| p.state == EnrolmentState::Consumed),
+                    .is_some_and(|p| p.state == CodeState::Consumed),
             };
             if live {
                 PhoneConfirmEvent::Pending { tries_left: c.tries_left }

@@ -29,9 +29,7 @@ use mahpki_protocol::{
 };
 use sha2::{Digest as _, Sha256};
 use tokio::sync::broadcast;
-use webauthn_rs::prelude::{
-    AuthenticatorAttachment, PasskeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
-};
+use webauthn_rs::prelude::{AuthenticatorAttachment, Url, Uuid, Webauthn, WebauthnBuilder};
 use webauthn_rs_proto::PublicKeyCredentialHints;
 use zeroize::Zeroizing;
 
@@ -47,9 +45,9 @@ use crate::{
     Config,
     config::CaPolicy,
     store::{
-        ConfirmState, Confirmation, EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState,
-        GrantVia, Issued, NewConfirmation, NewEnrolment, NewPhone, PhoneRecord, Purpose,
-        SessionRecord, Store, StoreError,
+        CodeState, ConfirmState, Confirmation, EnrolError, EnrolmentKind, EnrolmentRecord,
+        GrantVia, Issued, NewConfirmation, NewEnrolment, NewPhone, PhoneCode as _, PhoneRecord,
+        Purpose, Registration, SessionRecord, Store, StoreError,
     },
 };
 
@@ -366,15 +364,14 @@ impl Target {
         Ok(match self {
             Self::Enrolment(id) => {
                 let Some(e) = state.store.enrolment_get(id).await? else { return Ok(None) };
-                if e.state_at(now) == EnrolmentState::Expired && e.state != EnrolmentState::Expired
-                {
+                if e.state_at(now) == CodeState::Expired && e.state != CodeState::Expired {
                     // Nobody else may be looking: write the expiry down, so every node agrees.
                     if state.store.enrolment_expire(e.id, now).await? {
                         state.events.publish(&e.hpki_id).await;
                     }
                 }
                 let c = match e.state_at(now) {
-                    EnrolmentState::InUse => {
+                    CodeState::InUse => {
                         state.store.confirmation_of_subject(Purpose::Enrolment, e.id).await?
                     }
                     _ => None,
@@ -390,7 +387,7 @@ impl Target {
             Self::Proof(id) => {
                 let Some(p) = state.store.proof_get(id).await? else { return Ok(None) };
                 let c = match p.state {
-                    EnrolmentState::Consumed => {
+                    CodeState::Consumed => {
                         state.store.confirmation_of_subject(Purpose::Change, p.id).await?
                     }
                     _ => None,
@@ -544,17 +541,17 @@ impl Watch {
 
 fn event_of(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> EnrolmentEvent {
     match e.state_at(now) {
-        EnrolmentState::Valid => {
+        CodeState::Valid => {
             EnrolmentEvent::Waiting { expires_in_secs: secs_left(e.expires_ms, now) }
         }
-        EnrolmentState::InUse => match confirm::pc_view(c) {
+        CodeState::InUse => match confirm::pc_view(c) {
             PcView::Ask(tries_left) => EnrolmentEvent::Confirm { tries_left },
             PcView::Confirmed => EnrolmentEvent::Opened,
             PcView::Failed => EnrolmentEvent::ConfirmFailed,
         },
-        EnrolmentState::Consumed => EnrolmentEvent::Completed,
-        EnrolmentState::Expired => EnrolmentEvent::Expired,
-        EnrolmentState::Cancelled => EnrolmentEvent::Cancelled,
+        CodeState::Consumed => EnrolmentEvent::Completed,
+        CodeState::Expired => EnrolmentEvent::Expired,
+        CodeState::Cancelled => EnrolmentEvent::Cancelled,
     }
 }
 
@@ -728,9 +725,12 @@ pub async fn begin(
         sel.authenticator_attachment = Some(AuthenticatorAttachment::Platform);
     }
     pk.hints = Some(vec![PublicKeyCredentialHints::ClientDevice]);
-    let serialised =
-        Zeroizing::new(serde_json::to_string(&registration).map_err(ApiError::internal)?);
-    state.store.ceremony_put(e.id, &serialised, e.expires_ms).await.map_err(ApiError::internal)?;
+    let registration = Registration::new(registration).map_err(ApiError::internal)?;
+    state
+        .store
+        .ceremony_put(e.id, &registration, e.expires_ms)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(RegistrationOptions { options }))
 }
 
@@ -788,10 +788,7 @@ async fn finish_inner(
         state.store.enrolment_of_phone(&phone, now).await.map_err(|e| (who(), enrol_error(e)))?;
         return Err((who(), ApiError(ErrorCode::WebauthnFailed)));
     };
-    let ceremony = Zeroizing::new(ceremony);
-    let registration: PasskeyRegistration =
-        serde_json::from_str(&ceremony).map_err(|err| (who(), ApiError::internal(err)))?;
-    let passkey = match webauthn.finish_passkey_registration(&req.credential, &registration) {
+    let passkey = match webauthn.finish_passkey_registration(&req.credential, ceremony.value()) {
         Ok(p) => p,
         Err(err) => {
             tracing::info!(error = %err, enrolment = e.id, "WebAuthn registration refused");
@@ -805,7 +802,7 @@ async fn finish_inner(
     let new = NewPhone {
         enrolment_id: e.id,
         phone_session_hash: phone,
-        ceremony_state: ceremony.to_string(),
+        ceremony,
         credential_id: passkey.cred_id().to_vec(),
         passkey: serde_json::to_string(&passkey).map_err(|err| (who(), ApiError::internal(err)))?,
         label,
