@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{Db, browser::Browser, world::*};
 use mahpki_protocol::{
-    ErrorCode,
+    ErrorCode, HpkiId,
     enrol::{
         ChangeEvent, EnrolmentEvent, EnrolmentOpened, PhoneConfirm, PhoneConfirmEvent,
         RegisterPublicKeyCredential,
@@ -15,7 +15,7 @@ use mahpki_protocol::{
 };
 use mahpki_server::{
     config::CaPolicy,
-    http::issue_link,
+    service::links::issue_link,
     store::{CodeState, EnrolError, NewPhone, Store},
 };
 
@@ -286,7 +286,8 @@ async fn cancel_on_the_pc_ends_an_unconfirmed_change(db: Db) {
 
 async fn a_ca_link_needs_no_confirmation(db: Db) {
     let w = world(db).await;
-    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     let mut phone = w.phone();
     let a = phone.open(&url).await;
     let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();

@@ -12,7 +12,7 @@ use common::{
     browser::{Answer, Browser},
 };
 use mahpki_protocol::{
-    ErrorCode,
+    ErrorCode, HpkiId,
     api::Holder,
     enrol::{
         AssertionOptions, ChangeEvent, ChangeProved, EnrolmentEvent, EnrolmentOpened,
@@ -23,7 +23,7 @@ use mahpki_server::{
     Config,
     config::CaPolicy,
     events::Events,
-    http::{LinkError, issue_link},
+    service::links::{LinkError, issue_link},
     store::{EnrolError, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
@@ -297,7 +297,8 @@ async fn the_pc_hears_expiry_without_anyone_asking(db: Db) {
 
 async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
     let w = world(db).await;
-    let (url, e) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, e) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     assert_eq!(e.expires_ms - e.created_ms, 90 * 24 * 3600 * 1000);
     // Weeks later, the holder opens it on the phone.
     w.clock.advance_ms(30 * 24 * 3600 * 1000);
@@ -306,15 +307,18 @@ async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
     assert!(w.actions().await.contains(&("phone.enrolment.issue".into(), "ok".into())));
 
     // Links are refused like codes: bound phone without replace, unknown holder.
-    let refused_link = issue_link(&w.store, &w.config, HOLDER, 90, false).await;
+    let refused_link =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await;
     assert!(matches!(refused_link, Err(LinkError::Refused(EnrolError::PhoneAlreadyBound))));
-    let unknown = issue_link(&w.store, &w.config, "JMA-0000999", 90, false).await;
+    let unknown =
+        issue_link(&w.store, &w.config, &HpkiId::parse("JMA-0000999").unwrap(), 90, false).await;
     assert!(matches!(unknown, Err(LinkError::UnknownHolder(_))));
 }
 
 async fn an_expired_ca_link_says_so(db: Db) {
     let w = world(db).await;
-    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     w.clock.advance_ms(91 * 24 * 3600 * 1000);
     // Not the PC's "re-issue" message: the CA must send a new link.
     refused(&w.phone().open(&url).await, ErrorCode::EnrolmentLinkExpired);
@@ -329,7 +333,7 @@ async fn a_ca_may_allow_one_phone_ever(db: Db) {
     // No replace question: the answer would not help.
     refused(&issue(&mut pc, false).await, ErrorCode::PhoneLimitReached);
     refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
-    let link = issue_link(&w.store, &w.config, HOLDER, 90, true).await;
+    let link = issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, true).await;
     assert!(matches!(link, Err(LinkError::Refused(EnrolError::PhoneLimitReached))));
     assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
 }

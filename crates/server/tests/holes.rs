@@ -35,8 +35,9 @@ use mahpki_server::{
     Config,
     config::{CaPolicy, RetentionConfig, StreamLimits},
     events::Events,
-    http::{AppState, Clock, RateLimiter, issue_link, router},
+    http::{AppState, Clock, RateLimiter, router},
     pki::{TrustConfig, TrustStore},
+    service::links::issue_link,
     store::{
         CodeState, EnrolmentKind, GrantVia, IdentityRecord, NewEnrolment, NewPhone, ProofBegin,
         Retention, Store,
@@ -433,7 +434,7 @@ async fn streams_end_at_logout_and_when_the_session_ends(db: Db) {
     // A session that ends by itself (idle): its stream of a CA link, live for months, ends too.
     let mut pc = w.pc().await;
     let trusted = Config { hpki_trust: vec![w.trust.clone()], ..config() };
-    issue_link(&w.store, &trusted, HOLDER, 90, false).await.unwrap();
+    issue_link(&w.store, &trusted, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     let mut events = open(&w.app, pc.cookie.as_deref(), ENROL_EVENTS).await;
     assert_eq!(next_event(&mut events).await.as_deref(), Some("waiting"));
     w.clock.advance_ms(mahpki_server::http::session::IDLE_MS + 1);

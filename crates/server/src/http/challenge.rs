@@ -32,7 +32,7 @@ pub async fn issue(
     session_hash: &[u8],
     purpose: Purpose,
 ) -> Result<Challenge, ApiError> {
-    let challenge = super::random::bytes::<32>();
+    let challenge = crate::random::bytes::<32>();
     let expires = state.clock.now_ms() + TTL_MS;
     state
         .store

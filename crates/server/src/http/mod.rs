@@ -15,10 +15,11 @@ mod enrol;
 mod health;
 mod jma;
 mod mynumber;
-pub(crate) mod random;
+mod phone;
 mod rate_limit;
 mod security;
 pub mod session;
+mod watch;
 
 use std::{sync::Arc, time::Duration};
 
@@ -34,7 +35,6 @@ pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
 pub use challenge::cert_error_code;
 pub use clock::Clock;
-pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
 use crate::{
@@ -81,7 +81,7 @@ impl AppState {
         Self {
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             streams: Streams::new(config.streams.per_session, config.streams.per_server),
-            webauthn: enrol::relying_party(&config.public_origin),
+            webauthn: crate::service::phone_code::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
             hpki_trust: SharedTrust::new(hpki_trust),
@@ -94,6 +94,19 @@ impl AppState {
 }
 
 impl AppState {
+    /// What the services act on, at this request's time.
+    pub fn ctx(&self) -> crate::service::Ctx<'_> {
+        crate::service::Ctx {
+            store: &self.store,
+            config: &self.config,
+            webauthn: self.webauthn.as_deref(),
+            events: &self.events,
+            secret: self.secret.as_deref(),
+            hpki_trust: self.hpki_trust.current(),
+            now_ms: self.clock.now_ms(),
+        }
+    }
+
     /// Reads every CRL file again and swaps the new trust stores in; requests under way keep
     /// the store they started with. Logs each CA whose list is now out of date.
     pub fn reload_crls(&self) {

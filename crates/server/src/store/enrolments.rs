@@ -5,7 +5,7 @@
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
 use super::{
-    AuditEvent, Backend, Bindings, Store, StoreError,
+    AuditAction, AuditEvent, Backend, Bindings, Store, StoreError,
     ceremonies::Registration,
     confirmations::{self, Purpose},
     phone_codes::{self, ByPhone, CodeState, EnrolError, PhoneCode},
@@ -242,7 +242,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(new.hpki_id.clone()),
-                action: "phone.enrolment.issue".into(),
+                action: AuditAction::PhoneEnrolmentIssue,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(detail),
@@ -535,16 +535,16 @@ impl Store {
         };
         let (action, detail) = match &replaced {
             Some(old) => (
-                "phone.replace",
+                AuditAction::PhoneReplace,
                 format!("enrolment={} phone={} replaced={}", e.id, phone.id, old.id),
             ),
-            None => ("phone.bind", format!("enrolment={} phone={}", e.id, phone.id)),
+            None => (AuditAction::PhoneBind, format!("enrolment={} phone={}", e.id, phone.id)),
         };
         self.audit_in(
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(e.hpki_id.clone()),
-                action: action.into(),
+                action,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(detail),
@@ -605,7 +605,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.revoke".into(),
+                action: AuditAction::PhoneRevoke,
                 client: Some("cli".into()),
                 outcome: "ok".into(),
                 detail: Some(format!(
@@ -658,7 +658,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.enrolment.cancel".into(),
+                action: AuditAction::PhoneEnrolmentCancel,
                 client: Some("cli".into()),
                 outcome: "ok".into(),
                 detail: Some(format!("enrolment={id} kind=link")),

@@ -22,7 +22,7 @@ use std::{path::Path, time::Duration};
 
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
-pub use audit::{AuditEvent, AuditRecord};
+pub use audit::{AuditAction, AuditEvent, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
 pub use ceremonies::{Assertion, Ceremony, Registration};
 pub use confirmations::{

@@ -2,7 +2,7 @@
 //! single-use code (the same token discipline as enrolments) and a WebAuthn assertion.
 
 use super::{
-    AuditEvent, PhoneRecord, Store, StoreError,
+    AuditAction, AuditEvent, PhoneRecord, Store, StoreError,
     ceremonies::Assertion,
     confirmations::{self, NewConfirmation, Purpose},
     phone_codes::{self, ByPhone, CodeState, EnrolError, PhoneCode},
@@ -290,7 +290,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(b.hpki_id.to_owned()),
-                action: "phone.change.begin".into(),
+                action: AuditAction::PhoneChangeBegin,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(format!("proof={} phone={phone}", b.proof_id)),
@@ -407,7 +407,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.change.prove".into(),
+                action: AuditAction::PhoneChangeProve,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(format!("proof={} phone={}", p.proof_id, phone.id)),
