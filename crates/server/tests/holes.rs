@@ -186,13 +186,13 @@ impl Phone {
     async fn enrol(&mut self, pc: &mut Browser, url: &str) -> PhoneBound {
         let token = url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        let a = self.b.send("POST", "/api/enroll/open", Some(body)).await;
+        let a = self.b.send("POST", "/api/enrol/open", Some(body)).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let code = a.body["confirm"]["code"].as_str().expect("the phone shows a code").to_owned();
         let body = serde_json::json!({ "code": code }).to_string();
         let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
         assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
-        let a = self.b.send("POST", "/api/enroll/begin", None).await;
+        let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim to be a platform authenticator (see tests/enrol.rs).
@@ -203,7 +203,7 @@ impl Phone {
         let body = FinishEnrolment { credential, label: "私のスマートフォン".into() };
         let a = self
             .b
-            .send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap()))
+            .send("POST", "/api/enrol/finish", Some(serde_json::to_string(&body).unwrap()))
             .await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         serde_json::from_value(a.body).unwrap()

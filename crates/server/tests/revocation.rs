@@ -270,7 +270,7 @@ impl Phone {
     async fn open(&mut self, url: &str) -> Answer {
         let token = url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        self.b.send("POST", "/api/enroll/open", Some(body)).await
+        self.b.send("POST", "/api/enrol/open", Some(body)).await
     }
 
     /// The phone side of 別紙2, with the code the phone shows typed on `pc`.
@@ -278,7 +278,7 @@ impl Phone {
         let a = self.open(url).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         confirm(pc, &a).await;
-        let a = self.b.send("POST", "/api/enroll/begin", None).await;
+        let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim "platform" (see tests/enrol.rs).
@@ -288,7 +288,7 @@ impl Phone {
             self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap();
         let body = FinishEnrolment { credential, label: "電話".into() };
         let a =
-            self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap()));
+            self.b.send("POST", "/api/enrol/finish", Some(serde_json::to_string(&body).unwrap()));
         let a = a.await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     }

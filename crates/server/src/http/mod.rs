@@ -133,6 +133,10 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
         .route("/smartphone/enrolments/current", delete(enrol::cancel))
+        .route("/enrol/open", post(enrol::open))
+        .route("/enrol/begin", post(enrol::begin))
+        .route("/enrol/finish", post(enrol::finish))
+        // The old spelling, for a page loaded before the rename (CA links stay valid for months).
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))

@@ -13,10 +13,9 @@ use mahpki_protocol::{
     HpkiId,
     api::Holder,
     enrol::{
-        CHANGE_PATH, ChangeEvent, ChangeIssued, ChangeOpened, ChangeProved, ENROLL_PATH,
-        EnrolmentEvent, EnrolmentIssued, EnrolmentOpened, LABEL_MAX_CHARS, PhoneBound,
-        PhoneConfirm, PhoneConfirmEvent, PhoneCredential, PublicKeyCredential,
-        RegisterPublicKeyCredential,
+        CHANGE_PATH, ChangeIssued, ChangeOpened, ChangeProved, CodeEvent, ENROL_PATH,
+        EnrolmentIssued, EnrolmentOpened, LABEL_MAX_CHARS, PhoneBound, PhoneConfirm,
+        PhoneConfirmEvent, PhoneCredential, PublicKeyCredential, RegisterPublicKeyCredential,
     },
 };
 use sha2::{Digest as _, Sha256};
@@ -80,7 +79,7 @@ pub(crate) fn new_token() -> (Zeroizing<String>, Vec<u8>) {
 /// The page a phone opens for a code of `purpose`, the token in its fragment.
 pub(crate) fn code_url(config: &Config, purpose: Purpose, token: &str) -> Zeroizing<String> {
     let path = match purpose {
-        Purpose::Enrolment => ENROLL_PATH,
+        Purpose::Enrolment => ENROL_PATH,
         Purpose::Change => CHANGE_PATH,
     };
     Zeroizing::new(format!("{}{path}#{token}", config.public_origin))
@@ -807,41 +806,39 @@ fn pc_view(c: Option<&Confirmation>) -> PcView {
     }
 }
 
-fn enrolment_event(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> EnrolmentEvent {
+fn enrolment_event(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> CodeEvent {
     match e.state_at(now) {
-        CodeState::Valid => {
-            EnrolmentEvent::Waiting { expires_in_secs: secs_left(e.expires_ms, now) }
-        }
+        CodeState::Valid => CodeEvent::Waiting { expires_in_secs: secs_left(e.expires_ms, now) },
         CodeState::InUse => match pc_view(c) {
-            PcView::Ask(tries_left) => EnrolmentEvent::Confirm { tries_left },
-            PcView::Confirmed => EnrolmentEvent::Opened,
-            PcView::Failed => EnrolmentEvent::ConfirmFailed,
+            PcView::Ask(tries_left) => CodeEvent::Confirm { tries_left },
+            PcView::Confirmed => CodeEvent::Opened,
+            PcView::Failed => CodeEvent::ConfirmFailed,
         },
-        CodeState::Consumed => EnrolmentEvent::Completed,
-        CodeState::Expired => EnrolmentEvent::Expired,
-        CodeState::Cancelled => EnrolmentEvent::Cancelled,
+        CodeState::Consumed => CodeEvent::Completed,
+        CodeState::Expired => CodeEvent::Expired,
+        CodeState::Cancelled => CodeEvent::Cancelled,
     }
 }
 
 /// The PC's view of its first code. Proved by the old phone is not enough: the PC hears the
 /// holder (and gets the grant) only once it entered the code that phone shows.
-fn change_event(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> ChangeEvent {
+fn change_event(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> CodeEvent {
     match p.state_at(now) {
-        CodeState::Valid => ChangeEvent::Waiting { expires_in_secs: secs_left(p.expires_ms, now) },
-        CodeState::InUse => ChangeEvent::Opened,
+        CodeState::Valid => CodeEvent::Waiting { expires_in_secs: secs_left(p.expires_ms, now) },
+        CodeState::InUse => CodeEvent::Opened,
         CodeState::Consumed => match (pc_view(c), p.hpki_id.as_deref()) {
-            (PcView::Ask(_), _) if c.is_some_and(|c| now >= c.expires_ms) => ChangeEvent::Expired,
-            (PcView::Ask(tries_left), _) => ChangeEvent::Confirm { tries_left },
-            (PcView::Failed, _) => ChangeEvent::ConfirmFailed,
+            (PcView::Ask(_), _) if c.is_some_and(|c| now >= c.expires_ms) => CodeEvent::Expired,
+            (PcView::Ask(tries_left), _) => CodeEvent::Confirm { tries_left },
+            (PcView::Failed, _) => CodeEvent::ConfirmFailed,
             (PcView::Confirmed, Some(h)) => match HpkiId::parse(h) {
-                Ok(hpki_id) => ChangeEvent::Proved { hpki_id },
-                Err(_) => ChangeEvent::Cancelled,
+                Ok(hpki_id) => CodeEvent::Proved { hpki_id },
+                Err(_) => CodeEvent::Cancelled,
             },
             // A proved row always names its holder (see proof_commit); never claim otherwise.
-            (PcView::Confirmed, None) => ChangeEvent::Cancelled,
+            (PcView::Confirmed, None) => CodeEvent::Cancelled,
         },
-        CodeState::Expired => ChangeEvent::Expired,
-        CodeState::Cancelled => ChangeEvent::Cancelled,
+        CodeState::Expired => CodeEvent::Expired,
+        CodeState::Cancelled => CodeEvent::Cancelled,
     }
 }
 
