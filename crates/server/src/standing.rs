@@ -10,7 +10,6 @@ use mahpki_protocol::ErrorCode;
 
 use crate::{
     Config,
-    http::{ApiError, AppState},
     pki::{AnchorError, CertError, TrustStore, check_recorded},
     store::{AuditAction, AuditEvent, StandingFacts, Store, StoreError},
 };
@@ -34,7 +33,7 @@ impl NotInGoodStanding {
             Self::UnknownHolder => ErrorCode::HolderUnknown,
             Self::Suspended { .. } => ErrorCode::HolderSuspended,
             Self::CertificateUnknown => ErrorCode::HpkiCertificateUnknown,
-            Self::Certificate { cert, .. } => crate::http::cert_error_code(cert),
+            Self::Certificate { cert, .. } => crate::pki::cert_error_code(cert),
         }
     }
 }
@@ -139,20 +138,4 @@ pub async fn require_in(
         audit_refusal(store, hpki_id, at, client, r).await;
     }
     result
-}
-
-/// For the handlers: [`require_in`] at the request's time, as the API's error.
-pub async fn require(
-    state: &AppState,
-    hpki_id: &str,
-    at: AuditAction,
-    client: Option<&str>,
-) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
-    let trust = state.hpki_trust.current();
-    match require_in(&state.store, &trust, hpki_id, at, client, now).await {
-        Ok(()) => Ok(()),
-        Err(StandingError::Refused(r)) => Err(ApiError(r.code())),
-        Err(e) => Err(ApiError::internal(e)),
-    }
 }

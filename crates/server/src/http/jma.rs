@@ -159,9 +159,10 @@ async fn attempt(
             (holders(), ApiError::internal("holder vanished during JMA login").into())
         })?;
     // A revoked, expired or suspended holder gets nothing from the numbers on the card.
-    crate::standing::require(state, &matched.hpki_id, AuditAction::JmaAuth, client)
+    let ctx = state.ctx();
+    ctx.require_standing(&matched.hpki_id, AuditAction::JmaAuth, client)
         .await
-        .map_err(|e| (holders(), e.into()))?;
+        .map_err(|e| (holders(), ApiError::from(e).into()))?;
     // A fresh session id: one planted in the browser before the login carries nothing after it.
     let old = session::current(state, headers).await.ok().map(|s| s.id_hash);
     let (new_id, new_hash) = session::new_id();
