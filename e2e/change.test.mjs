@@ -189,7 +189,7 @@ test('CA-issued link: the phone enrols without a PC; an expired link says so', a
   try {
     const holder = platform.pki.holders[1];
     const url = (await platform.cli('enrolment', 'issue-link', '--hpki-id', holder.hpki_id, '--valid-days', '90')).trim();
-    assert.match(url, new RegExp(`^${platform.server.origin}/enroll#[A-Za-z0-9_-]{43}$`));
+    assert.match(url, new RegExp(`^${platform.server.origin}/enrol#[A-Za-z0-9_-]{43}$`));
     const ph = await phone();
     phones.push(ph);
     await enrolPhone(ph, url, holder, undefined, { login: 'link-01-phone-login', done: 'link-02-phone-done' });

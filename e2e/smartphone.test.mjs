@@ -21,7 +21,7 @@ test('別紙2: 2D code, the phone registers a passkey, the PC shows completion a
     await platform.cards.insert('hpki', holder.hpki_id);
     await identifyOnPc(pc, origin, holder, 'smartphone-01-ready');
     const first = await codeOnPc(pc);
-    assert.match(first.url, new RegExp(`^${origin}/enroll#[A-Za-z0-9_-]{43}$`));
+    assert.match(first.url, new RegExp(`^${origin}/enrol#[A-Za-z0-9_-]{43}$`));
     assert.ok(await pc.locator('.qr svg').count(), 'the 2D code is drawn');
     await pc.locator('#countdown').filter({ hasText: /有効期限まで残り \d+分\d{2}秒/ }).waitFor();
     await capture(pc, 'smartphone-02-code');

@@ -34,9 +34,12 @@ pub enum Route {
     /// Opened on the old phone from a change's first code; the token is in the fragment.
     #[at("/change")]
     Change,
-    /// Opened on the phone from the 2D code; the token is in the fragment.
+    /// Opened on the phone from the 2D code or a CA's link; the token is in the fragment.
+    #[at("/enrol")]
+    Enrol,
+    /// The same page under its old spelling: CA links printed with it stay valid for months.
     #[at("/enroll")]
-    Enroll,
+    EnrollLegacy,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -50,7 +53,7 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneJma => html! { <SmartphoneFlow via={Via::Jma} /> },
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
-        Route::Enroll => html! { <EnrollFlow /> },
+        Route::Enrol | Route::EnrollLegacy => html! { <EnrollFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -130,19 +130,19 @@ pub async fn change_finish(credential: PublicKeyCredential) -> Result<ChangeProv
     post_json("/api/change/finish", &ChangeFinish { credential }).await
 }
 
-/// `POST /api/enroll/open` (phone): claims the enrolment for this phone.
+/// `POST /api/enrol/open` (phone): claims the enrolment for this phone.
 pub async fn enroll_open(token: String) -> Result<EnrolmentOpened, ErrorCode> {
-    post_json("/api/enroll/open", &OpenEnrolment { token }).await
+    post_json("/api/enrol/open", &OpenEnrolment { token }).await
 }
 
-/// `POST /api/enroll/begin` (phone): WebAuthn creation options.
+/// `POST /api/enrol/begin` (phone): WebAuthn creation options.
 pub async fn enroll_begin() -> Result<RegistrationOptions, ErrorCode> {
-    post_empty("/api/enroll/begin").await
+    post_empty("/api/enrol/begin").await
 }
 
-/// `POST /api/enroll/finish` (phone): the new credential and its label.
+/// `POST /api/enrol/finish` (phone): the new credential and its label.
 pub async fn enroll_finish(finish: &FinishEnrolment) -> Result<PhoneBound, ErrorCode> {
-    post_json("/api/enroll/finish", finish).await
+    post_json("/api/enrol/finish", finish).await
 }
 
 /// `DELETE /api/smartphone/enrolments/current` (204, no body): 中止 on the PC; the code on

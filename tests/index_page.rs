@@ -149,6 +149,8 @@ async fn flow_routes_render_their_pages() {
         ("/mynumber", Msg::MyNumberSiteTitle),
         ("/smartphone", Msg::SmartphoneSiteTitle),
         ("/smartphone/change", Msg::SmartphoneChangeSiteTitle),
+        ("/enrol", Msg::EnrollSiteTitle),
+        // The old spelling, printed in CA links that stay valid for months.
         ("/enroll", Msg::EnrollSiteTitle),
         ("/no/such/page", Msg::NotFoundTitle),
     ] {

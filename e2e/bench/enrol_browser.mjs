@@ -46,7 +46,7 @@ try {
       await typeOnPc(pc, await codeOnPhone(ph.page));
       await ph.page.getByRole('button', { name: '登録' }).click();
       await screen(ph.page, 'label');
-      const sent = ph.page.waitForRequest((r) => r.url().endsWith('/api/enroll/finish'));
+      const sent = ph.page.waitForRequest((r) => r.url().endsWith('/api/enrol/finish'));
       await ph.page.getByRole('button', { name: 'OK' }).click();
       const request = await sent;
       const response = await request.response();

@@ -6,31 +6,41 @@
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{ChangeEvent, EnrolmentEvent, PhoneConfirmEvent},
+    enrol::{CodeEvent, PhoneConfirmEvent},
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{EventSource, MessageEvent};
 use yew::Callback;
 
-/// An event stream the server offers: where it is and the `event:` names it sends.
-pub trait Stream: DeserializeOwned + 'static {
+/// An event stream the server offers: where it is, what it sends and the `event:` names.
+pub trait Stream: 'static {
+    type Event: DeserializeOwned + 'static;
     const PATH: &'static str;
     const NAMES: &'static [&'static str];
 }
 
-impl Stream for EnrolmentEvent {
+/// The PC's enrolment code (both purposes of a code send [`CodeEvent`]s).
+pub struct EnrolmentCode;
+
+impl Stream for EnrolmentCode {
+    type Event = CodeEvent;
     const PATH: &'static str = "/api/smartphone/enrolments/current/events";
-    const NAMES: &'static [&'static str] = EnrolmentEvent::NAMES;
+    const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
-impl Stream for ChangeEvent {
+/// The PC's first code of スマートフォン変更.
+pub struct ChangeCode;
+
+impl Stream for ChangeCode {
+    type Event = CodeEvent;
     const PATH: &'static str = "/api/smartphone/change/current/events";
-    const NAMES: &'static [&'static str] = ChangeEvent::NAMES;
+    const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
 /// The phone's side: its confirmation, keyed by the phone's own cookie.
 impl Stream for PhoneConfirmEvent {
+    type Event = Self;
     const PATH: &'static str = "/api/phone/confirmation/events";
     const NAMES: &'static [&'static str] = PhoneConfirmEvent::NAMES;
 }
@@ -50,7 +60,7 @@ impl Drop for Subscription {
 
 /// Subscribes to `T`'s stream. `on` gets each event, or an error once the stream is closed for
 /// good (the session ended, or the server refused).
-pub fn subscribe<T: Stream>(on: Callback<Result<T, ErrorCode>>) -> Option<Subscription> {
+pub fn subscribe<T: Stream>(on: Callback<Result<T::Event, ErrorCode>>) -> Option<Subscription> {
     let source = EventSource::new(T::PATH).ok()?;
     let on_event = {
         let on = on.clone();
@@ -58,7 +68,7 @@ pub fn subscribe<T: Stream>(on: Callback<Result<T, ErrorCode>>) -> Option<Subscr
             let parsed = e
                 .data()
                 .as_string()
-                .and_then(|d| serde_json::from_str::<T>(&d).ok())
+                .and_then(|d| serde_json::from_str::<T::Event>(&d).ok())
                 .ok_or(ErrorCode::Internal);
             on.emit(parsed);
         })

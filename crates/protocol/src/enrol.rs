@@ -1,17 +1,17 @@
 //! 別紙2: binding a smartphone (a WebAuthn platform credential) to the holder.
 //!
 //! The PC, identified by the HPKI card, asks for an enrolment and shows the 2D code of
-//! `https://<origin>/enroll#<token>`. The token travels only in the URL fragment, which browsers
+//! `https://<origin>/enrol#<token>`. The token travels only in the URL fragment, which browsers
 //! never send to a server or put in a Referer; the phone reads it from the fragment and posts it
 //! once, to `open`. From then on the phone is recognised by its own cookie, never by the token.
 //!
 //! | who   | request                                        | answer               |
 //! |-------|------------------------------------------------|----------------------|
 //! | PC    | `POST /api/smartphone/enrolments` [`EnrolmentRequest`] | [`EnrolmentIssued`] |
-//! | PC    | `GET /api/smartphone/enrolments/current/events` (SSE)  | [`EnrolmentEvent`]s |
-//! | phone | `POST /api/enroll/open` [`OpenEnrolment`]      | [`EnrolmentOpened`]  |
-//! | phone | `POST /api/enroll/begin`                       | [`RegistrationOptions`] |
-//! | phone | `POST /api/enroll/finish` [`FinishEnrolment`]  | [`PhoneBound`]       |
+//! | PC    | `GET /api/smartphone/enrolments/current/events` (SSE)  | [`CodeEvent`]s |
+//! | phone | `POST /api/enrol/open` [`OpenEnrolment`]      | [`EnrolmentOpened`]  |
+//! | phone | `POST /api/enrol/begin`                       | [`RegistrationOptions`] |
+//! | phone | `POST /api/enrol/finish` [`FinishEnrolment`]  | [`PhoneBound`]       |
 //! | PC    | `DELETE /api/smartphone/enrolments/current` (中止: the code dies now) | 204 |
 //! | PC    | `POST /api/jma/login` [`JmaLogin`] (JMA path, instead of the HPKI card) | `Holder` |
 //! | PC    | `GET /api/smartphone/holder` (whose phone it enrols, however proved)   | `Holder` |
@@ -30,7 +30,7 @@
 //! | who       | request                                          | answer                |
 //! |-----------|--------------------------------------------------|-----------------------|
 //! | PC        | `POST /api/smartphone/change`                    | [`ChangeIssued`]      |
-//! | PC        | `GET /api/smartphone/change/current/events` (SSE) | [`ChangeEvent`]s     |
+//! | PC        | `GET /api/smartphone/change/current/events` (SSE) | [`CodeEvent`]s     |
 //! | old phone | `POST /api/change/open` [`OpenEnrolment`]        | [`ChangeOpened`]      |
 //! | old phone | `POST /api/change/begin` [`ChangeBegin`]         | [`AssertionOptions`]  |
 //! | old phone | `POST /api/change/finish` [`ChangeFinish`]       | [`ChangeProved`]      |
@@ -47,7 +47,7 @@ pub use webauthn_rs_proto::{
 use crate::HpkiId;
 
 /// Path of the phone page; the token follows as the fragment.
-pub const ENROLL_PATH: &str = "/enroll";
+pub const ENROL_PATH: &str = "/enrol";
 
 /// Path of the old phone's page in a change of phones; the token follows as the fragment.
 pub const CHANGE_PATH: &str = "/change";
@@ -69,7 +69,7 @@ pub struct EnrolmentRequest {
 /// enrolment, if one was still open.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct EnrolmentIssued {
-    /// `https://<origin>/enroll#<token>`: the content of the 2D code. Secret until used.
+    /// `https://<origin>/enrol#<token>`: the content of the 2D code. Secret until used.
     pub url: String,
     /// Seconds until the code can no longer be opened (the PC's countdown).
     pub expires_in_secs: u32,
@@ -86,7 +86,7 @@ impl std::fmt::Debug for EnrolmentIssued {
     }
 }
 
-/// `POST /api/enroll/open`: the phone presents the token from the URL fragment.
+/// `POST /api/enrol/open`: the phone presents the token from the URL fragment.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct OpenEnrolment {
@@ -186,14 +186,14 @@ impl PhoneConfirmEvent {
     }
 }
 
-/// Answer to `POST /api/enroll/begin`: hand `options` to `navigator.credentials.create()`
+/// Answer to `POST /api/enrol/begin`: hand `options` to `navigator.credentials.create()`
 /// (webauthn-rs-proto's `wasm` feature converts it to `CredentialCreationOptions`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegistrationOptions {
     pub options: CreationChallengeResponse,
 }
 
-/// `POST /api/enroll/finish`: the new credential and the label the holder confirmed.
+/// `POST /api/enrol/finish`: the new credential and the label the holder confirmed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishEnrolment {
@@ -241,32 +241,46 @@ pub struct PhoneBound {
     pub replaced: Option<PhoneCredential>,
 }
 
-/// What the PC hears about its current enrolment (SSE: the variant name is the `event:` field,
-/// the whole value, JSON, the `data:` field). The current state comes first on connect.
+/// What the PC hears about the code it shows, for both purposes (an enrolment code, a change's
+/// first code; SSE: the variant name is the `event:` field, the whole value, JSON, the `data:`
+/// field). The current state comes first on connect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum EnrolmentEvent {
+pub enum CodeEvent {
     /// Issued, not yet opened: keep showing the 2D code.
     Waiting { expires_in_secs: u32 },
-    /// A phone opened it and shows a confirmation code: ask for it ("スマートフォンに表示されて
-    /// いる確認コードを入力してください"), with the tries left.
+    /// A phone shows a confirmation code: ask for it ("スマートフォンに表示されている確認コードを
+    /// 入力してください"), with the tries left. (An enrolment: once a phone opened it; a change:
+    /// once the old phone passed its check.)
     Confirm { tries_left: u8 },
-    /// The PC entered the phone's code: "スマートフォンで操作を続けてください".
+    /// The phone is at work and nothing is asked of the PC: "スマートフォンで操作を続けてください".
+    /// (An enrolment: the PC entered the phone's code; a change: the old phone opened it.)
     Opened,
-    /// The phone's credential is committed: show completion.
+    /// An enrolment's phone credential is committed: show completion.
     Completed,
+    /// A change's old phone proved `hpki_id` and the PC entered its code: issue the enrolment
+    /// (`replace`) for the new phone.
+    Proved { hpki_id: HpkiId },
     /// Nobody finished in time: "有効期限が切れました" and a re-issue button.
     Expired,
-    /// A newer enrolment replaced it (another tab or PC of the same holder).
+    /// A newer code replaced it (another tab or PC), or 中止.
     Cancelled,
-    /// Three wrong confirmation codes: the code is dead, issue a new one.
+    /// Three wrong confirmation codes: the code is dead, this PC gets nothing from it.
     ConfirmFailed,
 }
 
-impl EnrolmentEvent {
+impl CodeEvent {
     /// Every SSE `event:` name, for a client that listens by name.
-    pub const NAMES: &'static [&'static str] =
-        &["waiting", "confirm", "opened", "completed", "expired", "cancelled", "confirm_failed"];
+    pub const NAMES: &'static [&'static str] = &[
+        "waiting",
+        "confirm",
+        "opened",
+        "completed",
+        "proved",
+        "expired",
+        "cancelled",
+        "confirm_failed",
+    ];
 
     /// The SSE `event:` name.
     pub fn name(&self) -> &'static str {
@@ -275,6 +289,7 @@ impl EnrolmentEvent {
             Self::Confirm { .. } => "confirm",
             Self::Opened => "opened",
             Self::Completed => "completed",
+            Self::Proved { .. } => "proved",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
             Self::ConfirmFailed => "confirm_failed",
@@ -283,7 +298,7 @@ impl EnrolmentEvent {
 
     /// No further event follows this one.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Completed | Self::Expired | Self::Cancelled | Self::ConfirmFailed)
+        !matches!(self, Self::Waiting { .. } | Self::Confirm { .. } | Self::Opened)
     }
 }
 
@@ -292,40 +307,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn events_are_tagged_by_name() {
-        for e in [
-            EnrolmentEvent::Waiting { expires_in_secs: 300 },
-            EnrolmentEvent::Confirm { tries_left: 3 },
-            EnrolmentEvent::Opened,
-            EnrolmentEvent::Completed,
-            EnrolmentEvent::Expired,
-            EnrolmentEvent::Cancelled,
-            EnrolmentEvent::ConfirmFailed,
-        ] {
-            let json = serde_json::to_value(&e).unwrap();
+    fn events_are_tagged_by_listed_names() {
+        let hpki_id = HpkiId::parse("HP0000000001").unwrap();
+        let all = [
+            CodeEvent::Waiting { expires_in_secs: 300 },
+            CodeEvent::Confirm { tries_left: 3 },
+            CodeEvent::Opened,
+            CodeEvent::Completed,
+            CodeEvent::Proved { hpki_id },
+            CodeEvent::Expired,
+            CodeEvent::Cancelled,
+            CodeEvent::ConfirmFailed,
+        ];
+        for e in &all {
+            let json = serde_json::to_value(e).unwrap();
             assert_eq!(json["event"], e.name());
-            assert!(EnrolmentEvent::NAMES.contains(&e.name()));
-            assert_eq!(serde_json::from_value::<EnrolmentEvent>(json).unwrap(), e);
+            assert!(CodeEvent::NAMES.contains(&e.name()));
+            assert_eq!(&serde_json::from_value::<CodeEvent>(json).unwrap(), e);
         }
+        assert_eq!(all.len(), CodeEvent::NAMES.len());
     }
 
     #[test]
-    fn change_events_are_tagged_by_listed_names() {
-        let hpki_id = HpkiId::parse("HP0000000001").unwrap();
-        for e in [
-            ChangeEvent::Waiting { expires_in_secs: 300 },
-            ChangeEvent::Opened,
-            ChangeEvent::Confirm { tries_left: 2 },
-            ChangeEvent::Proved { hpki_id },
-            ChangeEvent::Expired,
-            ChangeEvent::Cancelled,
-            ChangeEvent::ConfirmFailed,
-        ] {
-            let json = serde_json::to_value(&e).unwrap();
-            assert_eq!(json["event"], e.name());
-            assert!(ChangeEvent::NAMES.contains(&e.name()));
-            assert_eq!(serde_json::from_value::<ChangeEvent>(json).unwrap(), e);
-        }
+    fn phone_events_are_tagged_by_listed_names() {
         for e in [
             PhoneConfirmEvent::Pending { tries_left: 3 },
             PhoneConfirmEvent::Confirmed,
@@ -421,50 +425,4 @@ pub struct ChangeFinish {
 pub struct ChangeProved {
     pub hpki_id: HpkiId,
     pub confirm: PhoneConfirm,
-}
-
-/// What the PC hears about its first code (SSE, like [`EnrolmentEvent`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum ChangeEvent {
-    Waiting {
-        expires_in_secs: u32,
-    },
-    /// The old phone opened it.
-    Opened,
-    /// The old phone passed its check and shows a confirmation code: ask for it.
-    Confirm {
-        tries_left: u8,
-    },
-    /// The PC entered the old phone's code: issue the enrolment (`replace`) for the new phone.
-    Proved {
-        hpki_id: HpkiId,
-    },
-    Expired,
-    /// A newer first code replaced it.
-    Cancelled,
-    /// Three wrong confirmation codes: this PC gets nothing from this first code.
-    ConfirmFailed,
-}
-
-impl ChangeEvent {
-    /// Every SSE `event:` name, for a client that listens by name.
-    pub const NAMES: &'static [&'static str] =
-        &["waiting", "opened", "confirm", "proved", "expired", "cancelled", "confirm_failed"];
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Waiting { .. } => "waiting",
-            Self::Opened => "opened",
-            Self::Confirm { .. } => "confirm",
-            Self::Proved { .. } => "proved",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-            Self::ConfirmFailed => "confirm_failed",
-        }
-    }
-
-    pub fn is_final(&self) -> bool {
-        matches!(self, Self::Proved { .. } | Self::Expired | Self::Cancelled | Self::ConfirmFailed)
-    }
 }

@@ -136,7 +136,7 @@ async fn latencies(pc_node: &Router, phone_node: &Router, cert: &[u8]) -> Vec<f6
         let mut phone = Browser::new(phone_node);
         let token = issued.url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        let a = phone.send("POST", "/api/enroll/open", Some(body)).await;
+        let a = phone.send("POST", "/api/enrol/open", Some(body)).await;
         assert!(a.status.is_success(), "{:?}", a.body);
         let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
         assert_eq!(next(&mut events).await, "confirm");
@@ -146,7 +146,7 @@ async fn latencies(pc_node: &Router, phone_node: &Router, cert: &[u8]) -> Vec<f6
         let a = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
         assert!(a.status.is_success(), "{:?}", a.body);
         assert_eq!(next(&mut events).await, "opened");
-        let a = phone.send("POST", "/api/enroll/begin", None).await;
+        let a = phone.send("POST", "/api/enrol/begin", None).await;
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim to be a platform authenticator (see tests/enrol.rs).
         o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment =
@@ -162,7 +162,7 @@ async fn latencies(pc_node: &Router, phone_node: &Router, cert: &[u8]) -> Vec<f6
             Instant::now()
         });
         let start = Instant::now();
-        let a = phone.send("POST", "/api/enroll/finish", Some(body)).await;
+        let a = phone.send("POST", "/api/enrol/finish", Some(body)).await;
         assert!(a.status.is_success(), "{:?}", a.body);
         let at = heard.await.unwrap();
         out.push(at.duration_since(start).as_secs_f64() * 1000.0);

@@ -1,7 +1,8 @@
 //! The mahpki platform server.
 //!
-//! `config` reads the operator's settings, `store` owns the database, `http` builds the axum
-//! application (API, static app, security headers). `main.rs` only wires them together, so the
+//! `config` reads the operator's settings, `store` owns the database (the SQL), `service` holds
+//! the rules, `http` builds the axum application (API, static app, security headers) whose
+//! handlers parse, call a service and answer. `main.rs` only wires them together, so the
 //! integration tests drive exactly the application that production runs.
 
 pub mod config;
@@ -10,7 +11,9 @@ pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod pki;
+pub(crate) mod random;
 pub mod secret;
+pub mod service;
 pub mod standing;
 pub mod store;
 

@@ -461,9 +461,11 @@ async fn enrolment(config: Config, command: EnrolmentCommand) -> Result<(), BoxE
     let (store, _) = open(&config).await?;
     match command {
         EnrolmentCommand::IssueLink { hpki_id, valid_days, replace } => {
-            let (url, e) =
-                mahpki_server::http::issue_link(&store, &config, &hpki_id, valid_days, replace)
-                    .await?;
+            let id = mahpki_protocol::HpkiId::parse(&hpki_id)?;
+            let (url, e) = mahpki_server::service::links::issue_link(
+                &store, &config, &id, valid_days, replace,
+            )
+            .await?;
             eprintln!("enrolment {} for {hpki_id}, valid {valid_days} days", e.id);
             // stdout carries only the URL, so a script can take it.
             println!("{}", url.as_str());

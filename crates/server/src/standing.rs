@@ -10,9 +10,8 @@ use mahpki_protocol::ErrorCode;
 
 use crate::{
     Config,
-    http::{ApiError, AppState},
     pki::{AnchorError, CertError, TrustStore, check_recorded},
-    store::{AuditEvent, StandingFacts, Store, StoreError},
+    store::{AuditAction, AuditEvent, StandingFacts, Store, StoreError},
 };
 
 /// Why a holder is not in good standing.
@@ -34,7 +33,7 @@ impl NotInGoodStanding {
             Self::UnknownHolder => ErrorCode::HolderUnknown,
             Self::Suspended { .. } => ErrorCode::HolderSuspended,
             Self::CertificateUnknown => ErrorCode::HpkiCertificateUnknown,
-            Self::Certificate { cert, .. } => crate::http::cert_error_code(cert),
+            Self::Certificate { cert, .. } => crate::pki::cert_error_code(cert),
         }
     }
 }
@@ -63,27 +62,23 @@ pub async fn require_configured(
     store: &Store,
     config: &Config,
     hpki_id: &str,
-    at: &str,
+    at: AuditAction,
 ) -> Result<(), StandingError> {
     let trust = configured_trust(config)?;
-    let result = check(store, &trust, hpki_id, crate::store::now_ms()).await;
-    if let Err(StandingError::Refused(r)) = &result {
-        audit_refusal(store, hpki_id, at, Some("cli"), r).await;
-    }
-    result
+    require_in(store, &trust, hpki_id, at, Some("cli"), crate::store::now_ms()).await
 }
 
 async fn audit_refusal(
     store: &Store,
     hpki_id: &str,
-    at: &str,
+    at: AuditAction,
     client: Option<&str>,
     refusal: &NotInGoodStanding,
 ) {
-    tracing::info!(%hpki_id, at, why = %refusal, "refused: holder not in good standing");
+    tracing::info!(%hpki_id, %at, why = %refusal, "refused: holder not in good standing");
     let event = AuditEvent {
         hpki_id: Some(hpki_id.to_owned()),
-        action: "standing.refuse".into(),
+        action: AuditAction::StandingRefuse,
         client: client.map(Into::into),
         outcome: refusal.code().wire(),
         detail: Some(format!("at={at} why={refusal}")),
@@ -128,22 +123,19 @@ pub async fn check(
     Ok(judge(&facts, trust, now_ms)?)
 }
 
-/// For the handlers: refuses, with its code and an audit row naming the path (`at`), a holder
-/// not in good standing.
-pub async fn require(
-    state: &AppState,
+/// Refuses, with an audit row naming the path (`at`), a holder not in good standing at
+/// `now_ms` under `trust` (the HPKI anchors loaded now).
+pub async fn require_in(
+    store: &Store,
+    trust: &TrustStore,
     hpki_id: &str,
-    at: &str,
+    at: AuditAction,
     client: Option<&str>,
-) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
-    let refusal = match check(&state.store, &state.hpki_trust.current(), hpki_id, now).await {
-        Ok(()) => return Ok(()),
-        Err(e @ (StandingError::Store(_) | StandingError::Trust(_))) => {
-            return Err(ApiError::internal(e));
-        }
-        Err(StandingError::Refused(r)) => r,
-    };
-    audit_refusal(&state.store, hpki_id, at, client, &refusal).await;
-    Err(ApiError(refusal.code()))
+    now_ms: i64,
+) -> Result<(), StandingError> {
+    let result = check(store, trust, hpki_id, now_ms).await;
+    if let Err(StandingError::Refused(r)) = &result {
+        audit_refusal(store, hpki_id, at, client, r).await;
+    }
+    result
 }

@@ -171,7 +171,7 @@ async fn stage(w: &World, caller: Caller) -> Stage {
         let token = issued.url.split_once('#').unwrap().1.to_owned();
         let mut phone = Browser::new(&w.app);
         let a = phone
-            .send("POST", "/api/enroll/open", Some(json!({ "token": token }).to_string()))
+            .send("POST", "/api/enrol/open", Some(json!({ "token": token }).to_string()))
             .await;
         assert!(a.status.is_success(), "{:?}", a.body);
         // The holder types the code the phone shows on the PC; only then may the phone begin.
@@ -180,7 +180,7 @@ async fn stage(w: &World, caller: Caller) -> Stage {
             .send("POST", "/api/smartphone/confirm", Some(json!({ "code": code }).to_string()))
             .await;
         assert!(c.status.is_success(), "{:?}", c.body);
-        let a = phone.send("POST", "/api/enroll/begin", None).await;
+        let a = phone.send("POST", "/api/enrol/begin", None).await;
         assert!(a.status.is_success(), "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         if let Some(sel) = o.options.public_key.authenticator_selection.as_mut() {

@@ -7,16 +7,15 @@ mod common;
 use axum::http::StatusCode;
 use common::{Db, browser::Browser, world::*};
 use mahpki_protocol::{
-    ErrorCode,
+    ErrorCode, HpkiId,
     enrol::{
-        ChangeEvent, EnrolmentEvent, EnrolmentOpened, PhoneConfirm, PhoneConfirmEvent,
-        RegisterPublicKeyCredential,
+        CodeEvent, EnrolmentOpened, PhoneConfirm, PhoneConfirmEvent, RegisterPublicKeyCredential,
     },
 };
 use mahpki_server::{
     config::CaPolicy,
-    http::issue_link,
-    store::{EnrolError, EnrolmentState, NewPhone, Store},
+    service::links::issue_link,
+    store::{CodeState, EnrolError, NewPhone, Store},
 };
 
 /// The outcomes of the audit trail for `action`.
@@ -45,7 +44,7 @@ async fn the_right_code_lets_the_phone_finish_and_the_phone_hears_it(db: Db) {
     let mut pc = w.pc().await;
     let issued = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     let mut phone = w.phone();
     let a = phone.open(&issued.url).await;
     let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
@@ -53,7 +52,7 @@ async fn the_right_code_lets_the_phone_finish_and_the_phone_hears_it(db: Db) {
     assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
     // The PC is asked for the code; its events never carry it.
     let asked = events.next().await.unwrap();
-    assert_eq!(asked, EnrolmentEvent::Confirm { tries_left: 3 });
+    assert_eq!(asked, CodeEvent::Confirm { tries_left: 3 });
     assert!(!serde_json::to_string(&asked).unwrap().contains(code.as_str()));
 
     // Before the PC entered it, the phone may neither begin nor finish (typed refusals).
@@ -62,7 +61,7 @@ async fn the_right_code_lets_the_phone_finish_and_the_phone_hears_it(db: Db) {
     assert_eq!(phone_events.next_phone().await, Some(PhoneConfirmEvent::Pending { tries_left: 3 }));
 
     phone.confirm_on(&mut pc).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
+    assert_eq!(events.next().await, Some(CodeEvent::Opened));
     assert_eq!(phone_events.next_phone().await, Some(PhoneConfirmEvent::Confirmed));
     assert_eq!(phone_events.next_phone().await, None);
     // Single use: the same code again confirms nothing more.
@@ -72,7 +71,7 @@ async fn the_right_code_lets_the_phone_finish_and_the_phone_hears_it(db: Db) {
     let credential = phone.create(a.body);
     let a = phone.finish(&credential, "私のスマートフォン").await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+    assert_eq!(events.next().await, Some(CodeEvent::Completed));
     assert_eq!(w.active_phone().await, Some(credential.raw_id.to_vec()));
     assert!(outcomes(&w.store, "phone.confirm").await.contains(&"ok".to_owned()));
 }
@@ -104,11 +103,12 @@ async fn the_commit_itself_refuses_an_unconfirmed_phone(db: Db) {
     let cookie = phone.b.cookie.clone().unwrap();
     let phone_hash = sha2::Sha256::digest(cookie.split_once('=').unwrap().1.as_bytes()).to_vec();
     let e = w.store.enrolment_latest(HOLDER).await.unwrap().unwrap();
-    w.store.ceremony_put(e.id, "ceremony", e.expires_ms).await.unwrap();
+    let ceremony = common::registration();
+    w.store.ceremony_put(e.id, &ceremony, e.expires_ms).await.unwrap();
     let new = NewPhone {
         enrolment_id: e.id,
         phone_session_hash: phone_hash,
-        ceremony_state: "ceremony".into(),
+        ceremony,
         credential_id: vec![1, 2, 3],
         passkey: "{}".into(),
         label: "phone".into(),
@@ -117,7 +117,7 @@ async fn the_commit_itself_refuses_an_unconfirmed_phone(db: Db) {
     };
     let refused = w.store.enrolment_finish(&new, None).await;
     assert!(matches!(refused, Err(EnrolError::ConfirmationPending)), "{refused:?}");
-    assert_eq!(w.store.enrolment_get(e.id).await.unwrap().unwrap().state, EnrolmentState::InUse);
+    assert_eq!(w.store.enrolment_get(e.id).await.unwrap().unwrap().state, CodeState::InUse);
     assert!(w.store.ceremony_get(e.id, w.clock.now_ms()).await.unwrap().is_some());
     assert_eq!(w.active_phone().await, None);
 }
@@ -127,24 +127,24 @@ async fn three_wrong_codes_kill_the_code(db: Db) {
     let mut pc = w.pc().await;
     let issued = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     let mut phone = w.phone();
     assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
     let right = phone.shown.clone().unwrap();
     let wrong = wrong_code(&right);
     let mut phone_events = PcEvents::connect_to(&phone.b, PHONE_EVENTS).await;
     assert_eq!(phone_events.next_phone().await, Some(PhoneConfirmEvent::Pending { tries_left: 3 }));
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 3 }));
+    assert_eq!(events.next().await, Some(CodeEvent::Confirm { tries_left: 3 }));
 
     // A typo that is not six digits costs no try.
     refused(&confirm(&mut pc, "12345").await, ErrorCode::BadRequest);
     refused(&confirm(&mut pc, &wrong).await, ErrorCode::ConfirmationWrong);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 2 }));
+    assert_eq!(events.next().await, Some(CodeEvent::Confirm { tries_left: 2 }));
     refused(&confirm(&mut pc, &wrong).await, ErrorCode::ConfirmationWrong);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 1 }));
+    assert_eq!(events.next().await, Some(CodeEvent::Confirm { tries_left: 1 }));
     refused(&confirm(&mut pc, &wrong).await, ErrorCode::ConfirmationFailed);
     // The PC is told, the phone is told.
-    assert_eq!(events.next().await, Some(EnrolmentEvent::ConfirmFailed));
+    assert_eq!(events.next().await, Some(CodeEvent::ConfirmFailed));
     assert_eq!(events.next().await, None);
     let mut last = None;
     while let Some(e) = phone_events.next_phone().await {
@@ -230,15 +230,15 @@ async fn a_phished_change_link_gives_the_attacker_pc_no_grant(db: Db) {
     let mut attackers_pc = Browser::new(&w.app);
     let change = change_code(&mut attackers_pc).await;
     let mut events = PcEvents::connect_to(&attackers_pc, CHANGE_EVENTS).await;
-    assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
+    assert!(matches!(events.next_change().await, Some(CodeEvent::Waiting { .. })));
     // The holder's old phone opens it and passes its check.
     let a = old.prove(&change.url, ORIGIN).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     let holders_code = old.shown.clone().unwrap();
     let mut last = None;
-    while last != Some(ChangeEvent::Confirm { tries_left: 3 }) {
+    while last != Some(CodeEvent::Confirm { tries_left: 3 }) {
         last = events.next_change().await;
-        assert!(!matches!(last, Some(ChangeEvent::Proved { .. })), "the holder leaked early");
+        assert!(!matches!(last, Some(CodeEvent::Proved { .. })), "the holder leaked early");
     }
     // No grant: the attacker can neither issue a code for its phone nor learn the holder.
     refused(&issue(&mut attackers_pc, true).await, ErrorCode::Unauthenticated);
@@ -256,7 +256,7 @@ async fn a_phished_change_link_gives_the_attacker_pc_no_grant(db: Db) {
     while let Some(e) = events.next_change().await {
         last = Some(e);
     }
-    assert_eq!(last, Some(ChangeEvent::ConfirmFailed));
+    assert_eq!(last, Some(CodeEvent::ConfirmFailed));
     refused(&issue(&mut attackers_pc, true).await, ErrorCode::Unauthenticated);
     // The holder's phone is told, and keeps working.
     let mut phone_events = PcEvents::connect_to(&old.b, PHONE_EVENTS).await;
@@ -285,7 +285,8 @@ async fn cancel_on_the_pc_ends_an_unconfirmed_change(db: Db) {
 
 async fn a_ca_link_needs_no_confirmation(db: Db) {
     let w = world(db).await;
-    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     let mut phone = w.phone();
     let a = phone.open(&url).await;
     let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
@@ -321,11 +322,11 @@ async fn cancel_and_finish_race_cleanly(db: Db) {
         let bound = w.store.phone_list(HOLDER).await.unwrap();
         let bound_here = bound.iter().any(|p| p.enrolment_id == Some(e.id));
         match e.state {
-            EnrolmentState::Cancelled => {
+            CodeState::Cancelled => {
                 refused(&finish, ErrorCode::EnrolmentCancelled);
                 assert!(!bound_here, "round {round}: cancelled, yet a phone was bound");
             }
-            EnrolmentState::Consumed => {
+            CodeState::Consumed => {
                 assert_eq!(finish.status, StatusCode::OK, "round {round}: {:?}", finish.body);
                 assert!(bound_here, "round {round}: consumed without its phone");
             }

@@ -12,18 +12,18 @@ use common::{
     browser::{Answer, Browser},
 };
 use mahpki_protocol::{
-    ErrorCode,
+    ErrorCode, HpkiId,
     api::Holder,
     enrol::{
-        AssertionOptions, ChangeEvent, ChangeProved, EnrolmentEvent, EnrolmentOpened,
-        FinishEnrolment, PhoneBound, RegistrationOptions,
+        AssertionOptions, ChangeProved, CodeEvent, EnrolmentOpened, FinishEnrolment, PhoneBound,
+        RegistrationOptions,
     },
 };
 use mahpki_server::{
     Config,
     config::CaPolicy,
     events::Events,
-    http::{LinkError, issue_link},
+    service::links::{LinkError, issue_link},
     store::{EnrolError, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
@@ -38,7 +38,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     assert_eq!(issued.expires_in_secs, 300);
     assert!(!format!("{issued:?}").contains(issued.url.split('#').nth(1).unwrap()));
     let mut events = PcEvents::connect(&pc).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Waiting { expires_in_secs: 300 }));
+    assert_eq!(events.next().await, Some(CodeEvent::Waiting { expires_in_secs: 300 }));
 
     let mut phone = w.phone();
     let a = phone.open(&issued.url).await;
@@ -46,10 +46,10 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     let opened: EnrolmentOpened = serde_json::from_value(a.body).unwrap();
     assert_eq!(opened.hpki_id.as_str(), HOLDER);
     // The PC asks for the code only the phone shows; the phone may not begin before.
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 3 }));
+    assert_eq!(events.next().await, Some(CodeEvent::Confirm { tries_left: 3 }));
     refused(&phone.begin().await, ErrorCode::ConfirmationPending);
     phone.confirm_on(&mut pc).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
+    assert_eq!(events.next().await, Some(CodeEvent::Opened));
 
     let a = phone.begin().await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
@@ -59,7 +59,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     let bound: PhoneBound = serde_json::from_value(a.body).unwrap();
     assert_eq!(bound.phone.label, "私のスマートフォン");
     assert_eq!(bound.replaced, None);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+    assert_eq!(events.next().await, Some(CodeEvent::Completed));
     assert_eq!(events.next().await, None, "the stream ends after the final event");
 
     let active = w.store.phone_active(HOLDER).await.unwrap().unwrap();
@@ -67,7 +67,7 @@ async fn enrolment_binds_the_phone_and_the_pc_hears_each_step(db: Db) {
     assert_eq!(active.credential_id, credential.raw_id.to_vec());
     // Connecting after the end still tells the PC how it ended.
     let mut late = PcEvents::connect(&pc).await;
-    assert_eq!(late.next().await, Some(EnrolmentEvent::Completed));
+    assert_eq!(late.next().await, Some(CodeEvent::Completed));
     let actions = w.actions().await;
     for a in ["phone.enrolment.issue", "phone.enrolment.open", "phone.bind"] {
         assert!(actions.contains(&(a.into(), "ok".into())), "{a} not audited: {actions:?}");
@@ -141,14 +141,14 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     w.clock.advance_ms(300_000);
     refused(&w.phone().open(&stale.url).await, ErrorCode::EnrolmentExpired);
     let mut events = PcEvents::connect(&pc).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
+    assert_eq!(events.next().await, Some(CodeEvent::Expired));
 
     // Cancelled by a newer code; the PC watching the old one hears it.
     let first = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     issued(&mut pc, false).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
+    assert_eq!(events.next().await, Some(CodeEvent::Cancelled));
     refused(&w.phone().open(&first.url).await, ErrorCode::EnrolmentCancelled);
 
     // Cancelled by the PC's 中止: not openable, and a phone part way through cannot finish.
@@ -159,10 +159,10 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     let options = midway.begin().await.body;
     let credential = midway.create(options);
     let mut events = PcEvents::connect(&pc).await;
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
+    assert_eq!(events.next().await, Some(CodeEvent::Opened));
     let a = pc.send("DELETE", "/api/smartphone/enrolments/current", None).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Cancelled));
+    assert_eq!(events.next().await, Some(CodeEvent::Cancelled));
     refused(&midway.finish(&credential, "途中").await, ErrorCode::EnrolmentCancelled);
     refused(&w.phone().open(&third.url).await, ErrorCode::EnrolmentCancelled);
     assert_eq!(w.active_phone().await, None);
@@ -179,14 +179,28 @@ async fn expired_used_cancelled_and_unknown_tokens_are_refused(db: Db) {
     refused(&phone.begin().await, ErrorCode::EnrolmentUsed);
 
     // Unknown and malformed tokens.
-    let unknown = format!("{ORIGIN}/enroll#{}", "A".repeat(43));
+    let unknown = format!("{ORIGIN}/enrol#{}", "A".repeat(43));
     refused(&w.phone().open(&unknown).await, ErrorCode::EnrolmentUnknown);
-    refused(&w.phone().open(&format!("{ORIGIN}/enroll#short")).await, ErrorCode::EnrolmentUnknown);
+    refused(&w.phone().open(&format!("{ORIGIN}/enrol#short")).await, ErrorCode::EnrolmentUnknown);
     // A phone that opened nothing has nothing to begin.
     refused(&w.phone().begin().await, ErrorCode::EnrolmentUnknown);
     let failures =
         w.actions().await.into_iter().filter(|(a, o)| a == "phone.enrolment.open" && o != "ok");
     assert!(failures.count() >= 5);
+}
+
+/// CA links printed before the spelling became "enrol" say `/enroll#…` and stay valid for
+/// months; a page loaded then calls `/api/enroll/…`. Both still enrol.
+async fn the_old_enroll_spelling_still_enrols(db: Db) {
+    let w = world(db).await;
+    let (url, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
+    let old = url.replacen("/enrol#", "/enroll#", 1);
+    assert_ne!(old, *url);
+    let mut phone = w.phone();
+    phone.enrol(None, &old).await;
+    assert_eq!(phone.api, "/api/enroll");
+    assert!(w.active_phone().await.is_some());
 }
 
 async fn a_second_phone_is_refused(db: Db) {
@@ -241,8 +255,8 @@ async fn phones_racing_for_one_code_yield_one_owner(db: Db) {
     let mut twin = Browser { app: w.app.clone(), cookie };
     let body = serde_json::to_string(&FinishEnrolment { credential, label: "a".into() }).unwrap();
     let (a, b) = tokio::join!(
-        winner.b.send("POST", "/api/enroll/finish", Some(body.clone())),
-        twin.send("POST", "/api/enroll/finish", Some(body)),
+        winner.b.send("POST", "/api/enrol/finish", Some(body.clone())),
+        twin.send("POST", "/api/enrol/finish", Some(body)),
     );
     let oks = [&a, &b].iter().filter(|x| x.status == StatusCode::OK).count();
     assert_eq!(oks, 1, "{:?} {:?}", a.body, b.body);
@@ -289,15 +303,16 @@ async fn the_pc_hears_expiry_without_anyone_asking(db: Db) {
     let mut pc = w.pc().await;
     issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     w.clock.advance_ms(1_000);
-    assert_eq!(events.next().await, Some(EnrolmentEvent::Expired));
+    assert_eq!(events.next().await, Some(CodeEvent::Expired));
     assert_eq!(events.next().await, None);
 }
 
 async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
     let w = world(db).await;
-    let (url, e) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, e) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     assert_eq!(e.expires_ms - e.created_ms, 90 * 24 * 3600 * 1000);
     // Weeks later, the holder opens it on the phone.
     w.clock.advance_ms(30 * 24 * 3600 * 1000);
@@ -306,15 +321,18 @@ async fn a_ca_link_enrols_a_phone_without_a_pc(db: Db) {
     assert!(w.actions().await.contains(&("phone.enrolment.issue".into(), "ok".into())));
 
     // Links are refused like codes: bound phone without replace, unknown holder.
-    let refused_link = issue_link(&w.store, &w.config, HOLDER, 90, false).await;
+    let refused_link =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await;
     assert!(matches!(refused_link, Err(LinkError::Refused(EnrolError::PhoneAlreadyBound))));
-    let unknown = issue_link(&w.store, &w.config, "JMA-0000999", 90, false).await;
+    let unknown =
+        issue_link(&w.store, &w.config, &HpkiId::parse("JMA-0000999").unwrap(), 90, false).await;
     assert!(matches!(unknown, Err(LinkError::UnknownHolder(_))));
 }
 
 async fn an_expired_ca_link_says_so(db: Db) {
     let w = world(db).await;
-    let (url, _) = issue_link(&w.store, &w.config, HOLDER, 90, false).await.unwrap();
+    let (url, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     w.clock.advance_ms(91 * 24 * 3600 * 1000);
     // Not the PC's "re-issue" message: the CA must send a new link.
     refused(&w.phone().open(&url).await, ErrorCode::EnrolmentLinkExpired);
@@ -329,7 +347,7 @@ async fn a_ca_may_allow_one_phone_ever(db: Db) {
     // No replace question: the answer would not help.
     refused(&issue(&mut pc, false).await, ErrorCode::PhoneLimitReached);
     refused(&issue(&mut pc, true).await, ErrorCode::PhoneLimitReached);
-    let link = issue_link(&w.store, &w.config, HOLDER, 90, true).await;
+    let link = issue_link(&w.store, &w.config, &HpkiId::parse(HOLDER).unwrap(), 90, true).await;
     assert!(matches!(link, Err(LinkError::Refused(EnrolError::PhoneLimitReached))));
     assert_eq!(w.store.phone_list(HOLDER).await.unwrap().len(), 1);
 }
@@ -369,14 +387,14 @@ async fn the_jma_path_lets_a_pc_enrol_without_the_card(db: Db) {
     assert_eq!(serde_json::from_value::<Holder>(a.body).unwrap(), holder);
     let issued = issued(&mut pc, false).await;
     let mut events = PcEvents::connect(&pc).await;
-    assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+    assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     w.phone().enrol(Some(&mut pc), &issued.url).await;
     // Read only now, the steps may have merged: the watcher always shows the latest state.
     let mut last = None;
     while let Some(e) = events.next().await {
         last = Some(e);
     }
-    assert_eq!(last, Some(EnrolmentEvent::Completed));
+    assert_eq!(last, Some(CodeEvent::Completed));
     assert!(w.active_phone().await.is_some());
     assert!(w.actions().await.contains(&("jma.auth".into(), "ok".into())));
 }
@@ -421,7 +439,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     let mut pc = Browser::new(&w.app);
     let change = change_code(&mut pc).await;
     let mut events = PcEvents::connect_to(&pc, CHANGE_EVENTS).await;
-    assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
+    assert!(matches!(events.next_change().await, Some(CodeEvent::Waiting { .. })));
     refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
     refused(&pc.send("GET", "/api/smartphone/holder", None).await, ErrorCode::Unauthenticated);
 
@@ -431,7 +449,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     assert_eq!(proved.hpki_id.as_str(), HOLDER);
     // Proved by the old phone, but no grant before the PC enters the code the phone shows.
     let mut last = None;
-    while last != Some(ChangeEvent::Confirm { tries_left: 3 }) {
+    while last != Some(CodeEvent::Confirm { tries_left: 3 }) {
         last = events.next_change().await;
     }
     refused(&issue(&mut pc, true).await, ErrorCode::Unauthenticated);
@@ -442,7 +460,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     refused(&stale.send("GET", "/api/smartphone/holder", None).await, ErrorCode::SessionExpired);
     assert_eq!(
         events.next_change().await,
-        Some(ChangeEvent::Proved { hpki_id: proved.hpki_id.clone() })
+        Some(CodeEvent::Proved { hpki_id: proved.hpki_id.clone() })
     );
     // The PC may now show whose phone it is changing.
     let a = pc.send("GET", "/api/smartphone/holder", None).await;
@@ -527,10 +545,10 @@ async fn a_phone_change_refuses_what_is_not_the_old_phone(db: Db) {
     let mut pc = Browser::new(&w.app);
     let change = change_code(&mut pc).await;
     let mut events = PcEvents::connect_to(&pc, CHANGE_EVENTS).await;
-    assert!(matches!(events.next_change().await, Some(ChangeEvent::Waiting { .. })));
+    assert!(matches!(events.next_change().await, Some(CodeEvent::Waiting { .. })));
     let a = pc.send("DELETE", "/api/smartphone/change/current", None).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
-    assert_eq!(events.next_change().await, Some(ChangeEvent::Cancelled));
+    assert_eq!(events.next_change().await, Some(CodeEvent::Cancelled));
     refused(&old.prove(&change.url, ORIGIN).await, ErrorCode::EnrolmentCancelled);
 
     let change = change_code(&mut pc).await;
@@ -569,6 +587,7 @@ async fn a_first_code_that_ran_out_is_reissued_and_says_expired(db: Db) {
 }
 
 on_both_databases!(
+    the_old_enroll_spelling_still_enrols,
     a_first_code_that_ran_out_is_reissued_and_says_expired,
     a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit,
     a_phone_change_refuses_what_is_not_the_old_phone,
@@ -606,19 +625,19 @@ async fn two_server_processes_on_postgres_act_as_one() {
     let pc_on_b = Browser { app: node_b.clone(), cookie: pc.cookie.clone() };
     let mut on_b = PcEvents::connect(&pc_on_b).await;
     for events in [&mut on_a, &mut on_b] {
-        assert!(matches!(events.next().await, Some(EnrolmentEvent::Waiting { .. })));
+        assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));
     }
 
     let mut phone = Phone::on(&node_b);
     assert_eq!(phone.open(&issued.url).await.status, StatusCode::OK);
     for events in [&mut on_a, &mut on_b] {
-        assert_eq!(events.next().await, Some(EnrolmentEvent::Confirm { tries_left: 3 }));
+        assert_eq!(events.next().await, Some(CodeEvent::Confirm { tries_left: 3 }));
     }
     // The PC enters the code on the other node.
     let mut pc_on_b = pc_on_b;
     phone.confirm_on(&mut pc_on_b).await;
     for events in [&mut on_a, &mut on_b] {
-        assert_eq!(events.next().await, Some(EnrolmentEvent::Opened));
+        assert_eq!(events.next().await, Some(CodeEvent::Opened));
     }
     let options = phone.begin().await.body;
     let credential = phone.create(options);
@@ -627,6 +646,6 @@ async fn two_server_processes_on_postgres_act_as_one() {
     let a = phone.finish(&credential, "phone").await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     for events in [&mut on_a, &mut on_b] {
-        assert_eq!(events.next().await, Some(EnrolmentEvent::Completed));
+        assert_eq!(events.next().await, Some(CodeEvent::Completed));
     }
 }

@@ -35,11 +35,12 @@ use mahpki_server::{
     Config,
     config::{CaPolicy, RetentionConfig, StreamLimits},
     events::Events,
-    http::{AppState, Clock, RateLimiter, issue_link, router},
+    http::{AppState, Clock, RateLimiter, router},
     pki::{TrustConfig, TrustStore},
+    service::links::issue_link,
     store::{
-        EnrolmentKind, EnrolmentState, GrantVia, IdentityRecord, NewEnrolment, NewPhone,
-        ProofBegin, Retention, Store,
+        CodeState, EnrolmentKind, GrantVia, IdentityRecord, NewEnrolment, NewPhone, ProofBegin,
+        Retention, Store,
     },
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
@@ -185,13 +186,13 @@ impl Phone {
     async fn enrol(&mut self, pc: &mut Browser, url: &str) -> PhoneBound {
         let token = url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        let a = self.b.send("POST", "/api/enroll/open", Some(body)).await;
+        let a = self.b.send("POST", "/api/enrol/open", Some(body)).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let code = a.body["confirm"]["code"].as_str().expect("the phone shows a code").to_owned();
         let body = serde_json::json!({ "code": code }).to_string();
         let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
         assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
-        let a = self.b.send("POST", "/api/enroll/begin", None).await;
+        let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim to be a platform authenticator (see tests/enrol.rs).
@@ -202,7 +203,7 @@ impl Phone {
         let body = FinishEnrolment { credential, label: "私のスマートフォン".into() };
         let a = self
             .b
-            .send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap()))
+            .send("POST", "/api/enrol/finish", Some(serde_json::to_string(&body).unwrap()))
             .await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         serde_json::from_value(a.body).unwrap()
@@ -433,7 +434,7 @@ async fn streams_end_at_logout_and_when_the_session_ends(db: Db) {
     // A session that ends by itself (idle): its stream of a CA link, live for months, ends too.
     let mut pc = w.pc().await;
     let trusted = Config { hpki_trust: vec![w.trust.clone()], ..config() };
-    issue_link(&w.store, &trusted, HOLDER, 90, false).await.unwrap();
+    issue_link(&w.store, &trusted, &HpkiId::parse(HOLDER).unwrap(), 90, false).await.unwrap();
     let mut events = open(&w.app, pc.cookie.as_deref(), ENROL_EVENTS).await;
     assert_eq!(next_event(&mut events).await.as_deref(), Some("waiting"));
     w.clock.advance_ms(mahpki_server::http::session::IDLE_MS + 1);
@@ -508,13 +509,14 @@ async fn bind_phone(store: &Store, hpki_id: &str, token: &str, now: i64) -> (i64
         .enrolment;
     let phone = hash(&format!("phone {token}"));
     store.enrolment_open(&hash(token), &phone, now, now + 300_000).await.unwrap();
-    store.ceremony_put(e.id, "ceremony", now + 300_000).await.unwrap();
+    let ceremony = common::registration();
+    store.ceremony_put(e.id, &ceremony, now + 300_000).await.unwrap();
     let bound = store
         .enrolment_finish(
             &NewPhone {
                 enrolment_id: e.id,
                 phone_session_hash: phone,
-                ceremony_state: "ceremony".into(),
+                ceremony,
                 credential_id: hash(token)[..16].to_vec(),
                 passkey: "{}".into(),
                 label: "phone".into(),
@@ -534,7 +536,7 @@ fn begun(proof_id: i64, phone: &[u8], now_ms: i64, expires_ms: i64) -> ProofBegi
         proof_id,
         phone_session_hash: phone,
         hpki_id: HOLDER,
-        assertion_state: Some("assertion"),
+        assertion: Some(common::assertion()),
         expires_ms,
         now_ms,
     }
@@ -556,7 +558,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .unwrap()
         .enrolment;
     store.enrolment_open(&hash("e1"), &hash("p1"), T0, T0 + 300_000).await.unwrap();
-    store.ceremony_put(old_cancelled.id, "c1", T0 + 300_000).await.unwrap();
+    store.ceremony_put(old_cancelled.id, &common::registration(), T0 + 300_000).await.unwrap();
     let (bound_enrolment, _) = bind_phone(&store, HOLDER, "e2", T0 + 1000).await;
     let old_never_written = store
         .enrolment_issue(&new_enrolment(PHONELESS, "e4", EnrolmentKind::Pc, T0, 300_000), None)
@@ -564,7 +566,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .unwrap()
         .enrolment;
     store.enrolment_open(&hash("e4"), &hash("p4"), T0, T0 + 300_000).await.unwrap();
-    store.ceremony_put(old_never_written.id, "c4", T0 + 300_000).await.unwrap();
+    store.ceremony_put(old_never_written.id, &common::registration(), T0 + 300_000).await.unwrap();
     let recent = store
         .enrolment_issue(
             &new_enrolment(HOLDER, "e3", EnrolmentKind::Pc, now - 10 * DAY, 300_000),
@@ -636,7 +638,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
     // Kept.
     assert_eq!(
         store.enrolment_get(bound_enrolment).await.unwrap().unwrap().state,
-        EnrolmentState::Consumed
+        CodeState::Consumed
     );
     assert!(store.phone_active(HOLDER).await.unwrap().is_some());
     assert!(store.enrolment_get(recent.id).await.unwrap().is_some());
@@ -769,10 +771,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     let listed = store.phone_list(HOLDER).await.unwrap();
     assert_eq!(listed[0].revoked_reason.as_deref(), Some("lost"));
     assert!(store.grant_get(&hash("thief pc"), now).await.unwrap().is_none());
-    assert_eq!(
-        store.enrolment_get(stolen.id).await.unwrap().unwrap().state,
-        EnrolmentState::Cancelled
-    );
+    assert_eq!(store.enrolment_get(stolen.id).await.unwrap().unwrap().state, CodeState::Cancelled);
     let audit = store.audit_tail(1).await.unwrap();
     assert_eq!(
         (audit[0].action.as_str(), audit[0].client.as_deref()),
@@ -817,7 +816,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     // By the holder's 本人ID, too.
     let e2 = link_of("link2").await;
     ok(&cli(dir.path(), url, &["enrolment", "cancel-link", "--hpki-id", PHONELESS]));
-    assert_eq!(store.enrolment_get(e2.id).await.unwrap().unwrap().state, EnrolmentState::Cancelled);
+    assert_eq!(store.enrolment_get(e2.id).await.unwrap().unwrap().state, CodeState::Cancelled);
 
     // Nothing live to cancel, or not a link (a holder's own PC code is theirs): refused.
     let pc_code = store
@@ -837,10 +836,7 @@ async fn the_cli_revokes_a_lost_phone_and_cancels_a_ca_link(db: Db) {
     // Naming none: a usage error.
     assert_eq!(cli(dir.path(), url, &["enrolment", "cancel-link"]).status.code(), Some(2));
     assert_eq!(store.audit_tail(10_000).await.unwrap(), before);
-    assert_eq!(
-        store.enrolment_get(pc_code.id).await.unwrap().unwrap().state,
-        EnrolmentState::Valid
-    );
+    assert_eq!(store.enrolment_get(pc_code.id).await.unwrap().unwrap().state, CodeState::Valid);
 
     // The retention job on demand: it runs, says what it deleted, and keeps the audit log and
     // what still lives (the holder's live PC code).

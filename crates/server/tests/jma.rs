@@ -220,7 +220,7 @@ impl Phone {
     async fn open(&mut self, url: &str) -> Answer {
         let (_, token) = url.split_once('#').expect("token in the fragment");
         let body = serde_json::json!({ "token": token }).to_string();
-        self.b.send("POST", "/api/enroll/open", Some(body)).await
+        self.b.send("POST", "/api/enrol/open", Some(body)).await
     }
 
     /// Opens, has the holder type the code it shows on `pc`, begins, and answers with a
@@ -232,7 +232,7 @@ impl Phone {
         let body = serde_json::json!({ "code": code }).to_string();
         let c = pc.send("POST", "/api/smartphone/confirm", Some(body)).await;
         assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
-        let a = self.b.send("POST", "/api/enroll/begin", None).await;
+        let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim to be a platform authenticator; it does verify the user.
@@ -243,7 +243,7 @@ impl Phone {
 
     async fn finish(&mut self, credential: &RegisterPublicKeyCredential) -> Answer {
         let body = FinishEnrolment { credential: credential.clone(), label: "スマホ".into() };
-        self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
+        self.b.send("POST", "/api/enrol/finish", Some(serde_json::to_string(&body).unwrap())).await
     }
 
     async fn enrol(&mut self, pc: &mut Browser, url: &str) {

@@ -18,16 +18,17 @@ use common::{
     store,
 };
 use mahpki_protocol::{
-    ErrorCode,
+    ErrorCode, HpkiId,
     enrol::{AssertionOptions, EnrolmentIssued, FinishEnrolment, RegistrationOptions},
 };
 use mahpki_server::{
     Config,
     config::CaPolicy,
-    http::{AppState, Clock, LinkError, RateLimiter, issue_link, router},
+    http::{AppState, Clock, RateLimiter, router},
     import,
     pki::{TrustConfig, TrustStore},
     secret::ServerSecret,
+    service::links::{LinkError, issue_link},
     standing::{NotInGoodStanding, StandingError},
     store::{ImportChange, ImportRefusal, Store},
 };
@@ -211,7 +212,7 @@ impl Phone {
     async fn open(&mut self, url: &str) -> Answer {
         let token = url.split_once('#').unwrap().1;
         let body = serde_json::json!({ "token": token }).to_string();
-        self.b.send("POST", "/api/enroll/open", Some(body)).await
+        self.b.send("POST", "/api/enrol/open", Some(body)).await
     }
 
     /// The phone side of 別紙2, with the code the phone shows typed on `pc`.
@@ -219,7 +220,7 @@ impl Phone {
         let a = self.open(url).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         confirm(pc, &a).await;
-        let a = self.b.send("POST", "/api/enroll/begin", None).await;
+        let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         // The soft passkey cannot claim "platform" (see tests/enrol.rs).
@@ -229,7 +230,7 @@ impl Phone {
             self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap();
         let body = FinishEnrolment { credential, label: "電話".into() };
         let a =
-            self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap()));
+            self.b.send("POST", "/api/enrol/finish", Some(serde_json::to_string(&body).unwrap()));
         let a = a.await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     }
@@ -295,7 +296,7 @@ async fn a_revoked_holder_cannot_use_the_jma_path(db: Db) {
     assert!(w.store.phone_list(REVOKED).await.unwrap().is_empty());
     assert_eq!(w.refusals(REVOKED).await, ["certificate_revoked"]);
     // A CA's link for that holder is refused too, and nothing was issued.
-    let link = issue_link(&w.store, &w.config, REVOKED, 90, false).await;
+    let link = issue_link(&w.store, &w.config, &HpkiId::parse(REVOKED).unwrap(), 90, false).await;
     assert!(
         matches!(
             &link,
@@ -323,7 +324,8 @@ async fn suspension_stops_every_path_without_the_card_and_resume_restores_them(d
     let mut phone = Phone::new(&w);
     phone.enrol(&mut card_pc, &issued.url).await;
     let bound = w.store.phone_active(GOOD).await.unwrap().unwrap();
-    let (early_link, _) = issue_link(&w.store, &w.config, GOOD, 90, true).await.unwrap();
+    let (early_link, _) =
+        issue_link(&w.store, &w.config, &HpkiId::parse(GOOD).unwrap(), 90, true).await.unwrap();
 
     assert!(w.store.identity_suspend(GOOD, "card reported stolen", Some("cli")).await.unwrap());
     assert!(!w.store.identity_suspend(GOOD, "again", None).await.unwrap(), "already suspended");
@@ -335,7 +337,7 @@ async fn suspension_stops_every_path_without_the_card_and_resume_restores_them(d
     refused(&proved, ErrorCode::HolderSuspended);
     assert_eq!(granted(&mut change_pc).await, None);
     refused(&issue(&mut change_pc).await, ErrorCode::Unauthenticated);
-    let link = issue_link(&w.store, &w.config, GOOD, 90, false).await;
+    let link = issue_link(&w.store, &w.config, &HpkiId::parse(GOOD).unwrap(), 90, false).await;
     assert!(matches!(
         link,
         Err(LinkError::Standing(StandingError::Refused(NotInGoodStanding::Suspended { .. })))
@@ -365,7 +367,7 @@ async fn suspension_stops_every_path_without_the_card_and_resume_restores_them(d
     assert_eq!(granted(&mut change_pc).await, None, "no grant before the PC enters the code");
     confirm(&mut change_pc, &proved).await;
     assert_eq!(granted(&mut change_pc).await.as_deref(), Some(GOOD));
-    assert!(issue_link(&w.store, &w.config, GOOD, 90, true).await.is_ok());
+    assert!(issue_link(&w.store, &w.config, &HpkiId::parse(GOOD).unwrap(), 90, true).await.is_ok());
 }
 
 /// The holder's current certificate ran out: refused on the paths without the card, until a

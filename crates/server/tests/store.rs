@@ -8,7 +8,8 @@ use mahpki_protocol::{
     api::{Ca, Holder, Qualification},
 };
 use mahpki_server::store::{
-    AuditEvent, BindError, BindOutcome, IdentityRecord, NewMyNumberBinding, SQLITE_FILE, Store,
+    AuditAction, AuditEvent, BindError, BindOutcome, IdentityRecord, NewMyNumberBinding,
+    SQLITE_FILE, Store,
 };
 
 fn identity(n: u32) -> IdentityRecord {
@@ -193,19 +194,25 @@ async fn sessions_expire_and_rotate(db: Db) {
 
 async fn audit_log_keeps_events_in_order(db: Db) {
     let (store, _dir) = store(db).await;
-    for action in ["a", "b", "c"] {
+    for action in [AuditAction::HpkiAuth, AuditAction::PhoneBind, AuditAction::PhoneRevoke] {
         store
             .audit(&AuditEvent {
-                action: action.into(),
+                hpki_id: None,
+                action,
+                client: None,
                 outcome: "ok".into(),
-                ..AuditEvent::default()
+                detail: None,
             })
             .await
             .unwrap();
     }
     let tail: Vec<String> =
         store.audit_tail(2).await.unwrap().into_iter().map(|r| r.action).collect();
-    assert_eq!(tail, ["b", "c"]);
+    // The exact strings operators grep for.
+    assert_eq!(tail, ["phone.bind", "phone.revoke"]);
+    let all: std::collections::HashSet<&str> =
+        AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    assert_eq!(all.len(), AuditAction::ALL.len(), "two actions share a string");
 }
 
 on_both_databases!(

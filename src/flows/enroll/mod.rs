@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use mahpki_protocol::{
     ErrorCode,
-    enrol::{ENROLL_PATH, EnrolmentOpened, FinishEnrolment, PhoneConfirm, PhoneConfirmEvent},
+    enrol::{ENROL_PATH, EnrolmentOpened, FinishEnrolment, PhoneConfirm, PhoneConfirmEvent},
 };
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -29,7 +29,7 @@ fn default_label() -> String {
 }
 
 async fn open(set: impl Fn(Step)) {
-    let Some(token) = fragment::take_token(ENROLL_PATH) else {
+    let Some(token) = fragment::take_token(ENROL_PATH) else {
         return set(Step::Failed { failure: ErrorCode::EnrolmentUnknown.into(), opened: None });
     };
     set(match server::enroll_open(token).await {

@@ -13,7 +13,7 @@ use gloo_timers::callback::Interval;
 use mahpki_protocol::{
     ErrorCode,
     api::Holder,
-    enrol::{ChangeEvent, EnrolmentEvent, JmaLogin},
+    enrol::{CodeEvent, JmaLogin},
 };
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -148,22 +148,19 @@ async fn confirm(asked: Confirming, entered: String, set: impl Fn(Step)) {
 }
 
 /// What a pushed event about the new phone's code turns the screen into.
-fn on_enrolment(
-    holder: &Holder,
-    code: &Code,
-    event: Result<EnrolmentEvent, ErrorCode>,
-) -> Option<Step> {
+fn on_enrolment(holder: &Holder, code: &Code, event: Result<CodeEvent, ErrorCode>) -> Option<Step> {
     let holder = holder.clone();
     Some(match event {
-        Ok(EnrolmentEvent::Waiting { .. }) => return None,
-        Ok(EnrolmentEvent::Confirm { tries_left }) => asking(Some(holder), code, tries_left),
-        Ok(EnrolmentEvent::Opened) => Step::Opened(holder, code.clone()),
-        Ok(EnrolmentEvent::ConfirmFailed) => {
+        // `proved` belongs to a change's first code, never to an enrolment.
+        Ok(CodeEvent::Waiting { .. } | CodeEvent::Proved { .. }) => return None,
+        Ok(CodeEvent::Confirm { tries_left }) => asking(Some(holder), code, tries_left),
+        Ok(CodeEvent::Opened) => Step::Opened(holder, code.clone()),
+        Ok(CodeEvent::ConfirmFailed) => {
             Step::ConfirmFailed { holder: Some(holder), replace: code.replace }
         }
-        Ok(EnrolmentEvent::Completed) => Step::Done { holder, replaced: code.replace },
-        Ok(EnrolmentEvent::Expired) => Step::Expired { holder, replace: code.replace },
-        Ok(EnrolmentEvent::Cancelled) => {
+        Ok(CodeEvent::Completed) => Step::Done { holder, replaced: code.replace },
+        Ok(CodeEvent::Expired) => Step::Expired { holder, replace: code.replace },
+        Ok(CodeEvent::Cancelled) => {
             Step::failed(ErrorCode::EnrolmentCancelled.into(), Some(holder))
         }
         Err(e) => Step::failed(e.into(), Some(holder)),
@@ -172,14 +169,17 @@ fn on_enrolment(
 
 /// What a pushed event about the old phone's first code turns the screen into. `None` for
 /// `proved`: the caller goes on to the second code.
-fn on_change(code: &Code, event: Result<ChangeEvent, ErrorCode>) -> Option<Step> {
+fn on_change(code: &Code, event: Result<CodeEvent, ErrorCode>) -> Option<Step> {
     Some(match event {
-        Ok(ChangeEvent::Waiting { .. } | ChangeEvent::Proved { .. }) => return None,
-        Ok(ChangeEvent::Opened) => Step::FirstOpened(code.clone()),
-        Ok(ChangeEvent::Confirm { tries_left }) => asking(None, code, tries_left),
-        Ok(ChangeEvent::ConfirmFailed) => Step::ConfirmFailed { holder: None, replace: true },
-        Ok(ChangeEvent::Expired) => Step::FirstExpired,
-        Ok(ChangeEvent::Cancelled) => Step::failed(ErrorCode::EnrolmentCancelled.into(), None),
+        // `completed` belongs to an enrolment, never to a change's first code.
+        Ok(CodeEvent::Waiting { .. } | CodeEvent::Proved { .. } | CodeEvent::Completed) => {
+            return None;
+        }
+        Ok(CodeEvent::Opened) => Step::FirstOpened(code.clone()),
+        Ok(CodeEvent::Confirm { tries_left }) => asking(None, code, tries_left),
+        Ok(CodeEvent::ConfirmFailed) => Step::ConfirmFailed { holder: None, replace: true },
+        Ok(CodeEvent::Expired) => Step::FirstExpired,
+        Ok(CodeEvent::Cancelled) => Step::failed(ErrorCode::EnrolmentCancelled.into(), None),
         Err(e) => Step::failed(e.into(), None),
     })
 }
@@ -194,7 +194,7 @@ fn follow(
     let code = current.live_code()?.clone();
     let set = runs.current().setter(step);
     let sub = match current.holder().cloned() {
-        Some(holder) => events::subscribe::<EnrolmentEvent>(Callback::from(move |e| {
+        Some(holder) => events::subscribe::<events::EnrolmentCode>(Callback::from(move |e| {
             if let Some(next) = on_enrolment(&holder, &code, e) {
                 if matches!(next, Step::Done { .. }) {
                     spawn_local(server::logout());
@@ -202,8 +202,8 @@ fn follow(
                 set(next);
             }
         })),
-        None => events::subscribe::<ChangeEvent>(Callback::from(move |e| {
-            if matches!(e, Ok(ChangeEvent::Proved { .. })) {
+        None => events::subscribe::<events::ChangeCode>(Callback::from(move |e| {
+            if matches!(e, Ok(CodeEvent::Proved { .. })) {
                 spawn_local(proved(set.clone()));
             } else if let Some(next) = on_change(&code, e) {
                 set(next);

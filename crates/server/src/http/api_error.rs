@@ -21,6 +21,23 @@ impl ApiError {
     }
 }
 
+/// A service's refusal is answered with its code; anything else is logged and answered as a
+/// bare `internal`.
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        match e.code() {
+            ErrorCode::Internal => Self::internal(e),
+            code => Self(code),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
         Self(code)

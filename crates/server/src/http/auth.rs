@@ -19,6 +19,7 @@ use super::{
     client::ClientAddr,
     session,
 };
+use crate::store::AuditAction;
 use crate::store::{AuditEvent, IdentityRecord, MyNumberRecord};
 
 /// `POST /api/hpki/challenge`.
@@ -60,7 +61,7 @@ pub async fn hpki_finish(
         Ok((identity, _)) => (Some(identity.holder.hpki_id.to_string()), None),
         Err(e) => (None, Some(e.0)),
     };
-    audit(&state, "hpki.auth", hpki_id, client, code, None).await;
+    audit(&state, AuditAction::HpkiAuth, hpki_id, client, code, None).await;
     let (identity, cookie) = outcome?;
     let info = session_info(&state, &identity).await?;
     let mut res = Json(info).into_response();
@@ -155,7 +156,7 @@ pub fn binding_view(b: &MyNumberRecord) -> MyNumberBinding {
 /// loudly but does not turn the holder's answer into an error.
 pub async fn audit(
     state: &AppState,
-    action: &str,
+    action: AuditAction,
     hpki_id: Option<String>,
     client: Option<String>,
     failure: Option<ErrorCode>,
@@ -165,7 +166,7 @@ pub async fn audit(
         None => "ok".to_owned(),
         Some(code) => code.wire(),
     };
-    let event = AuditEvent { hpki_id, action: action.into(), client, outcome, detail };
+    let event = AuditEvent { hpki_id, action, client, outcome, detail };
     if let Err(e) = state.store.audit(&event).await {
         tracing::error!(error = %e, ?event, "could not write the audit log");
     }

@@ -19,6 +19,7 @@ use mahpki_protocol::{ErrorBody, ErrorCode, enrol::JmaLogin};
 use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use crate::store::AuditAction;
 use crate::store::{JmaAttempt, JmaGrant, JmaGranted};
 
 /// Why a JMA login was refused.
@@ -91,8 +92,15 @@ pub async fn login(
                 hpki_ids.into_iter().map(Some).collect()
             };
             for hpki_id in named {
-                audit(&state, "jma.auth", hpki_id, client.clone(), Some(code), detail.clone())
-                    .await;
+                audit(
+                    &state,
+                    AuditAction::JmaAuth,
+                    hpki_id,
+                    client.clone(),
+                    Some(code),
+                    detail.clone(),
+                )
+                .await;
             }
             refusal.into_response()
         }
@@ -152,9 +160,10 @@ async fn attempt(
             (holders(), ApiError::internal("holder vanished during JMA login").into())
         })?;
     // A revoked, expired or suspended holder gets nothing from the numbers on the card.
-    crate::standing::require(state, &matched.hpki_id, "jma.auth", client)
+    let ctx = state.ctx();
+    ctx.require_standing(&matched.hpki_id, AuditAction::JmaAuth, client)
         .await
-        .map_err(|e| (holders(), e.into()))?;
+        .map_err(|e| (holders(), ApiError::from(e).into()))?;
     // A fresh session id: one planted in the browser before the login carries nothing after it.
     let old = session::current(state, headers).await.ok().map(|s| s.id_hash);
     let (new_id, new_hash) = session::new_id();

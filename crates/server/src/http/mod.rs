@@ -16,10 +16,11 @@ mod health;
 mod jma;
 pub mod metrics;
 mod mynumber;
-pub(crate) mod random;
+mod phone;
 mod rate_limit;
 mod security;
 pub mod session;
+mod watch;
 
 use std::{sync::Arc, time::Duration};
 
@@ -31,11 +32,10 @@ use axum::{
 };
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
+pub use crate::pki::cert_error_code;
 pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
-pub use challenge::cert_error_code;
 pub use clock::Clock;
-pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;
 
 use crate::{
@@ -85,13 +85,13 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         store.observe_audit({
             let metrics = Arc::clone(&metrics);
-            move |e| metrics.audited(&e.action, &e.outcome)
+            move |e| metrics.audited(e.action.as_str(), &e.outcome)
         });
         Self {
             metrics,
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             streams: Streams::new(config.streams.per_session, config.streams.per_server),
-            webauthn: enrol::relying_party(&config.public_origin),
+            webauthn: crate::service::phone_code::relying_party(&config.public_origin),
             config: Arc::new(config),
             store,
             hpki_trust: SharedTrust::new(hpki_trust),
@@ -104,6 +104,19 @@ impl AppState {
 }
 
 impl AppState {
+    /// What the services act on, at this request's time.
+    pub fn ctx(&self) -> crate::service::Ctx<'_> {
+        crate::service::Ctx {
+            store: &self.store,
+            config: &self.config,
+            webauthn: self.webauthn.as_deref(),
+            events: &self.events,
+            secret: self.secret.as_deref(),
+            hpki_trust: self.hpki_trust.current(),
+            now_ms: self.clock.now_ms(),
+        }
+    }
+
     /// Reads every CRL file again and swaps the new trust stores in; requests under way keep
     /// the store they started with. Logs each CA whose list is now out of date.
     pub fn reload_crls(&self) {
@@ -130,6 +143,10 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
         .route("/smartphone/enrolments/current", delete(enrol::cancel))
+        .route("/enrol/open", post(enrol::open))
+        .route("/enrol/begin", post(enrol::begin))
+        .route("/enrol/finish", post(enrol::finish))
+        // The old spelling, for a page loaded before the rename (CA links stay valid for months).
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))

@@ -14,6 +14,7 @@ use super::{
     client::ClientAddr,
     session,
 };
+use crate::store::AuditAction;
 use crate::store::{BindError, BindOutcome, NewMyNumberBinding};
 
 /// `POST /api/mynumber/challenge`: only for a holder identified in this session.
@@ -35,13 +36,13 @@ pub async fn mynumber_finish(
     let (s, hpki_id) = match session::authenticated(&state, &headers).await {
         Ok(v) => v,
         Err(e) => {
-            audit(&state, "mynumber.bind", None, client, Some(e.0), None).await;
+            audit(&state, AuditAction::MyNumberBind, None, client, Some(e.0), None).await;
             return Err(e);
         }
     };
     let result = bind(&state, &s.id_hash, &hpki_id, client.as_deref(), &sig).await;
     if let Err(e) = &result {
-        audit(&state, "mynumber.bind", Some(hpki_id), client, Some(e.0), None).await;
+        audit(&state, AuditAction::MyNumberBind, Some(hpki_id), client, Some(e.0), None).await;
     }
     result.map(Json)
 }

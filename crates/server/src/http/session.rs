@@ -22,7 +22,7 @@ pub fn cookie_name(https: bool) -> &'static str {
 
 /// A new random session id (the cookie value) and its hash (the stored key).
 pub fn new_id() -> (String, Vec<u8>) {
-    let raw = super::random::bytes::<32>();
+    let raw = crate::random::bytes::<32>();
     let id = URL_SAFE_NO_PAD.encode(raw);
     let hash = hash_id(&id);
     (id, hash)

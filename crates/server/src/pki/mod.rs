@@ -16,7 +16,8 @@ pub use anchor::{
     TrustConfig, TrustStore,
 };
 pub use verify::{
-    CertError, VerifiedCert, check_recorded, hex, signed_data, verify_signed_challenge,
+    CertError, VerifiedCert, cert_error_code, check_recorded, hex, signed_data,
+    verify_signed_challenge,
 };
 
 /// OIDs of extensions a certificate may mark critical and still be accepted: the ones we

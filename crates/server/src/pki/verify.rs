@@ -256,3 +256,21 @@ pub(super) fn check_rsa_signature(
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The catalogued code of a certificate refusal (the card login answers it; a holder's standing
+/// names it).
+pub fn cert_error_code(e: &CertError) -> mahpki_protocol::ErrorCode {
+    use mahpki_protocol::ErrorCode;
+    match e {
+        CertError::Malformed => ErrorCode::CertificateMalformed,
+        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
+        CertError::Untrusted => ErrorCode::CertificateUntrusted,
+        CertError::Expired => ErrorCode::CertificateExpired,
+        CertError::Revoked => ErrorCode::CertificateRevoked,
+        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
+        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
+        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
+        CertError::Policy => ErrorCode::CertificatePolicy,
+        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
+    }
+}

@@ -4,6 +4,71 @@ use std::sync::{Arc, RwLock};
 
 use super::{Store, StoreError, now_ms};
 
+/// Writes [`AuditAction`] once, one row per action: its variant and the exact string in the log
+/// (operators grep these, so a string never changes once written).
+macro_rules! audit_actions {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
+        /// What an audit row records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum AuditAction {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl AuditAction {
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    /// A card login (challenge answered, certificate checked).
+    HpkiAuth => "hpki.auth",
+    /// The holder's current HPKI certificate changed.
+    HpkiCertificate => "hpki.certificate",
+    IdentityImport => "identity.import",
+    IdentitySuspend => "identity.suspend",
+    IdentityResume => "identity.resume",
+    /// A JMA-path login (医籍登録番号 + カードID).
+    JmaAuth => "jma.auth",
+    JmaUnlock => "jma.unlock",
+    MyNumberBind => "mynumber.bind",
+    MyNumberReplace => "mynumber.replace",
+    MyNumberRevoke => "mynumber.revoke",
+    /// 別紙2: a PC's enrolment code.
+    PhoneEnrolmentIssue => "phone.enrolment.issue",
+    PhoneEnrolmentOpen => "phone.enrolment.open",
+    PhoneEnrolmentCancel => "phone.enrolment.cancel",
+    /// A first phone bound.
+    PhoneBind => "phone.bind",
+    /// A phone bound in place of the old one.
+    PhoneReplace => "phone.replace",
+    PhoneRevoke => "phone.revoke",
+    /// スマートフォン変更's first code.
+    PhoneChangeIssue => "phone.change.issue",
+    PhoneChangeOpen => "phone.change.open",
+    PhoneChangeBegin => "phone.change.begin",
+    PhoneChangeProve => "phone.change.prove",
+    PhoneChangeCancel => "phone.change.cancel",
+    /// A confirmation code entered on the PC.
+    PhoneConfirm => "phone.confirm",
+    /// A path without the card refused a holder not in good standing.
+    StandingRefuse => "standing.refuse",
+    /// The CLI's `enrolment issue-link` (named as where a standing refusal happened).
+    EnrolmentIssueLink => "enrolment.issue-link",
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 type Observe = Arc<dyn Fn(&AuditEvent) + Send + Sync>;
 
 /// Who hears of each audit row the store writes: the server's metrics count them. One slot
@@ -29,10 +94,10 @@ impl AuditObserver {
 }
 
 /// An event to record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub hpki_id: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub client: Option<String>,
     /// `"ok"` or the error code that ended the action.
     pub outcome: String,
@@ -58,7 +123,7 @@ fn insert(e: &AuditEvent) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArg
     )
     .bind(now_ms())
     .bind(&e.hpki_id)
-    .bind(&e.action)
+    .bind(e.action.as_str())
     .bind(&e.client)
     .bind(&e.outcome)
     .bind(&e.detail)

@@ -1,6 +1,8 @@
 //! My Number card bindings: one active card per holder, one holder per card, replaced atomically.
 
-use super::{AuditEvent, Backend, Bindings, Store, StoreError, now_ms, revoke_replaced};
+use super::{
+    AuditAction, AuditEvent, Backend, Bindings, Store, StoreError, now_ms, revoke_replaced,
+};
 
 /// A verified JPKI authentication certificate to bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,12 +129,16 @@ impl Store {
             }
             None => format!("fingerprint={}", binding.fingerprint),
         };
-        let action = if replaced.is_some() { "mynumber.replace" } else { "mynumber.bind" };
+        let action = if replaced.is_some() {
+            AuditAction::MyNumberReplace
+        } else {
+            AuditAction::MyNumberBind
+        };
         self.audit_in(
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(new.hpki_id.clone()),
-                action: action.into(),
+                action,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(detail),
@@ -192,10 +198,10 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id),
-                action: "mynumber.revoke".into(),
+                action: AuditAction::MyNumberRevoke,
                 outcome: "ok".into(),
+                client: None,
                 detail: Some(format!("binding={id} reason={reason}")),
-                ..AuditEvent::default()
             },
         )
         .await?;

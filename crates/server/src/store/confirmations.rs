@@ -4,7 +4,9 @@
 //! conditional UPDATE that compares in the database and counts the try in the same statement,
 //! so parallel guesses can never get more than [`CONFIRM_TRIES`] comparisons between them.
 
-use super::{AuditEvent, EnrolError, GrantVia, Store, StoreError, grants::grant_upsert, sql};
+use super::{
+    AuditAction, AuditEvent, EnrolError, GrantVia, Store, StoreError, grants::grant_upsert, sql,
+};
 
 /// Wrong entries after which the code is dead.
 pub const CONFIRM_TRIES: i64 = 3;
@@ -342,7 +344,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(holder),
-                action: "phone.confirm".into(),
+                action: AuditAction::PhoneConfirm,
                 client: client.map(Into::into),
                 outcome: outcome.into(),
                 detail: Some(format!("{subject} tries_left={tries_left}")),

@@ -5,8 +5,10 @@
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
 use super::{
-    AuditEvent, Backend, Bindings, Store, StoreError,
+    AuditAction, AuditEvent, Backend, Bindings, Store, StoreError,
+    ceremonies::Registration,
     confirmations::{self, Purpose},
+    phone_codes::{self, ByPhone, CodeState, EnrolError, PhoneCode},
     revoke_replaced, sql,
 };
 use crate::config::CaPolicy;
@@ -29,42 +31,6 @@ impl EnrolmentKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EnrolmentState {
-    /// Issued, not yet opened by a phone.
-    Valid,
-    /// Opened by a phone, which now owns it.
-    InUse,
-    /// A credential was committed with it.
-    Consumed,
-    Expired,
-    /// A newer enrolment of the same holder replaced it.
-    Cancelled,
-}
-
-impl EnrolmentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Valid => "valid",
-            Self::InUse => "in_use",
-            Self::Consumed => "consumed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "valid" => Self::Valid,
-            "in_use" => Self::InUse,
-            "consumed" => Self::Consumed,
-            "expired" => Self::Expired,
-            "cancelled" => Self::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentRecord {
     pub id: i64,
@@ -73,7 +39,7 @@ pub struct EnrolmentRecord {
     pub replace: bool,
     /// Issued on the JMA path: it may bind a first phone only.
     pub first_phone_only: bool,
-    pub state: EnrolmentState,
+    pub state: CodeState,
     /// The PC session that issued it (`None` for a CA's link): the one that confirms its phone.
     pub pc_session_hash: Option<Vec<u8>>,
     pub phone_session_hash: Option<Vec<u8>>,
@@ -83,16 +49,18 @@ pub struct EnrolmentRecord {
     pub ended_ms: Option<i64>,
 }
 
-impl EnrolmentRecord {
-    /// The state as of `now`: a live enrolment past its expiry is expired even before anyone
-    /// wrote that down.
-    pub fn state_at(&self, now: i64) -> EnrolmentState {
-        match self.state {
-            EnrolmentState::Valid | EnrolmentState::InUse if now >= self.expires_ms => {
-                EnrolmentState::Expired
-            }
-            s => s,
-        }
+impl PhoneCode for EnrolmentRecord {
+    fn stored_state(&self) -> CodeState {
+        self.state
+    }
+    fn expires_ms(&self) -> i64 {
+        self.expires_ms
+    }
+    fn phone_session_hash(&self) -> Option<&[u8]> {
+        self.phone_session_hash.as_deref()
+    }
+    fn is_link(&self) -> bool {
+        self.kind == EnrolmentKind::Link
     }
 }
 
@@ -115,8 +83,7 @@ struct EnrolmentRow {
 impl TryFrom<EnrolmentRow> for EnrolmentRecord {
     type Error = StoreError;
     fn try_from(r: EnrolmentRow) -> Result<Self, StoreError> {
-        let state = EnrolmentState::parse(&r.state)
-            .ok_or_else(|| StoreError::Corrupt(format!("enrolment {}: state {}", r.id, r.state)))?;
+        let state = CodeState::parse(Purpose::Enrolment, &r.state)?;
         Ok(Self {
             id: r.id,
             hpki_id: r.hpki_id,
@@ -193,7 +160,7 @@ pub struct NewPhone {
     pub phone_session_hash: Vec<u8>,
     /// The ceremony state the credential was verified against: deleted in the commit, and the
     /// commit fails if it is no longer there (used by a concurrent finish).
-    pub ceremony_state: String,
+    pub ceremony: Registration,
     pub credential_id: Vec<u8>,
     pub passkey: String,
     pub label: String,
@@ -216,64 +183,6 @@ pub enum LinkRef<'a> {
     Id(i64),
     /// The holder's live link.
     Holder(&'a str),
-}
-
-/// Why an enrolment step was refused. Each maps to its own error code.
-#[derive(Debug, thiserror::Error)]
-pub enum EnrolError {
-    #[error("no such enrolment")]
-    Unknown,
-    #[error("the enrolment expired")]
-    Expired,
-    #[error("the CA's enrolment link expired")]
-    LinkExpired,
-    #[error("the enrolment was already used")]
-    Used,
-    #[error("another phone opened the enrolment")]
-    OtherDevice,
-    #[error("a newer enrolment cancelled this one")]
-    Cancelled,
-    #[error("a phone is bound and replacing it was not asked for")]
-    PhoneAlreadyBound,
-    #[error("a phone is bound and this enrolment may bind a first phone only (JMA path)")]
-    FirstPhoneOnly,
-    #[error("the holder's CA allows no further phone binding")]
-    PhoneLimitReached,
-    #[error("no WebAuthn ceremony is waiting (begin again)")]
-    NoCeremony,
-    #[error("this credential is already registered")]
-    CredentialExists,
-    #[error("this change code already looked up another 本人ID")]
-    Claimed,
-    #[error("the PC has not entered the phone's confirmation code yet")]
-    ConfirmationPending,
-    #[error("three wrong confirmation codes: the code is dead")]
-    ConfirmationFailed,
-    #[error("no phone is waiting for a confirmation code from this PC")]
-    ConfirmationUnknown,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for EnrolError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
-
-impl EnrolError {
-    /// Why a phone cannot use `e` (as of `now`), or `None` if it is in use by `phone`.
-    fn refusal(e: &EnrolmentRecord, phone: &[u8], now: i64) -> Option<Self> {
-        match e.state_at(now) {
-            EnrolmentState::InUse if e.phone_session_hash.as_deref() == Some(phone) => None,
-            EnrolmentState::InUse => Some(Self::OtherDevice),
-            EnrolmentState::Valid => Some(Self::Unknown),
-            EnrolmentState::Consumed => Some(Self::Used),
-            EnrolmentState::Expired if e.kind == EnrolmentKind::Link => Some(Self::LinkExpired),
-            EnrolmentState::Expired => Some(Self::Expired),
-            EnrolmentState::Cancelled => Some(Self::Cancelled),
-        }
-    }
 }
 
 impl Store {
@@ -301,12 +210,7 @@ impl Store {
         .bind(&new.hpki_id)
         .fetch_all(&mut *tx)
         .await?;
-        for id in &cancelled {
-            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        phone_codes::drop_ceremonies(&mut tx, Purpose::Enrolment, &cancelled).await?;
         let row: EnrolmentRow = sqlx::query_as(sql(format!(
             "INSERT INTO enrolments (token_hash, hpki_id, pc_session_hash, kind, replace_phone, \
              first_phone_only, state, created_ms, expires_ms) \
@@ -338,7 +242,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(new.hpki_id.clone()),
-                action: "phone.enrolment.issue".into(),
+                action: AuditAction::PhoneEnrolmentIssue,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(detail),
@@ -349,9 +253,9 @@ impl Store {
         Ok(Issued { enrolment, cancelled })
     }
 
-    /// The phone presenting `token_hash` takes the enrolment: the first phone to open it owns it
-    /// (and gets `expires_ms` as its deadline to finish); a phone that already owns it may open
-    /// it again (a reload). One conditional UPDATE decides any race.
+    /// The phone presenting `token_hash` takes the enrolment (see [`phone_codes::take`]) and
+    /// gets `expires_ms` as its deadline to finish; a phone that already owns it may open it
+    /// again (a reload).
     pub async fn enrolment_open(
         &self,
         token_hash: &[u8],
@@ -359,45 +263,40 @@ impl Store {
         now: i64,
         expires_ms: i64,
     ) -> Result<EnrolmentRecord, EnrolError> {
-        let taken: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
-            "UPDATE enrolments SET state = 'in_use', phone_session_hash = $1, opened_ms = $2, \
-             expires_ms = $3 WHERE token_hash = $4 AND state = 'valid' AND expires_ms > $2 \
-             RETURNING {ENROLMENT_COLUMNS}"
-        )))
-        .bind(phone_session_hash)
-        .bind(now)
-        .bind(expires_ms)
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
+        let taken: Option<EnrolmentRow> = phone_codes::take(
+            &self.pool,
+            Purpose::Enrolment,
+            ENROLMENT_COLUMNS,
+            token_hash,
+            phone_session_hash,
+            now,
+            Some(expires_ms),
+        )
         .await?;
         if let Some(row) = taken {
             return Ok(row.try_into()?);
         }
-        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
-            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE token_hash = $1"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        self.usable_by_phone(row, phone_session_hash, now).await
+        self.usable_by_phone(ByPhone::Token(token_hash), phone_session_hash, now).await
     }
 
-    /// The enrolment a phone looked up, if that phone may use it now. One that has run out is
+    /// The enrolment a phone names, if that phone may use it now. One that has run out is
     /// marked expired on the way.
     async fn usable_by_phone(
         &self,
-        row: Option<EnrolmentRow>,
+        by: ByPhone<'_>,
         phone_session_hash: &[u8],
         now: i64,
     ) -> Result<EnrolmentRecord, EnrolError> {
-        let e = EnrolmentRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
-        if e.state_at(now) == EnrolmentState::Expired {
+        let row: Option<EnrolmentRow> =
+            phone_codes::find(&self.pool, Purpose::Enrolment, ENROLMENT_COLUMNS, by).await?;
+        let e = row.map(EnrolmentRecord::try_from).transpose()?;
+        if let Some(e) = &e
+            && e.state_at(now) == CodeState::Expired
+            && e.state != CodeState::Expired
+        {
             self.enrolment_expire(e.id, now).await?;
         }
-        match EnrolError::refusal(&e, phone_session_hash, now) {
-            None => Ok(e),
-            Some(err) => Err(err),
-        }
+        phone_codes::usable(e, phone_session_hash, now)
     }
 
     /// Whose enrolment a token names (for the audit record of a refused open).
@@ -417,14 +316,7 @@ impl Store {
         phone_session_hash: &[u8],
         now: i64,
     ) -> Result<EnrolmentRecord, EnrolError> {
-        let row: Option<EnrolmentRow> = sqlx::query_as(sql(format!(
-            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE phone_session_hash = $1 \
-             ORDER BY id DESC LIMIT 1"
-        )))
-        .bind(phone_session_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        self.usable_by_phone(row, phone_session_hash, now).await
+        self.usable_by_phone(ByPhone::Cookie(phone_session_hash), phone_session_hash, now).await
     }
 
     /// The holder's newest enrolment, whatever its state.
@@ -466,10 +358,7 @@ impl Store {
         .rows_affected()
             == 1;
         if done {
-            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            phone_codes::drop_ceremonies(&mut tx, Purpose::Enrolment, &[id]).await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -492,12 +381,7 @@ impl Store {
         .bind(hpki_id)
         .fetch_all(&mut *tx)
         .await?;
-        for id in &cancelled {
-            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        phone_codes::drop_ceremonies(&mut tx, Purpose::Enrolment, &cancelled).await?;
         tx.commit().await?;
         Ok(!cancelled.is_empty())
     }
@@ -507,7 +391,7 @@ impl Store {
     pub async fn ceremony_put(
         &self,
         enrolment_id: i64,
-        state: &str,
+        state: &Registration,
         expires_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -516,7 +400,7 @@ impl Store {
              expires_ms = excluded.expires_ms",
         )
         .bind(enrolment_id)
-        .bind(state)
+        .bind(state.stored())
         .bind(expires_ms)
         .execute(&self.pool)
         .await?;
@@ -528,21 +412,26 @@ impl Store {
         &self,
         enrolment_id: i64,
         now: i64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
+    ) -> Result<Option<Registration>, StoreError> {
+        let stored: Option<String> = sqlx::query_scalar(
             "SELECT state FROM webauthn_ceremonies WHERE enrolment_id = $1 AND expires_ms > $2",
         )
         .bind(enrolment_id)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        stored.map(Registration::from_stored).transpose()
     }
 
     /// Discards a ceremony whose answer failed verification: a challenge is answered once.
-    pub async fn ceremony_discard(&self, enrolment_id: i64, state: &str) -> Result<(), StoreError> {
+    pub async fn ceremony_discard(
+        &self,
+        enrolment_id: i64,
+        state: &Registration,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1 AND state = $2")
             .bind(enrolment_id)
-            .bind(state)
+            .bind(state.stored())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -587,8 +476,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let now_e = EnrolmentRecord::try_from(row)?;
-            return Err(EnrolError::refusal(&now_e, &new.phone_session_hash, now)
-                .unwrap_or(EnrolError::Used));
+            return Err(now_e.refusal(&new.phone_session_hash, now).unwrap_or(EnrolError::Used));
         }
         // A PC's code: only the phone whose code the holder typed on that PC may commit.
         if e.kind == EnrolmentKind::Pc {
@@ -605,7 +493,7 @@ impl Store {
              AND expires_ms > $3",
         )
         .bind(e.id)
-        .bind(&new.ceremony_state)
+        .bind(new.ceremony.stored())
         .bind(now)
         .execute(&mut *tx)
         .await?
@@ -647,16 +535,16 @@ impl Store {
         };
         let (action, detail) = match &replaced {
             Some(old) => (
-                "phone.replace",
+                AuditAction::PhoneReplace,
                 format!("enrolment={} phone={} replaced={}", e.id, phone.id, old.id),
             ),
-            None => ("phone.bind", format!("enrolment={} phone={}", e.id, phone.id)),
+            None => (AuditAction::PhoneBind, format!("enrolment={} phone={}", e.id, phone.id)),
         };
         self.audit_in(
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(e.hpki_id.clone()),
-                action: action.into(),
+                action,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(detail),
@@ -717,7 +605,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.revoke".into(),
+                action: AuditAction::PhoneRevoke,
                 client: Some("cli".into()),
                 outcome: "ok".into(),
                 detail: Some(format!(
@@ -765,15 +653,12 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        phone_codes::drop_ceremonies(&mut tx, Purpose::Enrolment, &[id]).await?;
         self.audit_in(
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.enrolment.cancel".into(),
+                action: AuditAction::PhoneEnrolmentCancel,
                 client: Some("cli".into()),
                 outcome: "ok".into(),
                 detail: Some(format!("enrolment={id} kind=link")),
@@ -800,12 +685,7 @@ impl Store {
         .bind(kind.as_str())
         .fetch_all(&mut **tx)
         .await?;
-        for id in &ids {
-            sqlx::query("DELETE FROM webauthn_ceremonies WHERE enrolment_id = $1")
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        }
+        phone_codes::drop_ceremonies(tx, Purpose::Enrolment, &ids).await?;
         Ok(ids)
     }
 

@@ -2,7 +2,7 @@
 //! attempt counter of the weaker JMA proof (医籍登録番号 + カードID), keyed by an HMAC of the
 //! number so that numbers nobody holds back off exactly like real ones.
 
-use super::{AuditEvent, Backend, Store, StoreError, sessions::rotate_in, sql};
+use super::{AuditAction, AuditEvent, Backend, Store, StoreError, sessions::rotate_in, sql};
 
 /// How a session without an HPKI login proved the holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +187,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(g.hpki_id.to_owned()),
-                action: "jma.auth".into(),
+                action: AuditAction::JmaAuth,
                 client: g.client.map(Into::into),
                 outcome: "ok".into(),
                 detail: None,
@@ -219,10 +219,10 @@ impl Store {
                 &mut tx,
                 &AuditEvent {
                     hpki_id: Some(hpki_id.to_owned()),
-                    action: "jma.unlock".into(),
+                    action: AuditAction::JmaUnlock,
                     outcome: "ok".into(),
+                    client: None,
                     detail: Some(format!("was_backing_off={was_backing_off}")),
-                    ..AuditEvent::default()
                 },
             )
             .await?;

@@ -8,7 +8,7 @@ use mahpki_protocol::{
 
 use zeroize::Zeroizing;
 
-use super::{AuditEvent, Backend, Store, StoreError, now_ms, sql};
+use super::{AuditAction, AuditEvent, Backend, Store, StoreError, now_ms, sql};
 use crate::secret::ServerSecret;
 
 /// A holder with the certificate names that identify them.
@@ -331,7 +331,7 @@ impl Store {
                     &mut tx,
                     &AuditEvent {
                         hpki_id: Some(other.clone()),
-                        action: "identity.suspend".into(),
+                        action: AuditAction::IdentitySuspend,
                         client: client.map(Into::into),
                         outcome: "ok".into(),
                         detail: Some(reason),
@@ -377,7 +377,7 @@ impl Store {
                 &mut tx,
                 &AuditEvent {
                     hpki_id: Some(hpki_id.into()),
-                    action: "identity.import".into(),
+                    action: AuditAction::IdentityImport,
                     client: client.map(Into::into),
                     outcome: "ok".into(),
                     detail: Some(detail),
@@ -426,7 +426,7 @@ impl Store {
                 &mut tx,
                 &AuditEvent {
                     hpki_id: Some(hpki_id.into()),
-                    action: "hpki.certificate".into(),
+                    action: AuditAction::HpkiCertificate,
                     client: client.map(Into::into),
                     outcome: "ok".into(),
                     detail: Some(format!("serial={}", cert.serial_hex)),
@@ -496,14 +496,14 @@ impl Store {
         let done = query.execute(&mut *tx).await?.rows_affected() == 1;
         if done {
             let (action, detail) = match reason {
-                Some(r) => ("identity.suspend", Some(format!("reason={r}"))),
-                None => ("identity.resume", None),
+                Some(r) => (AuditAction::IdentitySuspend, Some(format!("reason={r}"))),
+                None => (AuditAction::IdentityResume, None),
             };
             self.audit_in(
                 &mut tx,
                 &AuditEvent {
                     hpki_id: Some(hpki_id.into()),
-                    action: action.into(),
+                    action,
                     client: client.map(Into::into),
                     outcome: "ok".into(),
                     detail,

@@ -8,10 +8,12 @@
 
 mod audit;
 mod bindings;
+mod ceremonies;
 mod confirmations;
 mod enrolments;
 mod grants;
 mod identities;
+mod phone_codes;
 mod proofs;
 mod retention;
 mod sessions;
@@ -20,14 +22,15 @@ use std::{path::Path, time::Duration};
 
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
-pub use audit::{AuditEvent, AuditObserver, AuditRecord};
+pub use audit::{AuditAction, AuditEvent, AuditObserver, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
+pub use ceremonies::{Assertion, Ceremony, Registration};
 pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
 };
 pub use enrolments::{
-    EnrolError, EnrolmentKind, EnrolmentRecord, EnrolmentState, Issued, LinkRef, NewEnrolment,
-    NewPhone, PhoneBinding, PhoneRecord,
+    EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
+    PhoneRecord,
 };
 pub use grants::{
     GrantVia, JMA_BATCH, JMA_FIRST_BACKOFF_MS, JMA_MAX_BACKOFF_MS, JmaAttempt, JmaGrant, JmaGranted,
@@ -35,6 +38,7 @@ pub use grants::{
 pub use identities::{
     CurrentCert, IdentityRecord, ImportChange, ImportRefusal, JmaCandidate, StandingFacts,
 };
+pub use phone_codes::{CodeState, EnrolError, PhoneCode};
 pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
 pub use retention::{Purged, Retention};
 pub use sessions::{ChallengeRecord, SessionRecord};

@@ -2,8 +2,10 @@
 //! single-use code (the same token discipline as enrolments) and a WebAuthn assertion.
 
 use super::{
-    AuditEvent, EnrolError, EnrolmentState, PhoneRecord, Store, StoreError,
+    AuditAction, AuditEvent, PhoneRecord, Store, StoreError,
+    ceremonies::Assertion,
     confirmations::{self, NewConfirmation, Purpose},
+    phone_codes::{self, ByPhone, CodeState, EnrolError, PhoneCode},
     sql,
 };
 
@@ -13,7 +15,7 @@ pub struct ProofRecord {
     pub pc_session_hash: Vec<u8>,
     /// `Consumed` stands for 'proved' (the old phone passed; the PC's grant waits for the
     /// confirmation code).
-    pub state: EnrolmentState,
+    pub state: CodeState,
     pub phone_session_hash: Option<Vec<u8>>,
     /// Set once proved.
     pub hpki_id: Option<String>,
@@ -21,25 +23,15 @@ pub struct ProofRecord {
     pub expires_ms: i64,
 }
 
-impl ProofRecord {
-    pub fn state_at(&self, now: i64) -> EnrolmentState {
-        match self.state {
-            EnrolmentState::Valid | EnrolmentState::InUse if now >= self.expires_ms => {
-                EnrolmentState::Expired
-            }
-            s => s,
-        }
+impl PhoneCode for ProofRecord {
+    fn stored_state(&self) -> CodeState {
+        self.state
     }
-
-    fn refusal(&self, phone: &[u8], now: i64) -> Option<EnrolError> {
-        match self.state_at(now) {
-            EnrolmentState::InUse if self.phone_session_hash.as_deref() == Some(phone) => None,
-            EnrolmentState::InUse => Some(EnrolError::OtherDevice),
-            EnrolmentState::Valid => Some(EnrolError::Unknown),
-            EnrolmentState::Consumed => Some(EnrolError::Used),
-            EnrolmentState::Expired => Some(EnrolError::Expired),
-            EnrolmentState::Cancelled => Some(EnrolError::Cancelled),
-        }
+    fn expires_ms(&self) -> i64 {
+        self.expires_ms
+    }
+    fn phone_session_hash(&self) -> Option<&[u8]> {
+        self.phone_session_hash.as_deref()
     }
 }
 
@@ -57,14 +49,7 @@ struct Row {
 impl TryFrom<Row> for ProofRecord {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {
-        let state = match r.state.as_str() {
-            "valid" => EnrolmentState::Valid,
-            "in_use" => EnrolmentState::InUse,
-            "proved" => EnrolmentState::Consumed,
-            "expired" => EnrolmentState::Expired,
-            "cancelled" => EnrolmentState::Cancelled,
-            s => return Err(StoreError::Corrupt(format!("phone proof {}: state {s}", r.id))),
-        };
+        let state = CodeState::parse(Purpose::Change, &r.state)?;
         Ok(Self {
             id: r.id,
             pc_session_hash: r.pc_session_hash,
@@ -86,7 +71,7 @@ pub struct ProvedBy {
     pub proof_id: i64,
     pub phone_session_hash: Vec<u8>,
     /// The assertion state it was verified against; deleted in the commit.
-    pub assertion_state: String,
+    pub assertion: Assertion,
     pub credential_id: Vec<u8>,
     /// The credential with its signature counter moved on, if it moved.
     pub updated_passkey: Option<String>,
@@ -104,23 +89,10 @@ pub struct ProofBegin<'a> {
     pub proof_id: i64,
     pub phone_session_hash: &'a [u8],
     pub hpki_id: &'a str,
-    /// Serialised `PasskeyAuthentication`; `None` when the 本人ID has no phone (or no holder).
-    pub assertion_state: Option<&'a str>,
+    /// `None` when the 本人ID has no phone (or no holder).
+    pub assertion: Option<&'a Assertion>,
     pub expires_ms: i64,
     pub now_ms: i64,
-}
-
-/// A proof a phone looked up (by token or by its cookie), if that phone may still answer it.
-fn usable_by(
-    row: Option<Row>,
-    phone_session_hash: &[u8],
-    now: i64,
-) -> Result<ProofRecord, EnrolError> {
-    let p = ProofRecord::try_from(row.ok_or(EnrolError::Unknown)?)?;
-    match p.refusal(phone_session_hash, now) {
-        None => Ok(p),
-        Some(e) => Err(e),
-    }
 }
 
 impl Store {
@@ -195,41 +167,32 @@ impl Store {
             .into_iter()
             .chain(unconfirmed.into_iter().map(|id| (id, "cancelled".to_owned())))
             .collect();
-        for (id, _) in &ended {
-            sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let ids: Vec<i64> = ended.iter().map(|(id, _)| *id).collect();
+        phone_codes::drop_ceremonies(tx, Purpose::Change, &ids).await?;
         Ok(ended.into_iter().filter(|(_, state)| state == "cancelled").map(|(id, _)| id).collect())
     }
 
-    /// The first phone to present the token owns the proof (one conditional UPDATE).
+    /// The first phone to present the token owns the proof (see [`phone_codes::take`]).
     pub async fn proof_open(
         &self,
         token_hash: &[u8],
         phone_session_hash: &[u8],
         now: i64,
     ) -> Result<ProofRecord, EnrolError> {
-        let taken: Option<Row> = sqlx::query_as(sql(format!(
-            "UPDATE phone_proofs SET state = 'in_use', phone_session_hash = $1, opened_ms = $2 \
-             WHERE token_hash = $3 AND state = 'valid' AND expires_ms > $2 RETURNING {COLUMNS}"
-        )))
-        .bind(phone_session_hash)
-        .bind(now)
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
+        let taken: Option<Row> = phone_codes::take(
+            &self.pool,
+            Purpose::Change,
+            COLUMNS,
+            token_hash,
+            phone_session_hash,
+            now,
+            None,
+        )
         .await?;
         if let Some(row) = taken {
             return Ok(row.try_into()?);
         }
-        let row: Option<Row> = sqlx::query_as(sql(format!(
-            "SELECT {COLUMNS} FROM phone_proofs WHERE token_hash = $1"
-        )))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        usable_by(row, phone_session_hash, now)
+        self.proof_usable(ByPhone::Token(token_hash), phone_session_hash, now).await
     }
 
     /// The proof this phone opened and may still answer.
@@ -238,14 +201,17 @@ impl Store {
         phone_session_hash: &[u8],
         now: i64,
     ) -> Result<ProofRecord, EnrolError> {
-        let row: Option<Row> = sqlx::query_as(sql(format!(
-            "SELECT {COLUMNS} FROM phone_proofs WHERE phone_session_hash = $1 \
-             ORDER BY id DESC LIMIT 1"
-        )))
-        .bind(phone_session_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        usable_by(row, phone_session_hash, now)
+        self.proof_usable(ByPhone::Cookie(phone_session_hash), phone_session_hash, now).await
+    }
+
+    async fn proof_usable(
+        &self,
+        by: ByPhone<'_>,
+        phone_session_hash: &[u8],
+        now: i64,
+    ) -> Result<ProofRecord, EnrolError> {
+        let row: Option<Row> = phone_codes::find(&self.pool, Purpose::Change, COLUMNS, by).await?;
+        phone_codes::usable(row.map(ProofRecord::try_from).transpose()?, phone_session_hash, now)
     }
 
     /// The newest proof of a PC session, whatever its state.
@@ -302,7 +268,7 @@ impl Store {
             let p = ProofRecord::try_from(row)?;
             return Err(p.refusal(b.phone_session_hash, b.now_ms).unwrap_or(EnrolError::Claimed));
         }
-        match b.assertion_state {
+        match b.assertion {
             Some(state) => {
                 sqlx::query(
                     "INSERT INTO webauthn_assertions (proof_id, hpki_id, state, expires_ms) \
@@ -312,24 +278,19 @@ impl Store {
                 )
                 .bind(b.proof_id)
                 .bind(b.hpki_id)
-                .bind(state)
+                .bind(state.stored())
                 .bind(b.expires_ms)
                 .execute(&mut *tx)
                 .await?;
             }
-            None => {
-                sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1")
-                    .bind(b.proof_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            None => phone_codes::drop_ceremonies(&mut tx, Purpose::Change, &[b.proof_id]).await?,
         }
-        let phone = if b.assertion_state.is_some() { "bound" } else { "none" };
+        let phone = if b.assertion.is_some() { "bound" } else { "none" };
         self.audit_in(
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(b.hpki_id.to_owned()),
-                action: "phone.change.begin".into(),
+                action: AuditAction::PhoneChangeBegin,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(format!("proof={} phone={phone}", b.proof_id)),
@@ -345,20 +306,26 @@ impl Store {
         &self,
         proof_id: i64,
         now: i64,
-    ) -> Result<Option<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
+    ) -> Result<Option<(String, Assertion)>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
             "SELECT hpki_id, state FROM webauthn_assertions WHERE proof_id = $1 AND expires_ms > $2",
         )
         .bind(proof_id)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        row.map(|(hpki_id, state)| Ok((hpki_id, Assertion::from_stored(state)?))).transpose()
     }
 
-    pub async fn assertion_discard(&self, proof_id: i64, state: &str) -> Result<(), StoreError> {
+    /// Discards an assertion whose answer failed verification: a challenge is answered once.
+    pub async fn assertion_discard(
+        &self,
+        proof_id: i64,
+        state: &Assertion,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM webauthn_assertions WHERE proof_id = $1 AND state = $2")
             .bind(proof_id)
-            .bind(state)
+            .bind(state.stored())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -380,7 +347,7 @@ impl Store {
              RETURNING hpki_id",
         )
         .bind(p.proof_id)
-        .bind(&p.assertion_state)
+        .bind(p.assertion.stored())
         .bind(p.now_ms)
         .fetch_optional(&mut *tx)
         .await?;
@@ -440,7 +407,7 @@ impl Store {
             &mut tx,
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
-                action: "phone.change.prove".into(),
+                action: AuditAction::PhoneChangeProve,
                 client: client.map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(format!("proof={} phone={}", p.proof_id, phone.id)),

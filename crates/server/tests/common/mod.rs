@@ -53,3 +53,27 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// A real WebAuthn registration state (a fresh challenge each call), for store tests that put a
+/// ceremony without a phone to answer it.
+pub fn registration() -> mahpki_server::store::Registration {
+    let (_, state) = relying_party()
+        .start_passkey_registration(webauthn_rs::prelude::Uuid::new_v4(), "holder", "holder", None)
+        .unwrap();
+    mahpki_server::store::Registration::new(state).unwrap()
+}
+
+/// A real WebAuthn assertion state (for a 本人ID without a phone, as `change/begin` makes it).
+pub fn assertion() -> &'static mahpki_server::store::Assertion {
+    static STATE: std::sync::LazyLock<mahpki_server::store::Assertion> =
+        std::sync::LazyLock::new(|| {
+            let (_, state) = relying_party().start_passkey_authentication(&[]).unwrap();
+            mahpki_server::store::Assertion::new(state).unwrap()
+        });
+    &STATE
+}
+
+fn relying_party() -> webauthn_rs::Webauthn {
+    let origin = url::Url::parse("https://hpki.example.jp").unwrap();
+    webauthn_rs::WebauthnBuilder::new("hpki.example.jp", &origin).unwrap().build().unwrap()
+}

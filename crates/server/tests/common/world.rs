@@ -23,9 +23,9 @@ use mahpki_protocol::{
     ErrorCode, HpkiId,
     api::{Ca, Holder, Qualification},
     enrol::{
-        AssertionOptions, ChangeEvent, ChangeIssued, ChangeOpened, ChangeProved, EnrolmentEvent,
-        EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneBound, PhoneConfirm,
-        PhoneConfirmEvent, RegisterPublicKeyCredential, RegistrationOptions,
+        AssertionOptions, ChangeIssued, ChangeOpened, ChangeProved, CodeEvent, EnrolmentIssued,
+        EnrolmentOpened, FinishEnrolment, PhoneBound, PhoneConfirm, PhoneConfirmEvent,
+        RegisterPublicKeyCredential, RegistrationOptions,
     },
 };
 use mahpki_server::{
@@ -187,6 +187,9 @@ pub struct Phone {
     pub key: SoftPasskey,
     /// The confirmation code this phone shows now (from `open`, or from a change's `finish`).
     pub shown: Option<String>,
+    /// Where its enrolment calls go: `/api/enrol`, or the old spelling `/api/enroll` when it
+    /// opened an old `/enroll#…` link (as a page loaded before the rename would call).
+    pub api: &'static str,
 }
 
 /// The code a phone's answer tells it to show, if any.
@@ -211,7 +214,7 @@ pub fn wrong_code(right: &str) -> String {
 
 impl Phone {
     pub fn on(app: &Router) -> Self {
-        Self { b: Browser::new(app), key: SoftPasskey::new(true), shown: None }
+        Self { b: Browser::new(app), key: SoftPasskey::new(true), shown: None, api: "/api/enrol" }
     }
 
     /// The holder reads the code off this phone and types it on `pc`; it must be accepted.
@@ -224,9 +227,13 @@ impl Phone {
     /// Opens the 2D code's URL: the page takes the token from the fragment.
     pub async fn open(&mut self, url: &str) -> Answer {
         let (page, token) = url.split_once('#').expect("token in the fragment");
-        assert_eq!(page, format!("{ORIGIN}/enroll"));
+        self.api = match page.strip_prefix(ORIGIN) {
+            Some("/enrol") => "/api/enrol",
+            Some("/enroll") => "/api/enroll",
+            _ => panic!("not an enrolment page: {page}"),
+        };
         let body = serde_json::json!({ "token": token }).to_string();
-        let a = self.b.send("POST", "/api/enroll/open", Some(body)).await;
+        let a = self.b.send("POST", &format!("{}/open", self.api), Some(body)).await;
         if a.status == StatusCode::OK {
             let opened: EnrolmentOpened = serde_json::from_value(a.body.clone()).unwrap();
             self.shown = shown_code(&opened.confirm);
@@ -235,7 +242,7 @@ impl Phone {
     }
 
     pub async fn begin(&mut self) -> Answer {
-        self.b.send("POST", "/api/enroll/begin", None).await
+        self.b.send("POST", &format!("{}/begin", self.api), None).await
     }
 
     /// What the phone's browser and authenticator answer to `begin`'s options.
@@ -258,7 +265,8 @@ impl Phone {
         label: &str,
     ) -> Answer {
         let body = FinishEnrolment { credential: credential.clone(), label: label.into() };
-        self.b.send("POST", "/api/enroll/finish", Some(serde_json::to_string(&body).unwrap())).await
+        let path = format!("{}/finish", self.api);
+        self.b.send("POST", &path, Some(serde_json::to_string(&body).unwrap())).await
     }
 
     /// The old phone's side of スマートフォン変更: open the first code, prove with the passkey
@@ -354,9 +362,9 @@ impl PcEvents {
         Ok(Self { body: res.into_body(), buf: String::new() })
     }
 
-    pub async fn next(&mut self) -> Option<EnrolmentEvent> {
+    pub async fn next(&mut self) -> Option<CodeEvent> {
         let (name, data) = self.next_raw().await?;
-        let event: EnrolmentEvent = serde_json::from_str(&data).unwrap();
+        let event: CodeEvent = serde_json::from_str(&data).unwrap();
         assert_eq!(name.as_deref(), Some(event.name()));
         Some(event)
     }
@@ -369,9 +377,9 @@ impl PcEvents {
         Some(event)
     }
 
-    pub async fn next_change(&mut self) -> Option<ChangeEvent> {
+    pub async fn next_change(&mut self) -> Option<CodeEvent> {
         let (name, data) = self.next_raw().await?;
-        let event: ChangeEvent = serde_json::from_str(&data).unwrap();
+        let event: CodeEvent = serde_json::from_str(&data).unwrap();
         assert_eq!(name.as_deref(), Some(event.name()));
         Some(event)
     }

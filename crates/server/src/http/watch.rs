@@ -1,0 +1,194 @@
+//! The live-event streams (SSE) of the phone codes: what a PC or a phone watches, read again
+//! whenever a notice under its key arrives or its deadline passes, sent when it changed, until a
+//! final event or the end of the PC's session. What each state means is the service's
+//! ([`phone_code::snapshot`]); this is the HTTP streaming around it.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use mahpki_protocol::ErrorCode;
+use tokio::sync::broadcast;
+
+use super::{ApiError, AppState, session};
+use crate::{
+    events::{self, StreamSlot},
+    service::phone_code::{self, Snapshot, Watched},
+    store::SessionRecord,
+};
+
+/// A place for one more live-event stream of session `s`, or the typed refusal.
+pub(super) fn stream_slot(state: &AppState, key: &[u8]) -> Result<StreamSlot, ApiError> {
+    state.streams.open(key).map_err(|e| {
+        tracing::warn!(refused = %e, "live-event stream refused");
+        ApiError(ErrorCode::TooManyStreams)
+    })
+}
+
+/// Who a stream serves. A PC's stream ends when its browser session does (logout, idle,
+/// maximum age); a phone has no session, and its stream ends with its code. Either holds its
+/// [`StreamSlot`] until then.
+pub(super) struct Watcher {
+    session: Option<WatchedSession>,
+    _slot: StreamSlot,
+}
+
+struct WatchedSession {
+    hash: Vec<u8>,
+    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
+    key: String,
+    /// When the session ends unless the PC makes a request meanwhile.
+    ends_ms: i64,
+}
+
+impl Watcher {
+    pub(super) fn new(s: SessionRecord, slot: StreamSlot) -> Self {
+        let session = WatchedSession {
+            key: events::session_key(&s.id_hash),
+            ends_ms: session_ends(&s),
+            hash: s.id_hash,
+        };
+        Self { session: Some(session), _slot: slot }
+    }
+
+    /// A phone's stream (capped per phone cookie like a session's).
+    pub(super) fn phone(slot: StreamSlot) -> Self {
+        Self { session: None, _slot: slot }
+    }
+
+    fn session_ends_ms(&self) -> i64 {
+        self.session.as_ref().map_or(i64::MAX, |s| s.ends_ms)
+    }
+
+    fn is_session_notice(&self, key: &str) -> bool {
+        self.session.as_ref().is_some_and(|s| s.key == key)
+    }
+}
+
+fn session_ends(s: &SessionRecord) -> i64 {
+    (s.last_seen_ms + session::IDLE_MS).min(s.created_ms + session::MAX_MS)
+}
+
+/// The SSE answer: `target`'s state now, then each change (woken by notices under `key`, or by
+/// the expiry passing), until a final event.
+pub(super) fn watch(
+    state: AppState,
+    target: Watched,
+    key: String,
+    notices: broadcast::Receiver<Arc<str>>,
+    watcher: Watcher,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let w = Watch {
+        state,
+        target,
+        key,
+        notices,
+        last: None,
+        last_name: None,
+        done: false,
+        expires_ms: None,
+        watcher,
+    };
+    let stream = futures_util::stream::unfold(w, |mut w| async move {
+        let snap = w.next().await?;
+        let sse = Event::default()
+            .event(snap.name)
+            .json_data(&snap.data)
+            .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
+        Some((Ok(sse), w))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+struct Watch {
+    state: AppState,
+    target: Watched,
+    key: String,
+    notices: broadcast::Receiver<Arc<str>>,
+    last: Option<serde_json::Value>,
+    /// The event name of `last`.
+    last_name: Option<&'static str>,
+    done: bool,
+    /// From the last read; `None` before the first.
+    expires_ms: Option<i64>,
+    watcher: Watcher,
+}
+
+impl Watch {
+    /// The next event that differs from the last one sent; `None` once a final one was sent.
+    async fn next(&mut self) -> Option<Snapshot> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let mut session_ended = false;
+            if let Some(deadline) = self.expires_ms {
+                self.wait(deadline.min(self.watcher.session_ends_ms())).await?;
+                session_ended = !self.session_lives().await;
+            }
+            let snap = match phone_code::snapshot(&self.state.ctx(), self.target).await {
+                Ok(Some(s)) => s,
+                Ok(None) => return None,
+                Err(err) => {
+                    tracing::error!(error = %err, target = ?self.target, "cannot read a watched state");
+                    return None;
+                }
+            };
+            self.expires_ms = Some(snap.expires_ms);
+            // A session that ended (logout, idle, or its id replaced at a grant) still hears
+            // a change of state that came with its end (not a mere countdown), then nothing.
+            if session_ended {
+                self.done = true;
+                if self.last_name == Some(snap.name) {
+                    return None;
+                }
+            }
+            if self.last.as_ref() != Some(&snap.data) {
+                self.last_name = Some(snap.name);
+                self.last = Some(snap.data.clone());
+                self.done |= snap.is_final;
+                return Some(snap);
+            }
+        }
+    }
+
+    /// Whether the PC's session still lives (not logged out, idle or too old), re-reading when
+    /// it ends meanwhile (the PC's other requests keep it alive).
+    async fn session_lives(&mut self) -> bool {
+        let now = self.state.clock.now_ms();
+        let Some(watched) = self.watcher.session.as_mut() else { return true };
+        match self.state.store.session_get(&watched.hash).await {
+            Ok(Some(s)) => {
+                watched.ends_ms = session_ends(&s);
+                now <= watched.ends_ms
+            }
+            Ok(None) => false,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read a watching session");
+                false
+            }
+        }
+    }
+
+    /// Until a notice under our key or our session's arrives, or `deadline` passes. `None` when
+    /// the server is shutting down.
+    async fn wait(&mut self, deadline: i64) -> Option<()> {
+        let left = u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0);
+        let sleep = tokio::time::sleep(Duration::from_millis(left + 50));
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return Some(()),
+                n = self.notices.recv() => match n {
+                    Ok(k) if *k == *self.key
+                        || self.watcher.is_session_notice(&k)
+                        || *k == *events::EVERYONE => return Some(()),
+                    Ok(_) => {}
+                    // Fell behind: re-read, which covers whatever was missed.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
