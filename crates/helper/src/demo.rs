@@ -19,10 +19,10 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    api::{error_response, rejection_response},
-    guard::Guard,
-    pin_page::{harden, same_origin_request},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    http::api::{error_response, rejection_response},
+    http::guard::Guard,
+    http::pin_page::{harden, same_origin_request},
 };
 
 pub const READER: &str = "mahpki demo reader";

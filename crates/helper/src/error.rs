@@ -2,7 +2,7 @@
 
 use mahpki_protocol::{error::ErrorCode, helper::CardType};
 
-use crate::transport::TransportError;
+use crate::card::transport::TransportError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {

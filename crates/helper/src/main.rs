@@ -6,12 +6,12 @@
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use mahpki_helper::{
-    api,
-    backend::{CardBackend, Combined},
-    guard::Guard,
+    card::backend::pcsc::PcscBackend,
+    card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
+    card::backend::{CardBackend, Combined},
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pcsc_backend::PcscBackend,
-    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use mahpki_protocol::helper::DEFAULT_PORT;
 

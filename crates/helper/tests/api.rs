@@ -14,10 +14,10 @@ use axum::{
     http::{Request, Response, StatusCode},
 };
 use mahpki_helper::{
-    api,
-    backend::{CardBackend, CardSession, NoReaders},
+    card::backend::{CardBackend, CardSession, NoReaders},
     error::CardError,
-    guard::Guard,
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
 use serde_json::{Value, json};

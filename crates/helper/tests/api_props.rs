@@ -23,10 +23,10 @@ use axum::{
 use common::{HOST, SITE, call, start, wait};
 use mahpki_cardsim::{Card, pki};
 use mahpki_helper::{
-    api,
-    guard::Guard,
+    card::backend::virtual_card::{VirtualCard, VirtualReaders},
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    virtual_backend::{VirtualCard, VirtualReaders},
 };
 use mahpki_protocol::error::ErrorBody;
 use proptest::{

@@ -14,17 +14,17 @@ use axum::{Router, http::StatusCode};
 use base64::Engine as _;
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
-    api,
-    backend::CardBackend as _,
-    driver::{self, Detected, PinStatus, hpki, jpki},
+    card::backend::CardBackend as _,
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    card::driver::{self, Detected, PinStatus, hpki, jpki},
+    card::profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
+    card::transport::{Transport, TransportError},
     error::CardError,
-    guard::Guard,
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
     pin::Pin,
-    profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
     signing::{authentication_digest, sha256_digest_info},
-    transport::{Transport, TransportError},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
 };
 use mahpki_protocol::helper::CardType;
 use rsa::{Pkcs1v15Sign, PrivateKey};

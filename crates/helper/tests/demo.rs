@@ -12,9 +12,9 @@ use axum::{
     http::{Request, StatusCode},
 };
 use mahpki_helper::{
-    api,
     demo::Demo,
-    guard::Guard,
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
 use serde_json::{Value, json};

@@ -10,15 +10,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
-    backend::{CardBackend as _, Search, find_card, survey},
-    der,
-    driver::{self, Detected, hpki, jpki},
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    card::backend::{CardBackend as _, Search, find_card, survey},
+    card::der,
+    card::driver::{self, Detected, hpki, jpki},
+    card::profile::{JAHIS_ANNEX_B, JMA, PROFILES},
+    card::transport::{Transport, TransportError},
     error::CardError,
     pin::Pin,
-    profile::{JAHIS_ANNEX_B, JMA, PROFILES},
     signing::{authentication_digest, sha256_digest_info},
-    transport::{Transport, TransportError},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
 };
 use mahpki_protocol::helper::CardType;
 use proptest::prelude::*;

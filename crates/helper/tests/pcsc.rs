@@ -18,11 +18,11 @@ use mahpki_cardsim::{
     serve::{SharedCard, VpcdLink},
 };
 use mahpki_helper::{
-    api,
-    backend::CardBackend as _,
-    guard::Guard,
+    card::backend::CardBackend as _,
+    card::backend::pcsc::PcscBackend,
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pcsc_backend::PcscBackend,
     signing::authentication_digest,
 };
 use rsa::Pkcs1v15Sign;

@@ -14,10 +14,10 @@ use axum::{
 };
 use base64::Engine as _;
 use mahpki_helper::{
-    api,
-    guard::Guard,
+    card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
+    http::api,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use rsa::{Pkcs1v15Sign, PrivateKey, pkcs8::DecodePrivateKey as _};
 use serde_json::Value;

@@ -11,11 +11,11 @@ use zeroize::Zeroize as _;
 use mahpki_protocol::apdu::Command;
 
 use crate::{
-    der,
+    card::der,
+    card::profile::{HpkiProfile, PROFILES},
+    card::transport::{Transport, exchange},
     error::CardError,
     pin::Pin,
-    profile::{HpkiProfile, PROFILES},
-    transport::{Transport, exchange},
 };
 
 /// Which card is in the reader.
@@ -98,7 +98,7 @@ fn read_binary(
     offset: usize,
     le: usize,
     extended: bool,
-) -> Result<crate::transport::Response, CardError> {
+) -> Result<crate::card::transport::Response, CardError> {
     // P1 bit 8 set would mean a short EF identifier: offsets stop at 32767.
     if offset > 0x7fff {
         return Err(CardError::Communication(format!(

@@ -9,12 +9,12 @@ use super::{
 use mahpki_protocol::apdu::Command;
 
 use crate::{
-    der,
+    card::der,
+    card::profile::HpkiProfile,
+    card::transport::{Response, Transport, exchange},
     error::CardError,
     pin::Pin,
-    profile::HpkiProfile,
     signing::pkcs1_v15_sign_block,
-    transport::{Response, Transport, exchange},
 };
 
 fn select_ap(t: &mut dyn Transport, p: &HpkiProfile) -> Result<(), CardError> {
@@ -106,7 +106,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::JMA;
+    use crate::card::profile::JMA;
 
     #[test]
     fn pso_is_one_extended_apdu_or_a_chain() {

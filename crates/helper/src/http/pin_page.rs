@@ -15,8 +15,8 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    api::{AppState, OpId, error_response, header_str, rejection_response},
-    guard::Guard,
+    http::api::{AppState, OpId, error_response, header_str, rejection_response},
+    http::guard::Guard,
     pin::Pin,
 };
 
@@ -24,9 +24,9 @@ use crate::{
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
                        img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-const PAGE: &str = include_str!("../assets/pin.html");
-const SCRIPT: &str = include_str!("../assets/pin.js");
-const STYLE: &str = include_str!("../assets/pin.css");
+const PAGE: &str = include_str!("../../assets/pin.html");
+const SCRIPT: &str = include_str!("../../assets/pin.js");
+const STYLE: &str = include_str!("../../assets/pin.css");
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -19,10 +19,10 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    backend::survey,
-    guard::Guard,
+    card::backend::survey,
+    http::guard::Guard,
+    http::pin_page,
     operation::{Operation, Operations},
-    pin_page,
 };
 
 /// Largest request body: the biggest legitimate one (start, PIN) is well under 200 bytes.

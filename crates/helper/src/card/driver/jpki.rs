@@ -7,9 +7,9 @@ use super::{CardInfo, pin_status, read_der_file, select_aid, select_ef, sign_out
 use mahpki_protocol::apdu::Command;
 
 use crate::{
+    card::transport::{Transport, exchange},
     error::CardError,
     pin::Pin,
-    transport::{Transport, exchange},
 };
 
 pub const AUTH_AP: &[u8] = &[0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
