@@ -20,9 +20,8 @@ use mahpki_protocol::{
 
 use crate::{
     card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
-    http::api::{error_response, rejection_response},
+    http::common::{error_response, harden, rejection_response, same_origin_request},
     http::guard::Guard,
-    http::pin_page::{harden, same_origin_request},
 };
 
 pub const READER: &str = "mahpki demo reader";

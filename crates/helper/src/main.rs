@@ -9,7 +9,7 @@ use mahpki_helper::{
     card::backend::pcsc::PcscBackend,
     card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
     card::backend::{CardBackend, Combined},
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
@@ -78,7 +78,7 @@ async fn main() -> ExitCode {
     };
     let ops = Arc::new(Operations::new(backend, OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
-    match axum::serve(listener, api::router_with(guard, ops, extra)).await {
+    match axum::serve(listener, http::router_with(guard, ops, extra)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mahpki-helper: {e}");

@@ -16,7 +16,7 @@ use axum::{
 use mahpki_helper::{
     card::backend::{CardBackend, CardSession, NoReaders},
     error::CardError,
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
@@ -62,7 +62,7 @@ fn helper(timeout: Duration) -> Helper {
     let cfg = OperationConfig { timeout, poll: Duration::from_millis(10), ..Default::default() };
     let ops = Arc::new(Operations::new(backend.clone(), cfg));
     let guard = Guard::new(HOST.parse().unwrap(), vec![SITE.into(), OTHER_SITE.into()]);
-    Helper { app: api::router(guard, ops), backend }
+    Helper { app: http::router(guard, ops), backend }
 }
 
 impl Helper {

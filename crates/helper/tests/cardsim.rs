@@ -20,7 +20,7 @@ use mahpki_helper::{
     card::profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
     card::transport::{Transport, TransportError},
     error::CardError,
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
     pin::Pin,
@@ -204,7 +204,7 @@ fn session_over_virtual_reader_reports_removal() {
 fn app(readers: &VirtualReaders) -> Router {
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(readers.clone()), cfg));
-    api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
+    http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
 }
 
 #[tokio::test]

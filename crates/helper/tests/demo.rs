@@ -13,7 +13,7 @@ use axum::{
 };
 use mahpki_helper::{
     demo::Demo,
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
@@ -39,7 +39,7 @@ async fn buttons_insert_cards_that_operations_then_use() {
     let demo = Demo::new(1, guard.clone()).unwrap();
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(demo.backend()), cfg));
-    let app = api::router_with(guard, ops, demo.routes());
+    let app = http::router_with(guard, ops, demo.routes());
 
     let own = format!("http://{HOST}");
     let (code, _) =

@@ -18,7 +18,7 @@ use axum::{
 use mahpki_helper::{
     card::backend::{CardBackend, CardSession, NoReaders},
     error::CardError,
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations, log_tag},
 };
@@ -58,7 +58,7 @@ fn helper(backend: Arc<Counted>) -> Router {
         ..Default::default()
     };
     let ops = Arc::new(Operations::new(backend, cfg));
-    api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
+    http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value, Response<()>) {

@@ -15,7 +15,7 @@ use axum::{
 use base64::Engine as _;
 use mahpki_helper::{
     card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
-    http::api,
+    http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
@@ -96,7 +96,7 @@ async fn softhsm_token_authenticates_end_to_end() {
         Pkcs11Backend::open(Path::new(MODULE), Pkcs11Labels::default()).expect("SoftHSM2 loads");
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(backend), cfg));
-    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let app = http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
 
     // The token shows up as a reader holding an HPKI card.
     let (code, status) = call(
