@@ -1,10 +1,14 @@
 //! Verifying a card's signature over a server challenge, and the certificate that carries its key.
 
 use rsa::{pkcs8::DecodePublicKey as _, signature::Verifier as _};
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
-use x509_parser::{oid_registry, prelude::*, x509::AlgorithmIdentifier};
+use sha2::{Digest as _, Sha256};
+use x509_parser::prelude::*;
 
-use super::{TrustStore, anchor::TrustAnchor, oid};
+use super::{
+    anchor::{TrustAnchor, TrustStore},
+    oid,
+    signature::check_rsa_signature,
+};
 
 /// Why a certificate or signature was refused. Each maps to its own catalogued error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,16 +151,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
-impl VerifiedCert {
-    /// What the store records of a holder's current HPKI certificate.
-    pub fn current(&self) -> crate::store::CurrentCert {
-        crate::store::CurrentCert {
-            serial_hex: self.serial_hex.clone(),
-            not_after_ms: self.not_after.saturating_mul(1000),
-        }
-    }
-}
-
 fn key_bits(key: &rsa::PublicKey) -> usize {
     use rsa::traits::PublicKeyParts as _;
     key.size() * 8
@@ -230,27 +224,6 @@ pub(crate) fn check_revocation(
         }
     }
     Ok(())
-}
-
-/// Verifies a CA's RSA signature over `tbs` (a certificate or CRL body).
-pub(super) fn check_rsa_signature(
-    key: &rsa::PublicKey,
-    alg: &AlgorithmIdentifier<'_>,
-    tbs: &[u8],
-    sig: &[u8],
-) -> Result<(), CertError> {
-    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| CertError::Untrusted)?;
-    let alg_id = &alg.algorithm;
-    let ok = if *alg_id == oid_registry::OID_PKCS1_SHA256WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else if *alg_id == oid_registry::OID_PKCS1_SHA384WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else if *alg_id == oid_registry::OID_PKCS1_SHA512WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else {
-        return Err(CertError::UnsupportedAlgorithm(alg_id.to_id_string()));
-    };
-    if ok { Ok(()) } else { Err(CertError::Untrusted) }
 }
 
 pub fn hex(bytes: &[u8]) -> String {
