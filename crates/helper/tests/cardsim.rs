@@ -17,7 +17,6 @@ use mahpki_helper::{
     card::backend::CardBackend as _,
     card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
     card::driver::{self, Detected, PinStatus, hpki, jpki},
-    card::profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
     card::transport::{Transport, TransportError},
     error::CardError,
     http,
@@ -26,7 +25,10 @@ use mahpki_helper::{
     pin::Pin,
     signing::{authentication_digest, sha256_digest_info},
 };
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{
+    card_profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
+    helper::CardType,
+};
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use sha2::Sha256;
 
@@ -63,18 +65,8 @@ fn verifies(key: &PrivateKey, digest: &[u8; 32], sig: &[u8]) -> bool {
 }
 
 /// The guideline's example layout on a card without extended APDUs: PSO must be chained.
-const GUIDELINE_SHORT: HpkiProfile = HpkiProfile {
-    name: "guideline-short",
-    auth_aid: sim_profile::GUIDELINE.auth_aid,
-    cert_ef: [0x00, 0x18],
-    pin_ef: None,
-    verify_p2: 0x96,
-    key_ef: [0x00, 0x17],
-    mse: sim_profile::GUIDELINE.mse_set,
-    pso: [0x00, 0x2a, 0x9e, 0x9a],
-    extended_apdu: false,
-    pin_tries: 15,
-};
+const GUIDELINE_SHORT: HpkiProfile =
+    HpkiProfile { name: "guideline-short", extended_length: false, ..JAHIS_ANNEX_B };
 
 #[test]
 fn identifies_cards_by_select() {

@@ -14,13 +14,15 @@ use mahpki_helper::{
     card::backend::{CardBackend as _, Search, find_card, survey},
     card::der,
     card::driver::{self, Detected, hpki, jpki},
-    card::profile::{JAHIS_ANNEX_B, JMA, PROFILES},
     card::transport::{Transport, TransportError},
     error::CardError,
     pin::Pin,
     signing::{authentication_digest, sha256_digest_info},
 };
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{
+    card_profile::{self, JAHIS_ANNEX_B, JMA},
+    helper::CardType,
+};
 use proptest::prelude::*;
 
 fn test_pki() -> &'static pki::TestPki {
@@ -252,7 +254,7 @@ fn drive(t: &mut dyn Transport, honest: bool) -> Result<(), TestCaseError> {
     }
     let signed = jpki::authenticate(t, &jpki_pin, &di);
     let mut hpki_signed = Err(CardError::Unsupported);
-    for &p in PROFILES {
+    for &p in card_profile::ALL {
         match hpki::read_info(t, p) {
             Ok(info) => {
                 check_read(&info.certificate)?;

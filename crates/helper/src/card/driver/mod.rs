@@ -5,14 +5,16 @@
 pub mod hpki;
 pub mod jpki;
 
-use mahpki_protocol::helper::{CardPresence, CardType};
+use mahpki_protocol::{
+    card_profile::{self, HpkiProfile},
+    helper::{CardPresence, CardType},
+};
 use zeroize::Zeroize as _;
 
 use mahpki_protocol::apdu::Command;
 
 use crate::{
     card::der,
-    card::profile::{HpkiProfile, PROFILES},
     card::transport::{Transport, exchange},
     error::CardError,
     pin::Pin,
@@ -74,7 +76,7 @@ pub fn identify(t: &mut dyn Transport) -> Result<Detected, CardError> {
     if select_aid(t, jpki::AUTH_AP)? {
         return Ok(Detected::Jpki);
     }
-    for &profile in PROFILES {
+    for &profile in card_profile::ALL {
         if select_aid(t, profile.auth_aid)? {
             return Ok(Detected::Hpki(profile));
         }
