@@ -9,6 +9,7 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod pki;
+mod random;
 pub mod secret;
 pub mod standing;
 pub mod store;

@@ -81,7 +81,7 @@ impl ServerSecret {
             std::fs::create_dir_all(dir).map_err(create_err)?;
         }
         let secret = Self::random();
-        let suffix: [u8; 8] = crate::http::random::bytes();
+        let suffix: [u8; 8] = crate::random::bytes();
         let tmp = path.with_extension(format!("tmp-{}", u64::from_le_bytes(suffix)));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -106,7 +106,7 @@ impl ServerSecret {
 
     /// A fresh random secret that lives only in memory (tests; `create` writes one out).
     pub fn random() -> Self {
-        Self(Zeroizing::new(crate::http::random::bytes()))
+        Self(Zeroizing::new(crate::random::bytes()))
     }
 
     /// HMAC-SHA-256 of the parts, each prefixed by its length so no two inputs run together.

@@ -34,7 +34,7 @@ impl NotInGoodStanding {
             Self::UnknownHolder => ErrorCode::HolderUnknown,
             Self::Suspended { .. } => ErrorCode::HolderSuspended,
             Self::CertificateUnknown => ErrorCode::HpkiCertificateUnknown,
-            Self::Certificate { cert, .. } => crate::http::cert_error_code(cert),
+            Self::Certificate { cert, .. } => crate::pki::cert_error_code(cert),
         }
     }
 }

@@ -8,7 +8,7 @@ use mahpki_protocol::{
 };
 
 use super::{ApiError, AppState};
-use crate::pki::{CertError, TrustStore, VerifiedCert, verify_signed_challenge};
+use crate::pki::{TrustStore, VerifiedCert, cert_error_code, verify_signed_challenge};
 
 pub const TTL_MS: i64 = 5 * 60 * 1000;
 
@@ -86,19 +86,4 @@ pub async fn verify(
 
 fn decode(b64: &str, on_error: ErrorCode) -> Result<Vec<u8>, ApiError> {
     URL_SAFE_NO_PAD.decode(b64).map_err(|_| ApiError(on_error))
-}
-
-pub fn cert_error_code(e: &CertError) -> ErrorCode {
-    match e {
-        CertError::Malformed => ErrorCode::CertificateMalformed,
-        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
-        CertError::Untrusted => ErrorCode::CertificateUntrusted,
-        CertError::Expired => ErrorCode::CertificateExpired,
-        CertError::Revoked => ErrorCode::CertificateRevoked,
-        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
-        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
-        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
-        CertError::Policy => ErrorCode::CertificatePolicy,
-        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
-    }
 }

@@ -15,7 +15,8 @@ mod enrol;
 mod health;
 mod jma;
 mod mynumber;
-pub(crate) mod random;
+// The random source is the crate's (`crate::random`); handlers still name it through here.
+pub(crate) use crate::random;
 mod rate_limit;
 mod security;
 pub mod session;
@@ -32,7 +33,6 @@ use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::Tra
 
 pub use api_error::{ApiError, ApiJson};
 pub use assets::{AssetError, Assets};
-pub use challenge::cert_error_code;
 pub use clock::Clock;
 pub use enrol::{LinkError, issue_link};
 pub use rate_limit::RateLimiter;

@@ -18,5 +18,6 @@ pub use anchor::{
     TrustConfig, TrustStore,
 };
 pub use verify::{
-    CertError, VerifiedCert, check_recorded, hex, signed_data, verify_signed_challenge,
+    CertError, VerifiedCert, cert_error_code, check_recorded, hex, signed_data,
+    verify_signed_challenge,
 };

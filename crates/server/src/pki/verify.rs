@@ -1,5 +1,6 @@
 //! Verifying a card's signature over a server challenge, and the certificate that carries its key.
 
+use mahpki_protocol::ErrorCode;
 use rsa::{pkcs8::DecodePublicKey as _, signature::Verifier as _};
 use sha2::{Digest as _, Sha256};
 use x509_parser::prelude::*;
@@ -33,6 +34,22 @@ pub enum CertError {
     Policy,
     #[error("the signature does not verify")]
     SignatureInvalid,
+}
+
+/// The catalogued error a refused certificate is answered with.
+pub fn cert_error_code(e: &CertError) -> ErrorCode {
+    match e {
+        CertError::Malformed => ErrorCode::CertificateMalformed,
+        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
+        CertError::Untrusted => ErrorCode::CertificateUntrusted,
+        CertError::Expired => ErrorCode::CertificateExpired,
+        CertError::Revoked => ErrorCode::CertificateRevoked,
+        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
+        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
+        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
+        CertError::Policy => ErrorCode::CertificatePolicy,
+        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
+    }
 }
 
 /// A certificate that passed every check, with what the store keeps of it.
