@@ -3,7 +3,7 @@
 
 use mahpki_protocol::{card_profile::HpkiProfile, helper::CardType};
 
-use super::{
+use super::iso7816::{
     CardInfo, PinStatus, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
 };
 use mahpki_protocol::apdu::Command;

@@ -3,7 +3,9 @@
 
 use mahpki_protocol::helper::CardType;
 
-use super::{CardInfo, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify};
+use super::iso7816::{
+    CardInfo, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
+};
 use mahpki_protocol::apdu::Command;
 
 use crate::{
