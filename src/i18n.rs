@@ -1,5 +1,6 @@
 //! Every string the app shows, in Japanese (first, in the guide's wording) and English.
-//! One enum, one `match`: a missing translation is a compile error, not a blank on screen.
+//! One row per string, from which the enum and its `match` follow: a missing translation is a
+//! compile error, not a blank on screen.
 
 use mahpki_protocol::error::Text;
 
@@ -37,733 +38,487 @@ impl Lang {
     }
 }
 
-/// A string shown by the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Msg {
-    SiteTitle,
-    SkipToContent,
-    LanguageSwitch,
-    ChooseHeading,
-    MyNumberEntry,
-    SmartphoneEntry,
-    MyNumberSectionTitle,
-    SmartphoneRegisterTitle,
-    SmartphoneChangeTitle,
-    Prepare,
-    PrepareMyNumber,
-    PrepareSmartphone,
-    PrepareSmartphoneChange,
-    Setup,
-    SetupHelper,
-    Caution,
-    SmartphoneChangeCaution,
-    SmartphoneChangeAbortNote,
-    CardInReaderHint,
-    RegisterWithHpki,
-    RegisterOrChangeWithHpki,
-    SmartphoneChange,
-    MyNumberSiteTitle,
-    SmartphoneSiteTitle,
-    SmartphoneChangeSiteTitle,
-    EnrollSiteTitle,
-    BackToTop,
-    NotFoundTitle,
-    NotFoundBody,
-    FooterServer,
-    FooterServerChecking,
-    FooterServerUnreachable,
-    FooterServerDegraded,
-    HelperChecking,
-    LocalNetworkNotice,
-    HelperMissingTitle,
-    HelperInstallHint,
-    CheckAgain,
-    ReadersLabel,
-    NoReaderFound,
-    CardEmpty,
-    CardHpki,
-    CardJpki,
-    CardUnsupported,
-    PinWindowNotice,
-    StagePreparing,
-    StageNoReader,
-    StageInsertHpki,
-    StageInsertJpki,
-    StageSwapToJpki,
-    StageSwapToHpki,
-    StagePinHpki,
-    StagePinJpki,
-    JpkiPinWarning,
-    LastTryWarning,
-    OpenPinWindow,
-    StageCommunicatingHpki,
-    StageCommunicatingJpki,
-    StageVerifying,
-    DoNotRemoveCard,
-    HpkiIdLabel,
-    NameLabel,
-    QualificationLabel,
-    CaLabel,
-    ConfirmHpkiId,
-    SwapToMyNumber,
-    MyNumberInReaderHint,
-    RegisterMyNumber,
-    CurrentBindingNote,
-    CertificateExpiryLabel,
-    DoneMessage,
-    ReplacedNote,
-    ReplacedExpiryLabel,
-    FailedTitle,
-    NothingBound,
-    TryAgain,
-    StartOver,
-    Cancel,
-    CancelledMessage,
-    RemedyLabel,
-    Issuing,
-    ReplaceQuestion,
-    ReplaceNote,
-    Yes,
-    No,
-    ScanCode,
-    ScanHowTo,
-    VerificationCodeLabel,
-    ExpiryWarning,
-    QrAlt,
-    CantScan,
-    OpenLinkOnPhone,
-    ContinueOnPhone,
-    ContinueOnPhoneHint,
-    ExpiredTitle,
-    ExpiredHint,
-    Reissue,
-    SmartphoneDone,
-    CloseWholeBrowser,
-    PhoneReplacedNote,
-    KeptCurrent,
-    SmartphoneCancelled,
-    SmartphoneNothingBound,
-    EnrollOpening,
-    UsernameLabel,
-    EnrollLoginHint,
-    RegisterButton,
-    EnrollBiometric,
-    LabelTitle,
-    LabelHint,
-    LabelField,
-    Ok,
-    EnrollSaving,
-    EnrollDone,
-    EnrollDonePcNote,
-    EnrollReissueHint,
-    JmaEntryHint,
-    JmaEntry,
-    Checking,
-    JmaInstruction,
-    JmaNote,
-    JmaRegistrationNumber,
-    JmaCardId,
-    JmaSubmit,
-    ScanWithOldPhone,
-    ChangeQrAlt,
-    ContinueOnOldPhone,
-    ContinueOnOldPhoneHint,
-    ScanWithNewPhone,
-    ChangeNothingChanged,
-    ChangeCancelled,
-    ProveSiteTitle,
-    ProveLoginHint,
-    LoginButton,
-    HpkiIdInvalid,
-    ProveDone,
-    ProveDoneNote,
-    ProveReissueHint,
-    NothingChanged,
+/// Declares [`Msg`] from one row per string (name, Japanese, English), so a string is written
+/// once and the enum, [`Msg::ALL`] and [`Msg::text`] follow from the rows.
+macro_rules! messages {
+    ($(
+        $(#[$attr:meta])*
+        $msg:ident: $ja:literal, $en:literal;
+    )*) => {
+        /// A string shown by the app.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $( $(#[$attr])* $msg, )*
+        }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$msg),*];
+
+            pub fn text(self) -> Text {
+                let (ja, en) = match self {
+                    $(Msg::$msg => ($ja, $en),)*
+                };
+                Text { ja, en }
+            }
+        }
+    };
+}
+
+// One row per string: name, Japanese, English.
+messages! {
+    // U+200B marks where the title may wrap on a narrow screen (between phrases, never
+    // inside 「プラットフォーム」); the header turns each into <wbr>.
+    SiteTitle:
+        "HPKIセカンド電子証明書\u{200B}管理・認証\u{200B}プラットフォーム",
+        "HPKI Second Certificate Management and Authentication Platform";
+    SkipToContent:
+        "本文へ移動",
+        "Skip to main content";
+    LanguageSwitch:
+        "表示言語",
+        "Language";
+    ChooseHeading:
+        "ご利用になるものを選んでください",
+        "Choose what you will use";
+    MyNumberEntry:
+        "マイナンバーカードをご利用の方はこちら",
+        "Using a My Number card? Start here";
+    SmartphoneEntry:
+        "スマートフォン(タブレットを含む)をご利用の方はこちら",
+        "Using a smartphone (or tablet)? Start here";
+    MyNumberSectionTitle:
+        "HPKIカードを使ってマイナンバーカードを登録",
+        "Register your My Number card using your HPKI card";
+    SmartphoneRegisterTitle:
+        "HPKIカードを使ってスマートフォンを登録",
+        "Register your smartphone using your HPKI card";
+    SmartphoneChangeTitle:
+        "登録してあるスマートフォンを変更",
+        "Change your registered smartphone";
+    Prepare:
+        "【準備するもの】",
+        "What you need";
+    PrepareMyNumber:
+        "HPKIカード、マイナンバーカード、ICカードリーダー",
+        "Your HPKI card, your My Number card and an IC card reader";
+    PrepareSmartphone:
+        "HPKIカード、スマートフォン",
+        "Your HPKI card and your smartphone";
+    PrepareSmartphoneChange:
+        "新旧2台のスマートフォン(旧スマートフォンは既に当サイトに登録済のもの)",
+        "Both smartphones, old and new (the old one already registered on this site)";
+    Setup:
+        "【必要な事前設定】",
+        "Set up beforehand";
+    SetupHelper:
+        "カード読み取りソフト(mahpki-helper)がこのPCにインストールされ、起動している必要があります。",
+        "The card helper (mahpki-helper) must be installed and running on this PC.";
+    Caution:
+        "【注意事項】",
+        "Please note";
+    SmartphoneChangeCaution:
+        "変更後は、旧スマートフォンは認証に利用できなくなります。",
+        "After the change, the old smartphone can no longer be used to authenticate.";
+    SmartphoneChangeAbortNote:
+        "本操作を途中でやめた場合は、旧スマートフォンを引き続き利用できます。",
+        "If you stop part way, the old smartphone keeps working.";
+    CardInReaderHint:
+        "◆HPKIカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
+        "Put your HPKI card in the IC card reader, then click the button below.";
+    RegisterWithHpki:
+        "HPKIカードで登録",
+        "Register with HPKI card";
+    RegisterOrChangeWithHpki:
+        "HPKIカードで登録または変更",
+        "Register or change with HPKI card";
+    SmartphoneChange:
+        "スマートフォン変更",
+        "Change smartphone";
+    MyNumberSiteTitle:
+        "マイナンバーカード登録サイト",
+        "My Number card registration";
+    SmartphoneSiteTitle:
+        "スマートフォン登録サイト",
+        "Smartphone registration";
+    SmartphoneChangeSiteTitle:
+        "スマートフォン変更",
+        "Change smartphone";
+    EnrollSiteTitle:
+        "スマートフォンの登録",
+        "Register this smartphone";
+    BackToTop:
+        "トップページへ戻る",
+        "Back to the top page";
+    NotFoundTitle:
+        "ページが見つかりません",
+        "Page not found";
+    NotFoundBody:
+        "お探しのページは見つかりませんでした。アドレスをご確認ください。",
+        "The page you asked for does not exist. Please check the address.";
+    FooterServer:
+        "サーバー バージョン",
+        "Server version";
+    FooterServerChecking:
+        "サーバーを確認しています…",
+        "Checking the server...";
+    FooterServerUnreachable:
+        "サーバーに接続できません",
+        "The server cannot be reached";
+    FooterServerDegraded:
+        "サーバーのデータベースが応答していません",
+        "The server's database is not answering";
+    HelperChecking:
+        "カード読み取りソフト(mahpki-helper)を確認しています…",
+        "Looking for the card helper (mahpki-helper)...";
+    LocalNetworkNotice:
+        "ブラウザが「このデバイス上のアプリやサービスへのアクセス(ローカル ネットワーク)」の許可を求めることがあります。このPCのカード読み取りソフトと通信するために必要ですので、「許可」を選んでください。",
+        "Your browser may ask whether this site may access apps and services on this device (local network). The site needs it to talk to the card helper on this PC: choose Allow.";
+    HelperMissingTitle:
+        "カード読み取りソフトを利用できません",
+        "The card helper is not available";
+    HelperInstallHint:
+        "mahpki-helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
+        "Install and start mahpki-helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.";
+    CheckAgain:
+        "再確認",
+        "Check again";
+    ReadersLabel:
+        "カードリーダー",
+        "Card readers";
+    NoReaderFound:
+        "カードリーダーが見つかりません。ICカードリーダーを接続してください。",
+        "No card reader found. Connect your IC card reader.";
+    CardEmpty:
+        "カードなし",
+        "no card";
+    CardHpki:
+        "HPKIカード",
+        "HPKI card";
+    CardJpki:
+        "マイナンバーカード",
+        "My Number card";
+    CardUnsupported:
+        "対応していないカード",
+        "unsupported card";
+    PinWindowNotice:
+        "ボタンを押すと、暗証番号を入力する別ウィンドウ(mahpki-helper)が開きます。暗証番号はこのページではなく、その別ウィンドウに入力してください。",
+        "The button opens a separate window of mahpki-helper for your PIN. Enter the PIN there, never on this page.";
+    StagePreparing:
+        "準備しています…",
+        "Preparing...";
+    StageNoReader:
+        "ICカードリーダーが見つかりません。カードリーダーを接続してください。",
+        "No IC card reader found. Connect your card reader.";
+    StageInsertHpki:
+        "HPKIカードをカードリーダーにセットしてください。",
+        "Put your HPKI card in the card reader.";
+    StageInsertJpki:
+        "個人番号カードをカードリーダライタにセットしてください。",
+        "Put your My Number card in the card reader.";
+    StageSwapToJpki:
+        "HPKIカードを抜いて、マイナンバーカードに差し替えてください。差し替えると自動的に次へ進みます。",
+        "Take out the HPKI card and put in your My Number card. The page goes on by itself.";
+    StageSwapToHpki:
+        "挿入されているカードはHPKIカードではありません。HPKIカードに差し替えてください。差し替えると自動的に次へ進みます。",
+        "The card in the reader is not an HPKI card. Put in your HPKI card. The page goes on by itself.";
+    StagePinHpki:
+        "別ウィンドウ(mahpki-helper)で、HPKIカードのPIN(暗証番号)を入力してください。",
+        "In the mahpki-helper window, enter your HPKI card PIN.";
+    StagePinJpki:
+        "別ウィンドウ(mahpki-helper)で、個人番号カードの利用者証明用パスワード(4桁の数字)を入力してください。",
+        "In the mahpki-helper window, enter your My Number card's user-authentication password (4 digits).";
+    JpkiPinWarning:
+        "※署名用のパスワードではありませんので、ご注意ください。",
+        "Note: this is not the signing password.";
+    LastTryWarning:
+        "次に間違えるとロックされます。",
+        "One more wrong entry locks it.";
+    OpenPinWindow:
+        "暗証番号の入力画面を開く",
+        "Open the PIN window";
+    StageCommunicatingHpki:
+        "HPKIカードと通信をしています。",
+        "Communicating with the HPKI card.";
+    StageCommunicatingJpki:
+        "個人番号カードと通信をしています。",
+        "Communicating with the My Number card.";
+    StageVerifying:
+        "サーバーで確認しています…",
+        "The platform is checking...";
+    DoNotRemoveCard:
+        "処理が終わるまでカードを抜かないでください。",
+        "Leave the card in until this finishes.";
+    HpkiIdLabel:
+        "本人ID",
+        "HPKI ID";
+    NameLabel:
+        "氏名",
+        "Name";
+    QualificationLabel:
+        "資格",
+        "Qualification";
+    CaLabel:
+        "認証局",
+        "Certification authority";
+    ConfirmHpkiId:
+        "表示されている「本人ID」が自分のものであることを確認してください。異なる場合は「中止」を押してください。",
+        "Check that the HPKI ID shown is yours. If it is not, press Cancel.";
+    SwapToMyNumber:
+        "カードドライバに挿入するカードをHPKIカードからマイナンバーカードに差し替えてください。",
+        "Take the HPKI card out of the card reader and put in your My Number card instead.";
+    MyNumberInReaderHint:
+        "◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
+        "With your My Number card in the IC card reader, click the button below.";
+    RegisterMyNumber:
+        "マイナンバーカードを登録",
+        "Register My Number card";
+    CurrentBindingNote:
+        "登録済みのマイナンバーカードがあります。登録すると、新しいカードに置き換わります。",
+        "A My Number card is already registered. Registering replaces it with this card.";
+    CertificateExpiryLabel:
+        "利用者証明用電子証明書の有効期限",
+        "User-authentication certificate valid until";
+    DoneMessage:
+        "マイナンバーカードの登録が完了しました。ブラウザを終了してください。",
+        "Your My Number card is registered. Please close the browser.";
+    ReplacedNote:
+        "以前に登録されていたマイナンバーカードの登録は、このカードに置き換えられました。",
+        "The My Number card registered before has been replaced by this one.";
+    ReplacedExpiryLabel:
+        "置き換えられたカードの電子証明書の有効期限",
+        "The replaced card's certificate was valid until";
+    FailedTitle:
+        "登録できませんでした",
+        "The registration did not complete";
+    NothingBound:
+        "マイナンバーカードは登録されていません。",
+        "No My Number card has been registered.";
+    TryAgain:
+        "もう一度試す",
+        "Try again";
+    StartOver:
+        "最初からやり直す",
+        "Start over";
+    Cancel:
+        "中止",
+        "Cancel";
+    CancelledMessage:
+        "登録を中止しました。マイナンバーカードは登録されていません。",
+        "You cancelled. No My Number card has been registered.";
+    RemedyLabel:
+        "対処方法",
+        "What to do";
+    Issuing:
+        "2次元コードを発行しています…",
+        "Issuing the 2D code...";
+    ReplaceQuestion:
+        "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
+        "A device is already registered. Remove the current device and register again?";
+    ReplaceNote:
+        "「はい」を選ぶと、新しいスマートフォンの登録が完了した時点で、現在のスマートフォンでは認証できなくなります。登録を完了しなければ、現在のスマートフォンをそのまま使えます。",
+        "If you choose Yes, the current smartphone stops working for authentication when the new one is registered. Until then, the current one keeps working.";
+    Yes:
+        "はい",
+        "Yes";
+    No:
+        "いいえ",
+        "No";
+    ScanCode:
+        "スマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
+        "Scan the 2D code with your smartphone's camera and open the registration site.";
+    ScanHowTo:
+        "iPhoneは「カメラ」アプリで読み取り「Safariで開く」を、AndroidはChromeの検索欄のカメラボタンで読み取ってください。",
+        "On iPhone, scan with the Camera app and choose Open in Safari; on Android, scan with the camera button in Chrome's search box.";
+    VerificationCodeLabel:
+        "確認コード",
+        "Confirmation code";
+    ExpiryWarning:
+        "有効期限内に読み取らないと二次元コードは無効になります。",
+        "The 2D code stops working if it is not scanned in time.";
+    QrAlt:
+        "スマートフォン登録用の二次元コード",
+        "2D code for registering your smartphone";
+    CantScan:
+        "二次元コードを読み取れない場合",
+        "If you cannot scan the 2D code";
+    OpenLinkOnPhone:
+        "次のアドレスをスマートフォンのブラウザで開いてください(他の人に知らせないでください):",
+        "Open this address in your smartphone's browser (do not share it):";
+    ContinueOnPhone:
+        "スマートフォンで操作を続けてください",
+        "Continue on your smartphone";
+    ContinueOnPhoneHint:
+        "スマートフォンの画面の案内に従って登録してください。完了するとこの画面も自動的に切り替わります。",
+        "Follow the steps on your smartphone. This screen changes by itself when it is done.";
+    ExpiredTitle:
+        "有効期限が切れました",
+        "The code has expired";
+    ExpiredHint:
+        "二次元コードを再発行して、もう一度読み取ってください。",
+        "Issue a new 2D code and scan it again.";
+    Reissue:
+        "二次元コードを再発行",
+        "Issue a new 2D code";
+    SmartphoneDone:
+        "スマートフォンの登録が完了しました。ブラウザを終了してください。",
+        "Your smartphone is registered. Please close the browser.";
+    CloseWholeBrowser:
+        "※タブだけでなくブラウザ全体を終了してください(ブラウザ右上の×)。",
+        "Close the whole browser, not just this tab (the X at the top right).";
+    PhoneReplacedNote:
+        "以前に登録されていたスマートフォンは、認証に利用できなくなりました。",
+        "The smartphone registered before can no longer be used to authenticate.";
+    KeptCurrent:
+        "現在のスマートフォンの登録はそのままです。新しい登録は行っていません。",
+        "Your current smartphone stays registered. Nothing new was registered.";
+    SmartphoneCancelled:
+        "登録を中止しました。スマートフォンは登録されていません。",
+        "You cancelled. No smartphone has been registered.";
+    SmartphoneNothingBound:
+        "スマートフォンは登録されていません。",
+        "No smartphone has been registered.";
+    EnrollOpening:
+        "登録情報を確認しています…",
+        "Checking the registration...";
+    UsernameLabel:
+        "Username(本人ID)",
+        "Username (HPKI ID)";
+    EnrollLoginHint:
+        "表示されている本人IDが自分のものであることを確認して「登録」を押してください。次の画面で、スマートフォンの生体認証(指紋・顔など)を行います。",
+        "Check that the HPKI ID shown is yours and press Register. Your smartphone then asks for its biometrics (fingerprint, face, etc.).";
+    RegisterButton:
+        "登録",
+        "Register";
+    EnrollBiometric:
+        "スマートフォンの画面の指示に従って、生体認証を行ってください。",
+        "Follow your smartphone's prompt to complete the biometric check.";
+    LabelTitle:
+        "ラベル登録",
+        "Label";
+    LabelHint:
+        "ラベルは自動で設定されています。そのまま「OK」を押してください。",
+        "The label is filled in for you. Press OK.";
+    LabelField:
+        "ラベル",
+        "Label";
+    Ok:
+        "OK",
+        "OK";
+    EnrollSaving:
+        "登録しています…",
+        "Registering...";
+    EnrollDone:
+        "登録が完了しました。スマートフォンのブラウザを閉じてください。",
+        "Registration is complete. Please close the browser on your smartphone.";
+    EnrollDonePcNote:
+        "PCの画面にも完了画面が表示されます。",
+        "The PC screen shows completion too.";
+    EnrollReissueHint:
+        "PCで二次元コードを発行し直し、もう一度読み取ってください。",
+        "Issue a new 2D code on the PC and scan it again.";
+    JmaEntryHint:
+        "日本医師会のHPKIカードをお持ちで、カードを読み取れない場合は:",
+        "If you hold a JMA HPKI card and cannot read it:";
+    JmaEntry:
+        "医籍登録番号とカードIDで登録",
+        "Register with your registration number and card ID";
+    Checking:
+        "確認しています…",
+        "Checking...";
+    JmaInstruction:
+        "HPKIカードに記載されている医籍登録番号とカードIDを入力の上、「認証」を押してください。",
+        "Enter the medical registration number and the card ID printed on your HPKI card, then press Authenticate.";
+    JmaNote:
+        "日本医師会が発行したHPKIカードをお持ちの方が対象です。5回続けて間違えると、しばらく(15分以上)入力を受け付けなくなります。",
+        "For holders of an HPKI card issued by the Japan Medical Association. After 5 wrong tries in a row it pauses for a while (15 minutes or more).";
+    JmaRegistrationNumber:
+        "医籍登録番号",
+        "Medical registration number";
+    JmaCardId:
+        "カードID",
+        "Card ID";
+    JmaSubmit:
+        "認証",
+        "Authenticate";
+    ScanWithOldPhone:
+        "登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。",
+        "Scan this 2D code with the smartphone registered now (the old one).";
+    ChangeQrAlt:
+        "旧スマートフォンで読み取る二次元コード",
+        "2D code for your old smartphone";
+    ContinueOnOldPhone:
+        "旧スマートフォンで操作を続けてください",
+        "Continue on your old smartphone";
+    ContinueOnOldPhoneHint:
+        "旧スマートフォンで本人IDを確認し、生体認証を行ってください。完了すると旧スマートフォンに確認コードが表示されますので、この画面に入力してください。",
+        "Confirm your HPKI ID on the old smartphone and pass its biometric check. The old smartphone then shows a confirmation code for you to enter on this screen.";
+    ScanWithNewPhone:
+        "新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
+        "Scan this 2D code with the new smartphone's camera and open the registration site.";
+    ChangeNothingChanged:
+        "スマートフォンの登録は変更されていません。旧スマートフォンは引き続き利用できます。",
+        "Nothing was changed. The old smartphone keeps working.";
+    ChangeCancelled:
+        "スマートフォン変更を中止しました。旧スマートフォンは引き続き利用できます。",
+        "You cancelled the change. The old smartphone keeps working.";
+    ProveSiteTitle:
+        "スマートフォン変更(旧スマートフォン)",
+        "Change smartphone (old smartphone)";
+    ProveLoginHint:
+        "本人IDを確認して「ログイン」を押してください。次の画面で、このスマートフォンの生体認証を行います。",
+        "Check your HPKI ID and press Log in. This smartphone then asks for its biometrics.";
+    LoginButton:
+        "ログイン",
+        "Log in";
+    HpkiIdInvalid:
+        "本人IDは半角英数字とハイフン(-)で入力してください。",
+        "Enter the HPKI ID in ASCII letters, digits and hyphens (-).";
+    ProveDone:
+        "本人確認が完了しました。PCの画面に表示される新しい二次元コードを、新しいスマートフォンで読み取ってください。",
+        "You are confirmed. Scan the new 2D code on the PC screen with the new smartphone.";
+    ProveDoneNote:
+        "このスマートフォンは、新しいスマートフォンの登録が完了するまで引き続き利用できます。",
+        "This smartphone keeps working until the new one is registered.";
+    ProveReissueHint:
+        "PCでスマートフォン変更をやり直し、表示された二次元コードをこのスマートフォンで読み取ってください。",
+        "Start the change again on the PC and scan the code it shows with this smartphone.";
+    NothingChanged:
+        "この操作では何も変更されていません。",
+        "Nothing was changed by this attempt.";
     // The phone's confirmation code (issue 11 item 3).
-    ConfirmEnterTitle,
-    ConfirmEnterInstruction,
-    ConfirmEnterOldPhoneInstruction,
-    ConfirmEnterNote,
-    ConfirmButton,
-    ConfirmShowInstruction,
-    ConfirmShowNever,
-    ConfirmWaiting,
-    ConfirmedOnPc,
-    EnrollLinkReissueHint,
+    ConfirmEnterTitle:
+        "確認コードの入力",
+        "Enter the confirmation code";
+    ConfirmEnterInstruction:
+        "スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
+        "Enter the confirmation code (6 digits) shown on your smartphone and press Confirm.";
+    ConfirmEnterOldPhoneInstruction:
+        "旧スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
+        "Enter the confirmation code (6 digits) shown on your old smartphone and press Confirm.";
+    ConfirmEnterNote:
+        "お手元のスマートフォンで二次元コードを読み取っていない場合は、入力せずに「中止」を押してください。3回間違えると、この二次元コードは使用できなくなります。",
+        "If you did not scan the 2D code with your own smartphone, do not enter anything and press Cancel. After three wrong entries this 2D code can no longer be used.";
+    ConfirmButton:
+        "確認",
+        "Confirm";
+    ConfirmShowInstruction:
+        "PCの画面に次の確認コードを入力してください。",
+        "Enter this confirmation code on the PC screen.";
+    ConfirmShowNever:
+        "確認コードはご自身のPCにだけ入力し、他の人には絶対に教えないでください(電話やメールで尋ねられても教えないでください)。",
+        "Enter this code only on your own PC and never tell it to anyone (not even someone who asks by phone or email).";
+    ConfirmWaiting:
+        "PCでの入力を待っています…",
+        "Waiting for the code to be entered on the PC...";
+    ConfirmedOnPc:
+        "PCで確認コードが確認されました。",
+        "The confirmation code was accepted on the PC.";
+    EnrollLinkReissueHint:
+        "認証局に、新しい登録用リンクの発行を依頼してください。",
+        "Ask your certification authority to issue a new registration link.";
 }
 
 impl Msg {
-    pub const ALL: &'static [Msg] = &[
-        Msg::SiteTitle,
-        Msg::SkipToContent,
-        Msg::LanguageSwitch,
-        Msg::ChooseHeading,
-        Msg::MyNumberEntry,
-        Msg::SmartphoneEntry,
-        Msg::MyNumberSectionTitle,
-        Msg::SmartphoneRegisterTitle,
-        Msg::SmartphoneChangeTitle,
-        Msg::Prepare,
-        Msg::PrepareMyNumber,
-        Msg::PrepareSmartphone,
-        Msg::PrepareSmartphoneChange,
-        Msg::Setup,
-        Msg::SetupHelper,
-        Msg::Caution,
-        Msg::SmartphoneChangeCaution,
-        Msg::SmartphoneChangeAbortNote,
-        Msg::CardInReaderHint,
-        Msg::RegisterWithHpki,
-        Msg::RegisterOrChangeWithHpki,
-        Msg::SmartphoneChange,
-        Msg::MyNumberSiteTitle,
-        Msg::SmartphoneSiteTitle,
-        Msg::SmartphoneChangeSiteTitle,
-        Msg::EnrollSiteTitle,
-        Msg::BackToTop,
-        Msg::NotFoundTitle,
-        Msg::NotFoundBody,
-        Msg::FooterServer,
-        Msg::FooterServerChecking,
-        Msg::FooterServerUnreachable,
-        Msg::FooterServerDegraded,
-        Msg::HelperChecking,
-        Msg::LocalNetworkNotice,
-        Msg::HelperMissingTitle,
-        Msg::HelperInstallHint,
-        Msg::CheckAgain,
-        Msg::ReadersLabel,
-        Msg::NoReaderFound,
-        Msg::CardEmpty,
-        Msg::CardHpki,
-        Msg::CardJpki,
-        Msg::CardUnsupported,
-        Msg::PinWindowNotice,
-        Msg::StagePreparing,
-        Msg::StageNoReader,
-        Msg::StageInsertHpki,
-        Msg::StageInsertJpki,
-        Msg::StageSwapToJpki,
-        Msg::StageSwapToHpki,
-        Msg::StagePinHpki,
-        Msg::StagePinJpki,
-        Msg::JpkiPinWarning,
-        Msg::LastTryWarning,
-        Msg::OpenPinWindow,
-        Msg::StageCommunicatingHpki,
-        Msg::StageCommunicatingJpki,
-        Msg::StageVerifying,
-        Msg::DoNotRemoveCard,
-        Msg::HpkiIdLabel,
-        Msg::NameLabel,
-        Msg::QualificationLabel,
-        Msg::CaLabel,
-        Msg::ConfirmHpkiId,
-        Msg::SwapToMyNumber,
-        Msg::MyNumberInReaderHint,
-        Msg::RegisterMyNumber,
-        Msg::CurrentBindingNote,
-        Msg::CertificateExpiryLabel,
-        Msg::DoneMessage,
-        Msg::ReplacedNote,
-        Msg::ReplacedExpiryLabel,
-        Msg::FailedTitle,
-        Msg::NothingBound,
-        Msg::TryAgain,
-        Msg::StartOver,
-        Msg::Cancel,
-        Msg::CancelledMessage,
-        Msg::RemedyLabel,
-        Msg::Issuing,
-        Msg::ReplaceQuestion,
-        Msg::ReplaceNote,
-        Msg::Yes,
-        Msg::No,
-        Msg::ScanCode,
-        Msg::ScanHowTo,
-        Msg::VerificationCodeLabel,
-        Msg::ExpiryWarning,
-        Msg::QrAlt,
-        Msg::CantScan,
-        Msg::OpenLinkOnPhone,
-        Msg::ContinueOnPhone,
-        Msg::ContinueOnPhoneHint,
-        Msg::ExpiredTitle,
-        Msg::ExpiredHint,
-        Msg::Reissue,
-        Msg::SmartphoneDone,
-        Msg::CloseWholeBrowser,
-        Msg::PhoneReplacedNote,
-        Msg::KeptCurrent,
-        Msg::SmartphoneCancelled,
-        Msg::SmartphoneNothingBound,
-        Msg::EnrollOpening,
-        Msg::UsernameLabel,
-        Msg::EnrollLoginHint,
-        Msg::RegisterButton,
-        Msg::EnrollBiometric,
-        Msg::LabelTitle,
-        Msg::LabelHint,
-        Msg::LabelField,
-        Msg::Ok,
-        Msg::EnrollSaving,
-        Msg::EnrollDone,
-        Msg::EnrollDonePcNote,
-        Msg::EnrollReissueHint,
-        Msg::JmaEntryHint,
-        Msg::JmaEntry,
-        Msg::Checking,
-        Msg::JmaInstruction,
-        Msg::JmaNote,
-        Msg::JmaRegistrationNumber,
-        Msg::JmaCardId,
-        Msg::JmaSubmit,
-        Msg::ScanWithOldPhone,
-        Msg::ChangeQrAlt,
-        Msg::ContinueOnOldPhone,
-        Msg::ContinueOnOldPhoneHint,
-        Msg::ScanWithNewPhone,
-        Msg::ChangeNothingChanged,
-        Msg::ChangeCancelled,
-        Msg::ProveSiteTitle,
-        Msg::ProveLoginHint,
-        Msg::LoginButton,
-        Msg::HpkiIdInvalid,
-        Msg::ProveDone,
-        Msg::ProveDoneNote,
-        Msg::ProveReissueHint,
-        Msg::NothingChanged,
-        Msg::ConfirmEnterTitle,
-        Msg::ConfirmEnterInstruction,
-        Msg::ConfirmEnterOldPhoneInstruction,
-        Msg::ConfirmEnterNote,
-        Msg::ConfirmButton,
-        Msg::ConfirmShowInstruction,
-        Msg::ConfirmShowNever,
-        Msg::ConfirmWaiting,
-        Msg::ConfirmedOnPc,
-        Msg::EnrollLinkReissueHint,
-    ];
-
-    pub fn text(self) -> Text {
-        let (ja, en) = match self {
-            // U+200B marks where the title may wrap on a narrow screen (between phrases, never
-            // inside 「プラットフォーム」); the header turns each into <wbr>.
-            Msg::SiteTitle => (
-                "HPKIセカンド電子証明書\u{200B}管理・認証\u{200B}プラットフォーム",
-                "HPKI Second Certificate Management and Authentication Platform",
-            ),
-            Msg::SkipToContent => ("本文へ移動", "Skip to main content"),
-            Msg::LanguageSwitch => ("表示言語", "Language"),
-            Msg::ChooseHeading => ("ご利用になるものを選んでください", "Choose what you will use"),
-            Msg::MyNumberEntry => {
-                ("マイナンバーカードをご利用の方はこちら", "Using a My Number card? Start here")
-            }
-            Msg::SmartphoneEntry => (
-                "スマートフォン(タブレットを含む)をご利用の方はこちら",
-                "Using a smartphone (or tablet)? Start here",
-            ),
-            Msg::MyNumberSectionTitle => (
-                "HPKIカードを使ってマイナンバーカードを登録",
-                "Register your My Number card using your HPKI card",
-            ),
-            Msg::SmartphoneRegisterTitle => (
-                "HPKIカードを使ってスマートフォンを登録",
-                "Register your smartphone using your HPKI card",
-            ),
-            Msg::SmartphoneChangeTitle => {
-                ("登録してあるスマートフォンを変更", "Change your registered smartphone")
-            }
-            Msg::Prepare => ("【準備するもの】", "What you need"),
-            Msg::PrepareMyNumber => (
-                "HPKIカード、マイナンバーカード、ICカードリーダー",
-                "Your HPKI card, your My Number card and an IC card reader",
-            ),
-            Msg::PrepareSmartphone => {
-                ("HPKIカード、スマートフォン", "Your HPKI card and your smartphone")
-            }
-            Msg::PrepareSmartphoneChange => (
-                "新旧2台のスマートフォン(旧スマートフォンは既に当サイトに登録済のもの)",
-                "Both smartphones, old and new (the old one already registered on this site)",
-            ),
-            Msg::Setup => ("【必要な事前設定】", "Set up beforehand"),
-            Msg::SetupHelper => (
-                "カード読み取りソフト(mahpki-helper)がこのPCにインストールされ、起動している必要があります。",
-                "The card helper (mahpki-helper) must be installed and running on this PC.",
-            ),
-            Msg::Caution => ("【注意事項】", "Please note"),
-            Msg::SmartphoneChangeCaution => (
-                "変更後は、旧スマートフォンは認証に利用できなくなります。",
-                "After the change, the old smartphone can no longer be used to authenticate.",
-            ),
-            Msg::SmartphoneChangeAbortNote => (
-                "本操作を途中でやめた場合は、旧スマートフォンを引き続き利用できます。",
-                "If you stop part way, the old smartphone keeps working.",
-            ),
-            Msg::CardInReaderHint => (
-                "◆HPKIカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
-                "Put your HPKI card in the IC card reader, then click the button below.",
-            ),
-            Msg::RegisterWithHpki => ("HPKIカードで登録", "Register with HPKI card"),
-            Msg::RegisterOrChangeWithHpki => {
-                ("HPKIカードで登録または変更", "Register or change with HPKI card")
-            }
-            Msg::SmartphoneChange => ("スマートフォン変更", "Change smartphone"),
-            Msg::MyNumberSiteTitle => {
-                ("マイナンバーカード登録サイト", "My Number card registration")
-            }
-            Msg::SmartphoneSiteTitle => ("スマートフォン登録サイト", "Smartphone registration"),
-            Msg::SmartphoneChangeSiteTitle => ("スマートフォン変更", "Change smartphone"),
-            Msg::EnrollSiteTitle => ("スマートフォンの登録", "Register this smartphone"),
-            Msg::BackToTop => ("トップページへ戻る", "Back to the top page"),
-            Msg::NotFoundTitle => ("ページが見つかりません", "Page not found"),
-            Msg::NotFoundBody => (
-                "お探しのページは見つかりませんでした。アドレスをご確認ください。",
-                "The page you asked for does not exist. Please check the address.",
-            ),
-            Msg::FooterServer => ("サーバー バージョン", "Server version"),
-            Msg::FooterServerChecking => ("サーバーを確認しています…", "Checking the server..."),
-            Msg::FooterServerUnreachable => {
-                ("サーバーに接続できません", "The server cannot be reached")
-            }
-            Msg::FooterServerDegraded => (
-                "サーバーのデータベースが応答していません",
-                "The server's database is not answering",
-            ),
-            Msg::HelperChecking => (
-                "カード読み取りソフト(mahpki-helper)を確認しています…",
-                "Looking for the card helper (mahpki-helper)...",
-            ),
-            Msg::LocalNetworkNotice => (
-                "ブラウザが「このデバイス上のアプリやサービスへのアクセス(ローカル ネットワーク)」の許可を求めることがあります。このPCのカード読み取りソフトと通信するために必要ですので、「許可」を選んでください。",
-                "Your browser may ask whether this site may access apps and services on this device (local network). The site needs it to talk to the card helper on this PC: choose Allow.",
-            ),
-            Msg::HelperMissingTitle => {
-                ("カード読み取りソフトを利用できません", "The card helper is not available")
-            }
-            Msg::HelperInstallHint => (
-                "mahpki-helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
-                "Install and start mahpki-helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.",
-            ),
-            Msg::CheckAgain => ("再確認", "Check again"),
-            Msg::ReadersLabel => ("カードリーダー", "Card readers"),
-            Msg::NoReaderFound => (
-                "カードリーダーが見つかりません。ICカードリーダーを接続してください。",
-                "No card reader found. Connect your IC card reader.",
-            ),
-            Msg::CardEmpty => ("カードなし", "no card"),
-            Msg::CardHpki => ("HPKIカード", "HPKI card"),
-            Msg::CardJpki => ("マイナンバーカード", "My Number card"),
-            Msg::CardUnsupported => ("対応していないカード", "unsupported card"),
-            Msg::PinWindowNotice => (
-                "ボタンを押すと、暗証番号を入力する別ウィンドウ(mahpki-helper)が開きます。暗証番号はこのページではなく、その別ウィンドウに入力してください。",
-                "The button opens a separate window of mahpki-helper for your PIN. Enter the PIN there, never on this page.",
-            ),
-            Msg::StagePreparing => ("準備しています…", "Preparing..."),
-            Msg::StageNoReader => (
-                "ICカードリーダーが見つかりません。カードリーダーを接続してください。",
-                "No IC card reader found. Connect your card reader.",
-            ),
-            Msg::StageInsertHpki => (
-                "HPKIカードをカードリーダーにセットしてください。",
-                "Put your HPKI card in the card reader.",
-            ),
-            Msg::StageInsertJpki => (
-                "個人番号カードをカードリーダライタにセットしてください。",
-                "Put your My Number card in the card reader.",
-            ),
-            Msg::StageSwapToJpki => (
-                "HPKIカードを抜いて、マイナンバーカードに差し替えてください。差し替えると自動的に次へ進みます。",
-                "Take out the HPKI card and put in your My Number card. The page goes on by itself.",
-            ),
-            Msg::StageSwapToHpki => (
-                "挿入されているカードはHPKIカードではありません。HPKIカードに差し替えてください。差し替えると自動的に次へ進みます。",
-                "The card in the reader is not an HPKI card. Put in your HPKI card. The page goes on by itself.",
-            ),
-            Msg::StagePinHpki => (
-                "別ウィンドウ(mahpki-helper)で、HPKIカードのPIN(暗証番号)を入力してください。",
-                "In the mahpki-helper window, enter your HPKI card PIN.",
-            ),
-            Msg::StagePinJpki => (
-                "別ウィンドウ(mahpki-helper)で、個人番号カードの利用者証明用パスワード(4桁の数字)を入力してください。",
-                "In the mahpki-helper window, enter your My Number card's user-authentication password (4 digits).",
-            ),
-            Msg::JpkiPinWarning => (
-                "※署名用のパスワードではありませんので、ご注意ください。",
-                "Note: this is not the signing password.",
-            ),
-            Msg::LastTryWarning => {
-                ("次に間違えるとロックされます。", "One more wrong entry locks it.")
-            }
-            Msg::OpenPinWindow => ("暗証番号の入力画面を開く", "Open the PIN window"),
-            Msg::StageCommunicatingHpki => {
-                ("HPKIカードと通信をしています。", "Communicating with the HPKI card.")
-            }
-            Msg::StageCommunicatingJpki => {
-                ("個人番号カードと通信をしています。", "Communicating with the My Number card.")
-            }
-            Msg::StageVerifying => ("サーバーで確認しています…", "The platform is checking..."),
-            Msg::DoNotRemoveCard => (
-                "処理が終わるまでカードを抜かないでください。",
-                "Leave the card in until this finishes.",
-            ),
-            Msg::HpkiIdLabel => ("本人ID", "HPKI ID"),
-            Msg::NameLabel => ("氏名", "Name"),
-            Msg::QualificationLabel => ("資格", "Qualification"),
-            Msg::CaLabel => ("認証局", "Certification authority"),
-            Msg::ConfirmHpkiId => (
-                "表示されている「本人ID」が自分のものであることを確認してください。異なる場合は「中止」を押してください。",
-                "Check that the HPKI ID shown is yours. If it is not, press Cancel.",
-            ),
-            Msg::SwapToMyNumber => (
-                "カードドライバに挿入するカードをHPKIカードからマイナンバーカードに差し替えてください。",
-                "Take the HPKI card out of the card reader and put in your My Number card instead.",
-            ),
-            Msg::MyNumberInReaderHint => (
-                "◆マイナンバーカードがICカードリーダーにセットされている状態で下のボタンをクリックしてください。◆",
-                "With your My Number card in the IC card reader, click the button below.",
-            ),
-            Msg::RegisterMyNumber => ("マイナンバーカードを登録", "Register My Number card"),
-            Msg::CurrentBindingNote => (
-                "登録済みのマイナンバーカードがあります。登録すると、新しいカードに置き換わります。",
-                "A My Number card is already registered. Registering replaces it with this card.",
-            ),
-            Msg::CertificateExpiryLabel => {
-                ("利用者証明用電子証明書の有効期限", "User-authentication certificate valid until")
-            }
-            Msg::DoneMessage => (
-                "マイナンバーカードの登録が完了しました。ブラウザを終了してください。",
-                "Your My Number card is registered. Please close the browser.",
-            ),
-            Msg::ReplacedNote => (
-                "以前に登録されていたマイナンバーカードの登録は、このカードに置き換えられました。",
-                "The My Number card registered before has been replaced by this one.",
-            ),
-            Msg::ReplacedExpiryLabel => (
-                "置き換えられたカードの電子証明書の有効期限",
-                "The replaced card's certificate was valid until",
-            ),
-            Msg::FailedTitle => ("登録できませんでした", "The registration did not complete"),
-            Msg::NothingBound => (
-                "マイナンバーカードは登録されていません。",
-                "No My Number card has been registered.",
-            ),
-            Msg::TryAgain => ("もう一度試す", "Try again"),
-            Msg::StartOver => ("最初からやり直す", "Start over"),
-            Msg::Cancel => ("中止", "Cancel"),
-            Msg::CancelledMessage => (
-                "登録を中止しました。マイナンバーカードは登録されていません。",
-                "You cancelled. No My Number card has been registered.",
-            ),
-            Msg::RemedyLabel => ("対処方法", "What to do"),
-            Msg::Issuing => ("2次元コードを発行しています…", "Issuing the 2D code..."),
-            Msg::ReplaceQuestion => (
-                "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
-                "A device is already registered. Remove the current device and register again?",
-            ),
-            Msg::ReplaceNote => (
-                "「はい」を選ぶと、新しいスマートフォンの登録が完了した時点で、現在のスマートフォンでは認証できなくなります。登録を完了しなければ、現在のスマートフォンをそのまま使えます。",
-                "If you choose Yes, the current smartphone stops working for authentication when the new one is registered. Until then, the current one keeps working.",
-            ),
-            Msg::Yes => ("はい", "Yes"),
-            Msg::No => ("いいえ", "No"),
-            Msg::ScanCode => (
-                "スマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
-                "Scan the 2D code with your smartphone's camera and open the registration site.",
-            ),
-            Msg::ScanHowTo => (
-                "iPhoneは「カメラ」アプリで読み取り「Safariで開く」を、AndroidはChromeの検索欄のカメラボタンで読み取ってください。",
-                "On iPhone, scan with the Camera app and choose Open in Safari; on Android, scan with the camera button in Chrome's search box.",
-            ),
-            Msg::VerificationCodeLabel => ("確認コード", "Confirmation code"),
-            Msg::ExpiryWarning => (
-                "有効期限内に読み取らないと二次元コードは無効になります。",
-                "The 2D code stops working if it is not scanned in time.",
-            ),
-            Msg::QrAlt => {
-                ("スマートフォン登録用の二次元コード", "2D code for registering your smartphone")
-            }
-            Msg::CantScan => ("二次元コードを読み取れない場合", "If you cannot scan the 2D code"),
-            Msg::OpenLinkOnPhone => (
-                "次のアドレスをスマートフォンのブラウザで開いてください(他の人に知らせないでください):",
-                "Open this address in your smartphone's browser (do not share it):",
-            ),
-            Msg::ContinueOnPhone => {
-                ("スマートフォンで操作を続けてください", "Continue on your smartphone")
-            }
-            Msg::ContinueOnPhoneHint => (
-                "スマートフォンの画面の案内に従って登録してください。完了するとこの画面も自動的に切り替わります。",
-                "Follow the steps on your smartphone. This screen changes by itself when it is done.",
-            ),
-            Msg::ExpiredTitle => ("有効期限が切れました", "The code has expired"),
-            Msg::ExpiredHint => (
-                "二次元コードを再発行して、もう一度読み取ってください。",
-                "Issue a new 2D code and scan it again.",
-            ),
-            Msg::Reissue => ("二次元コードを再発行", "Issue a new 2D code"),
-            Msg::SmartphoneDone => (
-                "スマートフォンの登録が完了しました。ブラウザを終了してください。",
-                "Your smartphone is registered. Please close the browser.",
-            ),
-            Msg::CloseWholeBrowser => (
-                "※タブだけでなくブラウザ全体を終了してください(ブラウザ右上の×)。",
-                "Close the whole browser, not just this tab (the X at the top right).",
-            ),
-            Msg::PhoneReplacedNote => (
-                "以前に登録されていたスマートフォンは、認証に利用できなくなりました。",
-                "The smartphone registered before can no longer be used to authenticate.",
-            ),
-            Msg::KeptCurrent => (
-                "現在のスマートフォンの登録はそのままです。新しい登録は行っていません。",
-                "Your current smartphone stays registered. Nothing new was registered.",
-            ),
-            Msg::SmartphoneCancelled => (
-                "登録を中止しました。スマートフォンは登録されていません。",
-                "You cancelled. No smartphone has been registered.",
-            ),
-            Msg::SmartphoneNothingBound => {
-                ("スマートフォンは登録されていません。", "No smartphone has been registered.")
-            }
-            Msg::EnrollOpening => ("登録情報を確認しています…", "Checking the registration..."),
-            Msg::UsernameLabel => ("Username(本人ID)", "Username (HPKI ID)"),
-            Msg::EnrollLoginHint => (
-                "表示されている本人IDが自分のものであることを確認して「登録」を押してください。次の画面で、スマートフォンの生体認証(指紋・顔など)を行います。",
-                "Check that the HPKI ID shown is yours and press Register. Your smartphone then asks for its biometrics (fingerprint, face, etc.).",
-            ),
-            Msg::RegisterButton => ("登録", "Register"),
-            Msg::EnrollBiometric => (
-                "スマートフォンの画面の指示に従って、生体認証を行ってください。",
-                "Follow your smartphone's prompt to complete the biometric check.",
-            ),
-            Msg::LabelTitle => ("ラベル登録", "Label"),
-            Msg::LabelHint => (
-                "ラベルは自動で設定されています。そのまま「OK」を押してください。",
-                "The label is filled in for you. Press OK.",
-            ),
-            Msg::LabelField => ("ラベル", "Label"),
-            Msg::Ok => ("OK", "OK"),
-            Msg::EnrollSaving => ("登録しています…", "Registering..."),
-            Msg::EnrollDone => (
-                "登録が完了しました。スマートフォンのブラウザを閉じてください。",
-                "Registration is complete. Please close the browser on your smartphone.",
-            ),
-            Msg::EnrollDonePcNote => {
-                ("PCの画面にも完了画面が表示されます。", "The PC screen shows completion too.")
-            }
-            Msg::EnrollReissueHint => (
-                "PCで二次元コードを発行し直し、もう一度読み取ってください。",
-                "Issue a new 2D code on the PC and scan it again.",
-            ),
-            Msg::JmaEntryHint => (
-                "日本医師会のHPKIカードをお持ちで、カードを読み取れない場合は:",
-                "If you hold a JMA HPKI card and cannot read it:",
-            ),
-            Msg::JmaEntry => (
-                "医籍登録番号とカードIDで登録",
-                "Register with your registration number and card ID",
-            ),
-            Msg::Checking => ("確認しています…", "Checking..."),
-            Msg::JmaInstruction => (
-                "HPKIカードに記載されている医籍登録番号とカードIDを入力の上、「認証」を押してください。",
-                "Enter the medical registration number and the card ID printed on your HPKI card, then press Authenticate.",
-            ),
-            Msg::JmaNote => (
-                "日本医師会が発行したHPKIカードをお持ちの方が対象です。5回続けて間違えると、しばらく(15分以上)入力を受け付けなくなります。",
-                "For holders of an HPKI card issued by the Japan Medical Association. After 5 wrong tries in a row it pauses for a while (15 minutes or more).",
-            ),
-            Msg::JmaRegistrationNumber => ("医籍登録番号", "Medical registration number"),
-            Msg::JmaCardId => ("カードID", "Card ID"),
-            Msg::JmaSubmit => ("認証", "Authenticate"),
-            Msg::ScanWithOldPhone => (
-                "登録済みのスマートフォン(旧スマートフォン)のカメラで二次元コードを読み取ってください。",
-                "Scan this 2D code with the smartphone registered now (the old one).",
-            ),
-            Msg::ChangeQrAlt => {
-                ("旧スマートフォンで読み取る二次元コード", "2D code for your old smartphone")
-            }
-            Msg::ContinueOnOldPhone => {
-                ("旧スマートフォンで操作を続けてください", "Continue on your old smartphone")
-            }
-            Msg::ContinueOnOldPhoneHint => (
-                "旧スマートフォンで本人IDを確認し、生体認証を行ってください。完了すると旧スマートフォンに確認コードが表示されますので、この画面に入力してください。",
-                "Confirm your HPKI ID on the old smartphone and pass its biometric check. The old smartphone then shows a confirmation code for you to enter on this screen.",
-            ),
-            Msg::ScanWithNewPhone => (
-                "新しいスマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
-                "Scan this 2D code with the new smartphone's camera and open the registration site.",
-            ),
-            Msg::ChangeNothingChanged => (
-                "スマートフォンの登録は変更されていません。旧スマートフォンは引き続き利用できます。",
-                "Nothing was changed. The old smartphone keeps working.",
-            ),
-            Msg::ChangeCancelled => (
-                "スマートフォン変更を中止しました。旧スマートフォンは引き続き利用できます。",
-                "You cancelled the change. The old smartphone keeps working.",
-            ),
-            Msg::ProveSiteTitle => {
-                ("スマートフォン変更(旧スマートフォン)", "Change smartphone (old smartphone)")
-            }
-            Msg::ProveLoginHint => (
-                "本人IDを確認して「ログイン」を押してください。次の画面で、このスマートフォンの生体認証を行います。",
-                "Check your HPKI ID and press Log in. This smartphone then asks for its biometrics.",
-            ),
-            Msg::LoginButton => ("ログイン", "Log in"),
-            Msg::HpkiIdInvalid => (
-                "本人IDは半角英数字とハイフン(-)で入力してください。",
-                "Enter the HPKI ID in ASCII letters, digits and hyphens (-).",
-            ),
-            Msg::ProveDone => (
-                "本人確認が完了しました。PCの画面に表示される新しい二次元コードを、新しいスマートフォンで読み取ってください。",
-                "You are confirmed. Scan the new 2D code on the PC screen with the new smartphone.",
-            ),
-            Msg::ProveDoneNote => (
-                "このスマートフォンは、新しいスマートフォンの登録が完了するまで引き続き利用できます。",
-                "This smartphone keeps working until the new one is registered.",
-            ),
-            Msg::ProveReissueHint => (
-                "PCでスマートフォン変更をやり直し、表示された二次元コードをこのスマートフォンで読み取ってください。",
-                "Start the change again on the PC and scan the code it shows with this smartphone.",
-            ),
-            Msg::NothingChanged => {
-                ("この操作では何も変更されていません。", "Nothing was changed by this attempt.")
-            }
-            Msg::ConfirmEnterTitle => ("確認コードの入力", "Enter the confirmation code"),
-            Msg::ConfirmEnterInstruction => (
-                "スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
-                "Enter the confirmation code (6 digits) shown on your smartphone and press Confirm.",
-            ),
-            Msg::ConfirmEnterOldPhoneInstruction => (
-                "旧スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。",
-                "Enter the confirmation code (6 digits) shown on your old smartphone and press Confirm.",
-            ),
-            Msg::ConfirmEnterNote => (
-                "お手元のスマートフォンで二次元コードを読み取っていない場合は、入力せずに「中止」を押してください。3回間違えると、この二次元コードは使用できなくなります。",
-                "If you did not scan the 2D code with your own smartphone, do not enter anything and press Cancel. After three wrong entries this 2D code can no longer be used.",
-            ),
-            Msg::ConfirmButton => ("確認", "Confirm"),
-            Msg::ConfirmShowInstruction => (
-                "PCの画面に次の確認コードを入力してください。",
-                "Enter this confirmation code on the PC screen.",
-            ),
-            Msg::ConfirmShowNever => (
-                "確認コードはご自身のPCにだけ入力し、他の人には絶対に教えないでください(電話やメールで尋ねられても教えないでください)。",
-                "Enter this code only on your own PC and never tell it to anyone (not even someone who asks by phone or email).",
-            ),
-            Msg::ConfirmWaiting => {
-                ("PCでの入力を待っています…", "Waiting for the code to be entered on the PC...")
-            }
-            Msg::ConfirmedOnPc => (
-                "PCで確認コードが確認されました。",
-                "The confirmation code was accepted on the PC.",
-            ),
-            Msg::EnrollLinkReissueHint => (
-                "認証局に、新しい登録用リンクの発行を依頼してください。",
-                "Ask your certification authority to issue a new registration link.",
-            ),
-        };
-        Text { ja, en }
-    }
-
     pub fn in_lang(self, lang: Lang) -> &'static str {
         lang.pick(self.text())
     }

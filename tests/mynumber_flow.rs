@@ -7,8 +7,9 @@ use std::{cell::RefCell, rc::Rc};
 
 use mahpki::{
     flows::{
-        card::{CardStage, Failure},
+        card::CardStage,
         mynumber::{Action, MyNumberView, Step},
+        run::Failure,
     },
     i18n::{Lang, Msg},
 };

@@ -2,8 +2,6 @@
 //! operation over the server's challenge, show the helper's PIN page, follow the operation and
 //! hand back what the server verifies. Shared by 別紙1 (HPKI, then My Number card) and 別紙2.
 
-use std::{cell::Cell, rc::Rc};
-
 use gloo_timers::future::TimeoutFuture;
 use mahpki_protocol::{
     ErrorCode,
@@ -11,9 +9,11 @@ use mahpki_protocol::{
     helper::{CardPresence, CardType, OperationState, WaitReason},
 };
 
-use yew::UseStateHandle;
+use crate::{flows::run::Ticket, helper::HelperClient};
 
-use crate::helper::HelperClient;
+// The phone flows (enroll, prove) still name `Failure` through here; it belongs to every flow
+// (`flows::run`), and this re-export goes once they import it from there.
+pub use crate::flows::run::Failure;
 
 /// How often the page asks the helper where the operation is. The helper answers from memory,
 /// so this costs nothing on the card; 300 ms keeps the page in step with the PIN window.
@@ -37,63 +37,6 @@ pub enum CardStage {
     Communicating,
     /// The card has answered; the server is checking it.
     Verifying,
-}
-
-/// Why a card step stopped, with the tries left where the card told them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Failure {
-    pub code: ErrorCode,
-    pub tries_left: Option<u8>,
-}
-
-impl From<ErrorCode> for Failure {
-    fn from(code: ErrorCode) -> Self {
-        Self { code, tries_left: None }
-    }
-}
-
-/// The flow currently allowed to run. Cancelling (or leaving the page) moves the generation on,
-/// so a running step notices, cancels its helper operation and stops touching the page.
-#[derive(Debug, Clone, Default)]
-pub struct Runs(Rc<Cell<u64>>);
-
-impl Runs {
-    /// A ticket for a new run; any earlier run is cancelled.
-    pub fn next(&self) -> Ticket {
-        self.0.set(self.0.get() + 1);
-        Ticket { runs: self.clone(), id: self.0.get() }
-    }
-
-    pub fn cancel(&self) {
-        self.0.set(self.0.get() + 1);
-    }
-
-    /// A ticket for the run now live, for work that belongs to it (e.g. its event stream).
-    pub fn current(&self) -> Ticket {
-        Ticket { runs: self.clone(), id: self.0.get() }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Ticket {
-    runs: Runs,
-    id: u64,
-}
-
-impl Ticket {
-    pub fn live(&self) -> bool {
-        self.runs.0.get() == self.id
-    }
-
-    /// Sets a flow's state only while this run is live: a cancelled run never repaints the page.
-    pub fn setter<S: 'static>(&self, state: &UseStateHandle<S>) -> impl Fn(S) + Clone + 'static {
-        let (state, ticket) = (state.clone(), self.clone());
-        move |s| {
-            if ticket.live() {
-                state.set(s);
-            }
-        }
-    }
 }
 
 /// The helper's PIN window. It must be opened inside the holder's click (or the browser blocks

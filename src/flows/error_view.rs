@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::{
-    flows::card::Failure,
+    flows::{run::Failure, widgets::action_button},
     i18n::{self, Msg},
     lang::use_lang,
 };
@@ -55,7 +55,7 @@ pub fn phone_failure(props: &PhoneFailureProps) -> Html {
             }
             if let Some(retry) = &props.on_retry {
                 <div class="actions">
-                    { crate::flows::start_view::action_button(ctx.t(Msg::TryAgain), true, (), retry) }
+                    { action_button(ctx.t(Msg::TryAgain), true, (), retry) }
                 </div>
             } else {
                 <p>{ ctx.t(props.reissue) }</p>

@@ -8,7 +8,10 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    flows::card::{self, CardStage, Failure, PinWindow, Ticket},
+    flows::{
+        card::{self, CardStage, PinWindow},
+        run::{Failure, Ticket},
+    },
     helper::HelperClient,
     server,
 };

@@ -1,5 +1,6 @@
 //! The card flows: one module per flow, each an explicit state enum with its own view, over the
-//! shared card step (`card`) and its rendering (`card_view`, `error_view`).
+//! shared card step (`card`) and its rendering (`card_view`, `error_view`), the run bookkeeping
+//! every flow uses (`run`) and small shared markup (`widgets`).
 
 pub mod card;
 pub mod card_view;
@@ -12,5 +13,7 @@ pub mod hpki;
 pub mod mynumber;
 pub mod prove;
 pub mod qr;
+pub mod run;
 pub mod smartphone;
 pub mod start_view;
+pub mod widgets;

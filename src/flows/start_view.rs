@@ -12,24 +12,10 @@ use yew_router::prelude::Link;
 
 use crate::{
     Route,
-    flows::{card::Failure, error_view::FailureNotice},
+    flows::{error_view::FailureNotice, run::Failure, widgets::action_button},
     i18n::{Lang, Msg},
     lang::use_lang,
 };
-
-/// A button that reports `action` to the flow.
-pub fn action_button<A: Clone + 'static>(
-    label: &'static str,
-    primary: bool,
-    action: A,
-    on: &Callback<A>,
-) -> Html {
-    let on = on.clone();
-    let class = if primary { "button primary" } else { "button" };
-    html! {
-        <button type="button" {class} onclick={move |_| on.emit(action.clone())}>{ label }</button>
-    }
-}
 
 /// Looking for the helper. The browser's local-network prompt may appear now: say why first.
 #[function_component(CheckingHelper)]

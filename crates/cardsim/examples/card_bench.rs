@@ -81,22 +81,22 @@ fn jpki_flow(tx: &mut Tx, pin: &str) {
 }
 
 fn hpki_flow(tx: &mut Tx, p: &HpkiProfile, pin: &str) {
-    let mut sel = vec![0x00, 0xA4, 0x04, 0x0C, p.auth_aid.len() as u8];
-    sel.extend(p.auth_aid);
+    let mut sel = vec![0x00, 0xA4, 0x04, 0x0C, p.layout.auth_aid.len() as u8];
+    sel.extend(p.layout.auth_aid);
     tx(&sel);
-    let [hi, lo] = p.cert_ef.fid.to_be_bytes();
+    let [hi, lo] = p.layout.cert_ef.fid.to_be_bytes();
     tx(&[0x00, 0xA4, 0x02, 0x0C, 0x02, hi, lo]);
     read_current(tx);
-    let mut v = vec![0x00, 0x20, 0x00, p.verify_p2, pin.len() as u8];
+    let mut v = vec![0x00, 0x20, 0x00, p.layout.verify_p2, pin.len() as u8];
     v.extend(pin.as_bytes());
     assert_eq!(sw(&tx(&v)), 0x9000);
-    tx(p.mse_set);
+    tx(p.layout.mse_set);
     let di = digest_info();
     let mut block = vec![0x00, 0x01];
     block.resize(256 - di.len() - 1, 0xFF);
     block.push(0);
     block.extend(&di);
-    let r = if p.extended_length {
+    let r = if p.layout.extended_length {
         let mut a = vec![0x00, 0x2A, 0x9E, 0x9A, 0x00, 0x01, 0x00];
         a.extend(&block);
         a.extend([0, 0]);

@@ -67,7 +67,7 @@ pub fn aod(p: &HpkiProfile) -> Vec<u8> {
                 w.next().write_utf8_string("PIN");
                 write_flags(w.next(), &[1]); // modifiable
             });
-            w.next().write_sequence(|w| w.next().write_bytes(&[id_of(p.pin_ef)]));
+            w.next().write_sequence(|w| w.next().write_bytes(&[id_of(p.layout.pin_ef)]));
             w.next().write_tagged(Tag::context(1), |w| {
                 w.write_sequence(|w| {
                     // case-sensitive(0), local(1), initialized(4)
@@ -76,7 +76,8 @@ pub fn aod(p: &HpkiProfile) -> Vec<u8> {
                     w.next().write_u8(4);
                     w.next().write_u8(16);
                     w.next().write_u8(16);
-                    w.next().write_tagged_implicit(Tag::context(0), |w| w.write_u8(p.verify_p2));
+                    w.next()
+                        .write_tagged_implicit(Tag::context(0), |w| w.write_u8(p.layout.verify_p2));
                 })
             });
         })
@@ -89,15 +90,15 @@ pub fn prkd(p: &HpkiProfile) -> Vec<u8> {
             w.next().write_sequence(|w| {
                 w.next().write_utf8_string("Private key of HPKI");
                 write_flags(w.next(), &[0]); // private
-                w.next().write_bytes(&[id_of(p.pin_ef)]); // authId
+                w.next().write_bytes(&[id_of(p.layout.pin_ef)]); // authId
             });
             w.next().write_sequence(|w| {
-                w.next().write_bytes(&[id_of(p.key_ef)]);
+                w.next().write_bytes(&[id_of(p.layout.key_ef)]);
                 write_flags(w.next(), &[2]); // sign (authentication application)
             });
             w.next().write_tagged(Tag::context(1), |w| {
                 w.write_sequence(|w| {
-                    write_path(w.next(), p.key_ef);
+                    write_path(w.next(), p.layout.key_ef);
                     w.next().write_u16(2048);
                 })
             });
@@ -107,7 +108,8 @@ pub fn prkd(p: &HpkiProfile) -> Vec<u8> {
 
 pub fn cd(p: &HpkiProfile) -> Vec<u8> {
     let labels = ["MHLW CA CERTIFICATE", "HPKI ROOT CA CERTIFICATE", "HPKI CA CERTIFICATE"];
-    let mut entries = vec![("HPKI END ENTITY CERTIFICATE", p.cert_ef, id_of(p.key_ef), false)];
+    let mut entries =
+        vec![("HPKI END ENTITY CERTIFICATE", p.layout.cert_ef, id_of(p.layout.key_ef), false)];
     for (ef, label) in p.ca_cert_efs.iter().zip(labels) {
         entries.push((label, *ef, id_of(*ef), true));
     }

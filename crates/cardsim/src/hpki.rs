@@ -38,7 +38,7 @@ pub struct HpkiCard {
 impl HpkiCard {
     pub fn new(profile: &HpkiProfile, c: HpkiContents) -> Self {
         Self {
-            pin: Pin::new(&c.pin, profile.pin_tries, sw::REFERENCE_DATA_NOT_USABLE),
+            pin: Pin::new(&c.pin, profile.layout.pin_tries, sw::REFERENCE_DATA_NOT_USABLE),
             cia_files: crate::cia::files(profile),
             profile: profile.clone(),
             c,
@@ -66,7 +66,7 @@ impl HpkiCard {
     }
 
     fn all_efs(&self) -> impl Iterator<Item = EfRef> + '_ {
-        [self.profile.cert_ef, self.profile.pin_ef, self.profile.key_ef]
+        [self.profile.layout.cert_ef, self.profile.layout.pin_ef, self.profile.layout.key_ef]
             .into_iter()
             .chain(self.profile.ca_cert_efs.iter().copied())
             .chain(self.cia_files.iter().map(|(e, _)| *e))
@@ -74,7 +74,7 @@ impl HpkiCard {
 
     /// The readable content of a transparent EF, or the SW explaining why not.
     fn file(&self, fid: u16) -> Result<&[u8], u16> {
-        if fid == self.profile.cert_ef.fid {
+        if fid == self.profile.layout.cert_ef.fid {
             return Ok(&self.c.cert);
         }
         if let Some(i) = self.profile.ca_cert_efs.iter().position(|e| e.fid == fid) {
@@ -83,7 +83,7 @@ impl HpkiCard {
         if let Some((_, data)) = self.cia_files.iter().find(|(e, _)| e.fid == fid) {
             return Ok(data);
         }
-        if fid == self.profile.pin_ef.fid || fid == self.profile.key_ef.fid {
+        if fid == self.profile.layout.pin_ef.fid || fid == self.profile.layout.key_ef.fid {
             // Internal EFs.
             return Err(sw::COMMAND_NOT_ALLOWED_NO_EF);
         }
@@ -93,7 +93,7 @@ impl HpkiCard {
     fn select(&mut self, c: &Command) -> Vec<u8> {
         match c.p1 {
             0x04 => {
-                if c.data != self.profile.auth_aid {
+                if c.data != self.profile.layout.auth_aid {
                     return status(sw::FILE_NOT_FOUND);
                 }
                 self.ap_selected = true;
@@ -101,7 +101,7 @@ impl HpkiCard {
                 match c.p2 {
                     // FCI: 6F L 84 L <DF name>, as guideline A.3.1 shows.
                     0x00 => {
-                        let aid = self.profile.auth_aid;
+                        let aid = self.profile.layout.auth_aid;
                         let mut fci = vec![0x6F, (aid.len() + 2) as u8, 0x84, aid.len() as u8];
                         fci.extend_from_slice(aid);
                         let le = c.le.unwrap_or(0);
@@ -167,7 +167,7 @@ impl HpkiCard {
         if c.p1 != 0x00 {
             return status(sw::WRONG_P1P2);
         }
-        if c.p2 != self.profile.verify_p2 {
+        if c.p2 != self.profile.layout.verify_p2 {
             return status(sw::REFERENCED_DATA_NOT_FOUND);
         }
         match self.pin.verify(&c.data) {
@@ -190,7 +190,7 @@ impl HpkiCard {
             return status(sw::WRONG_P1P2);
         }
         // Compare the data, not the whole APDU, so an MSE with a trailing Le still works.
-        if c.data != self.profile.mse_set[5..] {
+        if c.data != self.profile.layout.mse_set[5..] {
             debug!(len = apdu.len(), "MSE SET names another key");
             return status(sw::REFERENCED_DATA_NOT_FOUND);
         }
@@ -242,7 +242,7 @@ impl Card for HpkiCard {
             Ok(p) => (p.command, p.extended),
             Err(_) => return status(sw::WRONG_LENGTH),
         };
-        if extended && !self.profile.extended_length {
+        if extended && !self.profile.layout.extended_length {
             // A card without extended-length support cannot even frame such a command.
             self.chain = None;
             return status(sw::WRONG_LENGTH);

@@ -21,8 +21,8 @@ fn cases(default: u32) -> u32 {
 
 /// Commands the cards know, so hostile sequences get past "INS not supported" and select files.
 fn known() -> Vec<Vec<u8>> {
-    let jma = profile::JMA.auth_aid;
-    let guideline = profile::GUIDELINE.auth_aid;
+    let jma = profile::JMA.layout.auth_aid;
+    let guideline = profile::GUIDELINE.layout.auth_aid;
     let mut v = vec![
         vec![
             0x00, 0xa4, 0x04, 0x0c, 0x0a, 0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00,

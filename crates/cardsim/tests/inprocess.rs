@@ -210,11 +210,11 @@ fn hpki_jma_profile_authenticates() {
     card.power_on();
     let p = &profile::JMA;
     // SELECT with FCI.
-    let (fci, sw) = tx_bytes(&mut card, &select_aid(p.auth_aid, 0x00));
+    let (fci, sw) = tx_bytes(&mut card, &select_aid(p.layout.auth_aid, 0x00));
     assert_eq!(sw, 0x9000);
     assert_eq!(&fci[..4], &[0x6F, 18, 0x84, 16]);
-    assert_eq!(&fci[4..], p.auth_aid);
-    assert_eq!(tx_bytes(&mut card, &select_aid(p.auth_aid, 0x0C)), (vec![], 0x9000));
+    assert_eq!(&fci[4..], p.layout.auth_aid);
+    assert_eq!(tx_bytes(&mut card, &select_aid(p.layout.auth_aid, 0x0C)), (vec![], 0x9000));
     // The JPKI AP is not on an HPKI card: detect-by-SELECT tells them apart.
     assert_eq!(tx(&mut card, SELECT_JPKI).1, 0x6A82);
 
@@ -227,7 +227,7 @@ fn hpki_jma_profile_authenticates() {
     let block = pkcs1_block(&digest_info_sha256(msg), 256);
     // PSO before MSE, then before VERIFY.
     assert_eq!(tx_bytes(&mut card, &pso_extended(&block)).1, 0x6985);
-    assert_eq!(tx_bytes(&mut card, p.mse_set).1, 0x9000);
+    assert_eq!(tx_bytes(&mut card, p.layout.mse_set).1, 0x9000);
     assert_eq!(tx_bytes(&mut card, &pso_extended(&block)).1, 0x6982);
 
     assert_eq!(tx(&mut card, "00 20 00 88").1, 0x63CF);
@@ -246,8 +246,8 @@ fn hpki_jma_profile_authenticates() {
     assert_eq!(tx_bytes(&mut card, &chained).1, 0x6884);
     // Reset forgets PIN and MSE.
     card.power_on();
-    tx_bytes(&mut card, &select_aid(p.auth_aid, 0x0C));
-    tx_bytes(&mut card, p.mse_set);
+    tx_bytes(&mut card, &select_aid(p.layout.auth_aid, 0x0C));
+    tx_bytes(&mut card, p.layout.mse_set);
     assert_eq!(tx_bytes(&mut card, &pso_extended(&block)).1, 0x6982);
 }
 
@@ -256,7 +256,7 @@ fn hpki_blocks_after_fifteen_wrong_pins() {
     let h = &pki().holders[0];
     let mut card = h.hpki_card();
     card.power_on();
-    tx_bytes(&mut card, &select_aid(profile::JMA.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::JMA.layout.auth_aid, 0x0C));
     for left in (0..15u16).rev() {
         assert_eq!(tx_bytes(&mut card, &hpki_verify(0x88, "0000")).1, 0x63C0 | left);
     }
@@ -270,7 +270,7 @@ fn hpki_guideline_profile_reads_by_sfi() {
     let h = &pki().holders[1];
     let mut card = h.hpki_card_with(&profile::GUIDELINE);
     card.power_on();
-    tx_bytes(&mut card, &select_aid(profile::GUIDELINE.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::GUIDELINE.layout.auth_aid, 0x0C));
     // READ BINARY with SFI 18 (P1 98) and extended Le, as guideline A.3.2 does.
     let (cert, sw) = tx(&mut card, "00 B0 98 00 00 00 00");
     assert_eq!((cert.as_slice(), sw), (h.hpki_cert.as_slice(), 0x9000));
@@ -297,7 +297,7 @@ fn hpki_short_profile_needs_chaining() {
     assert_eq!(h.spec.hpki_profile, "guideline-short");
     let mut card = h.hpki_card();
     card.power_on();
-    tx_bytes(&mut card, &select_aid(profile::GUIDELINE_SHORT.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::GUIDELINE_SHORT.layout.auth_aid, 0x0C));
     assert_eq!(tx(&mut card, "00 B0 98 00 00 00 00").1, 0x6700, "no extended Le");
     tx(&mut card, "00 A4 02 0C 02 00 18");
     assert_eq!(read_all_short(&mut card), h.hpki_cert);
@@ -331,7 +331,7 @@ fn hpki_guideline_discovery_files() {
     let h = &pki().holders[1];
     let mut card = h.hpki_card_with(&profile::GUIDELINE);
     card.power_on();
-    tx_bytes(&mut card, &select_aid(profile::GUIDELINE.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::GUIDELINE.layout.auth_aid, 0x0C));
     let mut files = Vec::new();
     for p1 in [0x92u8, 0x91, 0x93, 0x94, 0x95] {
         let (d, sw) = tx_bytes(&mut card, &[0x00, 0xB0, p1, 0x00, 0x00]);
@@ -354,7 +354,7 @@ fn hpki_guideline_discovery_files() {
     // The JMA layout has no such files.
     let mut jma = h.hpki_card_with(&profile::JMA);
     jma.power_on();
-    tx_bytes(&mut jma, &select_aid(profile::JMA.auth_aid, 0x0C));
+    tx_bytes(&mut jma, &select_aid(profile::JMA.layout.auth_aid, 0x0C));
     assert_eq!(tx(&mut jma, "00 B0 92 00 00").1, 0x6A82);
 }
 
@@ -364,7 +364,7 @@ fn hpki_status_words_for_bad_commands() {
     let mut card = h.hpki_card();
     card.power_on();
     assert_eq!(tx(&mut card, "00 20 00 88 04 31 32 33 34").1, 0x6985, "no AP selected");
-    tx_bytes(&mut card, &select_aid(profile::JMA.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::JMA.layout.auth_aid, 0x0C));
     assert_eq!(tx(&mut card, "80 A4 02 0C 02 00 16").1, 0x6E00);
     assert_eq!(tx(&mut card, "00 CA 01 00 00").1, 0x6D00);
     assert_eq!(tx(&mut card, "00 A4 02 0C 02 12 34").1, 0x6A82);
@@ -376,6 +376,6 @@ fn hpki_status_words_for_bad_commands() {
     tx(&mut card, "00 A4 02 0C 02 00 0C");
     assert_eq!(tx(&mut card, "00 B0 00 00 00").1, 0x6986);
     // No current EF after a fresh SELECT of the AP.
-    tx_bytes(&mut card, &select_aid(profile::JMA.auth_aid, 0x0C));
+    tx_bytes(&mut card, &select_aid(profile::JMA.layout.auth_aid, 0x0C));
     assert_eq!(tx(&mut card, "00 B0 00 00 00").1, 0x6986);
 }

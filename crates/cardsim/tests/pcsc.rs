@@ -76,13 +76,13 @@ fn hpki_extended_and_chained_pso_through_pcscd() {
         let link = VpcdLink::start(card, stack.vpcd_addr());
         stack.wait_card(true);
         let c = stack.connect();
-        assert_eq!(tx(&c, &select_aid(p.auth_aid)).unwrap().1, 0x9000);
-        let [hi, lo] = p.cert_ef.fid.to_be_bytes();
+        assert_eq!(tx(&c, &select_aid(p.layout.auth_aid)).unwrap().1, 0x9000);
+        let [hi, lo] = p.layout.cert_ef.fid.to_be_bytes();
         tx(&c, &[0x00, 0xA4, 0x02, 0x0C, 0x02, hi, lo]).unwrap();
         assert_eq!(read_short(&c), h.hpki_cert, "{}", p.name);
-        assert_eq!(tx(&c, &verify(p.verify_p2, &h.spec.hpki_pin)).unwrap().1, 0x9000);
-        assert_eq!(tx(&c, p.mse_set).unwrap().1, 0x9000);
-        let (sig, sw) = if p.extended_length {
+        assert_eq!(tx(&c, &verify(p.layout.verify_p2, &h.spec.hpki_pin)).unwrap().1, 0x9000);
+        assert_eq!(tx(&c, p.layout.mse_set).unwrap().1, 0x9000);
+        let (sig, sw) = if p.layout.extended_length {
             let mut a = vec![0x00, 0x2A, 0x9E, 0x9A, 0x00, 0x01, 0x00];
             a.extend(&block);
             a.extend([0x00, 0x00]);

@@ -19,10 +19,9 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    api::{error_response, rejection_response},
-    guard::Guard,
-    pin_page::{harden, same_origin_request},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    http::common::{error_response, harden, rejection_response, same_origin_request},
+    http::guard::Guard,
 };
 
 pub const READER: &str = "mahpki demo reader";

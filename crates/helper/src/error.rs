@@ -2,8 +2,6 @@
 
 use mahpki_protocol::{error::ErrorCode, helper::CardType};
 
-use crate::transport::TransportError;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
     #[error("no card reader")]
@@ -42,15 +40,6 @@ impl CardError {
             Self::PinFormat => ErrorCode::PinFormat,
             Self::Unsupported => ErrorCode::UnsupportedCard,
             Self::Status { .. } | Self::Communication(_) => ErrorCode::CardCommunication,
-        }
-    }
-}
-
-impl From<TransportError> for CardError {
-    fn from(e: TransportError) -> Self {
-        match e {
-            TransportError::Removed | TransportError::Reset => Self::Removed,
-            other => Self::Communication(other.to_string()),
         }
     }
 }

@@ -6,12 +6,12 @@
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use mahpki_helper::{
-    api,
-    backend::{CardBackend, Combined},
-    guard::Guard,
+    card::backend::pcsc::PcscBackend,
+    card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
+    card::backend::{CardBackend, Combined},
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pcsc_backend::PcscBackend,
-    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use mahpki_protocol::helper::DEFAULT_PORT;
 
@@ -78,7 +78,7 @@ async fn main() -> ExitCode {
     };
     let ops = Arc::new(Operations::new(backend, OperationConfig::default()));
     println!("mahpki-helper listening on http://{addr}");
-    match axum::serve(listener, api::router_with(guard, ops, extra)).await {
+    match axum::serve(listener, http::router_with(guard, ops, extra)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mahpki-helper: {e}");

@@ -22,8 +22,8 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    backend::{CardBackend, CardSession, Search, find_card},
-    driver::PinStatus,
+    card::backend::{CardBackend, CardSession, Search, find_card},
+    card::driver::PinStatus,
     error::CardError,
     pin::Pin,
     signing::{authentication_digest, sha256_digest_info},
@@ -352,7 +352,7 @@ impl Operations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::NoReaders;
+    use crate::card::backend::NoReaders;
 
     fn ops(timeout: Duration) -> Operations {
         let cfg =

@@ -14,10 +14,10 @@ use axum::{
     http::{Request, Response, StatusCode},
 };
 use mahpki_helper::{
-    api,
-    backend::{CardBackend, CardSession, NoReaders},
+    card::backend::{CardBackend, CardSession, NoReaders},
     error::CardError,
-    guard::Guard,
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
 use serde_json::{Value, json};
@@ -62,7 +62,7 @@ fn helper(timeout: Duration) -> Helper {
     let cfg = OperationConfig { timeout, poll: Duration::from_millis(10), ..Default::default() };
     let ops = Arc::new(Operations::new(backend.clone(), cfg));
     let guard = Guard::new(HOST.parse().unwrap(), vec![SITE.into(), OTHER_SITE.into()]);
-    Helper { app: api::router(guard, ops), backend }
+    Helper { app: http::router(guard, ops), backend }
 }
 
 impl Helper {

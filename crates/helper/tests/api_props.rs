@@ -23,10 +23,10 @@ use axum::{
 use common::{HOST, SITE, call, start, wait};
 use mahpki_cardsim::{Card, pki};
 use mahpki_helper::{
-    api,
-    guard::Guard,
+    card::backend::virtual_card::{VirtualCard, VirtualReaders},
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    virtual_backend::{VirtualCard, VirtualReaders},
 };
 use mahpki_protocol::error::ErrorBody;
 use proptest::{
@@ -61,7 +61,7 @@ fn app() -> Router {
     readers.insert("Reader A", Arc::new(Mutex::new(Sim(card))));
     let cfg = OperationConfig { poll: Duration::from_millis(5), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(readers), cfg));
-    api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
+    http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
 }
 
 #[derive(Debug, Clone)]

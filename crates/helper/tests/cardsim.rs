@@ -14,19 +14,21 @@ use axum::{Router, http::StatusCode};
 use base64::Engine as _;
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
-    api,
-    backend::CardBackend as _,
-    driver::{self, Detected, PinStatus, hpki, jpki},
+    card::backend::CardBackend as _,
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    card::driver::{self, Detected, PinStatus, hpki, jpki},
+    card::transport::{Transport, TransportError},
     error::CardError,
-    guard::Guard,
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
     pin::Pin,
-    profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
     signing::{authentication_digest, sha256_digest_info},
-    transport::{Transport, TransportError},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
 };
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{
+    card_profile::{HpkiProfile, JAHIS_ANNEX_B, JMA},
+    helper::CardType,
+};
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use sha2::Sha256;
 
@@ -63,18 +65,8 @@ fn verifies(key: &PrivateKey, digest: &[u8; 32], sig: &[u8]) -> bool {
 }
 
 /// The guideline's example layout on a card without extended APDUs: PSO must be chained.
-const GUIDELINE_SHORT: HpkiProfile = HpkiProfile {
-    name: "guideline-short",
-    auth_aid: sim_profile::GUIDELINE.auth_aid,
-    cert_ef: [0x00, 0x18],
-    pin_ef: None,
-    verify_p2: 0x96,
-    key_ef: [0x00, 0x17],
-    mse: sim_profile::GUIDELINE.mse_set,
-    pso: [0x00, 0x2a, 0x9e, 0x9a],
-    extended_apdu: false,
-    pin_tries: 15,
-};
+const GUIDELINE_SHORT: HpkiProfile =
+    HpkiProfile { name: "guideline-short", extended_length: false, ..JAHIS_ANNEX_B };
 
 #[test]
 fn identifies_cards_by_select() {
@@ -204,7 +196,7 @@ fn session_over_virtual_reader_reports_removal() {
 fn app(readers: &VirtualReaders) -> Router {
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(readers.clone()), cfg));
-    api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
+    http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
 }
 
 #[tokio::test]

@@ -12,9 +12,9 @@ use axum::{
     http::{Request, StatusCode},
 };
 use mahpki_helper::{
-    api,
     demo::Demo,
-    guard::Guard,
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
 };
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ async fn buttons_insert_cards_that_operations_then_use() {
     let demo = Demo::new(1, guard.clone()).unwrap();
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(demo.backend()), cfg));
-    let app = api::router_with(guard, ops, demo.routes());
+    let app = http::router_with(guard, ops, demo.routes());
 
     let own = format!("http://{HOST}");
     let (code, _) =

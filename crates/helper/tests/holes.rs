@@ -16,10 +16,10 @@ use axum::{
     http::{Request, Response, StatusCode},
 };
 use mahpki_helper::{
-    api,
-    backend::{CardBackend, CardSession, NoReaders},
+    card::backend::{CardBackend, CardSession, NoReaders},
     error::CardError,
-    guard::Guard,
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations, log_tag},
 };
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ fn helper(backend: Arc<Counted>) -> Router {
         ..Default::default()
     };
     let ops = Arc::new(Operations::new(backend, cfg));
-    api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
+    http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops)
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value, Response<()>) {

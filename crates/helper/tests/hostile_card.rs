@@ -10,17 +10,19 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use mahpki_cardsim::{Card, pki, profile as sim_profile};
 use mahpki_helper::{
-    backend::{CardBackend as _, Search, find_card, survey},
-    der,
-    driver::{self, Detected, hpki, jpki},
+    card::backend::virtual_card::{SharedCard, VirtualCard, VirtualReaders},
+    card::backend::{CardBackend as _, Search, find_card, survey},
+    card::der,
+    card::driver::{self, Detected, hpki, jpki},
+    card::transport::{Transport, TransportError},
     error::CardError,
     pin::Pin,
-    profile::{JAHIS_ANNEX_B, JMA, PROFILES},
     signing::{authentication_digest, sha256_digest_info},
-    transport::{Transport, TransportError},
-    virtual_backend::{SharedCard, VirtualCard, VirtualReaders},
 };
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{
+    card_profile::{self, JAHIS_ANNEX_B, JMA},
+    helper::CardType,
+};
 use proptest::prelude::*;
 
 fn test_pki() -> &'static pki::TestPki {
@@ -252,7 +254,7 @@ fn drive(t: &mut dyn Transport, honest: bool) -> Result<(), TestCaseError> {
     }
     let signed = jpki::authenticate(t, &jpki_pin, &di);
     let mut hpki_signed = Err(CardError::Unsupported);
-    for &p in PROFILES {
+    for &p in card_profile::ALL {
         match hpki::read_info(t, p) {
             Ok(info) => {
                 check_read(&info.certificate)?;

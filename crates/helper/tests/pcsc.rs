@@ -18,11 +18,11 @@ use mahpki_cardsim::{
     serve::{SharedCard, VpcdLink},
 };
 use mahpki_helper::{
-    api,
-    backend::CardBackend as _,
-    guard::Guard,
+    card::backend::CardBackend as _,
+    card::backend::pcsc::PcscBackend,
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pcsc_backend::PcscBackend,
     signing::authentication_digest,
 };
 use rsa::Pkcs1v15Sign;
@@ -54,7 +54,7 @@ async fn jpki_waits_for_the_card_and_signs() {
 
     let cfg = OperationConfig { poll: Duration::from_millis(100), ..Default::default() };
     let ops = Arc::new(Operations::new(backend, cfg));
-    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let app = http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
     let challenge = [0x5a; 32];
     let id = start(&app, "jpki", &challenge).await;
     wait(&app, &id, |v| v["state"] == "waiting_card" && v["reason"] == "no_card").await;
@@ -84,7 +84,7 @@ async fn jpki_waits_for_the_card_and_signs() {
 async fn hpki_removed_mid_operation() {
     let h = &test_pki().holders[0];
     let ops = Arc::new(Operations::new(Arc::new(PcscBackend::new()), OperationConfig::default()));
-    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let app = http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
     let link = VpcdLink::start(Arc::new(Mutex::new(h.hpki_card())), vpcd());
     let id = start(&app, "hpki", &[1u8; 32]).await;
     let v = wait(&app, &id, |v| v["state"] == "waiting_pin").await;

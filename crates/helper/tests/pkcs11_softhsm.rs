@@ -14,10 +14,10 @@ use axum::{
 };
 use base64::Engine as _;
 use mahpki_helper::{
-    api,
-    guard::Guard,
+    card::backend::pkcs11::{Pkcs11Backend, Pkcs11Labels},
+    http,
+    http::guard::Guard,
     operation::{OperationConfig, Operations},
-    pkcs11_backend::{Pkcs11Backend, Pkcs11Labels},
 };
 use rsa::{Pkcs1v15Sign, PrivateKey, pkcs8::DecodePrivateKey as _};
 use serde_json::Value;
@@ -96,7 +96,7 @@ async fn softhsm_token_authenticates_end_to_end() {
         Pkcs11Backend::open(Path::new(MODULE), Pkcs11Labels::default()).expect("SoftHSM2 loads");
     let cfg = OperationConfig { poll: Duration::from_millis(20), ..Default::default() };
     let ops = Arc::new(Operations::new(Arc::new(backend), cfg));
-    let app = api::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
+    let app = http::router(Guard::new(HOST.parse().unwrap(), vec![SITE.into()]), ops);
 
     // The token shows up as a reader holding an HPKI card.
     let (code, status) = call(

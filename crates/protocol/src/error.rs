@@ -4,140 +4,472 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every error a holder can meet, wherever it arose (server, helper, or the app's own transport).
-///
-/// On the wire a code is its name in snake_case (`payload_too_large`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] from one row per code (name, HTTP status, message, remedy), so a code
+/// is written once and the enum, [`ErrorCode::ALL`] and the lookups follow from the rows. The
+/// lookups stay `match`es: a table of structs would be larger in the web app's download.
+macro_rules! error_codes {
+    ($(
+        $(#[$attr:meta])*
+        $code:ident, $status:literal, $message:expr, $remedy:expr;
+    )*) => {
+        /// Every error a holder can meet, wherever it arose (server, helper, or the app's own transport).
+        ///
+        /// On the wire a code is its name in snake_case (`payload_too_large`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$attr])* $code, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the catalogue's order.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$code),*];
+
+            /// The HTTP status the server answers with.
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $(Self::$code => $status,)*
+                }
+            }
+
+            /// What went wrong, for the holder.
+            pub fn message(self) -> Text {
+                match self {
+                    $(Self::$code => $message,)*
+                }
+            }
+
+            /// What the holder can do about it.
+            pub fn remedy(self) -> Text {
+                match self {
+                    $(Self::$code => $remedy,)*
+                }
+            }
+        }
+    };
+}
+
+/// A catalogue text: Japanese, then English.
+const fn t(ja: &'static str, en: &'static str) -> Text {
+    Text { ja, en }
+}
+
+// Remedies several codes share.
+/// For a request the server could not place: begin the step again.
+const START_AGAIN: Text =
+    t("トップページから操作をやり直してください。", "Please start again from the top page.");
+/// For a challenge that can no longer be answered.
+const NEW_AUTHENTICATION: Text = t(
+    "もう一度ボタンを押して、認証をやり直してください。",
+    "Press the button again to start a new authentication.",
+);
+/// For what only the certificate's issuer can change.
+const CONTACT_ISSUING_CA: Text = t(
+    "発行元の認証局にお問い合わせください。",
+    "Please contact the issuing certification authority.",
+);
+/// For what only the HPKI card's CA can decide.
+const CONTACT_HPKI_CA: Text = t(
+    "HPKIカードを発行した認証局にお問い合わせください。",
+    "Please contact the certification authority that issued your HPKI card.",
+);
+/// For a passing failure on the server's side.
+const TRY_AGAIN_SHORTLY: Text = t(
+    "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
+    "Please try again shortly. If this persists, contact support.",
+);
+
+// One row per code: name, HTTP status, message (ja, en), remedy (ja, en).
+error_codes! {
     /// The request could not be read (malformed JSON, wrong fields).
-    BadRequest,
+    BadRequest, 400,
+        t("要求の形式が正しくありません。",
+          "The request was not in the expected form."),
+        START_AGAIN;
     /// No such endpoint or resource.
-    NotFound,
+    NotFound, 404,
+        t("お探しのページまたは情報が見つかりません。",
+          "The page or information you asked for was not found."),
+        START_AGAIN;
     /// The endpoint exists but not for this HTTP method.
-    MethodNotAllowed,
+    MethodNotAllowed, 405,
+        t("この操作はこの方法では受け付けていません。",
+          "This operation is not accepted this way."),
+        START_AGAIN;
     /// The request body exceeds the server's limit.
-    PayloadTooLarge,
+    PayloadTooLarge, 413,
+        t("送信されたデータが大きすぎます。",
+          "The data sent was too large."),
+        t("トップページから操作をやり直してください。解決しない場合はお問い合わせください。",
+          "Please start again from the top page. If this persists, contact support.");
     /// Too many attempts from this client in a short time.
-    RateLimited,
+    RateLimited, 429,
+        t("短時間に操作が繰り返されました。",
+          "There were too many attempts in a short time."),
+        t("しばらく(1分程度)待ってから、もう一度お試しください。",
+          "Please wait a minute and try again.");
     // --- sessions, challenges, certificates, bindings (server) ---
-    Unauthenticated,
-    SessionExpired,
-    CsrfRejected,
-    ChallengeUnknown,
-    ChallengeExpired,
-    ChallengeWrongSession,
-    SignatureInvalid,
-    UnsupportedAlgorithm,
-    CertificateMalformed,
-    CertificateUntrusted,
-    CertificateExpired,
-    CertificateRevoked,
-    RevocationUnavailable,
-    CertificateKeyUsage,
-    CertificateUnsupportedExtension,
-    CertificatePolicy,
-    HolderUnknown,
-    MyNumberBoundElsewhere,
+    Unauthenticated, 401,
+        t("HPKIカードによる本人確認が済んでいません。",
+          "You have not been identified with your HPKI card yet."),
+        t("トップページから、HPKIカードでの本人確認をやり直してください。",
+          "Please start again from the top page and identify yourself with your HPKI card.");
+    SessionExpired, 401,
+        t("一定時間操作がなかったため、接続が切れました。",
+          "The session ended because nothing happened for a while."),
+        t("お手数ですが、トップページからもう一度操作してください。カードやスマートフォンの登録内容は変わっていません。",
+          "Please start again from the top page. Nothing about your cards or phone has changed.");
+    CsrfRejected, 403,
+        t("このサイト以外から送られた要求のため、受け付けませんでした。",
+          "The request did not come from this site and was refused."),
+        t("ブラウザのアドレス欄で正しいサイトを開いていることを確認し、トップページからやり直してください。",
+          "Check that the address bar shows this site, then start again from the top page.");
+    ChallengeUnknown, 400,
+        t("この認証要求は既に使用済みか、存在しません。",
+          "This authentication request was already used or does not exist."),
+        NEW_AUTHENTICATION;
+    ChallengeExpired, 400,
+        t("認証要求の有効期限(5分)が切れました。",
+          "The authentication request expired (after 5 minutes)."),
+        NEW_AUTHENTICATION;
+    ChallengeWrongSession, 400,
+        t("この認証要求は別の画面で発行されたものです。",
+          "This authentication request was issued to another window."),
+        t("この画面でもう一度ボタンを押して、認証をやり直してください。",
+          "Press the button again in this window to start a new authentication.");
+    SignatureInvalid, 400,
+        t("カードの署名を確認できませんでした。",
+          "The card's signature could not be verified."),
+        t("カードを挿し直して、もう一度お試しください。別のサイトの画面から操作していないかもご確認ください。",
+          "Re-insert the card and try again, and check that you are using this site's page.");
+    UnsupportedAlgorithm, 400,
+        t("このカードの鍵または署名方式には対応していません。",
+          "This card's key or signature algorithm is not supported."),
+        CONTACT_ISSUING_CA;
+    CertificateMalformed, 400,
+        t("カードの証明書を読み取れませんでした。",
+          "The card's certificate could not be read."),
+        t("カードを挿し直して、もう一度お試しください。",
+          "Re-insert the card and try again.");
+    CertificateUntrusted, 400,
+        t("このカードの証明書は、本プラットフォームが信頼する認証局の発行ではありません。",
+          "This card's certificate was not issued by a certification authority this platform trusts."),
+        t("正しいカード(HPKIカードまたはマイナンバーカード)を使っているかご確認ください。",
+          "Check that you are using the right card (HPKI card or My Number card).");
+    CertificateExpired, 400,
+        t("カードの証明書の有効期限が切れているか、まだ有効になっていません。",
+          "The card's certificate has expired or is not valid yet."),
+        t("HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口で更新してください。",
+          "Renew it: the HPKI card at its issuing CA, the My Number card at your municipal office.");
+    CertificateRevoked, 400,
+        t("カードの証明書は失効しています。",
+          "The card's certificate has been revoked."),
+        t("HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口にお問い合わせください。",
+          "Contact the issuing CA (HPKI card) or your municipal office (My Number card).");
+    RevocationUnavailable, 503,
+        t("証明書の失効情報を確認できないため、処理を中止しました。",
+          "The certificate's revocation status cannot be checked right now, so nothing was done."),
+        t("しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
+          "Please try again later. If this persists, contact support.");
+    CertificateKeyUsage, 400,
+        t("このカードの証明書は本人確認用ではありません。",
+          "This card's certificate is not meant for identification."),
+        t("カードの認証用の証明書を使っているかご確認ください。解決しない場合は発行元にお問い合わせください。",
+          "Check that the card's authentication certificate is used; otherwise contact its issuer.");
+    CertificateUnsupportedExtension, 400,
+        t("このカードの証明書には、本プラットフォームが対応していない必須の拡張があります。",
+          "This card's certificate has a critical extension this platform does not support."),
+        CONTACT_ISSUING_CA;
+    CertificatePolicy, 400,
+        t("このカードの証明書は、本プラットフォームで利用できる種類ではありません。",
+          "This card's certificate is not of a kind this platform accepts."),
+        t("正しいカードを使っているかご確認ください。",
+          "Check that you are using the right card.");
+    HolderUnknown, 403,
+        t("このHPKIカードの本人IDは、本プラットフォームに登録されていません。",
+          "This HPKI card's holder (HPKI ID) is not registered on this platform."),
+        CONTACT_HPKI_CA;
+    MyNumberBoundElsewhere, 409,
+        t("このマイナンバーカードは、既に別の本人IDに登録されています。",
+          "This My Number card is already registered to another HPKI ID (本人ID)."),
+        t("ご自身のマイナンバーカードかご確認ください。心当たりがない場合は、HPKIカードの発行元の認証局にお問い合わせください。",
+          "Check that it is your own card. If you do not know why, contact the CA that issued your HPKI card.");
     /// The phone presented no enrolment this server knows (a mistyped link, or no code opened on this phone).
-    EnrolmentUnknown,
+    EnrolmentUnknown, 404,
+        t("この登録用の2次元コード(URL)は無効です。",
+          "This registration code (link) is not valid."),
+        t("PCの画面に表示されている2次元コードを、スマートフォンのカメラで読み取り直してください。",
+          "Scan the 2D code shown on the PC screen again with the phone camera.");
     /// The enrolment was not opened or finished in time.
-    EnrolmentExpired,
+    EnrolmentExpired, 410,
+        t("登録用の2次元コードの有効期限が切れました。",
+          "The registration code has expired."),
+        t("PCの画面で「再発行」を押し、新しい2次元コードを読み取ってください。",
+          "Press \"Issue again\" on the PC and scan the new 2D code.");
     /// The enrolment was already completed: a token is single use.
-    EnrolmentUsed,
+    EnrolmentUsed, 410,
+        t("この登録用の2次元コードは既に使用されています。",
+          "This registration code has already been used."),
+        t("登録をやり直す場合は、PCでHPKIカードによる本人確認から操作してください。",
+          "To register again, start on the PC by identifying yourself with the HPKI card.");
     /// Another phone opened this enrolment first; it belongs to that phone.
-    EnrolmentOtherDevice,
+    EnrolmentOtherDevice, 409,
+        t("この登録用の2次元コードは、別のスマートフォンで既に読み取られています。",
+          "This registration code has already been opened on another phone."),
+        t("登録するスマートフォンで読み取ったか確認してください。心当たりがない場合は、PCで新しい2次元コードを発行し直してください。",
+          "Check that you scanned it with the phone you are registering. If not, issue a new code on the PC.");
     /// A newer enrolment of the same holder replaced this one.
-    EnrolmentCancelled,
+    EnrolmentCancelled, 410,
+        t("この登録用の2次元コードは、新しいコードの発行により無効になりました。",
+          "This registration code was replaced by a newer one."),
+        t("PCの画面に表示されている最新の2次元コードを読み取ってください。",
+          "Scan the latest 2D code shown on the PC.");
     /// A phone is bound and the request did not ask to replace it (the UI then asks the replace question).
-    PhoneAlreadyBound,
+    PhoneAlreadyBound, 409,
+        t("デバイスがすでに登録済みとなっています。",
+          "A device is already registered."),
+        t("現在のデバイスを削除して登録し直す場合は「はい」を選んでください。",
+          "To remove the current device and register again, choose \"Yes\".");
     /// The phone's WebAuthn answer did not verify (wrong challenge or origin, no user verification, bad signature).
-    WebauthnFailed,
+    WebauthnFailed, 400,
+        t("スマートフォンの生体認証(パスキー)による登録を確認できませんでした。",
+          "The registration with the phone's biometrics (passkey) could not be verified."),
+        t("スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザで開いているかを確認し、もう一度「登録」を押してください。",
+          "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that you use its default browser, then press Register again.");
     /// This WebAuthn credential is already registered.
-    CredentialExists,
+    CredentialExists, 409,
+        t("このスマートフォンの認証情報は既に登録されています。",
+          "This phone's credential is already registered."),
+        t("登録をやり直す場合は、PCで新しい2次元コードを発行し、もう一度読み取ってください。",
+          "To register again, issue a new code on the PC and scan it.");
     /// The phone label is empty, too long or has control characters.
-    CredentialLabelInvalid,
+    CredentialLabelInvalid, 400,
+        t("スマートフォンの名前が正しくありません。",
+          "The phone name is not valid."),
+        t("1文字以上64文字以内で入力してください。",
+          "Enter 1 to 64 characters.");
     /// The enrolment link a CA issued (valid for months) has run out.
-    EnrolmentLinkExpired,
+    EnrolmentLinkExpired, 410,
+        t("この登録用リンクの有効期限が切れました。",
+          "This registration link has expired."),
+        t("リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
+          "Ask the certification authority that sent the link to issue a new one.");
     /// The holder's CA allows no further phone binding (or no replacement).
-    PhoneLimitReached,
+    PhoneLimitReached, 403,
+        t("認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
+          "Your certification authority does not allow registering (or changing) another phone."),
+        CONTACT_HPKI_CA;
     /// The 医籍登録番号 and カードID do not match a holder whose CA allows this proof.
-    JmaLoginFailed,
+    JmaLoginFailed, 401,
+        t("医籍登録番号またはカードIDが正しくありません。",
+          "The medical registration number or card ID is not correct."),
+        t("HPKIカードに印字されている番号を確認して入力してください。5回続けて誤ると、しばらく入力を受け付けなくなります。",
+          "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts pause this method for a while.");
     /// Five failed 医籍登録番号 + カードID attempts: this number is backing off (the answer's
     /// `retry_after_secs` says until when), whether or not a holder has it.
-    JmaLocked,
+    JmaLocked, 423,
+        t("誤った入力が続いたため、この医籍登録番号による本人確認をしばらく受け付けません。",
+          "Too many wrong attempts: identification with this medical registration number is paused for a while."),
+        t("15分以上たってからもう一度お試しください(誤りが続くと待ち時間は倍になります)。お急ぎの場合はHPKIカードで本人確認を行うか、日本医師会認証局に解除を申請してください。",
+          "Try again after at least 15 minutes (the wait doubles if wrong attempts continue). If it is urgent, identify yourself with the HPKI card, or ask the JMA certification authority to lift the pause.");
     /// The holder named on the old phone has no phone bound (スマートフォン変更 needs one).
-    PhoneNotBound,
+    PhoneNotBound, 404,
+        t("この本人IDには、登録済みのスマートフォンがありません。",
+          "No phone is registered to this HPKI ID."),
+        t("本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
+          "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.");
     // ---- Holder standing (revocation branch, issue 11 item 2). ----
     /// The CA operator suspended this holder (`identity suspend`): no path without the card.
-    HolderSuspended,
+    HolderSuspended, 403,
+        t("この本人IDは、認証局により利用が停止されています。登録済みのマイナンバーカードとスマートフォンも利用できません。",
+          "Your certification authority has suspended this HPKI ID. Your registered My Number card and phone cannot be used either."),
+        t("発行元の認証局にお問い合わせください。",
+          "Please contact the certification authority that issued your HPKI card.");
     /// No HPKI certificate is on record for this holder yet, so its revocation cannot be
     /// checked on a path that does not read the card.
-    HpkiCertificateUnknown,
+    HpkiCertificateUnknown, 403,
+        t("この本人IDのHPKIカードの証明書が確認できていないため、カードを使わない手続きはできません。",
+          "The certificate of this HPKI ID's HPKI card has not been checked yet, so steps without the card are not available."),
+        t("一度HPKIカードで本人確認を行ってから、もう一度お試しください。",
+          "Identify yourself once with the HPKI card, then try again.");
     /// The CA's revocation list is past its nextUpdate (or too old): that CA's certificates are
     /// refused until a current one is loaded.
-    CrlOutdated,
+    CrlOutdated, 503,
+        t("認証局の失効リストが更新されていないため、この認証局の証明書を確認できません。",
+          "The certification authority's revocation list is out of date, so its certificates cannot be checked."),
+        t("しばらくしてからもう一度お試しください。解決しない場合は、プラットフォームの運営者にお問い合わせください。",
+          "Please try again later. If this persists, contact the platform operator.");
     // ---- JMA path (issue 11). ----
     /// A session proved by 医籍登録番号 + カードID may enrol a first phone only; one is bound.
-    JmaFirstPhoneOnly,
+    JmaFirstPhoneOnly, 403,
+        t("医籍登録番号とカードIDによる本人確認では、スマートフォンの初回登録しかできません。この本人IDにはすでにスマートフォンが登録されています。",
+          "Identification by medical registration number and card ID can only register a first smartphone, and one is already registered to this HPKI ID."),
+        t("HPKIカードで本人確認をしてから登録し直す(別紙2)か、登録済みのスマートフォンで「スマートフォン変更」を行ってください。",
+          "Identify yourself with the HPKI card and register again (Annex 2), or use Change smartphone with the registered smartphone.");
     // ---- Issue 11, smaller holes (streams, proxy address, スマートフォン変更 begin). ----
     /// This browser session (or the whole server) has as many live-event streams open as allowed.
-    TooManyStreams,
+    TooManyStreams, 429,
+        t("同時に開いている画面が多すぎます。",
+          "Too many screens are open at the same time."),
+        t("使っていない画面やタブを閉じてから、もう一度お試しください。",
+          "Close the screens or tabs you are not using, then try again.");
     /// A proxy address header is configured but the request did not carry a usable one.
-    ClientAddressMissing,
+    ClientAddressMissing, 400,
+        t("接続元を確認できないため、この操作を受け付けられません。",
+          "This operation cannot be accepted because the connection's origin could not be determined."),
+        TRY_AGAIN_SHORTLY;
     /// The first code of a スマートフォン変更 was already used to look up another 本人ID.
-    ChangeCodeClaimed,
+    ChangeCodeClaimed, 409,
+        t("この2次元コードは、別の本人IDの確認にすでに使われています。",
+          "This code was already used to check another HPKI ID."),
+        t("PCの画面で新しい2次元コードを表示し、本人IDを確認してから読み取り直してください。",
+          "Show a new code on the PC, check your HPKI ID, and scan the new code.");
     // ---- Phone confirmation (issue 11 item 3): the code the phone shows, typed on the PC. ----
     /// The confirmation code typed on the PC is not the one the phone shows; tries remain.
-    ConfirmationWrong,
+    ConfirmationWrong, 400,
+        t("確認コードが正しくありません。",
+          "The confirmation code is not correct."),
+        t("お手元のスマートフォンに表示されている確認コードを確かめて、もう一度入力してください。3回間違えると、この2次元コードは使用できなくなります。",
+          "Check the confirmation code shown on your phone and enter it again. After three wrong entries this 2D code can no longer be used.");
     /// Three wrong confirmation codes: the 2D code is dead and the phone can never finish.
-    ConfirmationFailed,
+    ConfirmationFailed, 410,
+        t("確認コードを3回間違えたため、この2次元コードは使用できなくなりました。",
+          "The confirmation code was wrong three times, so this 2D code can no longer be used."),
+        t("PCで2次元コードを発行し直し、お手元のスマートフォンで読み取ってください。心当たりのないスマートフォンが読み取った可能性があります。",
+          "Issue a new 2D code on the PC and scan it with your own phone. A phone that is not yours may have scanned it.");
     /// The phone may not go on before the PC entered the code the phone shows.
-    ConfirmationPending,
+    ConfirmationPending, 409,
+        t("PCで確認コードがまだ入力されていません。",
+          "The confirmation code has not been entered on the PC yet."),
+        t("スマートフォンに表示されている確認コードをPCの画面に入力してから、スマートフォンで操作を続けてください。",
+          "Enter the confirmation code shown on the phone into the PC screen, then continue on the phone.");
     /// The PC entered a confirmation code while no phone is waiting for one.
-    ConfirmationUnknown,
+    ConfirmationUnknown, 404,
+        t("確認コードを待っているスマートフォンがありません。",
+          "No phone is waiting for a confirmation code."),
+        t("スマートフォンで2次元コードを読み取り、表示された確認コードを入力してください。",
+          "Scan the 2D code with your phone, then enter the confirmation code it shows.");
     /// The server could not be reached (raised by the app, never sent by the server).
-    ServerUnreachable,
+    ServerUnreachable, 503,
+        t("プラットフォームのサーバーに接続できません。",
+          "The platform server cannot be reached."),
+        t("ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",
+          "Check the network connection and try again shortly.");
     /// Something failed inside the server; details are in its log, never in the answer.
-    Internal,
+    Internal, 500,
+        t("サーバーで問題が発生しました。",
+          "A problem occurred on the server."),
+        TRY_AGAIN_SHORTLY;
     // ---- Local helper and cards (helper branch). Keep this block last. ----
     /// No IC card reader is connected (or the smart-card service is not running).
-    NoReader,
+    NoReader, 409,
+        t("ICカードリーダーが見つかりません。",
+          "No IC card reader was found."),
+        t("ICカードリーダーをパソコンに接続してください。接続済みの場合は、ドライバーとスマートカードサービスが動作しているか確認してください。",
+          "Connect the IC card reader to this PC. If it is connected, check its driver and that the smart-card service is running.");
     /// A reader is connected but holds no card.
-    NoCard,
+    NoCard, 409,
+        t("ICカードリーダーにカードが挿入されていません。",
+          "There is no card in the IC card reader."),
+        t("カードをICカードリーダーに挿入(または置いて)ください。",
+          "Insert the card into (or place it on) the IC card reader.");
     /// The card in the reader is not the one the operation needs.
-    WrongCard,
+    WrongCard, 409,
+        t("リーダーに挿入されているカードが、この操作に必要なカードではありません。",
+          "The card in the reader is not the card this step needs."),
+        t("カードを取り出し、画面の指示にあるカード(HPKIカードまたはマイナンバーカード)に差し替えてください。",
+          "Take the card out and insert the card the screen asks for (HPKI card or My Number card).");
     /// The card was removed (or reset) during the operation.
-    CardRemoved,
+    CardRemoved, 409,
+        t("操作の途中でカードが取り外されました。",
+          "The card was removed during the operation."),
+        t("カードを挿入し直し、操作が終わるまで取り外さずに、もう一度お試しください。",
+          "Insert the card again, leave it in until the operation ends, and try again.");
     /// The PIN was wrong; the tries left travel beside the code.
-    PinWrong,
+    PinWrong, 401,
+        t("暗証番号(パスワード)が正しくありません。",
+          "The PIN (password) is not correct."),
+        t("残り回数を確認し、正しい暗証番号を入力してください。残り回数が0になるとロックされます。",
+          "Check the tries left and enter the correct PIN. The PIN locks when no tries are left.");
     /// The PIN entered does not have the card's PIN format; the card was not touched.
-    PinFormat,
+    PinFormat, 400,
+        t("暗証番号(パスワード)の形式が正しくありません。カードには送信していません。",
+          "The PIN (password) is not in the expected form. It was not sent to the card."),
+        t("マイナンバーカードの利用者証明用パスワードは数字4桁、HPKIカードのPINは4〜16文字の半角英数字記号です。",
+          "The My Number card's user-authentication password is 4 digits; the HPKI card PIN is 4 to 16 ASCII characters.");
     /// The My Number card's user-authentication PIN (利用者証明用パスワード) is locked.
-    JpkiPinLocked,
+    JpkiPinLocked, 423,
+        t("マイナンバーカードの利用者証明用パスワードがロックされています。",
+          "The My Number card's user-authentication password is locked."),
+        t("お住まいの市区町村窓口でロック解除とパスワードの再設定を行ってください。スマートフォンのアプリを使ってコンビニエンスストアのキオスク端末で再設定できる場合もあります。",
+          "Have the lock cleared and the password reset at your municipal office (市区町村窓口); it may also be reset at a convenience-store kiosk with the smartphone app.");
     /// The HPKI card's PIN is locked.
-    HpkiPinLocked,
+    HpkiPinLocked, 423,
+        t("HPKIカードの暗証番号(PIN)がロックされています。",
+          "The HPKI card's PIN is locked."),
+        t("HPKIカードを発行した認証局(日本医師会・日本薬剤師会・MEDIS等)にロック解除を申請してください。",
+          "Ask the certification authority that issued your HPKI card (JMA, JPA, MEDIS, etc.) to unlock it.");
     /// The card is neither an HPKI card of a known profile nor a My Number card.
-    UnsupportedCard,
+    UnsupportedCard, 422,
+        t("このカードには対応していません。",
+          "This card is not supported."),
+        t("HPKIカードまたはマイナンバーカードを挿入してください。",
+          "Insert an HPKI card or a My Number card.");
     /// The card answered in a way the helper did not expect.
-    CardCommunication,
+    CardCommunication, 502,
+        t("カードとの通信で問題が発生しました。",
+          "A problem occurred while communicating with the card."),
+        t("カードを挿入し直してもう一度お試しください。解決しない場合はカードリーダーを接続し直してください。",
+          "Insert the card again and retry. If this persists, reconnect the card reader.");
     /// The holder (or the page) cancelled the operation.
-    Cancelled,
+    Cancelled, 409,
+        t("操作が中止されました。",
+          "The operation was cancelled."),
+        t("必要であれば、最初から操作をやり直してください。",
+          "If needed, start the operation again.");
     /// The operation took longer than allowed.
-    TimedOut,
+    TimedOut, 408,
+        t("操作が時間内に完了しませんでした。",
+          "The operation did not finish in time."),
+        t("カードを準備してから、もう一度操作をやり直してください。",
+          "Have the card ready and start the operation again.");
     /// The page's origin is not allowed to use this helper.
-    ForeignOrigin,
+    ForeignOrigin, 403,
+        t("このサイトからはカード操作を利用できません。",
+          "This site is not allowed to use the card helper."),
+        t("プラットフォームの正しいページ(URL)から操作してください。",
+          "Use the platform's own page (check the URL).");
     /// The local helper could not be reached (raised by the app, never sent by the helper).
-    HelperUnreachable,
+    HelperUnreachable, 503,
+        t("カード読み取りソフト(mahpki-helper)に接続できません。",
+          "The card helper cannot be reached."),
+        t("カード読み取りソフト(mahpki-helper)を起動してから、もう一度お試しください。",
+          "Start the card helper (mahpki-helper) and try again.");
     /// The local helper answered but is older than the page needs (raised by the app).
-    HelperOutdated,
+    HelperOutdated, 502,
+        t("このPCのカード読み取りソフト(mahpki-helper)は古い版のため利用できません。",
+          "The card helper on this PC is too old for this site."),
+        t("最新のカード読み取りソフト(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
+          "Install and start the current card helper (mahpki-helper), then try again.");
     // ---- The phone's browser (raised by the app's /enroll page, never sent by the server). ----
     /// The holder cancelled the biometric prompt, or it timed out (WebAuthn `NotAllowedError`).
-    WebauthnCancelled,
+    WebauthnCancelled, 400,
+        t("生体認証が完了しませんでした(キャンセルまたは時間切れ)。",
+          "The biometric check did not complete (cancelled or timed out)."),
+        t("もう一度「登録」を押し、表示される生体認証(指紋・顔など)を行ってください。",
+          "Press Register again and complete the biometric check (fingerprint, face, etc.).");
     /// This browser or phone offers no passkey with user verification.
-    WebauthnUnsupported,
+    WebauthnUnsupported, 400,
+        t("このスマートフォン(ブラウザ)では生体認証による登録を利用できません。",
+          "This phone (browser) cannot register with biometrics."),
+        t("スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザ(iPhoneはSafari、AndroidはChrome)で開いているかを確認し、PCで2次元コードを発行し直してください。",
+          "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that the link opened in the default browser (Safari on iPhone, Chrome on Android), then issue a new code on the PC.");
     /// The old phone's biometric check in a スマートフォン変更 did not complete: cancelled, timed
     /// out, or this phone holds no credential the server named (the browser cannot tell which).
-    WebauthnNotProved,
+    WebauthnNotProved, 400,
+        t("このスマートフォンで本人確認ができませんでした(生体認証のキャンセル・時間切れ、またはこのスマートフォンが登録済みのものではありません)。",
+          "This phone could not confirm you (the biometric check was cancelled or timed out, or this is not the registered phone)."),
+        t("もう一度「ログイン」を押して生体認証を行ってください。すでに新しいスマートフォンに変更済みの場合は、新しいスマートフォンで二次元コードを読み取ってください。",
+          "Press Log in again and complete the biometric check. If you already changed to a new phone, scan the code with the new phone.");
 }
 
 // By hand rather than derived: one lookup over the catalogue instead of serde's generated match
@@ -181,714 +513,6 @@ impl ErrorCode {
     /// The code with this wire name.
     pub fn from_wire(wire: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.wire() == wire)
-    }
-
-    pub const ALL: &'static [ErrorCode] = &[
-        Self::BadRequest,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::RateLimited,
-        Self::Unauthenticated,
-        Self::SessionExpired,
-        Self::CsrfRejected,
-        Self::ChallengeUnknown,
-        Self::ChallengeExpired,
-        Self::ChallengeWrongSession,
-        Self::SignatureInvalid,
-        Self::UnsupportedAlgorithm,
-        Self::CertificateMalformed,
-        Self::CertificateUntrusted,
-        Self::CertificateExpired,
-        Self::CertificateRevoked,
-        Self::RevocationUnavailable,
-        Self::CertificateKeyUsage,
-        Self::CertificateUnsupportedExtension,
-        Self::CertificatePolicy,
-        Self::HolderUnknown,
-        Self::MyNumberBoundElsewhere,
-        Self::EnrolmentUnknown,
-        Self::EnrolmentExpired,
-        Self::EnrolmentUsed,
-        Self::EnrolmentOtherDevice,
-        Self::EnrolmentCancelled,
-        Self::PhoneAlreadyBound,
-        Self::WebauthnFailed,
-        Self::CredentialExists,
-        Self::CredentialLabelInvalid,
-        Self::EnrolmentLinkExpired,
-        Self::PhoneLimitReached,
-        Self::JmaLoginFailed,
-        Self::JmaLocked,
-        Self::PhoneNotBound,
-        // ---- Holder standing (revocation branch). ----
-        Self::HolderSuspended,
-        Self::HpkiCertificateUnknown,
-        Self::CrlOutdated,
-        // JMA path (issue 11).
-        Self::JmaFirstPhoneOnly,
-        // Issue 11, smaller holes.
-        Self::TooManyStreams,
-        Self::ClientAddressMissing,
-        Self::ChangeCodeClaimed,
-        // Phone confirmation (issue 11 item 3).
-        Self::ConfirmationWrong,
-        Self::ConfirmationFailed,
-        Self::ConfirmationPending,
-        Self::ConfirmationUnknown,
-        Self::ServerUnreachable,
-        Self::Internal,
-        // ---- Local helper and cards. ----
-        Self::NoReader,
-        Self::NoCard,
-        Self::WrongCard,
-        Self::CardRemoved,
-        Self::PinWrong,
-        Self::PinFormat,
-        Self::JpkiPinLocked,
-        Self::HpkiPinLocked,
-        Self::UnsupportedCard,
-        Self::CardCommunication,
-        Self::Cancelled,
-        Self::TimedOut,
-        Self::ForeignOrigin,
-        Self::HelperUnreachable,
-        Self::HelperOutdated,
-        Self::WebauthnCancelled,
-        Self::WebauthnUnsupported,
-        Self::WebauthnNotProved,
-    ];
-
-    /// The HTTP status the server answers with.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::BadRequest => 400,
-            Self::NotFound => 404,
-            Self::MethodNotAllowed => 405,
-            Self::PayloadTooLarge => 413,
-            Self::RateLimited => 429,
-            Self::Unauthenticated => 401,
-            Self::SessionExpired => 401,
-            Self::CsrfRejected => 403,
-            Self::ChallengeUnknown => 400,
-            Self::ChallengeExpired => 400,
-            Self::ChallengeWrongSession => 400,
-            Self::SignatureInvalid => 400,
-            Self::UnsupportedAlgorithm => 400,
-            Self::CertificateMalformed => 400,
-            Self::CertificateUntrusted => 400,
-            Self::CertificateExpired => 400,
-            Self::CertificateRevoked => 400,
-            Self::RevocationUnavailable => 503,
-            Self::CertificateKeyUsage => 400,
-            Self::CertificateUnsupportedExtension => 400,
-            Self::CertificatePolicy => 400,
-            Self::HolderUnknown => 403,
-            Self::MyNumberBoundElsewhere => 409,
-            Self::EnrolmentUnknown => 404,
-            Self::EnrolmentExpired => 410,
-            Self::EnrolmentUsed => 410,
-            Self::EnrolmentOtherDevice => 409,
-            Self::EnrolmentCancelled => 410,
-            Self::PhoneAlreadyBound => 409,
-            Self::WebauthnFailed => 400,
-            Self::CredentialExists => 409,
-            Self::CredentialLabelInvalid => 400,
-            Self::EnrolmentLinkExpired => 410,
-            Self::PhoneLimitReached => 403,
-            Self::JmaLoginFailed => 401,
-            Self::JmaLocked => 423,
-            Self::PhoneNotBound => 404,
-            // ---- Holder standing (revocation branch). ----
-            Self::HolderSuspended => 403,
-            Self::HpkiCertificateUnknown => 403,
-            Self::CrlOutdated => 503,
-            // JMA path (issue 11).
-            Self::JmaFirstPhoneOnly => 403,
-            // Issue 11, smaller holes.
-            Self::TooManyStreams => 429,
-            Self::ClientAddressMissing => 400,
-            Self::ChangeCodeClaimed => 409,
-            // Phone confirmation (issue 11 item 3).
-            Self::ConfirmationWrong => 400,
-            Self::ConfirmationFailed => 410,
-            Self::ConfirmationPending => 409,
-            Self::ConfirmationUnknown => 404,
-            Self::ServerUnreachable => 503,
-            Self::Internal => 500,
-            // ---- Local helper and cards. ----
-            Self::NoReader | Self::NoCard | Self::WrongCard | Self::CardRemoved => 409,
-            Self::PinWrong => 401,
-            Self::PinFormat => 400,
-            Self::JpkiPinLocked | Self::HpkiPinLocked => 423,
-            Self::UnsupportedCard => 422,
-            Self::CardCommunication => 502,
-            Self::Cancelled => 409,
-            Self::TimedOut => 408,
-            Self::ForeignOrigin => 403,
-            Self::HelperUnreachable => 503,
-            Self::HelperOutdated => 502,
-            Self::WebauthnCancelled => 400,
-            Self::WebauthnUnsupported => 400,
-            Self::WebauthnNotProved => 400,
-        }
-    }
-
-    /// What went wrong, for the holder.
-    pub fn message(self) -> Text {
-        match self {
-            Self::BadRequest => Text {
-                ja: "要求の形式が正しくありません。",
-                en: "The request was not in the expected form.",
-            },
-            Self::NotFound => Text {
-                ja: "お探しのページまたは情報が見つかりません。",
-                en: "The page or information you asked for was not found.",
-            },
-            Self::MethodNotAllowed => Text {
-                ja: "この操作はこの方法では受け付けていません。",
-                en: "This operation is not accepted this way.",
-            },
-            Self::PayloadTooLarge => Text {
-                ja: "送信されたデータが大きすぎます。",
-                en: "The data sent was too large.",
-            },
-            Self::RateLimited => Text {
-                ja: "短時間に操作が繰り返されました。",
-                en: "There were too many attempts in a short time.",
-            },
-            Self::Unauthenticated => Text {
-                ja: "HPKIカードによる本人確認が済んでいません。",
-                en: "You have not been identified with your HPKI card yet.",
-            },
-            Self::SessionExpired => Text {
-                ja: "一定時間操作がなかったため、接続が切れました。",
-                en: "The session ended because nothing happened for a while.",
-            },
-            Self::CsrfRejected => Text {
-                ja: "このサイト以外から送られた要求のため、受け付けませんでした。",
-                en: "The request did not come from this site and was refused.",
-            },
-            Self::ChallengeUnknown => Text {
-                ja: "この認証要求は既に使用済みか、存在しません。",
-                en: "This authentication request was already used or does not exist.",
-            },
-            Self::ChallengeExpired => Text {
-                ja: "認証要求の有効期限(5分)が切れました。",
-                en: "The authentication request expired (after 5 minutes).",
-            },
-            Self::ChallengeWrongSession => Text {
-                ja: "この認証要求は別の画面で発行されたものです。",
-                en: "This authentication request was issued to another window.",
-            },
-            Self::SignatureInvalid => Text {
-                ja: "カードの署名を確認できませんでした。",
-                en: "The card's signature could not be verified.",
-            },
-            Self::UnsupportedAlgorithm => Text {
-                ja: "このカードの鍵または署名方式には対応していません。",
-                en: "This card's key or signature algorithm is not supported.",
-            },
-            Self::CertificateMalformed => Text {
-                ja: "カードの証明書を読み取れませんでした。",
-                en: "The card's certificate could not be read.",
-            },
-            Self::CertificateUntrusted => Text {
-                ja: "このカードの証明書は、本プラットフォームが信頼する認証局の発行ではありません。",
-                en: "This card's certificate was not issued by a certification authority this platform trusts.",
-            },
-            Self::CertificateExpired => Text {
-                ja: "カードの証明書の有効期限が切れているか、まだ有効になっていません。",
-                en: "The card's certificate has expired or is not valid yet.",
-            },
-            Self::CertificateRevoked => Text {
-                ja: "カードの証明書は失効しています。",
-                en: "The card's certificate has been revoked.",
-            },
-            Self::RevocationUnavailable => Text {
-                ja: "証明書の失効情報を確認できないため、処理を中止しました。",
-                en: "The certificate's revocation status cannot be checked right now, so nothing was done.",
-            },
-            Self::CertificateKeyUsage => Text {
-                ja: "このカードの証明書は本人確認用ではありません。",
-                en: "This card's certificate is not meant for identification.",
-            },
-            Self::CertificateUnsupportedExtension => Text {
-                ja: "このカードの証明書には、本プラットフォームが対応していない必須の拡張があります。",
-                en: "This card's certificate has a critical extension this platform does not support.",
-            },
-            Self::CertificatePolicy => Text {
-                ja: "このカードの証明書は、本プラットフォームで利用できる種類ではありません。",
-                en: "This card's certificate is not of a kind this platform accepts.",
-            },
-            Self::HolderUnknown => Text {
-                ja: "このHPKIカードの本人IDは、本プラットフォームに登録されていません。",
-                en: "This HPKI card's holder (HPKI ID) is not registered on this platform.",
-            },
-            Self::MyNumberBoundElsewhere => Text {
-                ja: "このマイナンバーカードは、既に別の本人IDに登録されています。",
-                en: "This My Number card is already registered to another HPKI ID (本人ID).",
-            },
-            Self::EnrolmentUnknown => Text {
-                ja: "この登録用の2次元コード(URL)は無効です。",
-                en: "This registration code (link) is not valid.",
-            },
-            Self::EnrolmentExpired => Text {
-                ja: "登録用の2次元コードの有効期限が切れました。",
-                en: "The registration code has expired.",
-            },
-            Self::EnrolmentUsed => Text {
-                ja: "この登録用の2次元コードは既に使用されています。",
-                en: "This registration code has already been used.",
-            },
-            Self::EnrolmentOtherDevice => Text {
-                ja: "この登録用の2次元コードは、別のスマートフォンで既に読み取られています。",
-                en: "This registration code has already been opened on another phone.",
-            },
-            Self::EnrolmentCancelled => Text {
-                ja: "この登録用の2次元コードは、新しいコードの発行により無効になりました。",
-                en: "This registration code was replaced by a newer one.",
-            },
-            Self::PhoneAlreadyBound => Text {
-                ja: "デバイスがすでに登録済みとなっています。",
-                en: "A device is already registered.",
-            },
-            Self::WebauthnFailed => Text {
-                ja: "スマートフォンの生体認証(パスキー)による登録を確認できませんでした。",
-                en: "The registration with the phone's biometrics (passkey) could not be verified.",
-            },
-            Self::CredentialExists => Text {
-                ja: "このスマートフォンの認証情報は既に登録されています。",
-                en: "This phone's credential is already registered.",
-            },
-            Self::CredentialLabelInvalid => Text {
-                ja: "スマートフォンの名前が正しくありません。",
-                en: "The phone name is not valid.",
-            },
-            Self::EnrolmentLinkExpired => Text {
-                ja: "この登録用リンクの有効期限が切れました。",
-                en: "This registration link has expired.",
-            },
-            Self::PhoneLimitReached => Text {
-                ja: "認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
-                en: "Your certification authority does not allow registering (or changing) another phone.",
-            },
-            Self::JmaLoginFailed => Text {
-                ja: "医籍登録番号またはカードIDが正しくありません。",
-                en: "The medical registration number or card ID is not correct.",
-            },
-            Self::JmaLocked => Text {
-                ja: "誤った入力が続いたため、この医籍登録番号による本人確認をしばらく受け付けません。",
-                en: "Too many wrong attempts: identification with this medical registration number is paused for a while.",
-            },
-            Self::PhoneNotBound => Text {
-                ja: "この本人IDには、登録済みのスマートフォンがありません。",
-                en: "No phone is registered to this HPKI ID.",
-            },
-            // ---- Holder standing (revocation branch). ----
-            Self::HolderSuspended => Text {
-                ja: "この本人IDは、認証局により利用が停止されています。登録済みのマイナンバーカードとスマートフォンも利用できません。",
-                en: "Your certification authority has suspended this HPKI ID. Your registered My Number card and phone cannot be used either.",
-            },
-            Self::HpkiCertificateUnknown => Text {
-                ja: "この本人IDのHPKIカードの証明書が確認できていないため、カードを使わない手続きはできません。",
-                en: "The certificate of this HPKI ID's HPKI card has not been checked yet, so steps without the card are not available.",
-            },
-            Self::CrlOutdated => Text {
-                ja: "認証局の失効リストが更新されていないため、この認証局の証明書を確認できません。",
-                en: "The certification authority's revocation list is out of date, so its certificates cannot be checked.",
-            },
-            // JMA path (issue 11).
-            Self::JmaFirstPhoneOnly => Text {
-                ja: "医籍登録番号とカードIDによる本人確認では、スマートフォンの初回登録しかできません。この本人IDにはすでにスマートフォンが登録されています。",
-                en: "Identification by medical registration number and card ID can only register a first smartphone, and one is already registered to this HPKI ID.",
-            },
-            // Issue 11, smaller holes.
-            Self::TooManyStreams => Text {
-                ja: "同時に開いている画面が多すぎます。",
-                en: "Too many screens are open at the same time.",
-            },
-            Self::ClientAddressMissing => Text {
-                ja: "接続元を確認できないため、この操作を受け付けられません。",
-                en: "This operation cannot be accepted because the connection's origin could not be determined.",
-            },
-            Self::ChangeCodeClaimed => Text {
-                ja: "この2次元コードは、別の本人IDの確認にすでに使われています。",
-                en: "This code was already used to check another HPKI ID.",
-            },
-            // Phone confirmation (issue 11 item 3).
-            Self::ConfirmationWrong => Text {
-                ja: "確認コードが正しくありません。",
-                en: "The confirmation code is not correct.",
-            },
-            Self::ConfirmationFailed => Text {
-                ja: "確認コードを3回間違えたため、この2次元コードは使用できなくなりました。",
-                en: "The confirmation code was wrong three times, so this 2D code can no longer be used.",
-            },
-            Self::ConfirmationPending => Text {
-                ja: "PCで確認コードがまだ入力されていません。",
-                en: "The confirmation code has not been entered on the PC yet.",
-            },
-            Self::ConfirmationUnknown => Text {
-                ja: "確認コードを待っているスマートフォンがありません。",
-                en: "No phone is waiting for a confirmation code.",
-            },
-            Self::ServerUnreachable => Text {
-                ja: "プラットフォームのサーバーに接続できません。",
-                en: "The platform server cannot be reached.",
-            },
-            Self::Internal => Text {
-                ja: "サーバーで問題が発生しました。",
-                en: "A problem occurred on the server.",
-            },
-            // ---- Local helper and cards. ----
-            Self::NoReader => Text {
-                ja: "ICカードリーダーが見つかりません。",
-                en: "No IC card reader was found.",
-            },
-            Self::NoCard => Text {
-                ja: "ICカードリーダーにカードが挿入されていません。",
-                en: "There is no card in the IC card reader.",
-            },
-            Self::WrongCard => Text {
-                ja: "リーダーに挿入されているカードが、この操作に必要なカードではありません。",
-                en: "The card in the reader is not the card this step needs.",
-            },
-            Self::CardRemoved => Text {
-                ja: "操作の途中でカードが取り外されました。",
-                en: "The card was removed during the operation.",
-            },
-            Self::PinWrong => Text {
-                ja: "暗証番号(パスワード)が正しくありません。",
-                en: "The PIN (password) is not correct.",
-            },
-            Self::PinFormat => Text {
-                ja: "暗証番号(パスワード)の形式が正しくありません。カードには送信していません。",
-                en: "The PIN (password) is not in the expected form. It was not sent to the card.",
-            },
-            Self::JpkiPinLocked => Text {
-                ja: "マイナンバーカードの利用者証明用パスワードがロックされています。",
-                en: "The My Number card's user-authentication password is locked.",
-            },
-            Self::HpkiPinLocked => Text {
-                ja: "HPKIカードの暗証番号(PIN)がロックされています。",
-                en: "The HPKI card's PIN is locked.",
-            },
-            Self::UnsupportedCard => Text {
-                ja: "このカードには対応していません。",
-                en: "This card is not supported.",
-            },
-            Self::CardCommunication => Text {
-                ja: "カードとの通信で問題が発生しました。",
-                en: "A problem occurred while communicating with the card.",
-            },
-            Self::Cancelled => {
-                Text { ja: "操作が中止されました。", en: "The operation was cancelled." }
-            }
-            Self::TimedOut => Text {
-                ja: "操作が時間内に完了しませんでした。",
-                en: "The operation did not finish in time.",
-            },
-            Self::ForeignOrigin => Text {
-                ja: "このサイトからはカード操作を利用できません。",
-                en: "This site is not allowed to use the card helper.",
-            },
-            Self::HelperUnreachable => Text {
-                ja: "カード読み取りソフト(mahpki-helper)に接続できません。",
-                en: "The card helper cannot be reached.",
-            },
-            Self::HelperOutdated => Text {
-                ja: "このPCのカード読み取りソフト(mahpki-helper)は古い版のため利用できません。",
-                en: "The card helper on this PC is too old for this site.",
-            },
-            Self::WebauthnCancelled => Text {
-                ja: "生体認証が完了しませんでした(キャンセルまたは時間切れ)。",
-                en: "The biometric check did not complete (cancelled or timed out).",
-            },
-            Self::WebauthnUnsupported => Text {
-                ja: "このスマートフォン(ブラウザ)では生体認証による登録を利用できません。",
-                en: "This phone (browser) cannot register with biometrics.",
-            },
-            Self::WebauthnNotProved => Text {
-                ja: "このスマートフォンで本人確認ができませんでした(生体認証のキャンセル・時間切れ、またはこのスマートフォンが登録済みのものではありません)。",
-                en: "This phone could not confirm you (the biometric check was cancelled or timed out, or this is not the registered phone).",
-            },
-        }
-    }
-
-    /// What the holder can do about it.
-    pub fn remedy(self) -> Text {
-        match self {
-            Self::BadRequest | Self::NotFound | Self::MethodNotAllowed => Text {
-                ja: "トップページから操作をやり直してください。",
-                en: "Please start again from the top page.",
-            },
-            Self::PayloadTooLarge => Text {
-                ja: "トップページから操作をやり直してください。解決しない場合はお問い合わせください。",
-                en: "Please start again from the top page. If this persists, contact support.",
-            },
-            Self::RateLimited => Text {
-                ja: "しばらく(1分程度)待ってから、もう一度お試しください。",
-                en: "Please wait a minute and try again.",
-            },
-            Self::Unauthenticated => Text {
-                ja: "トップページから、HPKIカードでの本人確認をやり直してください。",
-                en: "Please start again from the top page and identify yourself with your HPKI card.",
-            },
-            Self::SessionExpired => Text {
-                ja: "お手数ですが、トップページからもう一度操作してください。カードやスマートフォンの登録内容は変わっていません。",
-                en: "Please start again from the top page. Nothing about your cards or phone has changed.",
-            },
-            Self::CsrfRejected => Text {
-                ja: "ブラウザのアドレス欄で正しいサイトを開いていることを確認し、トップページからやり直してください。",
-                en: "Check that the address bar shows this site, then start again from the top page.",
-            },
-            Self::ChallengeUnknown => Text {
-                ja: "もう一度ボタンを押して、認証をやり直してください。",
-                en: "Press the button again to start a new authentication.",
-            },
-            Self::ChallengeExpired => Text {
-                ja: "もう一度ボタンを押して、認証をやり直してください。",
-                en: "Press the button again to start a new authentication.",
-            },
-            Self::ChallengeWrongSession => Text {
-                ja: "この画面でもう一度ボタンを押して、認証をやり直してください。",
-                en: "Press the button again in this window to start a new authentication.",
-            },
-            Self::SignatureInvalid => Text {
-                ja: "カードを挿し直して、もう一度お試しください。別のサイトの画面から操作していないかもご確認ください。",
-                en: "Re-insert the card and try again, and check that you are using this site's page.",
-            },
-            Self::UnsupportedAlgorithm => Text {
-                ja: "発行元の認証局にお問い合わせください。",
-                en: "Please contact the issuing certification authority.",
-            },
-            Self::CertificateMalformed => Text {
-                ja: "カードを挿し直して、もう一度お試しください。",
-                en: "Re-insert the card and try again.",
-            },
-            Self::CertificateUntrusted => Text {
-                ja: "正しいカード(HPKIカードまたはマイナンバーカード)を使っているかご確認ください。",
-                en: "Check that you are using the right card (HPKI card or My Number card).",
-            },
-            Self::CertificateExpired => Text {
-                ja: "HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口で更新してください。",
-                en: "Renew it: the HPKI card at its issuing CA, the My Number card at your municipal office.",
-            },
-            Self::CertificateRevoked => Text {
-                ja: "HPKIカードは発行元の認証局、マイナンバーカードはお住まいの市区町村の窓口にお問い合わせください。",
-                en: "Contact the issuing CA (HPKI card) or your municipal office (My Number card).",
-            },
-            Self::RevocationUnavailable => Text {
-                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
-                en: "Please try again later. If this persists, contact support.",
-            },
-            Self::CertificateKeyUsage => Text {
-                ja: "カードの認証用の証明書を使っているかご確認ください。解決しない場合は発行元にお問い合わせください。",
-                en: "Check that the card's authentication certificate is used; otherwise contact its issuer.",
-            },
-            Self::CertificateUnsupportedExtension => Text {
-                ja: "発行元の認証局にお問い合わせください。",
-                en: "Please contact the issuing certification authority.",
-            },
-            Self::CertificatePolicy => Text {
-                ja: "正しいカードを使っているかご確認ください。",
-                en: "Check that you are using the right card.",
-            },
-            Self::HolderUnknown => Text {
-                ja: "HPKIカードを発行した認証局にお問い合わせください。",
-                en: "Please contact the certification authority that issued your HPKI card.",
-            },
-            Self::MyNumberBoundElsewhere => Text {
-                ja: "ご自身のマイナンバーカードかご確認ください。心当たりがない場合は、HPKIカードの発行元の認証局にお問い合わせください。",
-                en: "Check that it is your own card. If you do not know why, contact the CA that issued your HPKI card.",
-            },
-            Self::EnrolmentUnknown => Text {
-                ja: "PCの画面に表示されている2次元コードを、スマートフォンのカメラで読み取り直してください。",
-                en: "Scan the 2D code shown on the PC screen again with the phone camera.",
-            },
-            Self::EnrolmentExpired => Text {
-                ja: "PCの画面で「再発行」を押し、新しい2次元コードを読み取ってください。",
-                en: "Press \"Issue again\" on the PC and scan the new 2D code.",
-            },
-            Self::EnrolmentUsed => Text {
-                ja: "登録をやり直す場合は、PCでHPKIカードによる本人確認から操作してください。",
-                en: "To register again, start on the PC by identifying yourself with the HPKI card.",
-            },
-            Self::EnrolmentOtherDevice => Text {
-                ja: "登録するスマートフォンで読み取ったか確認してください。心当たりがない場合は、PCで新しい2次元コードを発行し直してください。",
-                en: "Check that you scanned it with the phone you are registering. If not, issue a new code on the PC.",
-            },
-            Self::EnrolmentCancelled => Text {
-                ja: "PCの画面に表示されている最新の2次元コードを読み取ってください。",
-                en: "Scan the latest 2D code shown on the PC.",
-            },
-            Self::PhoneAlreadyBound => Text {
-                ja: "現在のデバイスを削除して登録し直す場合は「はい」を選んでください。",
-                en: "To remove the current device and register again, choose \"Yes\".",
-            },
-            Self::WebauthnFailed => Text {
-                ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザで開いているかを確認し、もう一度「登録」を押してください。",
-                en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that you use its default browser, then press Register again.",
-            },
-            Self::CredentialExists => Text {
-                ja: "登録をやり直す場合は、PCで新しい2次元コードを発行し、もう一度読み取ってください。",
-                en: "To register again, issue a new code on the PC and scan it.",
-            },
-            Self::CredentialLabelInvalid => Text {
-                ja: "1文字以上64文字以内で入力してください。",
-                en: "Enter 1 to 64 characters.",
-            },
-            Self::EnrolmentLinkExpired => Text {
-                ja: "リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
-                en: "Ask the certification authority that sent the link to issue a new one.",
-            },
-            Self::PhoneLimitReached => Text {
-                ja: "HPKIカードを発行した認証局にお問い合わせください。",
-                en: "Please contact the certification authority that issued your HPKI card.",
-            },
-            Self::JmaLoginFailed => Text {
-                ja: "HPKIカードに印字されている番号を確認して入力してください。5回続けて誤ると、しばらく入力を受け付けなくなります。",
-                en: "Check the numbers printed on your HPKI card and enter them again. Five wrong attempts pause this method for a while.",
-            },
-            Self::JmaLocked => Text {
-                ja: "15分以上たってからもう一度お試しください(誤りが続くと待ち時間は倍になります)。お急ぎの場合はHPKIカードで本人確認を行うか、日本医師会認証局に解除を申請してください。",
-                en: "Try again after at least 15 minutes (the wait doubles if wrong attempts continue). If it is urgent, identify yourself with the HPKI card, or ask the JMA certification authority to lift the pause.",
-            },
-            Self::PhoneNotBound => Text {
-                ja: "本人IDを確認してください。スマートフォンを新しく登録する場合は、HPKIカードで本人確認をして登録してください。",
-                en: "Check the HPKI ID. To register a phone for the first time, identify yourself with the HPKI card.",
-            },
-            // ---- Holder standing (revocation branch). ----
-            Self::HolderSuspended => Text {
-                ja: "発行元の認証局にお問い合わせください。",
-                en: "Please contact the certification authority that issued your HPKI card.",
-            },
-            Self::HpkiCertificateUnknown => Text {
-                ja: "一度HPKIカードで本人確認を行ってから、もう一度お試しください。",
-                en: "Identify yourself once with the HPKI card, then try again.",
-            },
-            Self::CrlOutdated => Text {
-                ja: "しばらくしてからもう一度お試しください。解決しない場合は、プラットフォームの運営者にお問い合わせください。",
-                en: "Please try again later. If this persists, contact the platform operator.",
-            },
-            // JMA path (issue 11).
-            Self::JmaFirstPhoneOnly => Text {
-                ja: "HPKIカードで本人確認をしてから登録し直す(別紙2)か、登録済みのスマートフォンで「スマートフォン変更」を行ってください。",
-                en: "Identify yourself with the HPKI card and register again (Annex 2), or use Change smartphone with the registered smartphone.",
-            },
-            // Issue 11, smaller holes.
-            Self::TooManyStreams => Text {
-                ja: "使っていない画面やタブを閉じてから、もう一度お試しください。",
-                en: "Close the screens or tabs you are not using, then try again.",
-            },
-            Self::ClientAddressMissing => Text {
-                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
-                en: "Please try again shortly. If this persists, contact support.",
-            },
-            Self::ChangeCodeClaimed => Text {
-                ja: "PCの画面で新しい2次元コードを表示し、本人IDを確認してから読み取り直してください。",
-                en: "Show a new code on the PC, check your HPKI ID, and scan the new code.",
-            },
-            // Phone confirmation (issue 11 item 3).
-            Self::ConfirmationWrong => Text {
-                ja: "お手元のスマートフォンに表示されている確認コードを確かめて、もう一度入力してください。3回間違えると、この2次元コードは使用できなくなります。",
-                en: "Check the confirmation code shown on your phone and enter it again. After three wrong entries this 2D code can no longer be used.",
-            },
-            Self::ConfirmationFailed => Text {
-                ja: "PCで2次元コードを発行し直し、お手元のスマートフォンで読み取ってください。心当たりのないスマートフォンが読み取った可能性があります。",
-                en: "Issue a new 2D code on the PC and scan it with your own phone. A phone that is not yours may have scanned it.",
-            },
-            Self::ConfirmationPending => Text {
-                ja: "スマートフォンに表示されている確認コードをPCの画面に入力してから、スマートフォンで操作を続けてください。",
-                en: "Enter the confirmation code shown on the phone into the PC screen, then continue on the phone.",
-            },
-            Self::ConfirmationUnknown => Text {
-                ja: "スマートフォンで2次元コードを読み取り、表示された確認コードを入力してください。",
-                en: "Scan the 2D code with your phone, then enter the confirmation code it shows.",
-            },
-            Self::ServerUnreachable => Text {
-                ja: "ネットワーク接続を確認し、しばらくしてからもう一度お試しください。",
-                en: "Check the network connection and try again shortly.",
-            },
-            Self::Internal => Text {
-                ja: "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
-                en: "Please try again shortly. If this persists, contact support.",
-            },
-            // ---- Local helper and cards. ----
-            Self::NoReader => Text {
-                ja: "ICカードリーダーをパソコンに接続してください。接続済みの場合は、ドライバーとスマートカードサービスが動作しているか確認してください。",
-                en: "Connect the IC card reader to this PC. If it is connected, check its driver and that the smart-card service is running.",
-            },
-            Self::NoCard => Text {
-                ja: "カードをICカードリーダーに挿入(または置いて)ください。",
-                en: "Insert the card into (or place it on) the IC card reader.",
-            },
-            Self::WrongCard => Text {
-                ja: "カードを取り出し、画面の指示にあるカード(HPKIカードまたはマイナンバーカード)に差し替えてください。",
-                en: "Take the card out and insert the card the screen asks for (HPKI card or My Number card).",
-            },
-            Self::CardRemoved => Text {
-                ja: "カードを挿入し直し、操作が終わるまで取り外さずに、もう一度お試しください。",
-                en: "Insert the card again, leave it in until the operation ends, and try again.",
-            },
-            Self::PinWrong => Text {
-                ja: "残り回数を確認し、正しい暗証番号を入力してください。残り回数が0になるとロックされます。",
-                en: "Check the tries left and enter the correct PIN. The PIN locks when no tries are left.",
-            },
-            Self::PinFormat => Text {
-                ja: "マイナンバーカードの利用者証明用パスワードは数字4桁、HPKIカードのPINは4〜16文字の半角英数字記号です。",
-                en: "The My Number card's user-authentication password is 4 digits; the HPKI card PIN is 4 to 16 ASCII characters.",
-            },
-            Self::JpkiPinLocked => Text {
-                ja: "お住まいの市区町村窓口でロック解除とパスワードの再設定を行ってください。スマートフォンのアプリを使ってコンビニエンスストアのキオスク端末で再設定できる場合もあります。",
-                en: "Have the lock cleared and the password reset at your municipal office (市区町村窓口); it may also be reset at a convenience-store kiosk with the smartphone app.",
-            },
-            Self::HpkiPinLocked => Text {
-                ja: "HPKIカードを発行した認証局(日本医師会・日本薬剤師会・MEDIS等)にロック解除を申請してください。",
-                en: "Ask the certification authority that issued your HPKI card (JMA, JPA, MEDIS, etc.) to unlock it.",
-            },
-            Self::UnsupportedCard => Text {
-                ja: "HPKIカードまたはマイナンバーカードを挿入してください。",
-                en: "Insert an HPKI card or a My Number card.",
-            },
-            Self::CardCommunication => Text {
-                ja: "カードを挿入し直してもう一度お試しください。解決しない場合はカードリーダーを接続し直してください。",
-                en: "Insert the card again and retry. If this persists, reconnect the card reader.",
-            },
-            Self::Cancelled => Text {
-                ja: "必要であれば、最初から操作をやり直してください。",
-                en: "If needed, start the operation again.",
-            },
-            Self::TimedOut => Text {
-                ja: "カードを準備してから、もう一度操作をやり直してください。",
-                en: "Have the card ready and start the operation again.",
-            },
-            Self::ForeignOrigin => Text {
-                ja: "プラットフォームの正しいページ(URL)から操作してください。",
-                en: "Use the platform's own page (check the URL).",
-            },
-            Self::HelperUnreachable => Text {
-                ja: "カード読み取りソフト(mahpki-helper)を起動してから、もう一度お試しください。",
-                en: "Start the card helper (mahpki-helper) and try again.",
-            },
-            Self::HelperOutdated => Text {
-                ja: "最新のカード読み取りソフト(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
-                en: "Install and start the current card helper (mahpki-helper), then try again.",
-            },
-            Self::WebauthnCancelled => Text {
-                ja: "もう一度「登録」を押し、表示される生体認証(指紋・顔など)を行ってください。",
-                en: "Press Register again and complete the biometric check (fingerprint, face, etc.).",
-            },
-            Self::WebauthnUnsupported => Text {
-                ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザ(iPhoneはSafari、AndroidはChrome)で開いているかを確認し、PCで2次元コードを発行し直してください。",
-                en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that the link opened in the default browser (Safari on iPhone, Chrome on Android), then issue a new code on the PC.",
-            },
-            Self::WebauthnNotProved => Text {
-                ja: "もう一度「ログイン」を押して生体認証を行ってください。すでに新しいスマートフォンに変更済みの場合は、新しいスマートフォンで二次元コードを読み取ってください。",
-                en: "Press Log in again and complete the biometric check. If you already changed to a new phone, scan the code with the new phone.",
-            },
-        }
     }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod apdu;
 pub mod api;
+#[cfg(feature = "card-profile")]
+pub mod card_profile;
 pub mod enrol;
 pub mod error;
 pub mod health;

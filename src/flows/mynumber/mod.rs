@@ -16,8 +16,9 @@ pub use view::MyNumberView;
 
 use crate::{
     flows::{
-        card::{self, CardStage, Failure, PinWindow, Runs, Ticket},
+        card::{self, CardStage, PinWindow},
         hpki::{self, Found},
+        run::{Failure, Runs, Ticket},
     },
     server,
 };

@@ -7,7 +7,7 @@ use mahpki_protocol::{
     helper::ReaderStatus,
 };
 
-use crate::flows::card::{CardStage, Failure};
+use crate::flows::{card::CardStage, run::Failure};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {

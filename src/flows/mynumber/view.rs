@@ -9,9 +9,8 @@ use crate::{
     flows::{
         card_view::CardProgress,
         error_view::FailureNotice,
-        start_view::{
-            Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
-        },
+        start_view::{Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
+        widgets::action_button,
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},

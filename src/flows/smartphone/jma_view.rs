@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::step::{Action, JmaEntry};
 use crate::{
-    flows::{card::Failure, error_view::FailureNotice},
+    flows::{error_view::FailureNotice, run::Failure},
     i18n::Msg,
     lang::use_lang,
 };

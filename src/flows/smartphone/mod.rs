@@ -23,10 +23,11 @@ pub use view::SmartphoneView;
 
 use crate::{
     flows::{
-        card::{PinWindow, Runs, Ticket},
+        card::PinWindow,
         confirm::TRIES,
         events,
         hpki::{self, Found},
+        run::{Runs, Ticket},
     },
     server,
 };

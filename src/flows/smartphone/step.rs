@@ -7,7 +7,7 @@
 use mahpki_protocol::{ErrorCode, api::Holder, helper::ReaderStatus};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::flows::card::{CardStage, Failure};
+use crate::flows::{card::CardStage, run::Failure};
 
 /// How the PC proves whose phone it enrols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

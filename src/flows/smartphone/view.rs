@@ -13,13 +13,12 @@ use super::{
 use crate::{
     Route,
     flows::{
-        card::Failure,
         card_view::CardProgress,
         confirm::ConfirmEntry,
         error_view::FailureNotice,
-        start_view::{
-            Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady, action_button,
-        },
+        run::Failure,
+        start_view::{Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
+        widgets::action_button,
     },
     i18n::Msg,
     lang::use_lang,

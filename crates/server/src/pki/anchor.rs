@@ -120,7 +120,7 @@ impl TrustAnchor {
         self.crl_paths
             .iter()
             .map(|path| {
-                Crl::parse(&read_der(path)?, self)
+                Crl::parse(&read_der(path)?, &self.subject_raw, &self.key)
                     .map_err(|source| AnchorError::Crl { path: path.clone(), source })
             })
             .collect()

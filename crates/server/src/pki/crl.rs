@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use x509_parser::prelude::*;
 
-use super::anchor::TrustAnchor;
+use super::signature::check_rsa_signature;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CrlError {
@@ -28,14 +28,20 @@ pub struct Crl {
 }
 
 impl Crl {
-    pub fn parse(der: &[u8], anchor: &TrustAnchor) -> Result<Self, CrlError> {
+    /// Parses a CRL and checks it was issued and signed by the CA with `issuer_subject_raw`
+    /// (its DER subject) and `issuer_key`.
+    pub fn parse(
+        der: &[u8],
+        issuer_subject_raw: &[u8],
+        issuer_key: &rsa::PublicKey,
+    ) -> Result<Self, CrlError> {
         let (_, crl) =
             CertificateRevocationList::from_der(der).map_err(|e| CrlError::Parse(e.to_string()))?;
-        if crl.tbs_cert_list.issuer.as_raw() != anchor.subject_raw.as_slice() {
+        if crl.tbs_cert_list.issuer.as_raw() != issuer_subject_raw {
             return Err(CrlError::WrongIssuer(crl.tbs_cert_list.issuer.to_string()));
         }
-        super::verify::check_rsa_signature(
-            &anchor.key,
+        check_rsa_signature(
+            issuer_key,
             &crl.signature_algorithm,
             crl.tbs_cert_list.as_ref(),
             &crl.signature_value.data,

@@ -1,10 +1,15 @@
 //! Verifying a card's signature over a server challenge, and the certificate that carries its key.
 
+use mahpki_protocol::ErrorCode;
 use rsa::{pkcs8::DecodePublicKey as _, signature::Verifier as _};
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
-use x509_parser::{oid_registry, prelude::*, x509::AlgorithmIdentifier};
+use sha2::{Digest as _, Sha256};
+use x509_parser::prelude::*;
 
-use super::{TrustStore, anchor::TrustAnchor, oid};
+use super::{
+    anchor::{TrustAnchor, TrustStore},
+    oid,
+    signature::check_rsa_signature,
+};
 
 /// Why a certificate or signature was refused. Each maps to its own catalogued error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +34,22 @@ pub enum CertError {
     Policy,
     #[error("the signature does not verify")]
     SignatureInvalid,
+}
+
+/// The catalogued error a refused certificate is answered with.
+pub fn cert_error_code(e: &CertError) -> ErrorCode {
+    match e {
+        CertError::Malformed => ErrorCode::CertificateMalformed,
+        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
+        CertError::Untrusted => ErrorCode::CertificateUntrusted,
+        CertError::Expired => ErrorCode::CertificateExpired,
+        CertError::Revoked => ErrorCode::CertificateRevoked,
+        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
+        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
+        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
+        CertError::Policy => ErrorCode::CertificatePolicy,
+        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
+    }
 }
 
 /// A certificate that passed every check, with what the store keeps of it.
@@ -147,16 +168,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
-impl VerifiedCert {
-    /// What the store records of a holder's current HPKI certificate.
-    pub fn current(&self) -> crate::store::CurrentCert {
-        crate::store::CurrentCert {
-            serial_hex: self.serial_hex.clone(),
-            not_after_ms: self.not_after.saturating_mul(1000),
-        }
-    }
-}
-
 fn key_bits(key: &rsa::PublicKey) -> usize {
     use rsa::traits::PublicKeyParts as _;
     key.size() * 8
@@ -232,45 +243,6 @@ pub(crate) fn check_revocation(
     Ok(())
 }
 
-/// Verifies a CA's RSA signature over `tbs` (a certificate or CRL body).
-pub(super) fn check_rsa_signature(
-    key: &rsa::PublicKey,
-    alg: &AlgorithmIdentifier<'_>,
-    tbs: &[u8],
-    sig: &[u8],
-) -> Result<(), CertError> {
-    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| CertError::Untrusted)?;
-    let alg_id = &alg.algorithm;
-    let ok = if *alg_id == oid_registry::OID_PKCS1_SHA256WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else if *alg_id == oid_registry::OID_PKCS1_SHA384WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else if *alg_id == oid_registry::OID_PKCS1_SHA512WITHRSA {
-        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key.clone()).verify(tbs, &sig).is_ok()
-    } else {
-        return Err(CertError::UnsupportedAlgorithm(alg_id.to_id_string()));
-    };
-    if ok { Ok(()) } else { Err(CertError::Untrusted) }
-}
-
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The catalogued code of a certificate refusal (the card login answers it; a holder's standing
-/// names it).
-pub fn cert_error_code(e: &CertError) -> mahpki_protocol::ErrorCode {
-    use mahpki_protocol::ErrorCode;
-    match e {
-        CertError::Malformed => ErrorCode::CertificateMalformed,
-        CertError::UnsupportedAlgorithm(_) => ErrorCode::UnsupportedAlgorithm,
-        CertError::Untrusted => ErrorCode::CertificateUntrusted,
-        CertError::Expired => ErrorCode::CertificateExpired,
-        CertError::Revoked => ErrorCode::CertificateRevoked,
-        CertError::CrlOutdated { .. } => ErrorCode::CrlOutdated,
-        CertError::KeyUsage => ErrorCode::CertificateKeyUsage,
-        CertError::UnsupportedCriticalExtension(_) => ErrorCode::CertificateUnsupportedExtension,
-        CertError::Policy => ErrorCode::CertificatePolicy,
-        CertError::SignatureInvalid => ErrorCode::SignatureInvalid,
-    }
 }

@@ -209,6 +209,17 @@ pub struct CurrentCert {
     pub not_after_ms: i64,
 }
 
+// Here rather than in pki, so that pki needs nothing from the store.
+impl crate::pki::VerifiedCert {
+    /// What the store records of a holder's current HPKI certificate.
+    pub fn current(&self) -> CurrentCert {
+        CurrentCert {
+            serial_hex: self.serial_hex.clone(),
+            not_after_ms: self.not_after.saturating_mul(1000),
+        }
+    }
+}
+
 /// What a holder's standing is computed from (see `crate::standing`).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StandingFacts {

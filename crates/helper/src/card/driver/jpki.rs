@@ -3,13 +3,15 @@
 
 use mahpki_protocol::helper::CardType;
 
-use super::{CardInfo, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify};
+use super::iso7816::{
+    CardInfo, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
+};
 use mahpki_protocol::apdu::Command;
 
 use crate::{
+    card::transport::{Transport, exchange},
     error::CardError,
     pin::Pin,
-    transport::{Transport, exchange},
 };
 
 pub const AUTH_AP: &[u8] = &[0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];

@@ -6,6 +6,8 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use mahpki_protocol::apdu::{Command, EncodeError};
 
+use crate::error::CardError;
+
 /// Anything that sends a raw command APDU and returns the raw response (data ‖ SW1 SW2).
 pub trait Transport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
@@ -23,6 +25,16 @@ pub enum TransportError {
     Encode(#[from] EncodeError),
     #[error("reader I/O failed: {0}")]
     Io(String),
+}
+
+// Here rather than beside `CardError`, so the error type needs nothing from the card layer.
+impl From<TransportError> for CardError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Removed | TransportError::Reset => Self::Removed,
+            other => Self::Communication(other.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,107 +1,35 @@
-//! The helper's localhost HTTP API. Every request passes the `Host` check (DNS rebinding) first;
-//! `/v1/*` then passes the CORS gate (configured origins only, preflights including Chrome's
-//! private/local network access); the PIN page under `/pin/*` is same-origin only.
+//! The helper's `/v1` API for the site's page, behind the CORS gate (configured origins only,
+//! preflights including Chrome's private/local network access).
 
 use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State, rejection::JsonRejection},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
+    extract::{Request, State, rejection::JsonRejection},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
 use base64::Engine as _;
 use mahpki_protocol::{
-    error::{ErrorBody, ErrorCode},
+    error::ErrorCode,
     helper::{CHALLENGE_LEN, HelperStatus, OperationCreated, StartOperation},
 };
 
 use crate::{
-    backend::survey,
-    guard::Guard,
-    operation::{Operation, Operations},
-    pin_page,
+    card::backend::survey,
+    http::common::{AppState, OpId, error_response, header_str, rejection_response},
+    operation::Operation,
 };
 
-/// Largest request body: the biggest legitimate one (start, PIN) is well under 200 bytes.
-pub const BODY_LIMIT: usize = 4 * 1024;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub guard: Arc<Guard>,
-    pub ops: Arc<Operations>,
-}
-
-pub fn router(guard: Guard, ops: Arc<Operations>) -> Router {
-    router_with(Arc::new(guard), ops, Router::new())
-}
-
-/// The router plus `extra` routes (the demo page), all behind the same Host check and body
-/// limit.
-pub fn router_with(guard: Arc<Guard>, ops: Arc<Operations>, extra: Router) -> Router {
-    let state = AppState { guard, ops };
-    let v1 = Router::new()
+/// The `/v1` routes, each behind [`cors`].
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
         .route("/v1/status", get(status))
         .route("/v1/operations", axum::routing::post(start))
         .route("/v1/operations/{id}", get(follow).delete(cancel))
-        .layer(middleware::from_fn_with_state(state.clone(), cors));
-    Router::new()
-        .merge(v1)
-        .merge(pin_page::routes())
-        .with_state(state.clone())
-        .merge(extra)
-        // Any other path (e.g. `/v1/operations/` with no id) gets a typed answer too.
-        .fallback(|| async { error_response(ErrorCode::NotFound) })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state, check_host))
-}
-
-/// A typed error answer: the HTTP status and `{"error":{"code","message"}}`.
-pub fn error_response(code: ErrorCode) -> Response {
-    let status =
-        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(ErrorBody::from(code))).into_response()
-}
-
-/// JSON body problems, typed: too large, or malformed.
-pub fn rejection_response(rejection: &JsonRejection) -> Response {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        error_response(ErrorCode::PayloadTooLarge)
-    } else {
-        error_response(ErrorCode::BadRequest)
-    }
-}
-
-/// An operation id from the path. One that is not even UTF-8 (`/pin/%AA`) names no operation:
-/// it gets the same typed `not_found` as an unknown id, not axum's plain-text rejection.
-pub struct OpId(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for OpId {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Self(id)),
-            Err(_) => Err(pin_page::harden(error_response(ErrorCode::NotFound))),
-        }
-    }
-}
-
-pub fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Refuses DNS-rebinding requests before any handler runs.
-async fn check_host(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    match st.guard.check_host(header_str(req.headers(), header::HOST)) {
-        Ok(()) => next.run(req).await,
-        Err(refusal) => {
-            tracing::warn!(%refusal, "refused request");
-            (StatusCode::MISDIRECTED_REQUEST, refusal.to_string()).into_response()
-        }
-    }
+        .layer(middleware::from_fn_with_state(state, cors))
 }
 
 const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";

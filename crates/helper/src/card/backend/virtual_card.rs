@@ -9,9 +9,9 @@ use std::{
 };
 
 use crate::{
-    backend::{ApduCard, ApduSession, CardBackend, CardSession},
+    card::backend::{ApduCard, ApduSession, CardBackend, CardSession},
+    card::transport::{Transport, TransportError},
     error::CardError,
-    transport::{Transport, TransportError},
 };
 
 /// A card that answers APDUs.

@@ -1,20 +1,19 @@
 //! HPKI card authentication application, driven by an [`HpkiProfile`]. The card signs a raw
 //! block (PSO CDS), so the host applies PKCS#1 v1.5 padding to the modulus size.
 
-use mahpki_protocol::helper::CardType;
+use mahpki_protocol::{card_profile::HpkiProfile, helper::CardType};
 
-use super::{
+use super::iso7816::{
     CardInfo, PinStatus, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
 };
 use mahpki_protocol::apdu::Command;
 
 use crate::{
-    der,
+    card::der,
+    card::transport::{Response, Transport, exchange},
     error::CardError,
     pin::Pin,
-    profile::HpkiProfile,
     signing::pkcs1_v15_sign_block,
-    transport::{Response, Transport, exchange},
 };
 
 fn select_ap(t: &mut dyn Transport, p: &HpkiProfile) -> Result<(), CardError> {
@@ -22,16 +21,16 @@ fn select_ap(t: &mut dyn Transport, p: &HpkiProfile) -> Result<(), CardError> {
 }
 
 fn select_pin(t: &mut dyn Transport, p: &HpkiProfile) -> Result<(), CardError> {
-    match p.pin_ef {
-        Some(ef) => select_ef(t, ef),
+    match p.pin_ef_to_select() {
+        Some(ef) => select_ef(t, ef.fid_bytes()),
         None => Ok(()),
     }
 }
 
 pub fn read_info(t: &mut dyn Transport, p: &HpkiProfile) -> Result<CardInfo, CardError> {
     select_ap(t, p)?;
-    select_ef(t, p.cert_ef)?;
-    let certificate = read_der_file(t, p.extended_apdu)?;
+    select_ef(t, p.cert_ef.fid_bytes())?;
+    let certificate = read_der_file(t, p.extended_length)?;
     select_pin(t, p)?;
     let pin = match pin_status(t, p.verify_p2)? {
         // Some cards answer 63Cx only after a failure; the issuer's count is then the truth.
@@ -43,7 +42,7 @@ pub fn read_info(t: &mut dyn Transport, p: &HpkiProfile) -> Result<CardInfo, Car
 
 /// The PSO commands for `block`: one extended APDU, or a chain of short ones.
 pub fn pso_commands(p: &HpkiProfile, block: &[u8]) -> Vec<(Command, bool)> {
-    if p.extended_apdu {
+    if p.extended_length {
         vec![(Command::new(p.pso, block, Some(65536)), true)]
     } else {
         Command::new(p.pso, block, Some(256)).chained().into_iter().map(|c| (c, false)).collect()
@@ -81,17 +80,17 @@ pub fn authenticate(
     select_ap(t, p)?;
     select_pin(t, p)?;
     verify(t, p.verify_p2, pin, CardType::Hpki)?;
-    let mse = Command::from_short_bytes(p.mse)
+    let mse = Command::from_short_bytes(p.mse_set)
         .ok_or_else(|| CardError::Communication(format!("profile {} MSE malformed", p.name)))?;
     let r = exchange(t, &mse, false)?;
     if !r.ok() {
         return Err(CardError::Status { step: "MSE SET", sw: r.sw });
     }
     let mut last = pso(t, p, &block)?;
-    if p.extended_apdu && is_length_refusal(last.sw) {
+    if p.extended_length && is_length_refusal(last.sw) {
         // The card takes no extended APDUs after all: the security state stands, so chain.
         tracing::debug!(sw = format_args!("{:04X}", last.sw), "extended PSO refused; chaining");
-        last = pso(t, &HpkiProfile { extended_apdu: false, ..p.clone() }, &block)?;
+        last = pso(t, &HpkiProfile { extended_length: false, ..*p }, &block)?;
     }
     sign_outcome(last.sw)?;
     if last.data.len() != k {
@@ -106,7 +105,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::JMA;
+    use mahpki_protocol::card_profile::JMA;
 
     #[test]
     fn pso_is_one_extended_apdu_or_a_chain() {
@@ -115,7 +114,7 @@ mod tests {
         assert_eq!(ext.len(), 1);
         let bytes = ext[0].0.encode(ext[0].1).unwrap();
         assert_eq!(&bytes[..7], &[0x00, 0x2a, 0x9e, 0x9a, 0x00, 0x01, 0x00]);
-        let short = HpkiProfile { extended_apdu: false, ..JMA };
+        let short = HpkiProfile { extended_length: false, ..JMA };
         let chain = pso_commands(&short, &block);
         assert_eq!(chain.len(), 2);
         assert!(chain.iter().all(|(_, ext)| !ext));

@@ -1,50 +1,15 @@
-//! Card drivers at the APDU level, over any [`Transport`]. `identify` finds out which card is
-//! present by selecting applications (ATRs are not reliable across card batches); `jpki` and
-//! `hpki` read the authentication certificate, report PIN tries and sign.
+//! The ISO/IEC 7816-4 commands both drivers use (SELECT, READ BINARY of a DER file, VERIFY, and
+//! the status words of signing), and what they report about a card.
 
-pub mod hpki;
-pub mod jpki;
-
-use mahpki_protocol::helper::{CardPresence, CardType};
+use mahpki_protocol::{apdu::Command, helper::CardType};
 use zeroize::Zeroize as _;
 
-use mahpki_protocol::apdu::Command;
-
 use crate::{
-    der,
+    card::der,
+    card::transport::{Transport, exchange},
     error::CardError,
     pin::Pin,
-    profile::{HpkiProfile, PROFILES},
-    transport::{Transport, exchange},
 };
-
-/// Which card is in the reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detected {
-    Jpki,
-    Hpki(&'static HpkiProfile),
-    /// An HPKI card reached through the issuer's PKCS#11 middleware.
-    HpkiToken,
-    Unsupported,
-}
-
-impl Detected {
-    pub fn card_type(self) -> Option<CardType> {
-        match self {
-            Self::Jpki => Some(CardType::Jpki),
-            Self::Hpki(_) | Self::HpkiToken => Some(CardType::Hpki),
-            Self::Unsupported => None,
-        }
-    }
-
-    pub fn presence(self) -> CardPresence {
-        match self {
-            Self::Jpki => CardPresence::Jpki,
-            Self::Hpki(_) | Self::HpkiToken => CardPresence::Hpki,
-            Self::Unsupported => CardPresence::Unsupported,
-        }
-    }
-}
 
 /// What the helper learns from a card before asking for the PIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,18 +35,6 @@ pub fn select_aid(t: &mut dyn Transport, aid: &[u8]) -> Result<bool, CardError> 
     Ok(exchange(t, &Command::new([0x00, 0xa4, 0x04, 0x0c], aid, None), false)?.ok())
 }
 
-pub fn identify(t: &mut dyn Transport) -> Result<Detected, CardError> {
-    if select_aid(t, jpki::AUTH_AP)? {
-        return Ok(Detected::Jpki);
-    }
-    for &profile in PROFILES {
-        if select_aid(t, profile.auth_aid)? {
-            return Ok(Detected::Hpki(profile));
-        }
-    }
-    Ok(Detected::Unsupported)
-}
-
 /// SELECT EF under the current application. A missing file means this is not the card we took it
 /// for.
 pub fn select_ef(t: &mut dyn Transport, fid: [u8; 2]) -> Result<(), CardError> {
@@ -98,7 +51,7 @@ fn read_binary(
     offset: usize,
     le: usize,
     extended: bool,
-) -> Result<crate::transport::Response, CardError> {
+) -> Result<crate::card::transport::Response, CardError> {
     // P1 bit 8 set would mean a short EF identifier: offsets stop at 32767.
     if offset > 0x7fff {
         return Err(CardError::Communication(format!(

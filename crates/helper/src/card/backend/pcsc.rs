@@ -7,9 +7,9 @@ use std::{ffi::CString, time::Duration};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 
 use crate::{
-    backend::{ApduCard, ApduSession, CardBackend, CardSession},
+    card::backend::{ApduCard, ApduSession, CardBackend, CardSession},
+    card::transport::{Transport, TransportError},
     error::CardError,
-    transport::{Transport, TransportError},
 };
 
 pub struct PcscBackend {

@@ -15,8 +15,8 @@ use cryptoki::{
 };
 
 use crate::{
-    backend::{CardBackend, CardSession},
-    driver::{CardInfo, Detected, PinStatus},
+    card::backend::{CardBackend, CardSession},
+    card::driver::{CardInfo, Detected, PinStatus},
     error::CardError,
     pin::Pin,
 };

@@ -2,15 +2,19 @@
 //! readers, PKCS#11 middleware and (for tests and the demo) in-process virtual cards all fit it.
 //! Every method blocks; callers run them off the async runtime.
 
+pub mod pcsc;
+pub mod pkcs11;
+pub mod virtual_card;
+
 use std::time::Duration;
 
 use mahpki_protocol::helper::{CardPresence, CardType, ReaderStatus};
 
 use crate::{
-    driver::{self, CardInfo, Detected, hpki, jpki},
+    card::driver::{self, CardInfo, Detected, hpki, jpki},
+    card::transport::Transport,
     error::CardError,
     pin::Pin,
-    transport::Transport,
 };
 
 pub trait CardBackend: Send + Sync + 'static {

@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn modulus_length_of_a_real_certificate() {
-        let cert = include_bytes!("../testdata/test-cert.der");
+        let cert = include_bytes!("../../testdata/test-cert.der");
         assert_eq!(total_len(cert), Ok(cert.len()));
         assert_eq!(rsa_modulus_len(cert), Ok(256));
         assert!(rsa_modulus_len(&cert[..cert.len() - 10]).is_err());

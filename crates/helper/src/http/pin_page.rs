@@ -5,7 +5,7 @@
 use axum::{
     Json, Router,
     extract::{State, rejection::JsonRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -15,18 +15,15 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    api::{AppState, OpId, error_response, header_str, rejection_response},
-    guard::Guard,
+    http::common::{
+        AppState, OpId, error_response, harden, rejection_response, same_origin_request,
+    },
     pin::Pin,
 };
 
-/// No inline script or style anywhere; only this origin's files; no framing.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-                       img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-const PAGE: &str = include_str!("../assets/pin.html");
-const SCRIPT: &str = include_str!("../assets/pin.js");
-const STYLE: &str = include_str!("../assets/pin.css");
+const PAGE: &str = include_str!("../../assets/pin.html");
+const SCRIPT: &str = include_str!("../../assets/pin.js");
+const STYLE: &str = include_str!("../../assets/pin.css");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,16 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/pin/{id}/cancel", post(cancel))
         .route("/pin-assets/pin.js", get(|| asset(SCRIPT, "text/javascript; charset=utf-8")))
         .route("/pin-assets/pin.css", get(|| asset(STYLE, "text/css; charset=utf-8")))
-}
-
-pub fn harden(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -114,19 +101,6 @@ fn same_origin(st: &AppState, headers: &HeaderMap, require: bool) -> bool {
     same_origin_request(&st.guard, headers, require)
 }
 
-/// Whether a request comes from the helper's own pages. With `require` (state changes), both
-/// `Origin` and `Sec-Fetch-Site: same-origin` must say so; without, a request that names no
-/// origin at all (a plain navigation) passes, but a foreign one never does.
-pub fn same_origin_request(guard: &Guard, headers: &HeaderMap, require: bool) -> bool {
-    let origin = header_str(headers, header::ORIGIN);
-    if origin.is_none() && !require {
-        return true;
-    }
-    let fetch_site = header_str(headers, "sec-fetch-site");
-    guard.is_own_origin(origin, header_str(headers, header::HOST))
-        && (fetch_site == Some("same-origin") || (!require && fetch_site.is_none()))
-}
-
 async fn state(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
     if !same_origin(&st, &headers, false) {
         return harden(error_response(ErrorCode::ForeignOrigin));
@@ -188,6 +162,7 @@ async fn cancel(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::common::CSP;
 
     #[test]
     fn escaping_neutralises_markup() {
