@@ -38,9 +38,9 @@ fn entries(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect()
 }
 
-/// Without the server's settings, every command but `serve` and `identity import` refuses: it
-/// names the database it looked for and how to point it at the right one, exits non-zero and
-/// leaves no `./data/` (or any other file) behind.
+/// Without the server's settings, every command but `serve` refuses: it names the database it
+/// looked for and how to point it at the right one, exits non-zero and leaves no `./data/` (or
+/// any other file) behind.
 #[test]
 fn a_command_pointed_at_no_database_refuses_and_creates_nothing() {
     let cwd = tempfile::tempdir().unwrap();
@@ -70,6 +70,12 @@ fn a_command_pointed_at_no_database_refuses_and_creates_nothing() {
             assert_eq!(entries(cwd.path()), Vec::<String>::new(), "{args:?} created something");
         }
     }
+    // `identity import` may start a database, but not one the settings do not name.
+    let out = run(cwd.path(), &[], &["identity", "import", "/nonexistent/holders.json"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no data directory named") && err.contains("MAHPKI_DATA_DIR"), "{err}");
+    assert_eq!(entries(cwd.path()), Vec::<String>::new(), "identity import created something");
 }
 
 /// A database that `identity import` starts, then a read-only command on it: each says on one

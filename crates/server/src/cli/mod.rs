@@ -28,7 +28,8 @@ pub enum Needs {
     /// Changes records that must already exist: the database must exist, and the server secret
     /// is created only inside an existing directory.
     Write,
-    /// `identity import`: may start a new database (the demo imports before the first start).
+    /// `identity import`: may start a new database (the demo imports before the first start),
+    /// only in a data directory the settings name.
     Import,
     /// `serve`: may start a new database, and logs which one instead of printing it.
     Serve,
@@ -56,6 +57,11 @@ pub enum OpenError {
          MAHPKI_SECRET_FILE)"
     )]
     NoSecret(PathBuf),
+    #[error(
+        "no database at {0}, and no data directory named: name where the server's database \
+         lives (data_dir in --config FILE, or MAHPKI_DATA_DIR) to start one"
+    )]
+    Unnamed(PathBuf),
 }
 
 /// Opens the database, brings its schema up to date and, unless the command only reads, loads
@@ -65,10 +71,15 @@ pub async fn open(
     config: &Config,
     needs: Needs,
 ) -> Result<(Store, Option<Arc<ServerSecret>>), BoxError> {
-    if config.database_url.is_none() && !needs.may_create() {
+    if config.database_url.is_none() {
         let file = sqlite_file(config);
-        if !file.is_file() {
+        if !file.is_file() && !needs.may_create() {
             return Err(OpenError::NoDatabase(file).into());
+        }
+        // `identity import` run without the server's settings would fill a new database in
+        // the working directory that the server never reads.
+        if !file.is_file() && needs == Needs::Import && !config.data_dir_named {
+            return Err(OpenError::Unnamed(file).into());
         }
     }
     let store = Store::open(&config.data_dir, config.database_url.as_deref()).await?;
