@@ -64,13 +64,9 @@ pub enum OpenError {
     Unnamed(PathBuf),
 }
 
-/// Opens the database, brings its schema up to date and, unless the command only reads, loads
-/// the server secret and lets the store adopt it (which hashes any カードID still in plain text).
-/// Says on stderr (or, serving, in the log) which database it opened.
-pub async fn open(
-    config: &Config,
-    needs: Needs,
-) -> Result<(Store, Option<Arc<ServerSecret>>), BoxError> {
+/// Opens the database and brings its schema up to date, refusing to start one the command may
+/// not create. Says on stderr (or, serving, in the log) which database it opened.
+async fn open(config: &Config, needs: Needs) -> Result<Store, BoxError> {
     if config.database_url.is_none() {
         let file = sqlite_file(config);
         if !file.is_file() && !needs.may_create() {
@@ -89,9 +85,18 @@ pub async fn open(
     } else {
         eprintln!("mahpki-server: database {database}");
     }
-    if needs == Needs::Read {
-        return Ok((store, None));
-    }
+    Ok(store)
+}
+
+/// [`open`] for a command that reads only: nothing is created or written, the secret is not read.
+pub async fn read(config: &Config) -> Result<Store, BoxError> {
+    open(config, Needs::Read).await
+}
+
+/// [`open`] for a command that writes, then the server secret, which the store adopts (it hashes
+/// any カードID still in plain text, and refuses a secret other than the one it recorded).
+pub async fn write(config: &Config, needs: Needs) -> Result<(Store, Arc<ServerSecret>), BoxError> {
+    let store = open(config, needs).await?;
     let path = config.secret_path();
     let dir_exists = path.parent().is_none_or(|d| d.as_os_str().is_empty() || d.is_dir());
     if !needs.may_create() && !path.is_file() && !dir_exists {
@@ -99,20 +104,7 @@ pub async fn open(
     }
     let secret = ServerSecret::load_or_create(&path)?;
     store.adopt_secret(&secret).await.map_err(|e| format!("{e} ({})", path.display()))?;
-    Ok((store, Some(Arc::new(secret))))
-}
-
-/// [`open`] for a command that reads only.
-pub async fn read(config: &Config) -> Result<Store, BoxError> {
-    Ok(open(config, Needs::Read).await?.0)
-}
-
-/// [`open`] for a command that writes: the store and the server secret.
-pub async fn write(config: &Config, needs: Needs) -> Result<(Store, Arc<ServerSecret>), BoxError> {
-    match open(config, needs).await? {
-        (store, Some(secret)) => Ok((store, secret)),
-        (_, None) => Err("the server secret was not loaded".into()),
-    }
+    Ok((store, Arc::new(secret)))
 }
 
 /// The SQLite file under the configured data directory, absolute so the operator sees which.
