@@ -1,18 +1,26 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Both install what is missing.
+# The two commands a newcomer needs: `make demo` and `make test`. Only these two install what is
+# missing (scripts/setup.sh); the others use what is installed and say so when a tool is missing.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test fuzz dev build bench fmt clean
+.PHONY: help setup tools demo test check fuzz dev build bench fmt clean
 
 help:
 	@echo "make demo   build everything and run the platform locally (prints the URL to open)"
 	@echo "make test   install what is missing and run every check and test"
+	@echo "make check  fmt, clippy (native and wasm) and unit tests: minutes, installs nothing"
+	@echo "            (scripts/test.sh SUITE... runs chosen suites; an unknown name lists them)"
 	@echo "make fuzz   run the hostile-input property tests long (PROPTEST_CASES, FUZZ_SECONDS)"
-	@echo "make dev    trunk serve with live reload, proxying /api to a debug server"
+	@echo "make dev    trunk serve with live reload on the demo's data, holders and helper"
 	@echo "make bench  run the benchmarks and record them in BENCHMARKS.md"
 
 setup:
 	@scripts/setup.sh
+
+# What the targets that do not install need; `make demo` or `make test` installs it.
+tools:
+	@source scripts/env.sh && for t in cargo trunk wasm-bindgen wasm-opt; do \
+	  command -v $$t >/dev/null || { echo "$$t is missing: run make test or make demo once (they install it)" >&2; exit 1; }; done
 
 demo: setup
 	@scripts/demo.sh
@@ -20,16 +28,20 @@ demo: setup
 test: setup
 	@scripts/test.sh
 
-fuzz: setup
+# No setup prerequisite: the developer's loop runs with what is installed.
+check:
+	@scripts/test.sh fmt clippy clippy-wasm unit-test
+
+fuzz: tools
 	@scripts/fuzz.sh
 
-build: setup
+build: tools
 	@source scripts/env.sh && trunk build --release && cargo build --release --locked -p mahpki-server
 
-dev: setup
+dev: tools
 	@scripts/dev.sh
 
-bench: setup
+bench: tools
 	@scripts/bench.sh
 
 fmt:

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# `make dev`: a debug server on 127.0.0.1:8080 (API only) and `trunk serve` on :8081 with live
-# reload, proxying /api to it (Trunk.toml). Ctrl-C stops both.
+# `make dev`: the edit-reload loop on the demo's data. A debug server on 127.0.0.1:8080 (API
+# only; Trunk.toml proxies /api to it) with the demo's trust and holders, the demo helper, and
+# `trunk serve` on http://localhost:8081/ rebuilding the app on every edit. Ctrl-C stops all.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-cargo build --locked -p mahpki-server
-MAHPKI_LISTEN=127.0.0.1:8080 MAHPKI_PUBLIC_ORIGIN=http://localhost:8081 \
-  MAHPKI_DATA_DIR="$ROOT/.demo-data" target/debug/mahpki-server serve &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' INT TERM EXIT
-echo "open http://localhost:8081/"
-trunk serve
+source scripts/demo-lib.sh
+PAGE="http://localhost:8081" # Trunk.toml [serve]
+
+cargo build --locked -p mahpki-server -p mahpki-cardsim
+cargo build --locked -p mahpki-helper --features demo
+demo_configure target/debug "127.0.0.1:8080" "$PAGE"
+demo_serve
+demo_helper target/debug "$PAGE"
+wait_for "http://127.0.0.1:8080/api/health" "the server"
+wait_for "http://127.0.0.1:$HELPER_PORT/demo" "the helper"
+cat <<MSG
+
+  make dev: open $PAGE/ (rebuilt on every edit) and http://127.0.0.1:$HELPER_PORT/demo
+  (the virtual card reader). JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
+  The operator's commands on this database: $(operator_line)identity list
+
+MSG
+trunk serve &
+pids+=($!)
+wait -n "${pids[@]}"

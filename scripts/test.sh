@@ -2,9 +2,47 @@
 # Runs every check and test suite, even after one fails, then prints one closing line
 # `N passed, N failed` over all of them and exits non-zero if anything failed.
 # Gates (fmt, clippy, release build) count as one check each; test suites count their tests.
+#
+#   scripts/test.sh                 every suite below, in order (what CI and `make test` run)
+#   scripts/test.sh SUITE...        only the named suites, in the order below; e.g.
+#                                   `scripts/test.sh trunk-release e2e-binaries e2e` for the
+#                                   end-to-end tests on fresh builds
+# `make check` is `scripts/test.sh fmt clippy clippy-wasm unit-test`: minutes, no installs.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+
+# The suites, in order: KIND NAME COMMAND... where KIND says how its output is counted.
+suites() {
+  "$@" gate fmt cargo fmt --all --check
+  "$@" gate clippy cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+  "$@" gate clippy-wasm cargo clippy -p mahpki --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+  # Unit tests only (no integration tests, no browser): `make check`. The full run has them in cargo-test.
+  "$@" cargo unit-test cargo test --workspace --all-features --locked --lib --bins
+  "$@" cargo cargo-test cargo test --workspace --all-features --locked
+  # OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
+  "$@" counted opensc-check crates/cardsim/tests/opensc-check.sh
+  "$@" cargo wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked
+  "$@" gate trunk-release trunk build --release
+  "$@" gate size scripts/size.sh
+  # The end-to-end tests run the debug binaries of the server, the helper and cardsim (same
+  # features as `cargo test` above, so nothing is rebuilt).
+  "$@" gate e2e-binaries cargo build -p mahpki-server -p mahpki-helper -p mahpki-cardsim --all-features --locked
+  "$@" node e2e node --test --test-concurrency=1 e2e/
+}
+# Run only when named: the full run covers them.
+ON_REQUEST=" unit-test "
+
+names=()
+collect() { names+=("$2"); }
+suites collect
+for want in "$@"; do
+  if [[ ! " ${names[*]} " == *" $want "* ]]; then
+    echo "test.sh: no suite '$want'; the suites are: ${names[*]}" >&2
+    exit 2
+  fi
+done
+chosen=" $* "
 
 OUT="$ROOT/test-output"
 rm -rf "$OUT"
@@ -16,81 +54,47 @@ failures=()
 
 section() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 
-# gate NAME CMD...: one check that passes or fails as a whole.
-gate() {
-  local name="$1"; shift
-  section "$name"
-  if "$@" 2>&1 | tee "$OUT/$name.log"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1)); failures+=("$name")
-  fi
+# Per kind, "PASSED FAILED" read from a suite's log ($1) and exit status ($2).
+# gate: one check that passes or fails as a whole.
+count_gate() { if [ "$2" -eq 0 ]; then echo "1 0"; else echo "0 1"; fi; }
+# cargo: libtest's "test result: … N passed; M failed" lines, summed.
+count_cargo() {
+  echo "$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$1" | awk '{s+=$4} END {print s+0}')" \
+    "$(grep -oE '[0-9]+ failed;' "$1" | awk '{s+=$1} END {print s+0}')"
+}
+# node: node --test's "# pass N" / "# fail N".
+count_node() {
+  echo "$(grep -E '^# pass [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')" \
+    "$(grep -E '^# fail [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')"
+}
+# counted: a script that ends with "NAME: N passed, M failed" (NAME is $3).
+count_counted() {
+  grep -E "^$3: [0-9]+ passed, [0-9]+ failed$" "$1" | tail -1 | awk '{print $2+0, $4+0} END {if (NR == 0) print "0 0"}'
 }
 
-# cargo_suite NAME CMD...: sums libtest's "test result: … N passed; M failed" lines.
-cargo_suite() {
-  local name="$1"; shift
-  section "$name"
-  "$@" 2>&1 | tee "$OUT/$name.log"
-  local rc=${PIPESTATUS[0]}
-  local p f
-  p=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$OUT/$name.log" | awk '{s+=$4} END {print s+0}')
-  f=$(grep -oE '[0-9]+ failed;' "$OUT/$name.log" | awk '{s+=$1} END {print s+0}')
-  passed=$((passed + p)); failed=$((failed + f))
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-    # Did not compile, or crashed before reporting: count the suite itself as a failure.
-    failed=$((failed + 1))
+# run KIND NAME CMD...: runs one suite if it was chosen, and adds up what it reports.
+run() {
+  local kind="$1" name="$2"; shift 2
+  if [ "$chosen" = "  " ]; then
+    [[ "$ON_REQUEST" == *" $name "* ]] && return 0
+  elif [[ "$chosen" != *" $name "* ]]; then
+    return 0
   fi
+  section "$name"
+  local log="$OUT/$name.log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]} p f
+  read -r p f < <("count_$kind" "$log" "$rc" "$name")
+  passed=$((passed + p)); failed=$((failed + f))
+  # Did not compile, or crashed before reporting: count the suite itself as a failure.
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
   if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then failures+=("$name"); fi
   if [ "$p" -eq 0 ] && [ "$rc" -eq 0 ]; then
     echo "$name ran no test" >&2; failed=$((failed + 1)); failures+=("$name (no tests)")
   fi
 }
 
-# node_suite NAME CMD...: sums node --test's "# pass N" / "# fail N".
-node_suite() {
-  local name="$1"; shift
-  section "$name"
-  "$@" 2>&1 | tee "$OUT/$name.log"
-  local rc=${PIPESTATUS[0]}
-  local p f
-  p=$(grep -E '^# pass [0-9]+' "$OUT/$name.log" | awk '{s+=$3} END {print s+0}')
-  f=$(grep -E '^# fail [0-9]+' "$OUT/$name.log" | awk '{s+=$3} END {print s+0}')
-  passed=$((passed + p)); failed=$((failed + f))
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
-  if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then failures+=("$name"); fi
-  if [ "$p" -eq 0 ] && [ "$rc" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (no tests)"); fi
-}
-
-# counted_suite NAME CMD...: a script that ends with "NAME: N passed, M failed".
-counted_suite() {
-  local name="$1"; shift
-  section "$name"
-  "$@" 2>&1 | tee "$OUT/$name.log"
-  local rc=${PIPESTATUS[0]}
-  local line p f
-  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$OUT/$name.log" | tail -1)
-  p=$(echo "$line" | awk '{print $2+0}')
-  f=$(echo "$line" | awk '{print $4+0}')
-  passed=$((passed + p)); failed=$((failed + f))
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
-  if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then failures+=("$name"); fi
-  if [ "$p" -eq 0 ] && [ "$rc" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (no tests)"); fi
-}
-
-gate fmt cargo fmt --all --check
-gate clippy cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-gate clippy-wasm cargo clippy -p mahpki --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
-cargo_suite cargo-test cargo test --workspace --all-features --locked
-# OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
-counted_suite opensc-check crates/cardsim/tests/opensc-check.sh
-cargo_suite wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked
-gate trunk-release trunk build --release
-gate size scripts/size.sh
-# The end-to-end tests run the debug binaries of the server, the helper and cardsim (same
-# features as `cargo test` above, so nothing is rebuilt).
-gate e2e-binaries cargo build -p mahpki-server -p mahpki-helper -p mahpki-cardsim --all-features --locked
-node_suite e2e node --test --test-concurrency=1 e2e/
+suites run
 
 section "summary"
 if [ ${#failures[@]} -gt 0 ]; then

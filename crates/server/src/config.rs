@@ -22,6 +22,10 @@ pub struct Config {
     pub public_origin: String,
     /// Where the SQLite database (and later other state) lives.
     pub data_dir: PathBuf,
+    /// Whether the file or the environment named `data_dir` (not left at `data`): only then may
+    /// an operator's command start a new database, never one by accident in the working directory.
+    #[serde(skip)]
+    pub data_dir_named: bool,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
     /// The server secret: 32 random bytes, created (mode 0600) on first start, that key the
@@ -156,6 +160,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_origin: "http://localhost:8080".to_owned(),
             data_dir: PathBuf::from("data"),
+            data_dir_named: false,
             database_url: None,
             secret_file: None,
             dist_dir: None,
@@ -206,8 +211,11 @@ impl Config {
     fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) })
+        let parse_err = |e| ConfigError::Parse { path: path.to_owned(), source: Box::new(e) };
+        let mut config: Self = toml::from_str(&text).map_err(parse_err)?;
+        config.data_dir_named =
+            toml::from_str::<toml::Table>(&text).map_err(parse_err)?.contains_key("data_dir");
+        Ok(config)
     }
 
     /// `get` abstracts the environment so tests need not mutate the process's variables.
@@ -223,6 +231,7 @@ impl Config {
         }
         if let Some(v) = get("MAHPKI_DATA_DIR") {
             self.data_dir = v.into();
+            self.data_dir_named = true;
         }
         if let Some(v) = get("MAHPKI_DATABASE_URL") {
             self.database_url = Some(v).filter(|v| !v.is_empty());
@@ -361,6 +370,20 @@ mod tests {
         assert_eq!(c.policy(Ca::Medis), CaPolicy { max_phones: Some(1), ..CaPolicy::default() });
         assert_eq!(c.policy(Ca::Jma), CaPolicy::default());
         assert!(!CaPolicy::default().jma_replace, "the JMA path enrols a first phone only");
+    }
+
+    #[test]
+    fn knows_whether_the_data_directory_was_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(&file, "public_origin = \"https://a.example\"\n").unwrap();
+        assert!(!Config::from_file(&file).unwrap().data_dir_named);
+        std::fs::write(&file, "data_dir = \"data\"\n").unwrap();
+        assert!(Config::from_file(&file).unwrap().data_dir_named, "named, even as the default");
+        let mut c = Config::default();
+        assert!(!c.data_dir_named);
+        c.apply_env(|n| (n == "MAHPKI_DATA_DIR").then(|| "/srv/mahpki".into())).unwrap();
+        assert!(c.data_dir_named);
     }
 
     #[test]

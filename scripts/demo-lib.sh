@@ -1,0 +1,80 @@
+# Sourced by demo.sh (`make demo`) and dev.sh (`make dev`), so both run on the same: the demo's
+# test PKI, trust and holders in $DATA, the settings file the server and the operator's
+# commands read, and the local helper in demo mode (virtual cards inserted from its own page).
+# Expects env.sh sourced and the working directory at $ROOT.
+
+HELPER_PORT="${HELPER_PORT:-24365}"
+METRICS_PORT="${METRICS_PORT:-9464}"
+DATA="${MAHPKI_DEMO_DATA:-$ROOT/.demo-data}"
+SEED=1 # the helper's demo cards use the same seed (MAHPKI_DEMO_SEED defaults to 1)
+DATA="$(mkdir -p "$DATA" && cd "$DATA" && pwd)"
+CONFIG="$DATA/server.toml"
+
+# Everything comes from $CONFIG: a MAHPKI_* variable left in the caller's shell would override it
+# and point the server somewhere else than the operator's printed command line.
+unset MAHPKI_CONFIG MAHPKI_LISTEN MAHPKI_PUBLIC_ORIGIN MAHPKI_DATA_DIR MAHPKI_DATABASE_URL \
+  MAHPKI_SECRET_FILE MAHPKI_DIST_DIR MAHPKI_HELPER_ORIGINS MAHPKI_METRICS_LISTEN
+
+# demo_configure BIN_DIR LISTEN PUBLIC_ORIGIN [DIST_DIR]: makes the test PKI once, writes $CONFIG
+# (where the server listens, the origin the browser uses, the database, the trust in the test
+# PKI, the JMA path on for JMA's holders), and imports the demo holders.
+demo_configure() {
+  local bin="$1" listen="$2" origin="$3" dist="${4:-}"
+  if [ ! -f "$DATA/pki/server-trust.toml" ]; then
+    echo "[demo] generating the test PKI (seed $SEED) in $DATA/pki"
+    "$bin/cardsim" pki --seed "$SEED" --out "$DATA/pki" >/dev/null
+  fi
+  {
+    echo "# Written by scripts/demo-lib.sh on every start of make demo / make dev."
+    printf "listen = '%s'\npublic_origin = '%s'\ndata_dir = '%s'\n" "$listen" "$origin" "$DATA/db"
+    if [ -n "$dist" ]; then printf "dist_dir = '%s'\n" "$dist"; fi
+    printf "helper_origins = ['http://127.0.0.1:%s']\n" "$HELPER_PORT"
+    printf "metrics_listen = '127.0.0.1:%s'\n" "$METRICS_PORT"
+    cat "$DATA/pki/server-trust.toml"
+    printf '\n[ca_policy.JMA]\njma_path = true\n'
+  } > "$CONFIG"
+  SERVER=("$bin/mahpki-server" --config "$CONFIG")
+  "${SERVER[@]}" identity import "$DATA/pki/server-import.json"
+}
+
+pids=()
+demo_cleanup() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "[demo] stopped"
+}
+trap demo_cleanup INT TERM EXIT
+
+# demo_serve: the server on $CONFIG, in the background.
+demo_serve() {
+  "${SERVER[@]}" serve &
+  pids+=($!)
+}
+
+# demo_helper BIN_DIR PAGE_ORIGIN: the helper in demo mode for a page at PAGE_ORIGIN.
+demo_helper() {
+  MAHPKI_HELPER_PORT="$HELPER_PORT" MAHPKI_HELPER_ALLOWED_ORIGINS="$2" \
+    MAHPKI_DEMO_SEED="$SEED" "$1/mahpki-helper" --demo &
+  pids+=($!)
+}
+
+wait_for() {
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "[demo] $2 did not start" >&2
+  exit 1
+}
+
+# HP0000000001's numbers printed on its (virtual) card, for the JMA path.
+jma_numbers() {
+  node -e 'const h = require(process.argv[1]).holders[0]; console.log(`${h.registration_number}, カードID ${h.hpki_card_id}`)' \
+    "$DATA/pki/holders.json"
+}
+
+# What the operator types to run a command on this database (printed by both scripts).
+operator_line() {
+  printf '%q ' "${SERVER[@]}"
+}
