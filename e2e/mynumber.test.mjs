@@ -217,12 +217,17 @@ test('別紙1: a revoked HPKI certificate and a stopped helper each end in their
     await authenticateHpki(page, revoked);
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'certificate_revoked');
+    // It names the card in hand and only its remedy; trying again cannot work, the top page can.
+    const text = await page.locator('main').textContent();
+    assert.match(text, /HPKIカードの証明書は失効しています。/);
+    assert.doesNotMatch(text, /マイナンバーカードはお住まい|もう一度試す/);
     await page.screenshot({ path: screenshotPath('mynumber-err-revoked'), fullPage: true });
 
     const holder = holders[0];
     await platform.cards.insert('hpki', holder.hpki_id);
-    await page.getByRole('button', { name: 'もう一度試す' }).click();
-    await screen(page, 'ready');
+    await page.getByRole('link', { name: 'トップページへ戻る' }).click();
+    await page.waitForURL(`${platform.server.origin}/`);
+    await openFlow(page, platform.server.origin);
     await identify(page, holder);
     await platform.helper.stop();
     await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();

@@ -11,6 +11,7 @@ use mahpki_protocol::{
         FinishEnrolment, JmaLogin, OpenEnrolment, PhoneBound, PublicKeyCredential,
         RegistrationOptions,
     },
+    error::ErrorDetail,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -23,13 +24,23 @@ pub(crate) async fn typed_answer<T: DeserializeOwned>(
     unreachable: ErrorCode,
     undecodable: ErrorCode,
 ) -> Result<T, ErrorCode> {
-    let res = sent.map_err(|_| unreachable)?;
+    detailed_answer(sent, unreachable, undecodable).await.map_err(|d| d.code)
+}
+
+/// [`typed_answer`] with the whole error detail (tries left, wait), for the screens that show it.
+async fn detailed_answer<T: DeserializeOwned>(
+    sent: Result<Response, gloo_net::Error>,
+    unreachable: ErrorCode,
+    undecodable: ErrorCode,
+) -> Result<T, ErrorDetail> {
+    let only = |code: ErrorCode| ErrorBody::from(code).error;
+    let res = sent.map_err(|_| only(unreachable))?;
     if res.ok() {
-        return res.json::<T>().await.map_err(|_| undecodable);
+        return res.json::<T>().await.map_err(|_| only(undecodable));
     }
     match res.json::<ErrorBody>().await {
-        Ok(body) => Err(body.error.code),
-        Err(_) => Err(unreachable),
+        Ok(body) => Err(body.error),
+        Err(_) => Err(only(unreachable)),
     }
 }
 
@@ -106,8 +117,10 @@ pub async fn smartphone_holder() -> Result<Holder, ErrorCode> {
 }
 
 /// `POST /api/jma/login`: the JMA path (医籍登録番号 and カードID instead of the card).
-pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorCode> {
-    post_json("/api/jma/login", login).await
+pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorDetail> {
+    let req = Request::post("/api/jma/login").json(login);
+    let req = req.map_err(|_| ErrorBody::from(ErrorCode::Internal).error)?;
+    detailed_answer(req.send().await, ErrorCode::ServerUnreachable, ErrorCode::Internal).await
 }
 
 /// `POST /api/smartphone/change` (PC): the first code of a change, for the phone bound now.

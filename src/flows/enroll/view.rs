@@ -1,6 +1,6 @@
 //! The phone screens of 別紙2, one per [`Step`], sized for a phone and usable by screen reader.
 
-use mahpki_protocol::enrol::LABEL_MAX_CHARS;
+use mahpki_protocol::{enrol::LABEL_MAX_CHARS, error::Place};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -94,9 +94,13 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                 }
             </>
         },
+        // A CA's link: the remedy itself says to ask the CA, in place of any PC.
+        Step::Failed { failure, .. } if props.step.link() => html! {
+            <PhoneFailure failure={failure.at(Place::CaLink)} reissue={None}
+                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
+        },
         Step::Failed { failure, .. } => html! {
-            <PhoneFailure failure={*failure}
-                reissue={if props.step.link() { Msg::EnrollLinkReissueHint } else { Msg::EnrollReissueHint }}
+            <PhoneFailure failure={*failure} reissue={Msg::EnrollReissueHint}
                 on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
         },
     };
