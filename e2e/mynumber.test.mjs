@@ -341,3 +341,32 @@ test('別紙1: a finished operation leaves no PIN input in its window (locked ca
     await screen(page, 'failed');
   });
 });
+
+test('別紙1: a closed PIN window is noticed, offered again for the same operation, and the flow goes on', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+    const win = await pinWindow(page);
+    const url = win.url();
+    await win.locator('#pin').waitFor();
+    // The holder closes the window as a user would (its pagehide runs and tells the helper).
+    await win.close({ runBeforeUnload: true });
+    await screen(page, 'hpki_auth', 'pin_window_closed');
+    const notice = page.getByRole('alert').filter({ hasText: 'PIN入力画面が閉じられました' });
+    await notice.waitFor();
+    assert.ok(await page.getByRole('button', { name: '中止' }).isVisible());
+    await page.screenshot({ path: screenshotPath('mynumber-pin-window-closed'), fullPage: true });
+
+    // 「PIN入力画面を開き直す」 opens the same operation's page again; the notice goes.
+    await page.getByRole('link', { name: 'PIN入力画面を開き直す' }).click();
+    const again = await until(() => page.context().pages().find((p) => p.url() === url && !p.isClosed()),
+      'the reopened PIN window', 10_000);
+    await again.locator('#pin').waitFor();
+    await screen(page, 'hpki_auth', 'waiting_pin');
+    await again.locator('#pin').fill(holder.hpki_pin);
+    await again.locator('#pin-form button[type=submit]').click();
+    await screen(page, 'identified');
+  });
+});

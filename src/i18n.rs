@@ -191,6 +191,8 @@ pub enum Msg {
     // Issue 17 (the clinician's screens).
     HelperDownload,
     PhoneLabelDevice,
+    PinWindowClosed,
+    ReopenPinWindow,
 }
 
 impl Msg {
@@ -344,6 +346,8 @@ impl Msg {
         Msg::ConfirmedOnPc,
         Msg::HelperDownload,
         Msg::PhoneLabelDevice,
+        Msg::PinWindowClosed,
+        Msg::ReopenPinWindow,
     ];
 
     pub fn text(self) -> Text {
@@ -766,6 +770,11 @@ impl Msg {
                 "Get and install the card helper (mahpki-helper)",
             ),
             Msg::PhoneLabelDevice => ("スマートフォン", "Smartphone"),
+            Msg::PinWindowClosed => (
+                "PIN入力画面が閉じられました。開き直して入力するか、やめる場合は「中止」を押してください。",
+                "The PIN window was closed. Open it again to enter your PIN, or press Cancel to stop.",
+            ),
+            Msg::ReopenPinWindow => ("PIN入力画面を開き直す", "Open the PIN window again"),
         };
         Text { ja, en }
     }

@@ -24,23 +24,13 @@ pub(crate) async fn typed_answer<T: DeserializeOwned>(
     unreachable: ErrorCode,
     undecodable: ErrorCode,
 ) -> Result<T, ErrorCode> {
-    detailed_answer(sent, unreachable, undecodable).await.map_err(|d| d.code)
-}
-
-/// [`typed_answer`] with the whole error detail (tries left, wait), for the screens that show it.
-async fn detailed_answer<T: DeserializeOwned>(
-    sent: Result<Response, gloo_net::Error>,
-    unreachable: ErrorCode,
-    undecodable: ErrorCode,
-) -> Result<T, ErrorDetail> {
-    let only = |code: ErrorCode| ErrorBody::from(code).error;
-    let res = sent.map_err(|_| only(unreachable))?;
+    let res = sent.map_err(|_| unreachable)?;
     if res.ok() {
-        return res.json::<T>().await.map_err(|_| only(undecodable));
+        return res.json::<T>().await.map_err(|_| undecodable);
     }
     match res.json::<ErrorBody>().await {
-        Ok(body) => Err(body.error),
-        Err(_) => Err(only(unreachable)),
+        Ok(body) => Err(body.error.code),
+        Err(_) => Err(unreachable),
     }
 }
 
@@ -117,10 +107,23 @@ pub async fn smartphone_holder() -> Result<Holder, ErrorCode> {
 }
 
 /// `POST /api/jma/login`: the JMA path (医籍登録番号 and カードID instead of the card).
+/// The refusal comes whole: its tries left and pause are what the form shows.
 pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorDetail> {
-    let req = Request::post("/api/jma/login").json(login);
-    let req = req.map_err(|_| ErrorBody::from(ErrorCode::Internal).error)?;
-    detailed_answer(req.send().await, ErrorCode::ServerUnreachable, ErrorCode::Internal).await
+    let bare = |code| ErrorDetail {
+        code,
+        message: String::new(),
+        retry_after_secs: None,
+        tries_left: None,
+    };
+    let req = Request::post("/api/jma/login").json(login).map_err(|_| bare(ErrorCode::Internal))?;
+    let res = req.send().await.map_err(|_| bare(ErrorCode::ServerUnreachable))?;
+    if res.ok() {
+        return res.json().await.map_err(|_| bare(ErrorCode::Internal));
+    }
+    match res.json::<ErrorBody>().await {
+        Ok(body) => Err(body.error),
+        Err(_) => Err(bare(ErrorCode::ServerUnreachable)),
+    }
 }
 
 /// `POST /api/smartphone/change` (PC): the first code of a change, for the phone bound now.

@@ -120,6 +120,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 tries_left: Some(15),
                 last_error: None,
                 pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                window_closed: false,
             }),
             vec![
                 "HPKIカードのPIN(暗証番号)を入力してください",
@@ -178,6 +179,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                     tries_left: Some(1),
                     last_error: Some(ErrorCode::PinWrong),
                     pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                    window_closed: false,
                 },
             ),
             vec![
@@ -298,6 +300,29 @@ async fn errors_carry_their_code_and_a_remedy() {
         assert!(t.contains(code.message().ja), "{code:?}: {t}");
         assert!(t.contains(code.remedy().ja), "{code:?}: {t}");
     }
+}
+
+/// The PIN window closed: the notice, the way to open it again (the same operation's page), and
+/// 中止 — while the step waits on (the timeout ends it with the timed-out screen).
+#[wasm_bindgen_test]
+async fn a_closed_pin_window_is_noticed_and_offered_again() {
+    let page = "http://127.0.0.1:24365/pin/abc";
+    let stage = CardStage::WaitingPin {
+        tries_left: Some(15),
+        last_error: None,
+        pin_page: page.into(),
+        window_closed: true,
+    };
+    let m = mount(Step::HpkiAuth(stage), Lang::Ja).await;
+    let t = m.text();
+    assert!(t.contains("PIN入力画面が閉じられました"), "{t}");
+    assert!(t.contains("PIN入力画面を開き直す") && t.contains("中止"), "{t}");
+    assert!(!t.contains("暗証番号の入力画面を開く"), "one way to open it: {t}");
+    assert_eq!(m.attr("a.button.primary", "href").as_deref(), Some(page));
+    assert_eq!(m.attr("a.button.primary", "target").as_deref(), Some("mahpki-pin"));
+    assert_eq!(m.attr("[data-stage]", "data-stage").as_deref(), Some("pin_window_closed"));
+    m.press("中止");
+    assert_eq!(*m.actions.borrow(), vec![Action::Cancel]);
 }
 
 /// The helper missing is said once: what is wrong, what to do, where to get it, and the way on.

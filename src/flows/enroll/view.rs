@@ -94,15 +94,15 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                 }
             </>
         },
-        // A CA's link: the remedy itself says to ask the CA, in place of any PC.
-        Step::Failed { failure, .. } if props.step.link() => html! {
-            <PhoneFailure failure={failure.at(Place::CaLink)} reissue={None}
-                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
-        },
-        Step::Failed { failure, .. } => html! {
-            <PhoneFailure failure={*failure} reissue={Msg::EnrollReissueHint}
-                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
-        },
+        Step::Failed { failure, .. } => {
+            // A CA's link: the remedy itself says to ask the CA, in place of any PC.
+            let link = props.step.link();
+            html! {
+                <PhoneFailure failure={if link { failure.at(Place::CaLink) } else { *failure }}
+                    reissue={(!link).then_some(Msg::EnrollReissueHint)}
+                    on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
+            }
+        }
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
