@@ -158,6 +158,9 @@ test('JMA path: the numbers printed on the card instead of the card; wrong numbe
     await pc.getByLabel('カードID').fill('JMA99999999');
     await pc.getByRole('button', { name: '認証' }).click();
     await pc.locator('section[data-step="jma_form"] [data-error="jma_login_failed"]').waitFor();
+    // Like the PIN screens: the tries left before the pause; and a way back.
+    await pc.getByText('残り回数: 4回').waitFor();
+    await pc.getByRole('link', { name: 'トップページへ戻る' }).waitFor();
     await capture(pc, 'jma-err-wrong-numbers');
 
     // The form kept both numbers; correct the card ID by keyboard alone and submit with Enter.

@@ -3,7 +3,7 @@
 // replaces them without moving the header, and no load prints the preload `integrity` warning.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshotPath, startServer, watchForProblems } from './harness.mjs';
+import { launchBrowser, capture, startServer, watchForProblems } from './harness.mjs';
 
 const TITLE_JA = 'HPKIセカンド電子証明書管理・認証プラットフォーム';
 const TITLE_EN = 'HPKI Second Certificate Management and Authentication Platform';
@@ -36,7 +36,7 @@ test('before the wasm runs, the page shows the header and a loading line in Japa
   assert.equal(await page.locator('header .site-title').textContent(), TITLE_JA);
   await page.getByRole('status').filter({ hasText: '読み込んでいます' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'ja');
-  await page.screenshot({ path: screenshotPath('first-frame-ja'), fullPage: true });
+  await capture(page, 'first-frame-ja');
   await page.close();
 });
 

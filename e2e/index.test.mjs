@@ -65,9 +65,12 @@ test('entries route to their flow pages, deep links load from the server', async
   await page.getByRole('link', { name: 'HPKIカードで登録', exact: true }).click();
   await page.waitForURL(`${server.origin}/mynumber`);
   await page.getByRole('heading', { level: 1, name: 'マイナンバーカード登録サイト' }).waitFor();
-  // No helper runs: the page explains how to start it and offers to check again.
-  await page.getByRole('heading', { level: 2, name: 'カード読み取りソフトを利用できません' }).waitFor();
+  // No helper runs: the page says so once, where to get it, and offers to check again.
+  await page.getByRole('heading', { level: 2, name: 'カード読み取りソフト(mahpki-helper)に接続できません。' }).waitFor();
   await page.getByRole('button', { name: '再確認' }).waitFor();
+  const download = page.getByRole('link', { name: 'カード読み取りソフト(mahpki-helper)の入手とインストール方法' });
+  assert.equal(await download.getAttribute('href'), 'https://github.com/mahpki/mahpki#local-helper');
+  assert.equal((await page.locator('main').textContent()).match(/に接続できません/g).length, 1);
   await capture(page, 'mynumber-helper-missing');
   await page.locator('header .site-title').click();
   await page.waitForURL(`${server.origin}/`);

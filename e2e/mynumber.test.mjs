@@ -217,12 +217,17 @@ test('別紙1: a revoked HPKI certificate and a stopped helper each end in their
     await authenticateHpki(page, revoked);
     await screen(page, 'failed');
     assert.equal(await page.locator('[role=alert][data-error]').getAttribute('data-error'), 'certificate_revoked');
+    // It names the card in hand and only its remedy; trying again cannot work, the top page can.
+    const text = await page.locator('main').textContent();
+    assert.match(text, /HPKIカードの証明書は失効しています。/);
+    assert.doesNotMatch(text, /マイナンバーカードはお住まい|もう一度試す/);
     await capture(page, 'mynumber-err-revoked');
 
     const holder = holders[0];
     await platform.cards.insert('hpki', holder.hpki_id);
-    await page.getByRole('button', { name: 'もう一度試す' }).click();
-    await screen(page, 'ready');
+    await page.getByRole('link', { name: 'トップページへ戻る' }).click();
+    await page.waitForURL(`${platform.server.origin}/`);
+    await openFlow(page, platform.server.origin);
     await identify(page, holder);
     await platform.helper.stop();
     await page.getByRole('button', { name: 'マイナンバーカードを登録' }).click();
@@ -334,5 +339,34 @@ test('別紙1: a finished operation leaves no PIN input in its window (locked ca
     assert.equal(await pinInputShown(tab), false, 'no PIN input once the helper is gone');
     await capture(tab, 'mynumber-pin-window-helper-gone', { fullPage: false });
     await screen(page, 'failed');
+  });
+});
+
+test('別紙1: a closed PIN window is noticed, offered again for the same operation, and the flow goes on', async () => {
+  await withPlatform(async ({ platform, page, holders }) => {
+    const holder = holders[0];
+    await platform.cards.insert('hpki', holder.hpki_id);
+    await openFlow(page, platform.server.origin);
+    await page.getByRole('button', { name: 'HPKIカードで登録' }).click();
+    const win = await pinWindow(page);
+    const url = win.url();
+    await win.locator('#pin').waitFor();
+    // The holder closes the window as a user would (its pagehide runs and tells the helper).
+    await win.close({ runBeforeUnload: true });
+    await screen(page, 'hpki_auth', 'pin_window_closed');
+    const notice = page.getByRole('alert').filter({ hasText: 'PIN入力画面が閉じられました' });
+    await notice.waitFor();
+    assert.ok(await page.getByRole('button', { name: '中止' }).isVisible());
+    await capture(page, 'mynumber-pin-window-closed');
+
+    // 「PIN入力画面を開き直す」 opens the same operation's page again; the notice goes.
+    await page.getByRole('link', { name: 'PIN入力画面を開き直す' }).click();
+    const again = await until(() => page.context().pages().find((p) => p.url() === url && !p.isClosed()),
+      'the reopened PIN window', 10_000);
+    await again.locator('#pin').waitFor();
+    await screen(page, 'hpki_auth', 'waiting_pin');
+    await again.locator('#pin').fill(holder.hpki_pin);
+    await again.locator('#pin-form button[type=submit]').click();
+    await screen(page, 'identified');
   });
 });

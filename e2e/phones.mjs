@@ -89,7 +89,8 @@ export async function enrolPhone(ph, url, holder, pc, shots = {}, label = undefi
   if (shots.login) await capture(ph.page, shots.login);
   await ph.page.getByRole('button', { name: '登録' }).click();
   await screen(ph.page, 'label');
-  assert.match(await ph.page.locator('#label').inputValue(), /\d{4}-\d{2}-\d{2}/);
+  // In the page's language, with the platform that tells this phone apart, and the day.
+  assert.match(await ph.page.locator('#label').inputValue(), /^スマートフォン \(.+\) \d{4}-\d{2}-\d{2}$/);
   if (label) await ph.page.locator('#label').fill(label);
   if (shots.label) await capture(ph.page, shots.label);
   await ph.page.getByRole('button', { name: 'OK' }).click();

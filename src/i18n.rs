@@ -173,12 +173,9 @@ messages! {
     LocalNetworkNotice:
         "ブラウザが「このデバイス上のアプリやサービスへのアクセス(ローカル ネットワーク)」の許可を求めることがあります。このPCのカード読み取りソフトと通信するために必要ですので、「許可」を選んでください。",
         "Your browser may ask whether this site may access apps and services on this device (local network). The site needs it to talk to the card helper on this PC: choose Allow.";
-    HelperMissingTitle:
-        "カード読み取りソフトを利用できません",
-        "The card helper is not available";
-    HelperInstallHint:
-        "mahpki-helper をインストールして起動してから「再確認」を押してください。ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
-        "Install and start mahpki-helper, then press Check again. If you blocked local network access, allow it again from the site information icon in the address bar.";
+    HelperBlockedHint:
+        "ローカル ネットワークへのアクセスを「ブロック」した場合は、アドレスバーのサイト情報のアイコンから「許可」に変更してください。",
+        "If you blocked local network access, allow it again from the site information icon in the address bar.";
     CheckAgain:
         "再確認",
         "Check again";
@@ -318,11 +315,11 @@ messages! {
         "「はい」を選ぶと、新しいスマートフォンの登録が完了した時点で、現在のスマートフォンでは認証できなくなります。登録を完了しなければ、現在のスマートフォンをそのまま使えます。",
         "If you choose Yes, the current smartphone stops working for authentication when the new one is registered. Until then, the current one keeps working.";
     Yes:
-        "はい",
-        "Yes";
+        "はい(現在のスマートフォンを削除して登録し直す)",
+        "Yes (remove the current smartphone and register this one)";
     No:
-        "いいえ",
-        "No";
+        "いいえ(現在のスマートフォンを使い続ける)",
+        "No (keep using the current smartphone)";
     ScanCode:
         "スマートフォンのカメラで二次元コードを読み取り、登録サイトにアクセスしてください。",
         "Scan the 2D code with your smartphone's camera and open the registration site.";
@@ -513,9 +510,19 @@ messages! {
     ConfirmedOnPc:
         "PCで確認コードが確認されました。",
         "The confirmation code was accepted on the PC.";
-    EnrollLinkReissueHint:
-        "認証局に、新しい登録用リンクの発行を依頼してください。",
-        "Ask your certification authority to issue a new registration link.";
+    // Issue 17 (the clinician's screens).
+    HelperDownload:
+        "カード読み取りソフト(mahpki-helper)の入手とインストール方法",
+        "Get and install the card helper (mahpki-helper)";
+    PhoneLabelDevice:
+        "スマートフォン",
+        "Smartphone";
+    PinWindowClosed:
+        "PIN入力画面が閉じられました。開き直して入力するか、やめる場合は「中止」を押してください。",
+        "The PIN window was closed. Open it again to enter your PIN, or press Cancel to stop.";
+    ReopenPinWindow:
+        "PIN入力画面を開き直す",
+        "Open the PIN window again";
 }
 
 impl Msg {
@@ -538,6 +545,15 @@ pub fn tries_left(lang: Lang, n: u8) -> String {
     match lang {
         Lang::Ja => format!("残り回数: {n}回"),
         Lang::En => format!("Tries left: {n}"),
+    }
+}
+
+/// 「15分後から再度入力できます」: the JMA path's pause, in whole minutes rounded up.
+pub fn retry_after(lang: Lang, secs: u64) -> String {
+    let m = secs.div_ceil(60);
+    match lang {
+        Lang::Ja => format!("{m}分後から再度入力できます。"),
+        Lang::En => format!("You can try again in {m} min."),
     }
 }
 

@@ -11,6 +11,7 @@ use mahpki_protocol::{
         FinishEnrolment, JmaLogin, OpenEnrolment, PhoneBound, PublicKeyCredential,
         RegistrationOptions,
     },
+    error::ErrorDetail,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -106,8 +107,23 @@ pub async fn smartphone_holder() -> Result<Holder, ErrorCode> {
 }
 
 /// `POST /api/jma/login`: the JMA path (医籍登録番号 and カードID instead of the card).
-pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorCode> {
-    post_json("/api/jma/login", login).await
+/// The refusal comes whole: its tries left and pause are what the form shows.
+pub async fn jma_login(login: &JmaLogin) -> Result<Holder, ErrorDetail> {
+    let bare = |code| ErrorDetail {
+        code,
+        message: String::new(),
+        retry_after_secs: None,
+        tries_left: None,
+    };
+    let req = Request::post("/api/jma/login").json(login).map_err(|_| bare(ErrorCode::Internal))?;
+    let res = req.send().await.map_err(|_| bare(ErrorCode::ServerUnreachable))?;
+    if res.ok() {
+        return res.json().await.map_err(|_| bare(ErrorCode::Internal));
+    }
+    match res.json::<ErrorBody>().await {
+        Ok(body) => Err(body.error),
+        Err(_) => Err(bare(ErrorCode::ServerUnreachable)),
+    }
 }
 
 /// `POST /api/smartphone/change` (PC): the first code of a change, for the phone bound now.

@@ -188,6 +188,26 @@ async fn the_jma_form_sends_both_numbers_trimmed_and_keeps_them_after_a_refusal(
     assert!(m.attr("button[type=submit]", "disabled").is_some());
 }
 
+/// Like the PIN screens, the JMA form says how many tries remain and, once paused, for how long;
+/// and it has a way back.
+#[wasm_bindgen_test]
+async fn the_jma_form_says_the_tries_left_and_the_pause_and_has_a_way_back() {
+    let refused = |code: ErrorCode, tries_left, retry_after_secs| {
+        let failure = mahpki::flows::card::Failure { tries_left, retry_after_secs, ..code.into() };
+        Step::JmaForm { failure: Some(failure), entry: JmaEntry::default() }
+    };
+    let (m, _) = pc(Via::Jma, refused(ErrorCode::JmaLoginFailed, Some(3), None)).await;
+    let t = m.text();
+    assert!(t.contains("残り回数: 3回") && !t.contains("分後から"), "{t}");
+    assert!(t.contains("トップページへ戻る"), "{t}");
+    assert_eq!(m.attr("form a.button", "href").as_deref(), Some("/"));
+    // The fifth wrong entry starts the pause: both at once.
+    let (m, _) = pc(Via::Jma, refused(ErrorCode::JmaLoginFailed, Some(0), Some(900))).await;
+    assert!(m.text().contains("残り回数: 0回") && m.text().contains("15分後から再度入力できます"));
+    let (m, _) = pc(Via::Jma, refused(ErrorCode::JmaLocked, None, Some(1801))).await;
+    assert!(m.text().contains("31分後から再度入力できます"), "{}", m.text());
+}
+
 #[wasm_bindgen_test]
 async fn the_hpki_start_offers_the_jma_path() {
     let (m, _) = pc(Via::Hpki, Step::Ready { readers: vec![] }).await;

@@ -53,6 +53,9 @@ fn binding(not_after: i64) -> MyNumberBinding {
     MyNumberBinding { fingerprint: "ab".repeat(32), not_after, bound_at: 1_700_000_000 }
 }
 
+/// The operator's download address for the helper.
+const DOWNLOAD: &str = "https://dl.example.jp/mahpki-helper";
+
 /// 2031-03-31 23:59:59 in Japan.
 const EXPIRY: i64 = 1_932_735_599;
 
@@ -65,17 +68,18 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             vec!["Looking for the card helper", "local network", "Allow"],
         ),
         (
-            Step::HelperMissing(ErrorCode::HelperUnreachable),
+            Step::HelperMissing(ErrorCode::HelperUnreachable, DOWNLOAD.into()),
             vec![
-                "カード読み取りソフトを利用できません",
                 "mahpki-helper)に接続できません",
                 "起動してから",
+                "入手とインストール方法",
                 "再確認",
+                "トップページへ戻る",
             ],
-            vec!["not available", "cannot be reached", "Start the card helper", "Check again"],
+            vec!["cannot be reached", "Start the card helper", "Get and install", "Check again"],
         ),
         (
-            Step::HelperMissing(ErrorCode::HelperOutdated),
+            Step::HelperMissing(ErrorCode::HelperOutdated, DOWNLOAD.into()),
             vec!["古い版", "最新の"],
             vec!["too old", "Install and start the current"],
         ),
@@ -88,6 +92,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 "◆HPKIカードがICカードリーダーにセットされている状態で",
                 "HPKIカードで登録",
                 "別ウィンドウ",
+                "トップページへ戻る",
             ],
             vec!["Reader A: HPKI card", "Register with HPKI card", "never on this page"],
         ),
@@ -116,6 +121,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 tries_left: Some(15),
                 last_error: None,
                 pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                window_closed: false,
             }),
             vec![
                 "HPKIカードのPIN(暗証番号)を入力してください",
@@ -174,6 +180,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                     tries_left: Some(1),
                     last_error: Some(ErrorCode::PinWrong),
                     pin_page: "http://127.0.0.1:24365/pin/x".into(),
+                    window_closed: false,
                 },
             ),
             vec![
@@ -221,7 +228,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
         ),
         (
             Step::failed(
-                Failure { code: ErrorCode::JpkiPinLocked, tries_left: Some(0) },
+                Failure { tries_left: Some(0), ..ErrorCode::JpkiPinLocked.into() },
                 Some(session(None)),
             ),
             vec![
@@ -231,7 +238,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 "コンビニエンスストア",
                 "残り回数: 0回",
                 "マイナンバーカードは登録されていません",
-                "もう一度試す",
+                "トップページへ戻る",
             ],
             vec![
                 "did not complete",
@@ -240,7 +247,7 @@ fn screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
                 "convenience-store kiosk",
                 "Tries left: 0",
                 "No My Number card has been registered",
-                "Try again",
+                "Back to the top page",
             ],
         ),
         (
@@ -296,11 +303,86 @@ async fn errors_carry_their_code_and_a_remedy() {
     }
 }
 
+/// The PIN window closed: the notice, the way to open it again (the same operation's page), and
+/// 中止 — while the step waits on (the timeout ends it with the timed-out screen).
+#[wasm_bindgen_test]
+async fn a_closed_pin_window_is_noticed_and_offered_again() {
+    let page = "http://127.0.0.1:24365/pin/abc";
+    let stage = CardStage::WaitingPin {
+        tries_left: Some(15),
+        last_error: None,
+        pin_page: page.into(),
+        window_closed: true,
+    };
+    let m = mount(Step::HpkiAuth(stage), Lang::Ja).await;
+    let t = m.text();
+    assert!(t.contains("PIN入力画面が閉じられました"), "{t}");
+    assert!(t.contains("PIN入力画面を開き直す") && t.contains("中止"), "{t}");
+    assert!(!t.contains("暗証番号の入力画面を開く"), "one way to open it: {t}");
+    assert_eq!(m.attr("a.button.primary", "href").as_deref(), Some(page));
+    assert_eq!(m.attr("a.button.primary", "target").as_deref(), Some("mahpki-pin"));
+    assert_eq!(m.attr("[data-stage]", "data-stage").as_deref(), Some("pin_window_closed"));
+    m.press("中止");
+    assert_eq!(*m.actions.borrow(), vec![Action::Cancel]);
+}
+
+/// The helper missing is said once: what is wrong, what to do, where to get it, and the way on.
+#[wasm_bindgen_test]
+async fn a_missing_helper_is_said_once_with_where_to_get_it() {
+    let m =
+        mount(Step::HelperMissing(ErrorCode::HelperUnreachable, DOWNLOAD.into()), Lang::Ja).await;
+    let t = m.text();
+    for once in ["接続できません", "起動", "利用できません", "ローカル ネットワーク"]
+    {
+        assert!(t.matches(once).count() <= 1, "{once:?} more than once: {t}");
+    }
+    assert!(!t.contains("アクセス(ローカル ネットワーク)」の許可を求める"), "{t}");
+    assert_eq!(m.attr("a#helper-download", "href").as_deref(), Some(DOWNLOAD));
+    assert_eq!(m.attr("[data-error]", "data-error").as_deref(), Some("helper_unreachable"));
+}
+
+/// Where trying again cannot work (a locked PIN, a revoked card), no 「もう一度試す」: the remedy
+/// and the way back to the start.
+#[wasm_bindgen_test]
+async fn a_lock_offers_the_remedy_and_the_way_back_not_a_retry() {
+    for code in [ErrorCode::HpkiPinLocked, ErrorCode::JpkiPinLocked, ErrorCode::CertificateRevoked]
+    {
+        for session in [None, Some(session(None))] {
+            let m = mount(Step::failed(code.into(), session), Lang::Ja).await;
+            let t = m.text();
+            assert!(!t.contains("もう一度試す"), "{code:?}: {t}");
+            assert!(t.contains("トップページへ戻る") && t.contains(code.remedy().ja), "{t}");
+        }
+    }
+    let m = mount(Step::failed(ErrorCode::PinWrong.into(), None), Lang::Ja).await;
+    assert!(m.text().contains("もう一度試す"));
+}
+
+/// A revoked certificate names the card of the step it happened in, and only its remedy.
+#[wasm_bindgen_test]
+async fn a_revoked_certificate_names_its_card() {
+    use mahpki_protocol::error::Place;
+    let revoked = Failure::from(ErrorCode::CertificateRevoked);
+    let m =
+        mount(Step::failed(revoked.at(Place::MyNumberCard), Some(session(None))), Lang::Ja).await;
+    let t = m.text();
+    assert!(t.contains("マイナンバーカードの証明書は失効しています"), "{t}");
+    assert!(t.contains("市区町村") && !t.contains("発行元") && !t.contains("HPKIカードを"), "{t}");
+    let m = mount(Step::failed(revoked.at(Place::HpkiCard), None), Lang::En).await;
+    let t = m.text();
+    assert!(t.contains("The HPKI card's certificate has been revoked"), "{t}");
+    assert!(!t.contains("My Number card's") && !t.contains("municipal"), "{t}");
+}
+
 #[wasm_bindgen_test]
 async fn buttons_emit_the_holders_actions() {
     let cases: Vec<(Step, &str, Action)> = vec![
         (Step::Ready { readers: vec![] }, "HPKIカードで登録", Action::StartHpki),
-        (Step::HelperMissing(ErrorCode::HelperUnreachable), "再確認", Action::CheckHelper),
+        (
+            Step::HelperMissing(ErrorCode::HelperUnreachable, DOWNLOAD.into()),
+            "再確認",
+            Action::CheckHelper,
+        ),
         (Step::Identified(session(None)), "マイナンバーカードを登録", Action::StartJpki),
         (Step::Identified(session(None)), "中止", Action::Cancel),
         (Step::HpkiAuth(CardStage::Preparing), "中止", Action::Cancel),

@@ -79,8 +79,8 @@ fn pc_screens() -> Vec<(Step, Vec<&'static str>, Vec<&'static str>)> {
             Step::AskReplace(holder()),
             vec![
                 "デバイスがすでに登録済みとなっています。現在のデバイスを削除して再度登録をし直しますか?",
-                "はい",
-                "いいえ",
+                "はい(現在のスマートフォンを削除して登録し直す)",
+                "いいえ(現在のスマートフォンを使い続ける)",
                 "現在のスマートフォンをそのまま使えます",
             ],
             vec!["A device is already registered.", "Yes", "No", "keeps working"],
@@ -217,8 +217,8 @@ async fn the_pc_sends_the_code_as_typed_without_spaces() {
 #[wasm_bindgen_test]
 async fn pc_buttons_emit_the_holders_answers() {
     for (step, label, action) in [
-        (Step::AskReplace(holder()), "はい", Action::Replace),
-        (Step::AskReplace(holder()), "いいえ", Action::Keep),
+        (Step::AskReplace(holder()), Msg::Yes.in_lang(Lang::Ja), Action::Replace),
+        (Step::AskReplace(holder()), Msg::No.in_lang(Lang::Ja), Action::Keep),
         (
             Step::Expired { holder: holder(), replace: true },
             "二次元コードを再発行",
@@ -367,6 +367,12 @@ async fn a_links_screens_never_mention_a_pc() {
         enroll::Step::Done { bound: done, link: true },
         enroll::Step::Failed { failure: ErrorCode::WebauthnCancelled.into(), opened: Some(link()) },
         enroll::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
+        enroll::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: Some(link()) },
+        enroll::Step::Failed { failure: ErrorCode::EnrolmentUsed.into(), opened: Some(link()) },
+        enroll::Step::Failed {
+            failure: ErrorCode::WebauthnUnsupported.into(),
+            opened: Some(link()),
+        },
     ] {
         for lang in [Lang::Ja, Lang::En] {
             let (m, _) = phone(step.clone(), lang).await;
@@ -375,6 +381,14 @@ async fn a_links_screens_never_mention_a_pc() {
             assert!(!t.contains("確認コード") && !t.contains("onfirmation code"), "{t}");
         }
     }
+    // The expired link's way on is said once, and it is the CA's.
+    let (m, _) = phone(
+        enroll::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
+        Lang::Ja,
+    )
+    .await;
+    assert_eq!(m.text().matches("認証局").count(), 1, "{}", m.text());
+    assert!(m.text().contains(mahpki_protocol::error::ASK_CA_FOR_LINK.ja));
     let (m, actions) = phone(enroll::Step::Login(link()), Lang::Ja).await;
     m.press("登録");
     assert_eq!(*actions.borrow(), vec![enroll::Action::Register]);
@@ -384,6 +398,35 @@ async fn a_links_screens_never_mention_a_pc() {
     )
     .await;
     assert!(m.text().contains("on the PC"), "a PC's code says where a new one comes from");
+}
+
+/// The replace question's two answers say what each does, the first styled as the main one, and
+/// no third button (中止) that would do the same as 「いいえ」.
+#[wasm_bindgen_test]
+async fn the_replace_question_has_two_answers_that_say_what_they_do() {
+    let (m, _) = pc(Step::AskReplace(holder()), Lang::Ja).await;
+    let buttons = m.root.query_selector_all("button").unwrap();
+    let labels: Vec<(String, String)> = (0..buttons.length())
+        .filter_map(|i| buttons.item(i))
+        .map(|b| b.dyn_into::<web_sys::Element>().unwrap())
+        .map(|b| (b.text_content().unwrap_or_default(), b.class_name()))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (Msg::Yes.in_lang(Lang::Ja).to_owned(), "button primary".to_owned()),
+            (Msg::No.in_lang(Lang::Ja).to_owned(), "button".to_owned()),
+        ]
+    );
+}
+
+/// A locked HPKI PIN ends the way: the remedy and the top page, not 「もう一度試す」.
+#[wasm_bindgen_test]
+async fn a_locked_pin_offers_no_retry_on_the_phone_flow() {
+    let (m, _) = pc(Step::failed(ErrorCode::HpkiPinLocked.into(), None), Lang::Ja).await;
+    let t = m.text();
+    assert!(!t.contains("もう一度試す") && t.contains("トップページへ戻る"), "{t}");
+    assert!(t.contains(ErrorCode::HpkiPinLocked.remedy().ja), "{t}");
 }
 
 #[wasm_bindgen_test]

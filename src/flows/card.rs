@@ -6,7 +6,7 @@ use gloo_timers::future::TimeoutFuture;
 use mahpki_protocol::{
     ErrorCode,
     api::CardSignature,
-    helper::{CardPresence, CardType, OperationState, WaitReason},
+    helper::{CardPresence, CardType, OperationState, OperationStatus, WaitReason},
 };
 
 use crate::{flows::run::Ticket, helper::HelperClient};
@@ -33,6 +33,8 @@ pub enum CardStage {
         tries_left: Option<u8>,
         last_error: Option<ErrorCode>,
         pin_page: String,
+        /// The holder closed the PIN window (the helper heard it go): offer to reopen it.
+        window_closed: bool,
     },
     Communicating,
     /// The card has answered; the server is checking it.
@@ -72,13 +74,16 @@ impl PinWindow {
 }
 
 /// What the page shows for a helper state that is not final.
-fn stage_of(state: OperationState, pin_page: &str) -> Option<CardStage> {
-    Some(match state {
+fn stage_of(status: OperationStatus, pin_page: &str) -> Option<CardStage> {
+    Some(match status.state {
         OperationState::WaitingCard { reason } => CardStage::WaitingCard(reason),
         OperationState::ChangeCard { present } => CardStage::ChangeCard(present),
-        OperationState::WaitingPin { tries_left, last_error } => {
-            CardStage::WaitingPin { tries_left, last_error, pin_page: pin_page.to_owned() }
-        }
+        OperationState::WaitingPin { tries_left, last_error } => CardStage::WaitingPin {
+            tries_left,
+            last_error,
+            pin_page: pin_page.to_owned(),
+            window_closed: status.pin_window_closed,
+        },
         OperationState::Communicating => CardStage::Communicating,
         OperationState::Done { .. } | OperationState::Failed { .. } => return None,
     })
@@ -115,24 +120,24 @@ async fn follow(
 ) -> Result<mahpki_protocol::helper::AuthenticationResult, Failure> {
     let created = helper.start(card, challenge).await?;
     window.show(&created.pin_page);
-    let mut state = created.status.state;
+    let mut status = created.status;
     loop {
         if !ticket.live() {
             helper.cancel(&created.id).await;
             return Err(ErrorCode::Cancelled.into());
         }
-        match state {
+        match status.state {
             OperationState::Done { result } => return Ok(result),
             OperationState::Failed { error, tries_left } => {
-                return Err(Failure { code: error, tries_left });
+                return Err(Failure { tries_left, ..error.into() });
             }
-            other => {
-                if let Some(stage) = stage_of(other, &created.pin_page) {
+            _ => {
+                if let Some(stage) = stage_of(status, &created.pin_page) {
                     report(stage);
                 }
             }
         }
         TimeoutFuture::new(FOLLOW_INTERVAL_MS).await;
-        state = helper.follow(&created.id).await?.state;
+        status = helper.follow(&created.id).await?;
     }
 }

@@ -45,7 +45,17 @@ pub fn card_progress(props: &CardProgressProps) -> Html {
         CardStage::ChangeCard(_) if props.card == CardType::Jpki => {
             html! { <p>{ t(Msg::StageSwapToJpki) }</p> }
         }
-        CardStage::WaitingPin { tries_left, last_error, pin_page } => html! {
+        // The window is gone (the helper heard it close): say so, and offer it again; the
+        // flow's 中止 stays below. The operation still ends at its timeout.
+        CardStage::WaitingPin { pin_page, window_closed: true, .. } => html! {
+            <>
+                <p class="notice warning" role="alert">{ t(Msg::PinWindowClosed) }</p>
+                <div class="actions">
+                    <a class="button primary" href={pin_page.clone()} target="mahpki-pin" rel="opener">{ t(Msg::ReopenPinWindow) }</a>
+                </div>
+            </>
+        },
+        CardStage::WaitingPin { tries_left, last_error, pin_page, .. } => html! {
             <>
                 if let Some(code) = last_error {
                     <p class="notice error" role="alert">{ ctx.lang.pick(code.message()) }</p>
@@ -71,6 +81,7 @@ pub fn card_progress(props: &CardProgressProps) -> Html {
         CardStage::Preparing => "preparing",
         CardStage::WaitingCard(_) => "waiting_card",
         CardStage::ChangeCard(_) => "change_card",
+        CardStage::WaitingPin { window_closed: true, .. } => "pin_window_closed",
         CardStage::WaitingPin { last_error: Some(ErrorCode::PinWrong), .. } => "pin_wrong",
         CardStage::WaitingPin { .. } => "waiting_pin",
         CardStage::Communicating => "communicating",

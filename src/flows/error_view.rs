@@ -17,15 +17,18 @@ pub struct FailureNoticeProps {
 #[function_component(FailureNotice)]
 pub fn failure_notice(props: &FailureNoticeProps) -> Html {
     let ctx = use_lang();
-    let code = props.failure.code;
-    let wire = code.wire();
+    let f = props.failure;
+    let wire = f.code.wire();
     html! {
         <div class="notice error" role="alert" data-error={wire}>
-            <p class="error-message">{ ctx.lang.pick(code.message()) }</p>
-            if let Some(n) = props.failure.tries_left {
+            <p class="error-message">{ ctx.lang.pick(f.code.message_at(f.at)) }</p>
+            if let Some(n) = f.tries_left {
                 <p class="tries">{ i18n::tries_left(ctx.lang, n) }</p>
             }
-            <p class="remedy"><strong>{ ctx.t(Msg::RemedyLabel) }{ ": " }</strong>{ ctx.lang.pick(code.remedy()) }</p>
+            if let Some(secs) = f.retry_after_secs {
+                <p class="tries">{ i18n::retry_after(ctx.lang, secs) }</p>
+            }
+            <p class="remedy"><strong>{ ctx.t(Msg::RemedyLabel) }{ ": " }</strong>{ ctx.lang.pick(f.code.remedy_at(f.at)) }</p>
         </div>
     }
 }
@@ -37,9 +40,9 @@ pub struct PhoneFailureProps {
     #[prop_or_default]
     pub note: Option<Msg>,
     /// `Some` while this phone may try again with the same code; else `reissue` says where a new
-    /// code comes from.
+    /// code comes from (unless the remedy already does: a CA's link).
     pub on_retry: Option<Callback<()>>,
-    pub reissue: Msg,
+    pub reissue: Option<Msg>,
 }
 
 /// A phone page's failure: the notice, then 「もう一度試す」 or where to get a new code.
@@ -57,8 +60,8 @@ pub fn phone_failure(props: &PhoneFailureProps) -> Html {
                 <div class="actions">
                     { action_button(ctx.t(Msg::TryAgain), true, (), retry) }
                 </div>
-            } else {
-                <p>{ ctx.t(props.reissue) }</p>
+            } else if let Some(reissue) = props.reissue {
+                <p>{ ctx.t(reissue) }</p>
             }
         </>
     }

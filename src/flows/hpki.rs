@@ -4,6 +4,7 @@
 use mahpki_protocol::{
     ErrorCode,
     api::SessionInfo,
+    error::Place,
     helper::{CardType, HelperStatus},
 };
 
@@ -26,8 +27,8 @@ pub async fn helper_client() -> Result<HelperClient, ErrorCode> {
 pub enum Found {
     /// The server could not be asked where the helper is.
     NoServer(ErrorCode),
-    /// The helper is not running, not allowed, or too old.
-    NoHelper(ErrorCode),
+    /// The helper is not running, not allowed, or too old; where to get it.
+    NoHelper(ErrorCode, String),
     /// Helper found; nobody identified in this browser yet.
     Ready(HelperStatus),
     /// Helper found and this browser's session already knows the holder (a reload, or a retry).
@@ -35,12 +36,12 @@ pub enum Found {
 }
 
 pub async fn find() -> Found {
-    let helper = match helper_client().await {
-        Ok(h) => h,
+    let config = match server::client_config().await {
+        Ok(c) => c,
         Err(e) => return Found::NoServer(e),
     };
-    match helper.status().await {
-        Err(e) => Found::NoHelper(e),
+    match HelperClient::new(config.helper_url).status().await {
+        Err(e) => Found::NoHelper(e, config.helper_download_url),
         Ok(status) => match server::session().await {
             Ok(session) => Found::Identified(session),
             Err(_) => Found::Ready(status),
@@ -59,7 +60,8 @@ pub async fn identify(
     let helper = helper_client().await?;
     let challenge = server::hpki_challenge().await?;
     let sig =
-        card::sign(&helper, CardType::Hpki, challenge.challenge, window, ticket, report).await?;
+        card::sign(&helper, CardType::Hpki, challenge.challenge, window, ticket, report).await;
+    let sig = sig.map_err(|f| f.at(Place::HpkiCard))?;
     report(CardStage::Verifying);
-    Ok(server::hpki_finish(&sig).await?)
+    server::hpki_finish(&sig).await.map_err(|e| Failure::from(e).at(Place::HpkiCard))
 }

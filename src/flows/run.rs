@@ -3,19 +3,51 @@
 
 use std::{cell::Cell, rc::Rc};
 
-use mahpki_protocol::ErrorCode;
+use mahpki_protocol::{
+    ErrorCode,
+    error::{ErrorDetail, Place},
+};
 use yew::UseStateHandle;
 
-/// Why a card step stopped, with the tries left where the card told them.
+/// Why a step stopped, with the tries left where the card (or the server) told them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failure {
     pub code: ErrorCode,
     pub tries_left: Option<u8>,
+    /// The card or flow it happened in, when that changes what the screen says.
+    pub at: Option<Place>,
+    /// How long until trying again is accepted (the JMA path's pause).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl From<ErrorCode> for Failure {
     fn from(code: ErrorCode) -> Self {
-        Self { code, tries_left: None }
+        Self { code, tries_left: None, at: None, retry_after_secs: None }
+    }
+}
+
+impl From<ErrorDetail> for Failure {
+    fn from(d: ErrorDetail) -> Self {
+        Self { tries_left: d.tries_left, retry_after_secs: d.retry_after_secs, ..d.code.into() }
+    }
+}
+
+impl Failure {
+    /// The same failure, met at `place` (unless it already says where).
+    pub fn at(self, place: Place) -> Self {
+        Self { at: self.at.or(Some(place)), ..self }
+    }
+
+    /// Whether trying the same thing again can work: not with a locked PIN, nor with a card
+    /// whose certificate is revoked or expired. Those screens offer the remedy and the way out.
+    pub fn retry_helps(&self) -> bool {
+        !matches!(
+            self.code,
+            ErrorCode::HpkiPinLocked
+                | ErrorCode::JpkiPinLocked
+                | ErrorCode::CertificateRevoked
+                | ErrorCode::CertificateExpired
+        )
     }
 }
 

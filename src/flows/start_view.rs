@@ -12,7 +12,7 @@ use yew_router::prelude::Link;
 
 use crate::{
     Route,
-    flows::{error_view::FailureNotice, run::Failure, widgets::action_button},
+    flows::widgets::action_button,
     i18n::{Lang, Msg},
     lang::use_lang,
 };
@@ -32,22 +32,36 @@ pub fn checking_helper() -> Html {
 #[derive(Properties, PartialEq)]
 pub struct HelperMissingProps {
     pub code: ErrorCode,
+    /// Where `mahpki-helper` is to be had (the operator's setting).
+    pub download: AttrValue,
     pub on_retry: Callback<()>,
 }
 
-/// The helper is not there (or too old): how to fix it, and check again. Never a dead end.
+/// The helper is not there (or too old): said once, with where to get it and how to go on.
+/// Never a dead end.
 #[function_component(HelperMissing)]
 pub fn helper_missing(props: &HelperMissingProps) -> Html {
     let ctx = use_lang();
+    let code = props.code;
     html! {
-        <>
-            <h2>{ ctx.t(Msg::HelperMissingTitle) }</h2>
-            <FailureNotice failure={Failure::from(props.code)} />
-            <p>{ ctx.t(Msg::HelperInstallHint) }</p>
-            <p class="notice">{ ctx.t(Msg::LocalNetworkNotice) }</p>
-            <div class="actions">{ action_button(ctx.t(Msg::CheckAgain), true, (), &props.on_retry) }</div>
-        </>
+        <div data-error={code.wire()}>
+            <h2>{ ctx.lang.pick(code.message()) }</h2>
+            <p class="remedy">{ ctx.lang.pick(code.remedy()) }</p>
+            <p><a href={props.download.clone()} target="_blank" rel="noopener noreferrer" id="helper-download">{ ctx.t(Msg::HelperDownload) }</a></p>
+            <p class="hint">{ ctx.t(Msg::HelperBlockedHint) }</p>
+            <div class="actions">
+                { action_button(ctx.t(Msg::CheckAgain), true, (), &props.on_retry) }
+                <BackToTop />
+            </div>
+        </div>
     }
+}
+
+/// 「トップページへ戻る」: the way out of a screen where nothing is open yet, or nothing can go on.
+#[function_component(BackToTop)]
+pub fn back_to_top() -> Html {
+    let ctx = use_lang();
+    html! { <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>> }
 }
 
 #[derive(Properties, PartialEq)]
@@ -67,7 +81,10 @@ pub fn hpki_ready(props: &HpkiReadyProps) -> Html {
             <Readers readers={props.readers.clone()} />
             <p class="hint">{ ctx.t(Msg::CardInReaderHint) }</p>
             <p class="notice">{ ctx.t(Msg::PinWindowNotice) }</p>
-            <div class="actions">{ action_button(ctx.t(props.label), true, (), &props.on_start) }</div>
+            <div class="actions">
+                { action_button(ctx.t(props.label), true, (), &props.on_start) }
+                <BackToTop />
+            </div>
         </>
     }
 }
@@ -144,7 +161,7 @@ pub fn cancelled(props: &CancelledProps) -> Html {
             <p class="notice" role="status">{ ctx.t(props.message) }</p>
             <div class="actions">
                 { action_button(ctx.t(Msg::StartOver), true, (), &props.on_start_over) }
-                <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>>
+                <BackToTop />
             </div>
         </>
     }

@@ -11,6 +11,8 @@
   const input = $('pin');
   const showPin = $('show-pin');
   const cancelButton = $('cancel');
+  // The operation ended (or was lost): closing the window then is no news.
+  let finished = false;
 
   const STATES = {
     waiting_card: card === 'jpki'
@@ -68,6 +70,7 @@
 
   // A finished or unreachable operation leaves no input on screen.
   function end(ja, en) {
+    finished = true;
     input.value = '';
     form.hidden = true;
     $('tries').hidden = true;
@@ -86,6 +89,7 @@
       if (r.ok) {
         const s = await r.json();
         if (render(s)) {
+          finished = true;
           // The site's page carries on by itself: a finished PIN window only gets in the way.
           // Browsers let a script close a window a script opened; otherwise the text says so.
           if (s.status.state === 'done') setTimeout(() => window.close(), 1500);
@@ -134,6 +138,12 @@
       show($('error'), msg, 'The PIN was not accepted; check its form and try again.');
       form.hidden = false;
     }
+  });
+
+  // Closing this window (or leaving it) while the operation waits tells the helper, so the site's
+  // page can offer to open it again or stop: the site cannot see this window itself.
+  window.addEventListener('pagehide', () => {
+    if (!finished) navigator.sendBeacon('/pin/' + op + '/closed');
   });
 
   poll();

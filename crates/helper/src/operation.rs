@@ -64,6 +64,8 @@ pub struct Operation {
     pin: Mutex<Option<Pin>>,
     wake: Condvar,
     cancelled: AtomicBool,
+    /// The PIN page went away (its `pagehide` beacon) and has not been loaded again.
+    pin_window_closed: AtomicBool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +89,7 @@ impl Operation {
             pin: Mutex::new(None),
             wake: Condvar::new(),
             cancelled: AtomicBool::new(false),
+            pin_window_closed: AtomicBool::new(false),
         }
     }
 
@@ -95,12 +98,28 @@ impl Operation {
     }
 
     pub fn status(&self) -> OperationStatus {
+        let state = self.state();
         OperationStatus {
             id: self.id.clone(),
             operation: self.kind,
             card: self.card,
             origin: self.origin.clone(),
-            state: self.state(),
+            // Only news while something may still be entered.
+            pin_window_closed: !state.is_final() && self.pin_window_closed.load(Ordering::SeqCst),
+            state,
+        }
+    }
+
+    /// The PIN page was loaded (or asked for its state): the window is open.
+    pub fn pin_window_opened(&self) {
+        self.pin_window_closed.store(false, Ordering::SeqCst);
+    }
+
+    /// The PIN page went away while the operation runs: the site's page offers to reopen it.
+    pub fn pin_window_gone(&self) {
+        if !self.state().is_final() {
+            self.pin_window_closed.store(true, Ordering::SeqCst);
+            tracing::debug!(op = %self.tag, "the PIN window was closed");
         }
     }
 

@@ -498,3 +498,53 @@ async fn pin_window_cancel_is_same_origin_and_final() {
     let resp = h.send(pin_post(id, Some(&own), Some("same-origin"), "1234")).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Issue 17: the PIN page's `pagehide` beacon tells the helper the window was closed, so the
+/// site's page (which cannot see the window) offers to reopen it; opening the page again clears
+/// it; only the helper's own page may say so; and the operation still ends at its timeout.
+#[tokio::test]
+async fn a_closed_pin_window_is_reported_until_it_is_opened_again() {
+    let h = helper(Duration::from_millis(1500));
+    let created = h.start("hpki").await;
+    let id = created["id"].as_str().unwrap();
+    let own = format!("http://{HOST}");
+    let beacon = |origin: Option<&str>, site: &str| {
+        let mut r = req("POST", &format!("/pin/{id}/closed")).header("sec-fetch-site", site);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let closed = |v: &Value| v["pin_window_closed"] == true;
+    for (origin, site) in [(Some(SITE), "cross-site"), (None, "same-origin")] {
+        let resp = h.send(beacon(origin, site)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{origin:?} {site}");
+    }
+    let (_, v) = h.state(id, SITE).await;
+    assert!(
+        !closed(&v) && v.get("pin_window_closed").is_none(),
+        "a refused beacon changed nothing: {v}"
+    );
+
+    let resp = h.send(beacon(Some(&own), "same-origin")).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (_, v) = h.state(id, SITE).await;
+    assert!(closed(&v), "{v}");
+    // Reopened: the page accepts the same operation again, and the notice goes.
+    let page = h.send(req("GET", &format!("/pin/{id}")).body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let (_, v) = h.state(id, SITE).await;
+    assert!(!closed(&v), "{v}");
+    // Closed again, and left closed: the operation still ends at its timeout, with no notice.
+    h.send(beacon(Some(&own), "same-origin")).await;
+    let v = h.wait_state(id, "failed").await;
+    assert_eq!(v["error"], "timed_out");
+    assert!(!closed(&v), "{v}");
+    // A beacon for an operation the helper does not know is refused as such.
+    let unknown = req("POST", "/pin/ffffffffffffffffffffffffffffffff/closed")
+        .header("origin", own.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(unknown).await.status(), StatusCode::NOT_FOUND);
+}

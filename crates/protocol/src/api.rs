@@ -149,4 +149,7 @@ pub struct ClientConfig {
     /// Where the local helper listens, e.g. `http://127.0.0.1:24365` (the first configured
     /// helper origin: the one the CSP lets the page call).
     pub helper_url: String,
+    /// Where a holder without the helper gets `mahpki-helper` (the operator's
+    /// `helper_download_url`; by default the project's README section on the helper).
+    pub helper_download_url: String,
 }

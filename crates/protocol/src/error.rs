@@ -251,8 +251,7 @@ error_codes! {
     EnrolmentLinkExpired, 410,
         t("この登録用リンクの有効期限が切れました。",
           "This registration link has expired."),
-        t("リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
-          "Ask the certification authority that sent the link to issue a new one.");
+        ASK_CA_FOR_LINK;
     /// The holder's CA allows no further phone binding (or no replacement).
     PhoneLimitReached, 403,
         t("認証局の定めにより、これ以上スマートフォンを登録(変更)できません。",
@@ -516,6 +515,87 @@ impl ErrorCode {
     }
 }
 
+// ---- Issue 17 (the clinician's screens): texts that depend on where the holder met the error,
+// so a screen names the card in hand or the flow the holder is in instead of every case. ----
+
+/// Where the holder met an error, when that changes what the screen should say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A step with the HPKI card.
+    HpkiCard,
+    /// A step with the My Number card.
+    MyNumberCard,
+    /// A phone that opened a CA's link: no PC takes part.
+    CaLink,
+}
+
+/// The one way on for a phone whose CA link cannot be used.
+pub const ASK_CA_FOR_LINK: Text = Text {
+    ja: "リンクを発行した認証局に、新しい登録用リンクの発行を申請してください。",
+    en: "Ask the certification authority that sent the link to issue a new one.",
+};
+
+impl ErrorCode {
+    /// [`ErrorCode::message`], naming the card where the place says which.
+    pub fn message_at(self, place: Option<Place>) -> Text {
+        match (self, place) {
+            (Self::CertificateRevoked, Some(Place::HpkiCard)) => Text {
+                ja: "HPKIカードの証明書は失効しています。",
+                en: "The HPKI card's certificate has been revoked.",
+            },
+            (Self::CertificateRevoked, Some(Place::MyNumberCard)) => Text {
+                ja: "マイナンバーカードの証明書は失効しています。",
+                en: "The My Number card's certificate has been revoked.",
+            },
+            (Self::CertificateExpired, Some(Place::HpkiCard)) => Text {
+                ja: "HPKIカードの証明書の有効期限が切れているか、まだ有効になっていません。",
+                en: "The HPKI card's certificate has expired or is not valid yet.",
+            },
+            (Self::CertificateExpired, Some(Place::MyNumberCard)) => Text {
+                ja: "マイナンバーカードの証明書の有効期限が切れています。",
+                en: "The My Number card's certificate has expired.",
+            },
+            _ => self.message(),
+        }
+    }
+
+    /// [`ErrorCode::remedy`] for the card in hand, or without the PC on a CA's link.
+    pub fn remedy_at(self, place: Option<Place>) -> Text {
+        match (self, place) {
+            (Self::CertificateRevoked, Some(Place::HpkiCard)) => Text {
+                ja: "HPKIカードを発行した認証局にお問い合わせください。",
+                en: "Contact the certification authority that issued your HPKI card.",
+            },
+            (Self::CertificateRevoked, Some(Place::MyNumberCard)) => Text {
+                ja: "お住まいの市区町村の窓口にお問い合わせください。",
+                en: "Contact your municipal office.",
+            },
+            (Self::CertificateExpired, Some(Place::HpkiCard)) => Text {
+                ja: "HPKIカードを発行した認証局で更新してください。",
+                en: "Renew it at the certification authority that issued your HPKI card.",
+            },
+            (Self::CertificateExpired, Some(Place::MyNumberCard)) => Text {
+                ja: "お住まいの市区町村の窓口で更新してください。",
+                en: "Renew it at your municipal office.",
+            },
+            (Self::WebauthnUnsupported, Some(Place::CaLink)) => Text {
+                ja: "スマートフォンに画面ロックと生体認証(指紋・顔)が設定されているか、標準のブラウザ(iPhoneはSafari、AndroidはChrome)で開いているかを確認してから、認証局に新しい登録用リンクを申請してください。",
+                en: "Check that the phone has a screen lock and biometrics (fingerprint or face) set up and that the link opened in the default browser (Safari on iPhone, Chrome on Android), then ask the certification authority for a new link.",
+            },
+            (
+                Self::EnrolmentUnknown
+                | Self::EnrolmentExpired
+                | Self::EnrolmentUsed
+                | Self::EnrolmentOtherDevice
+                | Self::EnrolmentCancelled
+                | Self::CredentialExists,
+                Some(Place::CaLink),
+            ) => ASK_CA_FOR_LINK,
+            _ => self.remedy(),
+        }
+    }
+}
+
 /// The JSON body of every error answer: `{"error": {"code": "...", "message": "..."}}`.
 /// `message` is the Japanese text, for logs and API clients; the app renders from `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -530,6 +610,9 @@ pub struct ErrorDetail {
     /// Seconds until a refused attempt may be made again (`jma_locked`), where the server knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// Attempts left before a pause (`jma_login_failed`), where the server counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u8>,
 }
 
 impl From<ErrorCode> for ErrorBody {
@@ -539,6 +622,7 @@ impl From<ErrorCode> for ErrorBody {
                 code,
                 message: code.message().ja.to_owned(),
                 retry_after_secs: None,
+                tries_left: None,
             },
         }
     }
@@ -556,6 +640,45 @@ mod tests {
                 assert!(!t.ja.is_ascii(), "{code:?} Japanese text is not Japanese");
             }
             assert!((400..600).contains(&code.http_status()), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_ca_links_remedies_never_send_the_holder_to_a_pc() {
+        for &code in ErrorCode::ALL {
+            let t = code.remedy_at(Some(Place::CaLink));
+            let phone_side = matches!(
+                code,
+                ErrorCode::EnrolmentUnknown
+                    | ErrorCode::EnrolmentExpired
+                    | ErrorCode::EnrolmentUsed
+                    | ErrorCode::EnrolmentOtherDevice
+                    | ErrorCode::EnrolmentCancelled
+                    | ErrorCode::CredentialExists
+                    | ErrorCode::WebauthnUnsupported
+                    | ErrorCode::WebauthnFailed
+                    | ErrorCode::WebauthnCancelled
+                    | ErrorCode::EnrolmentLinkExpired
+            );
+            if phone_side {
+                assert!(!t.ja.contains("PC") && !t.en.contains("PC"), "{code:?}: {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_card_step_names_its_card_only() {
+        for code in [ErrorCode::CertificateRevoked, ErrorCode::CertificateExpired] {
+            for (place, mine, other) in [
+                (Place::HpkiCard, "HPKIカード", "マイナンバーカード"),
+                (Place::MyNumberCard, "マイナンバーカード", "HPKIカード"),
+            ] {
+                let (m, r) = (code.message_at(Some(place)), code.remedy_at(Some(place)));
+                assert!(m.ja.contains(mine) && !m.ja.contains(other), "{code:?} {m:?}");
+                assert!(!r.ja.contains(other), "{code:?} {r:?}");
+            }
+            // Without a place the catalogue still names both.
+            assert!(code.remedy_at(None).ja.contains("マイナンバーカード"));
         }
     }
 

@@ -92,6 +92,11 @@ pub struct OperationStatus {
     pub card: CardType,
     /// The site that asked (the `Origin` the signature binds).
     pub origin: String,
+    /// The holder closed the helper's PIN window (its page said so as it went) and has not
+    /// opened it again; the operation goes on until its timeout. Issue 17: the site's page cannot
+    /// see the window itself (the PIN page's COOP makes `window.closed` meaningless).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pin_window_closed: bool,
     #[serde(flatten)]
     pub state: OperationState,
 }
@@ -231,6 +236,7 @@ mod tests {
             operation: OperationKind::Authenticate,
             card: CardType::Jpki,
             origin: "https://hpki.example.jp".into(),
+            pin_window_closed: true,
             state: OperationState::WaitingPin {
                 tries_left: Some(2),
                 last_error: Some(ErrorCode::PinWrong),
@@ -241,6 +247,7 @@ mod tests {
         assert_eq!(json["tries_left"], 2);
         assert_eq!(json["last_error"], "pin_wrong");
         assert_eq!(json["card"], "jpki");
+        assert_eq!(json["pin_window_closed"], true);
         assert_eq!(serde_json::from_value::<OperationStatus>(json).unwrap(), s);
         let done = serde_json::to_value(OperationState::Done {
             result: AuthenticationResult {

@@ -72,6 +72,9 @@ pub struct Config {
     /// Where `/metrics` (Prometheus text format) is served, on a listener of its own so it is
     /// never reachable through the public origin. Unset: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where a holder whose PC has no helper downloads `mahpki-helper` (issue 17): shown on the
+    /// "helper missing" screen. Default: the project's README section on the helper.
+    pub helper_download_url: String,
 }
 
 /// Live-event streams one browser session, and the whole server process, may hold open.
@@ -154,6 +157,9 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// Where `mahpki-helper` is described and built from, until an operator names its own download.
+pub const DEFAULT_HELPER_DOWNLOAD_URL: &str = "https://github.com/mahpki/mahpki#local-helper";
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -178,6 +184,7 @@ impl Default for Config {
             streams: StreamLimits::default(),
             retention: RetentionConfig::default(),
             metrics_listen: None,
+            helper_download_url: DEFAULT_HELPER_DOWNLOAD_URL.to_owned(),
         }
     }
 }
@@ -194,6 +201,8 @@ pub enum ConfigError {
     Origin(String),
     #[error("ca_policy names {0:?}; the CAs are JMA, JPA and MEDIS")]
     PolicyCa(String),
+    #[error("helper_download_url {0:?} must be an https:// (or http://) address")]
+    DownloadUrl(String),
 }
 
 impl Config {
@@ -260,6 +269,9 @@ impl Config {
                 })?),
             };
         }
+        if let Some(v) = get("MAHPKI_HELPER_DOWNLOAD_URL") {
+            self.helper_download_url = v;
+        }
         if let Some(v) = get("MAHPKI_LOG_FORMAT") {
             self.log_format = v;
         }
@@ -274,6 +286,13 @@ impl Config {
         }
         if let Some(ca) = self.ca_policy.keys().find(|ca| Ca::parse(ca).is_none()) {
             return Err(ConfigError::PolicyCa(ca.clone()));
+        }
+        // It becomes a link on the holder's page: never a javascript: or data: address.
+        let url = &self.helper_download_url;
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(ConfigError::DownloadUrl(url.clone()));
         }
         Ok(())
     }
@@ -347,6 +366,15 @@ mod tests {
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err(), "unknown keys are refused");
         let c: Config = toml::from_str("[ca_policy.XYZ]\nmax_phones = 1").unwrap();
         assert!(matches!(c.validate(), Err(ConfigError::PolicyCa(_))));
+        for bad in ["javascript:alert(1)", "data:text/html,x", "//x.example", "https://a b"] {
+            let c = Config { helper_download_url: bad.into(), ..Config::default() };
+            assert!(matches!(c.validate(), Err(ConfigError::DownloadUrl(_))), "{bad}");
+        }
+        let mut c = Config::default();
+        c.apply_env(|n| (n == "MAHPKI_HELPER_DOWNLOAD_URL").then(|| "https://dl.example/h".into()))
+            .unwrap();
+        assert_eq!(c.helper_download_url, "https://dl.example/h");
+        assert!(c.validate().is_ok());
     }
 
     #[test]

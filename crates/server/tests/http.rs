@@ -79,6 +79,8 @@ async fn config_names_the_helper_the_csp_allows() {
         serde_json::from_slice(&body(res).await).unwrap();
     assert_eq!(config.helper_url, "http://127.0.0.1:24365");
     assert!(csp.contains(&format!("connect-src 'self' {}", config.helper_url)), "{csp}");
+    // Where a PC without the helper gets it: the README's section until the operator says.
+    assert_eq!(config.helper_download_url, "https://github.com/mahpki/mahpki#local-helper");
 }
 
 #[tokio::test]

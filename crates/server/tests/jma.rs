@@ -389,6 +389,21 @@ async fn unknown_and_known_numbers_answer_alike(db: Db) {
     assert_eq!(retry_after(&jma_login(&mut unknown, "999999", CARD_ID).await), 15 * 60);
 }
 
+/// Each wrong entry says how many remain before the pause; the fifth says how long it lasts.
+async fn wrong_numbers_say_the_tries_left_and_the_pause(db: Db) {
+    let w = world(db, jma_path()).await;
+    let mut pc = Browser::new(&w.app);
+    for left in (0..5).rev() {
+        let a = jma_login(&mut pc, NUMBER, "WRONG").await;
+        refused(&a, ErrorCode::JmaLoginFailed);
+        let body: ErrorBody = serde_json::from_value(a.body.clone()).unwrap();
+        assert_eq!(body.error.tries_left, Some(left), "{:?}", a.body);
+        let pause = (left == 0).then_some(15 * 60);
+        assert_eq!(body.error.retry_after_secs, pause, "{:?}", a.body);
+    }
+    assert_eq!(retry_after(&jma_login(&mut pc, NUMBER, CARD_ID).await), 15 * 60);
+}
+
 async fn the_operator_lifts_a_back_off(db: Db) {
     let w = world(db, jma_path()).await;
     let mut pc = Browser::new(&w.app);
@@ -543,6 +558,7 @@ on_both_databases!(
     parallel_guesses_are_counted_exactly_and_then_back_off,
     unknown_and_known_numbers_answer_alike,
     the_operator_lifts_a_back_off,
+    wrong_numbers_say_the_tries_left_and_the_pause,
     idle_counts_are_forgotten_but_not_a_back_off,
     a_jma_login_rotates_the_session_id,
     plain_card_ids_from_before_are_hashed_at_start,

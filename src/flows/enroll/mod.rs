@@ -20,12 +20,22 @@ pub use view::EnrollView;
 use crate::{
     date,
     flows::{events, fragment},
+    i18n::Lang,
+    lang::use_lang,
     remember, server, webauthn,
 };
 
-fn default_label() -> String {
-    let ua = web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
-    step::default_label(&ua, date::jst_ymd((js_sys::Date::now() / 1000.0) as i64))
+fn default_label(lang: Lang) -> String {
+    let nav = web_sys::window().map(|w| w.navigator());
+    let ua = nav.as_ref().and_then(|n| n.user_agent().ok()).unwrap_or_default();
+    // `navigator.userAgentData.platform` (Chromium browsers): read by name, as web-sys has no
+    // binding for it; absent elsewhere.
+    let platform = nav.and_then(|n| {
+        let data = js_sys::Reflect::get(&n, &"userAgentData".into()).ok()?;
+        js_sys::Reflect::get(&data, &"platform".into()).ok()?.as_string()
+    });
+    let today = date::jst_ymd((js_sys::Date::now() / 1000.0) as i64);
+    step::default_label(lang, platform.as_deref(), &ua, today)
 }
 
 async fn open(set: impl Fn(Step)) {
@@ -38,7 +48,7 @@ async fn open(set: impl Fn(Step)) {
     });
 }
 
-async fn register(opened: EnrolmentOpened, set: impl Fn(Step)) {
+async fn register(opened: EnrolmentOpened, lang: Lang, set: impl Fn(Step)) {
     set(Step::Registering(opened.clone()));
     let created = async {
         let options = server::enroll_begin().await?.options;
@@ -49,7 +59,7 @@ async fn register(opened: EnrolmentOpened, set: impl Fn(Step)) {
         Ok(credential) => Step::Label {
             opened,
             credential: NewCredential(Rc::new(credential)),
-            label: default_label(),
+            label: default_label(lang),
         },
         Err(e) => Step::Failed { failure: e.into(), opened: Some(opened) },
     });
@@ -95,6 +105,7 @@ pub fn on_confirm(
 #[function_component(EnrollFlow)]
 pub fn enroll_flow() -> Html {
     let step = use_state(|| Step::Opening);
+    let lang = use_lang().lang;
     fragment::use_token_page(step.clone(), Step::Opening, open);
     {
         // While the code is on screen: hear when the PC entered it.
@@ -125,7 +136,7 @@ pub fn enroll_flow() -> Html {
                 (Action::Register, Step::Login(opened))
                     if !matches!(opened.confirm, PhoneConfirm::Show { .. }) =>
                 {
-                    spawn_local(register(opened, set));
+                    spawn_local(register(opened, lang, set));
                 }
                 (Action::ConfirmLabel(label), Step::Label { opened, credential, .. }) => {
                     spawn_local(finish(opened, credential, label, set));

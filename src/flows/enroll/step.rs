@@ -9,7 +9,10 @@ use mahpki_protocol::{
     enrol::{EnrolmentOpened, PhoneBound, PhoneConfirm, RegisterPublicKeyCredential},
 };
 
-use crate::flows::card::Failure;
+use crate::{
+    flows::card::Failure,
+    i18n::{Lang, Msg},
+};
 
 /// The credential the phone just created, held until the holder confirms the label.
 #[derive(Debug, Clone)]
@@ -106,19 +109,22 @@ impl Step {
     }
 }
 
-/// The label the phone's credential gets unless the holder changes it: the kind of device and
-/// the day (the guide: "値はシステムで自動設定される").
-pub fn default_label(user_agent: &str, (y, m, d): (i64, u32, u32)) -> String {
-    let device = if user_agent.contains("iPhone") {
-        "iPhone"
-    } else if user_agent.contains("iPad") {
-        "iPad"
-    } else if user_agent.contains("Android") {
-        "Android"
-    } else {
-        "Smartphone"
-    };
-    format!("{device} {y}-{m:02}-{d:02}")
+/// The label the phone's credential gets unless the holder changes it (the guide: "値はシステムで
+/// 自動設定される"): in the page's language, with the phone's platform and the day, so two phones
+/// tell apart in the list, e.g. 「スマートフォン (Android) 2026-12-02」. `platform` is the browser's
+/// `userAgentData.platform` where it has one; the user agent string stands in otherwise.
+pub fn default_label(
+    lang: Lang,
+    platform: Option<&str>,
+    user_agent: &str,
+    (y, m, d): (i64, u32, u32),
+) -> String {
+    let from_ua = ["iPhone", "iPad", "Android"].into_iter().find(|p| user_agent.contains(p));
+    let device = Msg::PhoneLabelDevice.in_lang(lang);
+    match platform.map(str::trim).filter(|p| !p.is_empty() && *p != "Unknown").or(from_ua) {
+        Some(p) => format!("{device} ({p}) {y}-{m:02}-{d:02}"),
+        None => format!("{device} {y}-{m:02}-{d:02}"),
+    }
 }
 
 #[cfg(test)]
@@ -126,10 +132,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_name_the_device_and_the_day() {
+    fn labels_speak_the_pages_language_and_tell_phones_apart() {
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari";
-        assert_eq!(default_label(iphone, (2026, 11, 26)), "iPhone 2026-11-26");
-        assert_eq!(default_label("Linux; Android 14", (2026, 1, 2)), "Android 2026-01-02");
-        assert_eq!(default_label("X11; Linux", (2026, 1, 2)), "Smartphone 2026-01-02");
+        let day = (2026, 12, 2);
+        assert_eq!(
+            default_label(Lang::Ja, None, iphone, day),
+            "スマートフォン (iPhone) 2026-12-02"
+        );
+        assert_eq!(
+            default_label(Lang::En, None, "Linux; Android 14", (2026, 1, 2)),
+            "Smartphone (Android) 2026-01-02"
+        );
+        // userAgentData's platform wins over a reduced user agent string.
+        assert_eq!(
+            default_label(Lang::Ja, Some("Android"), "Linux; K", day),
+            "スマートフォン (Android) 2026-12-02"
+        );
+        assert_eq!(
+            default_label(Lang::Ja, Some(""), "X11; Linux", day),
+            "スマートフォン 2026-12-02"
+        );
     }
 }

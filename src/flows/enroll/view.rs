@@ -1,6 +1,6 @@
 //! The phone screens of 別紙2, one per [`Step`], sized for a phone and usable by screen reader.
 
-use mahpki_protocol::enrol::LABEL_MAX_CHARS;
+use mahpki_protocol::{enrol::LABEL_MAX_CHARS, error::Place};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -94,11 +94,15 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                 }
             </>
         },
-        Step::Failed { failure, .. } => html! {
-            <PhoneFailure failure={*failure}
-                reissue={if props.step.link() { Msg::EnrollLinkReissueHint } else { Msg::EnrollReissueHint }}
-                on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
-        },
+        Step::Failed { failure, .. } => {
+            // A CA's link: the remedy itself says to ask the CA, in place of any PC.
+            let link = props.step.link();
+            html! {
+                <PhoneFailure failure={if link { failure.at(Place::CaLink) } else { *failure }}
+                    reissue={(!link).then_some(Msg::EnrollReissueHint)}
+                    on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
+            }
+        }
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>

@@ -7,7 +7,7 @@
 pub mod step;
 pub mod view;
 
-use mahpki_protocol::{api::SessionInfo, helper::CardType};
+use mahpki_protocol::{api::SessionInfo, error::Place, helper::CardType};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -28,7 +28,7 @@ use crate::{
 async fn check(set: impl Fn(Step)) {
     set(match hpki::find().await {
         Found::NoServer(e) => Step::failed(e.into(), None),
-        Found::NoHelper(e) => Step::HelperMissing(e),
+        Found::NoHelper(e, url) => Step::HelperMissing(e, url),
         Found::Ready(status) => Step::Ready { readers: status.readers },
         Found::Identified(session) => Step::Identified(session),
     });
@@ -70,7 +70,8 @@ async fn bind(
         set(Step::JpkiAuth(session.clone(), CardStage::Verifying));
         Ok::<_, Failure>(server::mynumber_finish(&sig).await?)
     }
-    .await;
+    .await
+    .map_err(|f| f.at(Place::MyNumberCard));
     window.close();
     match outcome {
         Ok(bound) => {

@@ -14,7 +14,8 @@ pub enum Step {
     /// Looking for the local helper (the browser may ask for local-network access now).
     CheckingHelper,
     /// The helper is not running, not allowed, or too old: how to fix it, and a retry.
-    HelperMissing(ErrorCode),
+    /// With where to get `mahpki-helper`.
+    HelperMissing(ErrorCode, String),
     /// Helper found: put the HPKI card in and press 「HPKIカードで登録」.
     Ready { readers: Vec<ReaderStatus> },
     /// HPKI card authentication under way.
@@ -103,7 +104,7 @@ mod tests {
     #[test]
     fn a_card_failure_after_identification_returns_to_the_swap_screen() {
         let f = Step::failed(
-            Failure { code: ErrorCode::PinWrong, tries_left: Some(2) },
+            Failure { tries_left: Some(2), ..ErrorCode::PinWrong.into() },
             Some(session()),
         );
         assert_eq!(f.retry(), Step::Identified(session()));

@@ -9,7 +9,7 @@ use crate::{
     flows::{
         card_view::CardProgress,
         error_view::FailureNotice,
-        start_view::{Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
+        start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
         widgets::action_button,
     },
     i18n::{self, Msg},
@@ -25,7 +25,7 @@ pub struct MyNumberViewProps {
 fn step_name(step: &Step) -> &'static str {
     match step {
         Step::CheckingHelper => "checking_helper",
-        Step::HelperMissing(_) => "helper_missing",
+        Step::HelperMissing(..) => "helper_missing",
         Step::Ready { .. } => "ready",
         Step::HpkiAuth(_) => "hpki_auth",
         Step::Identified(_) => "identified",
@@ -43,8 +43,8 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
     let on = &props.on_action;
     let body = match &props.step {
         Step::CheckingHelper => html! { <CheckingHelper /> },
-        Step::HelperMissing(code) => html! {
-            <HelperMissing code={*code} on_retry={on.reform(|()| Action::CheckHelper)} />
+        Step::HelperMissing(code, url) => html! {
+            <HelperMissing code={*code} download={url.clone()} on_retry={on.reform(|()| Action::CheckHelper)} />
         },
         Step::Ready { readers } => html! {
             <HpkiReady readers={readers.clone()} label={Msg::RegisterWithHpki} on_start={on.reform(|()| Action::StartHpki)} />
@@ -95,7 +95,11 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
                     <HolderCard holder={s.holder.clone()} />
                 }
                 <div class="actions">
-                    { action_button(t(Msg::TryAgain), true, Action::Retry, on) }
+                    if failure.retry_helps() {
+                        { action_button(t(Msg::TryAgain), true, Action::Retry, on) }
+                    } else {
+                        <BackToTop />
+                    }
                     if session.is_some() {
                         { action_button(t(Msg::Cancel), false, Action::Cancel, on) }
                     }

@@ -66,7 +66,7 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
             </>
         },
         Step::Failed { failure, .. } => html! {
-            <PhoneFailure failure={*failure} note={Msg::NothingChanged} reissue={Msg::ProveReissueHint}
+            <PhoneFailure failure={*failure} note={Msg::NothingChanged} reissue={Some(Msg::ProveReissueHint)}
                 on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
         },
     };

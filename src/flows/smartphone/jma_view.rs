@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::step::{Action, JmaEntry};
 use crate::{
-    flows::{error_view::FailureNotice, run::Failure},
+    flows::{error_view::FailureNotice, run::Failure, start_view::BackToTop},
     i18n::Msg,
     lang::use_lang,
 };
@@ -65,6 +65,9 @@ pub fn jma_form(props: &JmaFormProps) -> Html {
             }
             <div class="actions">
                 <button type="submit" class="button primary" disabled={props.checking}>{ t(Msg::JmaSubmit) }</button>
+                if !props.checking {
+                    <BackToTop />
+                }
             </div>
         </form>
     }

@@ -50,7 +50,7 @@ async fn check(via: Via, set: impl Fn(Step)) {
     match via {
         Via::Hpki => match hpki::find().await {
             Found::NoServer(e) => set(Step::failed(e.into(), None)),
-            Found::NoHelper(e) => set(Step::HelperMissing(e)),
+            Found::NoHelper(e, url) => set(Step::HelperMissing(e, url)),
             Found::Ready(status) => set(Step::Ready { readers: status.readers }),
             Found::Identified(session) => issue(session.holder, false, set).await,
         },

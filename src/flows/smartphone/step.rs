@@ -66,7 +66,8 @@ pub struct Confirming {
 pub enum Step {
     // The HPKI card.
     CheckingHelper,
-    HelperMissing(ErrorCode),
+    /// With where to get `mahpki-helper`.
+    HelperMissing(ErrorCode, String),
     Ready {
         readers: Vec<ReaderStatus>,
     },
@@ -184,6 +185,8 @@ impl Step {
         }
     }
 
+    /// Whether 中止 belongs on this screen. Not on the replace question: its 「いいえ」 already
+    /// ends without changing anything, and two buttons for one outcome read as a puzzle.
     pub fn cancellable(&self) -> bool {
         matches!(
             self,
@@ -196,7 +199,6 @@ impl Step {
                 | Step::Confirm(_)
                 | Step::ConfirmFailed { .. }
                 | Step::Issuing(_)
-                | Step::AskReplace(_)
                 | Step::ShowCode(..)
                 | Step::Opened(..)
                 | Step::Expired { .. }
@@ -219,7 +221,7 @@ impl Step {
     pub fn name(&self) -> &'static str {
         match self {
             Step::CheckingHelper => "checking_helper",
-            Step::HelperMissing(_) => "helper_missing",
+            Step::HelperMissing(..) => "helper_missing",
             Step::Ready { .. } => "ready",
             Step::HpkiAuth(_) => "hpki_auth",
             Step::JmaForm { .. } => "jma_form",

@@ -17,7 +17,7 @@ use crate::{
         confirm::ConfirmEntry,
         error_view::FailureNotice,
         run::Failure,
-        start_view::{Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
+        start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
         widgets::action_button,
     },
     i18n::Msg,
@@ -41,8 +41,8 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
     let change = props.via == Via::OldPhone;
     let body = match &props.step {
         Step::CheckingHelper => html! { <CheckingHelper /> },
-        Step::HelperMissing(code) => html! {
-            <HelperMissing code={*code} on_retry={on.reform(|()| Action::CheckHelper)} />
+        Step::HelperMissing(code, url) => html! {
+            <HelperMissing code={*code} download={url.clone()} on_retry={on.reform(|()| Action::CheckHelper)} />
         },
         Step::Ready { readers } => html! {
             <>
@@ -165,7 +165,13 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                 if let Some(h) = holder {
                     <HolderCard holder={h.clone()} />
                 }
-                <div class="actions">{ action_button(t(Msg::TryAgain), true, Action::Retry, on) }</div>
+                <div class="actions">
+                    if failure.retry_helps() {
+                        { action_button(t(Msg::TryAgain), true, Action::Retry, on) }
+                    } else {
+                        <BackToTop />
+                    }
+                </div>
             </>
         },
         Step::Cancelled => html! {

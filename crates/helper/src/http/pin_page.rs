@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pin/{id}", get(page).post(submit))
         .route("/pin/{id}/state", get(state))
         .route("/pin/{id}/cancel", post(cancel))
+        .route("/pin/{id}/closed", post(closed))
         .route("/pin-assets/pin.js", get(|| asset(SCRIPT, "text/javascript; charset=utf-8")))
         .route("/pin-assets/pin.css", get(|| asset(STYLE, "text/css; charset=utf-8")))
 }
@@ -59,6 +60,8 @@ async fn page(State(st): State<AppState>, OpId(id): OpId) -> Response {
             (StatusCode::NOT_FOUND, "operation not found / 操作が見つかりません").into_response(),
         );
     };
+    // Opened again after it was closed: the same operation, the same page.
+    op.pin_window_opened();
     let (what_ja, what_en, hint, input) = match op.card {
         CardType::Jpki => (
             "マイナンバーカードの利用者証明用パスワード(数字4桁)",
@@ -106,6 +109,8 @@ async fn state(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -
         return harden(error_response(ErrorCode::ForeignOrigin));
     }
     let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
+    // The page that asks is open (a reload's beacon from the page before it is overtaken here).
+    op.pin_window_opened();
     let status = op.status();
     let code = match &status.state {
         OperationState::Failed { error, .. } => Some(*error),
@@ -157,6 +162,17 @@ async fn cancel(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) 
     let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
     op.cancel();
     harden(Json(op.status()).into_response())
+}
+
+/// `POST /pin/{id}/closed`: the PIN page's `pagehide` beacon. From our own page only, like the
+/// PIN (a beacon is a same-origin POST); it changes nothing but the notice on the site's page.
+async fn closed(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
+    if !same_origin(&st, &headers, true) {
+        return harden(error_response(ErrorCode::ForeignOrigin));
+    }
+    let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
+    op.pin_window_gone();
+    harden(StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `GET /api/config`: tells the page where its local helper is, so a deployment that moves the
+//! `GET /api/config`: tells the page where its local helper is (and where to get it), so a deployment that moves the
 //! helper's port changes one setting, not the app.
 
 use axum::{Json, extract::State};
@@ -13,5 +13,6 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> 
         .first()
         .cloned()
         .unwrap_or_else(|| format!("http://127.0.0.1:{DEFAULT_PORT}"));
-    Json(ClientConfig { helper_url })
+    let helper_download_url = state.config.helper_download_url.clone();
+    Json(ClientConfig { helper_url, helper_download_url })
 }

@@ -31,6 +31,18 @@ enum Refusal {
         until_ms: i64,
         now_ms: i64,
     },
+    /// Wrong numbers: the failures left before a pause, and the pause this one started (the
+    /// fifth), so the form can say both without another attempt.
+    Wrong {
+        tries_left: u8,
+        backoff_until_ms: Option<i64>,
+        now_ms: i64,
+    },
+}
+
+/// Seconds from `now_ms` to `until_ms`, rounded up: trying again after them is never too early.
+fn wait_secs(until_ms: i64, now_ms: i64) -> u64 {
+    u64::try_from((until_ms - now_ms).max(0)).unwrap_or(0).div_ceil(1000)
 }
 
 impl From<ApiError> for Refusal {
@@ -44,6 +56,7 @@ impl Refusal {
         match self {
             Self::Api(e) => e.0,
             Self::BackingOff { .. } => ErrorCode::JmaLocked,
+            Self::Wrong { .. } => ErrorCode::JmaLoginFailed,
         }
     }
 }
@@ -52,9 +65,16 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Self::Api(e) => e.into_response(),
+            Self::Wrong { tries_left, backoff_until_ms, now_ms } => {
+                let mut body = ErrorBody::from(ErrorCode::JmaLoginFailed);
+                body.error.tries_left = Some(tries_left);
+                body.error.retry_after_secs = backoff_until_ms.map(|u| wait_secs(u, now_ms));
+                let status = StatusCode::from_u16(ErrorCode::JmaLoginFailed.http_status())
+                    .unwrap_or(StatusCode::UNAUTHORIZED);
+                (status, Json(body)).into_response()
+            }
             Self::BackingOff { until_ms, now_ms } => {
-                // Rounded up: trying again after this many seconds is never too early.
-                let secs = u64::try_from((until_ms - now_ms).max(0)).unwrap_or(0).div_ceil(1000);
+                let secs = wait_secs(until_ms, now_ms);
                 let mut body = ErrorBody::from(ErrorCode::JmaLocked);
                 body.error.retry_after_secs = Some(secs);
                 let status = StatusCode::from_u16(ErrorCode::JmaLocked.http_status())
@@ -82,7 +102,10 @@ pub async fn login(
                 Refusal::BackingOff { until_ms, .. } => {
                     Some(format!("backing_off_until_ms={until_ms}"))
                 }
-                Refusal::Api(_) => None,
+                Refusal::Api(_) | Refusal::Wrong { backoff_until_ms: None, .. } => None,
+                Refusal::Wrong { backoff_until_ms: Some(until_ms), .. } => {
+                    Some(format!("started_backoff_until_ms={until_ms}"))
+                }
             };
             let code = refusal.code();
             // Each holder of the number sees the attempt in their own trail.
@@ -125,16 +148,16 @@ async fn attempt(
     let card_mac = secret.card_id_mac(number, &card_id);
     let now = state.clock.now_ms();
     // Counted before compared: parallel guesses cannot all pass a check made beforehand.
-    let (blocked_until_ms, started_backoff) = match state.store.jma_attempt(&number_key, now).await
-    {
-        Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff }) => {
-            (blocked_until_ms, started_backoff)
-        }
-        Ok(JmaAttempt::BackingOff { until_ms }) => {
-            return Err(nobody(Refusal::BackingOff { until_ms, now_ms: now }));
-        }
-        Err(e) => return Err(nobody(ApiError::internal(e).into())),
-    };
+    let (blocked_until_ms, started_backoff, tries_left) =
+        match state.store.jma_attempt(&number_key, now).await {
+            Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff, tries_left }) => {
+                (blocked_until_ms, started_backoff, tries_left)
+            }
+            Ok(JmaAttempt::BackingOff { until_ms }) => {
+                return Err(nobody(Refusal::BackingOff { until_ms, now_ms: now }));
+            }
+            Err(e) => return Err(nobody(ApiError::internal(e).into())),
+        };
     let candidates = state
         .store
         .identities_by_jma_numbers(number, &card_mac)
@@ -149,7 +172,8 @@ async fn attempt(
             tracing::info!(holders = ?holders(), until_ms = blocked_until_ms,
                 "a 医籍登録番号 started backing off after five failed JMA attempts");
         }
-        return Err((holders(), ApiError(ErrorCode::JmaLoginFailed).into()));
+        let backoff_until_ms = started_backoff.then_some(blocked_until_ms);
+        return Err((holders(), Refusal::Wrong { tries_left, backoff_until_ms, now_ms: now }));
     };
     let identity = state
         .store

@@ -34,7 +34,8 @@ pub const JMA_MAX_BACKOFF_MS: i64 = 24 * 60 * 60 * 1000;
 pub enum JmaAttempt {
     /// Counted as a failure until it succeeds. `blocked_until_ms` is the number's back-off as
     /// this attempt left it: past, or (the last of a batch) the back-off it started.
-    Counted { blocked_until_ms: i64, started_backoff: bool },
+    /// `tries_left`: failures this batch still allows before the back-off (0 once it started).
+    Counted { blocked_until_ms: i64, started_backoff: bool, tries_left: u8 },
     /// The number is backing off: not counted, not compared.
     BackingOff { until_ms: i64 },
 }
@@ -140,7 +141,8 @@ impl Store {
                 .await?;
             if let Some((tries, blocked_until_ms)) = row {
                 let started_backoff = tries >= JMA_BATCH;
-                return Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff });
+                let tries_left = u8::try_from((JMA_BATCH - tries).max(0)).unwrap_or(0);
+                return Ok(JmaAttempt::Counted { blocked_until_ms, started_backoff, tries_left });
             }
             let until: Option<i64> = sqlx::query_scalar(
                 "SELECT blocked_until_ms FROM jma_throttle WHERE number_key = $1",
