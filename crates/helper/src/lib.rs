@@ -15,6 +15,8 @@ pub mod pin;
 pub mod pin_page;
 pub mod pkcs11_backend;
 pub mod profile;
+pub mod service;
+pub mod settings;
 pub mod signing;
 pub mod transport;
 pub mod virtual_backend;
