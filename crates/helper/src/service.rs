@@ -45,6 +45,8 @@ pub enum ServiceError {
     Command(String, String),
 }
 
+// The file-based entries (Linux, macOS).
+#[cfg(unix)]
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServiceError + '_ {
     move |source| ServiceError::Io { path: path.to_owned(), source }
 }
@@ -193,6 +195,8 @@ fn probe(addr: SocketAddr, origin: &str) -> Probe {
     }
 }
 
+// The file-based entries (Linux, macOS).
+#[cfg(unix)]
 fn home() -> Result<PathBuf, ServiceError> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
@@ -211,6 +215,8 @@ fn tool(cmd: &mut Command) -> Result<String, ServiceError> {
     }
 }
 
+// The file-based entries (Linux, macOS).
+#[cfg(unix)]
 /// Writes `content` to `path` unless it already holds exactly that; whether it changed.
 fn write_if_changed(path: &Path, content: &str) -> Result<bool, ServiceError> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
@@ -223,6 +229,8 @@ fn write_if_changed(path: &Path, content: &str) -> Result<bool, ServiceError> {
     Ok(true)
 }
 
+// The file-based entries (Linux, macOS).
+#[cfg(unix)]
 fn remove_if_present(path: &Path) -> Result<bool, ServiceError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
