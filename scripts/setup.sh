@@ -17,7 +17,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # --- Debian packages --------------------------------------------------------
 APT_PACKAGES=(chromium chromium-driver pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd opensc
   softhsm2 postgresql pkg-config gzip curl openssl procps python3-prometheus-client
-  fonts-noto-cjk)
+  fonts-noto-cjk
+  # The helper's Windows build: MinGW-w64 links it, Wine (64-bit only) runs its tests.
+  gcc-mingw-w64-x86-64 wine64 wine zip unzip)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -34,10 +36,14 @@ else
 fi
 # The Debian postgresql package starts a cluster on 5432; tests start their own and never use it.
 
-# --- Rust toolchain (rust-toolchain.toml pins it and lists the wasm target) --
+# --- Rust toolchain (rust-toolchain.toml pins it and lists the wasm and Windows targets) --
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   log "adding wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+if ! rustup target list --installed | grep -q x86_64-pc-windows-gnu; then
+  log "adding x86_64-pc-windows-gnu target (the helper for Windows)"
+  rustup target add x86_64-pc-windows-gnu
 fi
 if ! rustup component list --installed | grep -q '^clippy'; then rustup component add clippy; fi
 if ! rustup component list --installed | grep -q '^rustfmt'; then rustup component add rustfmt; fi

@@ -29,6 +29,11 @@ suites() {
   # features as `cargo test` above, so nothing is rebuilt).
   "$@" gate e2e-binaries cargo build -p mahpki-server -p mahpki-helper -p mahpki-cardsim --all-features --locked
   "$@" node e2e node --test --test-concurrency=1 e2e/
+  # The helper for Windows (issue 16): cross-built with Debian's MinGW-w64 and clippy-clean for
+  # that target; its tests then run under Wine (scripts/wine-run.sh is cargo's runner for it).
+  # tests/pcsc.rs and tests/pkcs11_softhsm.rs need Linux's pcscd/SoftHSM2: cfg'd out there.
+  "$@" gate windows-build bash -c 'cargo build -p mahpki-helper --target x86_64-pc-windows-gnu --all-features --locked && cargo clippy -p mahpki-helper --target x86_64-pc-windows-gnu --all-targets --all-features --locked -- -D warnings'
+  "$@" cargo windows-wine cargo test -p mahpki-helper --target x86_64-pc-windows-gnu --all-features --locked
 }
 # Run only when named: the full run covers them.
 ON_REQUEST=" unit-test "

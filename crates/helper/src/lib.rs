@@ -11,4 +11,6 @@ pub mod error;
 pub mod http;
 pub mod operation;
 pub mod pin;
+pub mod service;
+pub mod settings;
 pub mod signing;

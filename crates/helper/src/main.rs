@@ -1,7 +1,8 @@
 //! `mahpki-helper`: the local helper the holder runs on the PC with the card reader.
 //!
-//! Configuration (environment): `MAHPKI_HELPER_ALLOWED_ORIGINS` (comma-separated origins of the
-//! platform's pages), `MAHPKI_HELPER_PORT` (default 24365).
+//! Configuration (`settings`): `--origins`/`MAHPKI_HELPER_ALLOWED_ORIGINS` (comma-separated
+//! origins of the platform's pages), `--port`/`MAHPKI_HELPER_PORT` (default 24365).
+//! `mahpki-helper install | uninstall | status` manage starting it at log-on (`service`).
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
@@ -12,8 +13,9 @@ use mahpki_helper::{
     http,
     http::guard::Guard,
     operation::{OperationConfig, Operations},
+    service,
+    settings::Settings,
 };
-use mahpki_protocol::helper::DEFAULT_PORT;
 
 /// PC/SC readers, plus the vendor's PKCS#11 module when configured.
 fn real_backend() -> Arc<dyn CardBackend> {
@@ -44,19 +46,29 @@ fn demo_backend(_guard: &Arc<Guard>) -> Result<(Arc<dyn CardBackend>, axum::Rout
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(cmd @ ("install" | "uninstall" | "status")) = args.first().map(String::as_str) {
+        return match service::run(cmd, &args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mahpki-helper {cmd}: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Settings { port, origins } = match Settings::from_env_and_args(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mahpki-helper: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let port = std::env::var("MAHPKI_HELPER_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(DEFAULT_PORT);
     // Loopback only: the helper must never be reachable from the network.
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let origins = std::env::var("MAHPKI_HELPER_ALLOWED_ORIGINS")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -65,7 +77,7 @@ async fn main() -> ExitCode {
         }
     };
     let guard = Arc::new(Guard::new(addr, origins));
-    let (backend, extra) = if std::env::args().any(|a| a == "--demo") {
+    let (backend, extra) = if args.iter().any(|a| a == "--demo") {
         match demo_backend(&guard) {
             Ok(pair) => pair,
             Err(e) => {

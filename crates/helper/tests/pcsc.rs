@@ -1,5 +1,8 @@
 //! The PC/SC backend through the real stack: pcsc crate → pcscd → vpcd → a cardsim card. Uses
 //! reader "Virtual PCD 00 00" (cardsim's own suites use 00 01) and cardsim's pcscd fixture.
+// Linux only: it starts pcscd and vpcd, Linux programs (the Windows build under Wine is
+// tried against them by scripts/wine-helper-pcsc.sh instead).
+#![cfg(not(windows))]
 
 mod common;
 

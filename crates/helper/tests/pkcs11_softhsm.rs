@@ -1,6 +1,8 @@
 //! The PKCS#11 backend against a real SoftHSM2 token holding an HPKI-labelled key and
 //! certificate, driven end to end through the HTTP API: start, PIN page post (a wrong PIN, then
 //! the right one), and a signature that verifies as RS256 over the origin-bound digest.
+// Linux only: it loads SoftHSM2's Linux module (libsofthsm2.so) and runs softhsm2-util.
+#![cfg(not(windows))]
 
 mod common;
 
