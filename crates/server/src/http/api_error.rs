@@ -46,13 +46,20 @@ impl From<ErrorCode> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, Json(ErrorBody::from(self.0))).into_response();
-        // For the metrics layer, which counts refusals by code.
-        res.extensions_mut().insert(self.0);
-        res
+        error_response(ErrorBody::from(self.0))
     }
+}
+
+/// Every refusal's answer: `body` at its code's HTTP status, marked with the code for the
+/// metrics layer (which counts refusals by code). A refusal with details (tries left, a pause)
+/// fills them into the body first.
+pub fn error_response(body: ErrorBody) -> Response {
+    let code = body.error.code;
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, Json(body)).into_response();
+    res.extensions_mut().insert(code);
+    res
 }
 
 /// tower-http's body limit refuses an oversized request with a plain-text 413 before any handler

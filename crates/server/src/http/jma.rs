@@ -12,13 +12,15 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use mahpki_protocol::{ErrorBody, ErrorCode, enrol::JmaLogin};
 use zeroize::Zeroizing;
 
-use super::{ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, session};
+use super::{
+    ApiError, ApiJson, AppState, auth::audit, client::ClientAddr, error_response, session,
+};
 use crate::store::AuditAction;
 use crate::store::{JmaAttempt, JmaGrant, JmaGranted};
 
@@ -69,19 +71,14 @@ impl IntoResponse for Refusal {
                 let mut body = ErrorBody::from(ErrorCode::JmaLoginFailed);
                 body.error.tries_left = Some(tries_left);
                 body.error.retry_after_secs = backoff_until_ms.map(|u| wait_secs(u, now_ms));
-                let status = StatusCode::from_u16(ErrorCode::JmaLoginFailed.http_status())
-                    .unwrap_or(StatusCode::UNAUTHORIZED);
-                (status, Json(body)).into_response()
+                error_response(body)
             }
             Self::BackingOff { until_ms, now_ms } => {
                 let secs = wait_secs(until_ms, now_ms);
                 let mut body = ErrorBody::from(ErrorCode::JmaLocked);
                 body.error.retry_after_secs = Some(secs);
-                let status = StatusCode::from_u16(ErrorCode::JmaLocked.http_status())
-                    .unwrap_or(StatusCode::LOCKED);
-                let mut res = (status, Json(body)).into_response();
+                let mut res = error_response(body);
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                res.extensions_mut().insert(ErrorCode::JmaLocked);
                 res
             }
         }

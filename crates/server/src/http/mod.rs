@@ -33,7 +33,7 @@ use axum::{
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 pub use crate::pki::cert_error_code;
-pub use api_error::{ApiError, ApiJson};
+pub use api_error::{ApiError, ApiJson, error_response};
 pub use assets::{AssetError, Assets};
 pub use clock::Clock;
 pub use rate_limit::RateLimiter;
