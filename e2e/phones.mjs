@@ -102,7 +102,7 @@ export async function enrolPhone(ph, url, holder, pc, shots = {}, label = undefi
 
 /** The 2D code on the PC's screen `step`: its link (the 2D code's content). The PC shows no
  * confirmation code: only the phone does. */
-export async function codeOnPc(pc, step = 'show_code', link = '#enroll-link') {
+export async function codeOnPc(pc, step = 'show_code', link = '#enrol-link') {
   await screen(pc, step);
   const url = await pc.locator(link).getAttribute('href');
   assert.equal(await pc.locator('#verification-code, #confirm-code-shown').count(), 0);

@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 
 use crate::{
     flows::{
-        enroll::EnrollFlow,
+        enrol::EnrolFlow,
         mynumber::MyNumberFlow,
         prove::ProveFlow,
         smartphone::{SmartphoneFlow, Via},
@@ -53,7 +53,7 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneJma => html! { <SmartphoneFlow via={Via::Jma} /> },
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
-        Route::Enrol | Route::EnrollLegacy => html! { <EnrollFlow /> },
+        Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

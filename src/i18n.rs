@@ -143,7 +143,7 @@ messages! {
     SmartphoneChangeSiteTitle:
         "スマートフォン変更",
         "Change smartphone";
-    EnrollSiteTitle:
+    EnrolSiteTitle:
         "スマートフォンの登録",
         "Register this smartphone";
     BackToTop:
@@ -374,19 +374,19 @@ messages! {
     SmartphoneNothingBound:
         "スマートフォンは登録されていません。",
         "No smartphone has been registered.";
-    EnrollOpening:
+    EnrolOpening:
         "登録情報を確認しています…",
         "Checking the registration...";
     UsernameLabel:
         "Username(本人ID)",
         "Username (HPKI ID)";
-    EnrollLoginHint:
+    EnrolLoginHint:
         "表示されている本人IDが自分のものであることを確認して「登録」を押してください。次の画面で、スマートフォンの生体認証(指紋・顔など)を行います。",
         "Check that the HPKI ID shown is yours and press Register. Your smartphone then asks for its biometrics (fingerprint, face, etc.).";
     RegisterButton:
         "登録",
         "Register";
-    EnrollBiometric:
+    EnrolBiometric:
         "スマートフォンの画面の指示に従って、生体認証を行ってください。",
         "Follow your smartphone's prompt to complete the biometric check.";
     LabelTitle:
@@ -401,16 +401,16 @@ messages! {
     Ok:
         "OK",
         "OK";
-    EnrollSaving:
+    EnrolSaving:
         "登録しています…",
         "Registering...";
-    EnrollDone:
+    EnrolDone:
         "登録が完了しました。スマートフォンのブラウザを閉じてください。",
         "Registration is complete. Please close the browser on your smartphone.";
-    EnrollDonePcNote:
+    EnrolDonePcNote:
         "PCの画面にも完了画面が表示されます。",
         "The PC screen shows completion too.";
-    EnrollReissueHint:
+    EnrolReissueHint:
         "PCで二次元コードを発行し直し、もう一度読み取ってください。",
         "Issue a new 2D code on the PC and scan it again.";
     JmaEntryHint:

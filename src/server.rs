@@ -147,17 +147,17 @@ pub async fn change_finish(credential: PublicKeyCredential) -> Result<ChangeProv
 }
 
 /// `POST /api/enrol/open` (phone): claims the enrolment for this phone.
-pub async fn enroll_open(token: String) -> Result<EnrolmentOpened, ErrorCode> {
+pub async fn enrol_open(token: String) -> Result<EnrolmentOpened, ErrorCode> {
     post_json("/api/enrol/open", &OpenEnrolment { token }).await
 }
 
 /// `POST /api/enrol/begin` (phone): WebAuthn creation options.
-pub async fn enroll_begin() -> Result<RegistrationOptions, ErrorCode> {
+pub async fn enrol_begin() -> Result<RegistrationOptions, ErrorCode> {
     post_empty("/api/enrol/begin").await
 }
 
 /// `POST /api/enrol/finish` (phone): the new credential and its label.
-pub async fn enroll_finish(finish: &FinishEnrolment) -> Result<PhoneBound, ErrorCode> {
+pub async fn enrol_finish(finish: &FinishEnrolment) -> Result<PhoneBound, ErrorCode> {
     post_json("/api/enrol/finish", finish).await
 }
 

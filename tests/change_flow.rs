@@ -134,7 +134,7 @@ async fn the_first_code_is_drawn_with_its_own_link_and_reissued_after_expiry() {
     let (m, _) = pc(Via::OldPhone, Step::FirstCode(code("/change"))).await;
     assert!(m.root.query_selector(".qr[role=img][aria-label] svg").unwrap().is_some());
     assert_eq!(m.attr("#change-link", "href"), Some(code("/change").url));
-    assert!(m.attr("#enroll-link", "href").is_none());
+    assert!(m.attr("#enrol-link", "href").is_none());
     let (m, actions) = pc(Via::OldPhone, Step::FirstExpired).await;
     m.press("二次元コードを再発行");
     m.press("中止");
@@ -193,7 +193,7 @@ async fn the_jma_form_sends_both_numbers_trimmed_and_keeps_them_after_a_refusal(
 #[wasm_bindgen_test]
 async fn the_jma_form_says_the_tries_left_and_the_pause_and_has_a_way_back() {
     let refused = |code: ErrorCode, tries_left, retry_after_secs| {
-        let failure = mahpki::flows::card::Failure { tries_left, retry_after_secs, ..code.into() };
+        let failure = mahpki::flows::run::Failure { tries_left, retry_after_secs, ..code.into() };
         Step::JmaForm { failure: Some(failure), entry: JmaEntry::default() }
     };
     let (m, _) = pc(Via::Jma, refused(ErrorCode::JmaLoginFailed, Some(3), None)).await;

@@ -149,9 +149,9 @@ async fn flow_routes_render_their_pages() {
         ("/mynumber", Msg::MyNumberSiteTitle),
         ("/smartphone", Msg::SmartphoneSiteTitle),
         ("/smartphone/change", Msg::SmartphoneChangeSiteTitle),
-        ("/enrol", Msg::EnrollSiteTitle),
+        ("/enrol", Msg::EnrolSiteTitle),
         // The old spelling, printed in CA links that stay valid for months.
-        ("/enroll", Msg::EnrollSiteTitle),
+        ("/enroll", Msg::EnrolSiteTitle),
         ("/no/such/page", Msg::NotFoundTitle),
     ] {
         let root = mount(path).await;

@@ -10,7 +10,7 @@ use std::{cell::RefCell, rc::Rc};
 use mahpki::{
     flows::{
         card::CardStage,
-        enroll::{self, EnrollView},
+        enrol::{self, EnrolView},
         smartphone::{Action, Code, Confirming, SmartphoneView, Step, Via},
     },
     i18n::{Lang, Msg},
@@ -191,8 +191,8 @@ async fn every_pc_screen_says_its_part_in_both_languages() {
 async fn the_code_screen_draws_the_2d_code_and_offers_the_link() {
     let (m, _) = pc(Step::ShowCode(holder(), code(false)), Lang::Ja).await;
     assert!(m.root.query_selector(".qr[role=img][aria-label] svg").unwrap().is_some());
-    assert_eq!(m.attr("#enroll-link", "href"), Some(code(false).url));
-    assert_eq!(m.attr("#enroll-link", "rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(m.attr("#enrol-link", "href"), Some(code(false).url));
+    assert_eq!(m.attr("#enrol-link", "rel").as_deref(), Some("noopener noreferrer"));
 }
 
 #[wasm_bindgen_test]
@@ -263,13 +263,13 @@ fn link() -> EnrolmentOpened {
 }
 
 async fn phone(
-    step: enroll::Step,
+    step: enrol::Step,
     lang: Lang,
-) -> (common::Mounted, Rc<RefCell<Vec<enroll::Action>>>) {
+) -> (common::Mounted, Rc<RefCell<Vec<enrol::Action>>>) {
     let actions = Rc::new(RefCell::new(Vec::new()));
     let log = actions.clone();
     let on_action = Callback::from(move |a| log.borrow_mut().push(a));
-    let m = common::mount(lang, html! { <EnrollView {step} {on_action} /> }).await;
+    let m = common::mount(lang, html! { <EnrolView {step} {on_action} /> }).await;
     (m, actions)
 }
 
@@ -284,15 +284,15 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
         replaced: None,
     };
     let failed =
-        |code: ErrorCode| enroll::Step::Failed { failure: code.into(), opened: Some(opened()) };
-    let screens: Vec<(enroll::Step, Vec<&str>, Vec<&str>)> = vec![
+        |code: ErrorCode| enrol::Step::Failed { failure: code.into(), opened: Some(opened()) };
+    let screens: Vec<(enrol::Step, Vec<&str>, Vec<&str>)> = vec![
         (
-            enroll::Step::Opening,
+            enrol::Step::Opening,
             vec!["登録情報を確認しています"],
             vec!["Checking the registration"],
         ),
         (
-            enroll::Step::Login(showing()),
+            enrol::Step::Login(showing()),
             vec![
                 "Username(本人ID)",
                 "PCの画面に次の確認コードを入力してください。",
@@ -309,18 +309,18 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
             ],
         ),
         (
-            enroll::Step::Login(opened()),
+            enrol::Step::Login(opened()),
             vec!["Username(本人ID)", "PCで確認コードが確認されました。", "登録"],
             vec!["Username (HPKI ID)", "accepted on the PC", "Register"],
         ),
         (
-            enroll::Step::Registering(opened()),
+            enrol::Step::Registering(opened()),
             vec!["生体認証を行ってください"],
             vec!["biometric check"],
         ),
-        (enroll::Step::Saving(opened()), vec!["登録しています"], vec!["Registering"]),
+        (enrol::Step::Saving(opened()), vec!["登録しています"], vec!["Registering"]),
         (
-            enroll::Step::Done { bound: done, link: false },
+            enrol::Step::Done { bound: done, link: false },
             vec!["登録が完了しました。", "PCの画面にも完了画面"],
             vec!["Registration is complete.", "PC screen shows completion"],
         ),
@@ -347,8 +347,8 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
             vec!["another phone"],
         ),
     ];
-    common::check_screens(Msg::EnrollSiteTitle, screens, |step| {
-        html! { <EnrollView {step} on_action={Callback::noop()} /> }
+    common::check_screens(Msg::EnrolSiteTitle, screens, |step| {
+        html! { <EnrolView {step} on_action={Callback::noop()} /> }
     })
     .await;
 }
@@ -361,15 +361,15 @@ async fn a_links_screens_never_mention_a_pc() {
         replaced: None,
     };
     for step in [
-        enroll::Step::Login(link()),
-        enroll::Step::Registering(link()),
-        enroll::Step::Saving(link()),
-        enroll::Step::Done { bound: done, link: true },
-        enroll::Step::Failed { failure: ErrorCode::WebauthnCancelled.into(), opened: Some(link()) },
-        enroll::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
-        enroll::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: Some(link()) },
-        enroll::Step::Failed { failure: ErrorCode::EnrolmentUsed.into(), opened: Some(link()) },
-        enroll::Step::Failed {
+        enrol::Step::Login(link()),
+        enrol::Step::Registering(link()),
+        enrol::Step::Saving(link()),
+        enrol::Step::Done { bound: done, link: true },
+        enrol::Step::Failed { failure: ErrorCode::WebauthnCancelled.into(), opened: Some(link()) },
+        enrol::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
+        enrol::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: Some(link()) },
+        enrol::Step::Failed { failure: ErrorCode::EnrolmentUsed.into(), opened: Some(link()) },
+        enrol::Step::Failed {
             failure: ErrorCode::WebauthnUnsupported.into(),
             opened: Some(link()),
         },
@@ -383,17 +383,17 @@ async fn a_links_screens_never_mention_a_pc() {
     }
     // The expired link's way on is said once, and it is the CA's.
     let (m, _) = phone(
-        enroll::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
+        enrol::Step::Failed { failure: ErrorCode::EnrolmentLinkExpired.into(), opened: None },
         Lang::Ja,
     )
     .await;
     assert_eq!(m.text().matches("認証局").count(), 1, "{}", m.text());
     assert!(m.text().contains(mahpki_protocol::error::ASK_CA_FOR_LINK.ja));
-    let (m, actions) = phone(enroll::Step::Login(link()), Lang::Ja).await;
+    let (m, actions) = phone(enrol::Step::Login(link()), Lang::Ja).await;
     m.press("登録");
-    assert_eq!(*actions.borrow(), vec![enroll::Action::Register]);
+    assert_eq!(*actions.borrow(), vec![enrol::Action::Register]);
     let (m, _) = phone(
-        enroll::Step::Failed { failure: ErrorCode::WebauthnFailed.into(), opened: None },
+        enrol::Step::Failed { failure: ErrorCode::WebauthnFailed.into(), opened: None },
         Lang::En,
     )
     .await;
@@ -431,7 +431,7 @@ async fn a_locked_pin_offers_no_retry_on_the_phone_flow() {
 
 #[wasm_bindgen_test]
 async fn the_phone_offers_register_only_after_the_pc_confirmed() {
-    let (m, _) = phone(enroll::Step::Login(showing()), Lang::Ja).await;
+    let (m, _) = phone(enrol::Step::Login(showing()), Lang::Ja).await;
     assert_eq!(m.root.query_selector("button").unwrap(), None, "{}", m.text());
     assert_eq!(
         m.root.query_selector("#confirm-code-shown").unwrap().unwrap().text_content().as_deref(),
@@ -439,15 +439,15 @@ async fn the_phone_offers_register_only_after_the_pc_confirmed() {
     );
     // The push that the PC confirmed turns the screen into the one with 登録.
     let next =
-        enroll::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Confirmed));
-    assert_eq!(next, Some(enroll::Step::Login(opened())));
+        enrol::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Confirmed));
+    assert_eq!(next, Some(enrol::Step::Login(opened())));
     let dead =
-        enroll::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Failed));
+        enrol::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Failed));
     assert!(
-        matches!(dead, Some(enroll::Step::Failed { failure, .. }) if failure.code == ErrorCode::ConfirmationFailed)
+        matches!(dead, Some(enrol::Step::Failed { failure, .. }) if failure.code == ErrorCode::ConfirmationFailed)
     );
     assert_eq!(
-        enroll::on_confirm(
+        enrol::on_confirm(
             &showing(),
             Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Pending { tries_left: 2 })
         ),
@@ -457,7 +457,7 @@ async fn the_phone_offers_register_only_after_the_pc_confirmed() {
 
 #[wasm_bindgen_test]
 async fn the_login_screen_shows_the_hpki_id_read_only_and_registers() {
-    let (m, actions) = phone(enroll::Step::Login(opened()), Lang::Ja).await;
+    let (m, actions) = phone(enrol::Step::Login(opened()), Lang::Ja).await;
     assert!(m.attr("#username", "readonly").is_some());
     assert_eq!(
         m.root
@@ -470,10 +470,10 @@ async fn the_login_screen_shows_the_hpki_id_read_only_and_registers() {
         "HP0000000001"
     );
     m.press("登録");
-    assert_eq!(*actions.borrow(), vec![enroll::Action::Register]);
+    assert_eq!(*actions.borrow(), vec![enrol::Action::Register]);
     // Only a cancelled prompt is retried on the phone; an expired code needs a new one.
     let (retry, _) = phone(
-        enroll::Step::Failed {
+        enrol::Step::Failed {
             failure: ErrorCode::WebauthnCancelled.into(),
             opened: Some(opened()),
         },
@@ -482,7 +482,7 @@ async fn the_login_screen_shows_the_hpki_id_read_only_and_registers() {
     .await;
     assert!(retry.text().contains("もう一度試す"));
     let (expired, _) = phone(
-        enroll::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: None },
+        enrol::Step::Failed { failure: ErrorCode::EnrolmentExpired.into(), opened: None },
         Lang::Ja,
     )
     .await;

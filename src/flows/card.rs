@@ -9,11 +9,10 @@ use mahpki_protocol::{
     helper::{CardPresence, CardType, OperationState, OperationStatus, WaitReason},
 };
 
-use crate::{flows::run::Ticket, helper::HelperClient};
-
-// The phone flows (enroll, prove) still name `Failure` through here; it belongs to every flow
-// (`flows::run`), and this re-export goes once they import it from there.
-pub use crate::flows::run::Failure;
+use crate::{
+    flows::run::{Failure, Ticket},
+    helper::HelperClient,
+};
 
 /// How often the page asks the helper where the operation is. The helper answers from memory,
 /// so this costs nothing on the card; 300 ms keeps the page in step with the PIN window.

@@ -5,7 +5,7 @@
 pub mod card;
 pub mod card_view;
 pub mod confirm;
-pub mod enroll;
+pub mod enrol;
 pub mod error_view;
 pub mod events;
 pub mod fragment;

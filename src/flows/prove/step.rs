@@ -7,7 +7,7 @@ use mahpki_protocol::{
     enrol::{ChangeOpened, ChangeProved, PhoneConfirm},
 };
 
-use crate::flows::card::Failure;
+use crate::flows::run::Failure;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {

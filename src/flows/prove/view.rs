@@ -25,7 +25,7 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
     let username = use_node_ref();
     let body = match &props.step {
         Step::Opening => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolOpening) }</p>
         },
         Step::Login { hpki_id, invalid, .. } => {
             let (on, input) = (on.clone(), username.clone());
@@ -53,7 +53,7 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
         }
         Step::Proving(..) => html! {
             <>
-                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollBiometric) }</p>
+                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolBiometric) }</p>
             </>
         },
         Step::Confirming(_) => html! {

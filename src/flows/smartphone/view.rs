@@ -123,7 +123,7 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                 <HolderCard holder={holder.clone()} />
                 <CodePanel code={code.clone()} now_ms={props.now_ms}
                     instruction={if change { Msg::ScanWithNewPhone } else { Msg::ScanCode }}
-                    qr_label={Msg::QrAlt} link_id="enroll-link" />
+                    qr_label={Msg::QrAlt} link_id="enrol-link" />
             </>
         },
         Step::Opened(holder, _) => html! {

@@ -12,13 +12,13 @@ use crate::{
 };
 
 #[derive(Properties, PartialEq)]
-pub struct EnrollViewProps {
+pub struct EnrolViewProps {
     pub step: Step,
     pub on_action: Callback<Action>,
 }
 
-#[function_component(EnrollView)]
-pub fn enroll_view(props: &EnrollViewProps) -> Html {
+#[function_component(EnrolView)]
+pub fn enrol_view(props: &EnrolViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = props.on_action.clone();
@@ -33,7 +33,7 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
     };
     let body = match &props.step {
         Step::Opening => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollOpening) }</p>
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolOpening) }</p>
         },
         Step::Login(opened) if props.step.confirmation().is_some() => html! {
             <>
@@ -49,7 +49,7 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
                     if !props.step.link() {
                         <p class="notice success" role="status">{ t(Msg::ConfirmedOnPc) }</p>
                     }
-                    <p>{ t(Msg::EnrollLoginHint) }</p>
+                    <p>{ t(Msg::EnrolLoginHint) }</p>
                     <div class="actions">
                         <button type="button" class="button primary" onclick={move |_| on.emit(Action::Register)}>{ t(Msg::RegisterButton) }</button>
                     </div>
@@ -59,7 +59,7 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
         Step::Registering(opened) => html! {
             <>
                 { username(opened.hpki_id.to_string()) }
-                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollBiometric) }</p>
+                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolBiometric) }</p>
             </>
         },
         Step::Label { label, .. } => {
@@ -84,13 +84,13 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
             }
         }
         Step::Saving(_) => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrollSaving) }</p>
+            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolSaving) }</p>
         },
         Step::Done { link, .. } => html! {
             <>
-                <p class="notice success" role="status">{ t(Msg::EnrollDone) }</p>
+                <p class="notice success" role="status">{ t(Msg::EnrolDone) }</p>
                 if !*link {
-                    <p>{ t(Msg::EnrollDonePcNote) }</p>
+                    <p>{ t(Msg::EnrolDonePcNote) }</p>
                 }
             </>
         },
@@ -99,14 +99,14 @@ pub fn enroll_view(props: &EnrollViewProps) -> Html {
             let link = props.step.link();
             html! {
                 <PhoneFailure failure={if link { failure.at(Place::CaLink) } else { *failure }}
-                    reissue={(!link).then_some(Msg::EnrollReissueHint)}
+                    reissue={(!link).then_some(Msg::EnrolReissueHint)}
                     on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
             }
         }
     };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::EnrollSiteTitle) }</h1>
+            <h1 id="flow-title">{ t(Msg::EnrolSiteTitle) }</h1>
             { body }
         </section>
     }

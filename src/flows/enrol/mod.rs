@@ -1,6 +1,7 @@
-//! 別紙2 on the phone (`/enroll#<token>`): the token comes from the URL fragment (never sent
-//! to a server by the browser, never in a Referer), is presented once to claim the enrolment
-//! for this phone, and is then wiped from the address bar.
+//! 別紙2 on the phone (`/enrol#<token>`; CA links printed as `/enroll#<token>` land here too):
+//! the token comes from the URL fragment (never sent to a server by the browser, never in a
+//! Referer), is presented once to claim the enrolment for this phone, and is then wiped from the
+//! address bar.
 
 pub mod step;
 pub mod view;
@@ -15,7 +16,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 pub use step::{Action, NewCredential, Step};
-pub use view::EnrollView;
+pub use view::EnrolView;
 
 use crate::{
     date,
@@ -42,7 +43,7 @@ async fn open(set: impl Fn(Step)) {
     let Some(token) = fragment::take_token(ENROL_PATH) else {
         return set(Step::Failed { failure: ErrorCode::EnrolmentUnknown.into(), opened: None });
     };
-    set(match server::enroll_open(token).await {
+    set(match server::enrol_open(token).await {
         Ok(opened) => Step::Login(opened),
         Err(e) => Step::Failed { failure: e.into(), opened: None },
     });
@@ -51,7 +52,7 @@ async fn open(set: impl Fn(Step)) {
 async fn register(opened: EnrolmentOpened, lang: Lang, set: impl Fn(Step)) {
     set(Step::Registering(opened.clone()));
     let created = async {
-        let options = server::enroll_begin().await?.options;
+        let options = server::enrol_begin().await?.options;
         webauthn::create(options).await
     }
     .await;
@@ -73,7 +74,7 @@ async fn finish(
 ) {
     set(Step::Saving(opened.clone()));
     let finish = FinishEnrolment { credential: (*credential.0).clone(), label };
-    set(match server::enroll_finish(&finish).await {
+    set(match server::enrol_finish(&finish).await {
         Ok(bound) => {
             // For this phone's own スマートフォン変更 later: its login screen is filled in.
             remember::set_hpki_id(opened.hpki_id.as_str());
@@ -102,8 +103,8 @@ pub fn on_confirm(
     })
 }
 
-#[function_component(EnrollFlow)]
-pub fn enroll_flow() -> Html {
+#[function_component(EnrolFlow)]
+pub fn enrol_flow() -> Html {
     let step = use_state(|| Step::Opening);
     let lang = use_lang().lang;
     fragment::use_token_page(step.clone(), Step::Opening, open);
@@ -148,5 +149,5 @@ pub fn enroll_flow() -> Html {
             }
         })
     };
-    html! { <EnrollView step={(*step).clone()} {on_action} /> }
+    html! { <EnrolView step={(*step).clone()} {on_action} /> }
 }

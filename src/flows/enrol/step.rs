@@ -10,7 +10,7 @@ use mahpki_protocol::{
 };
 
 use crate::{
-    flows::card::Failure,
+    flows::run::Failure,
     i18n::{Lang, Msg},
 };
 
