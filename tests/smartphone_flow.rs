@@ -286,11 +286,7 @@ async fn every_phone_screen_says_its_part_in_both_languages() {
     let failed =
         |code: ErrorCode| enrol::Step::Failed { failure: code.into(), opened: Some(opened()) };
     let screens: Vec<(enrol::Step, Vec<&str>, Vec<&str>)> = vec![
-        (
-            enrol::Step::Opening,
-            vec!["登録情報を確認しています"],
-            vec!["Checking the registration"],
-        ),
+        (enrol::Step::Opening, vec!["登録情報を確認しています"], vec!["Checking the registration"]),
         (
             enrol::Step::Login(showing()),
             vec![
@@ -441,8 +437,7 @@ async fn the_phone_offers_register_only_after_the_pc_confirmed() {
     let next =
         enrol::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Confirmed));
     assert_eq!(next, Some(enrol::Step::Login(opened())));
-    let dead =
-        enrol::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Failed));
+    let dead = enrol::on_confirm(&showing(), Ok(mahpki_protocol::enrol::PhoneConfirmEvent::Failed));
     assert!(
         matches!(dead, Some(enrol::Step::Failed { failure, .. }) if failure.code == ErrorCode::ConfirmationFailed)
     );
