@@ -531,7 +531,8 @@ async function axeViolations(page) {
  * back after, so the flow goes on as it was). */
 export async function expectAccessible(page, name) {
   const found = (await axeViolations(page)).map((v) => `${name}: ${v}`);
-  const other = page.locator('.lang-switch button[aria-pressed="false"]');
+  // A disabled switch (the static first frame, before the app runs) cannot be used yet.
+  const other = page.locator('.lang-switch button[aria-pressed="false"]:not([disabled])');
   if (await other.count() === 1) {
     const back = page.locator('.lang-switch button[aria-pressed="true"]');
     const backLang = await back.getAttribute('lang');
