@@ -8,13 +8,7 @@ mod common;
 
 use std::{collections::BTreeMap, io::Write as _, process::Stdio};
 
-use common::{
-    binary::{Server, cli, request},
-    crl::crl,
-    pki::{self, HPKI_POLICY, HPKI_POLICY_STR},
-};
-
-const ORIGIN: &str = "https://hpki.example.jp";
+use common::binary::{OneHolder, request};
 
 /// The samples of a scrape as the independent parser reads them: `name{k="v",…}` → value.
 fn parse_with_prometheus_client(text: &str) -> BTreeMap<String, f64> {
@@ -56,45 +50,8 @@ fn sample(samples: &BTreeMap<String, f64>, key: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_scrapes_counts_and_probes_readiness() {
-    let keys = pki::keys();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let ca = pki::ca("HPKI test CA", &keys.hpki_ca);
-    let ca_path = dir.path().join("hpki.der");
-    std::fs::write(&ca_path, &ca.cert_der).unwrap();
-    let crl_path = dir.path().join("hpki.crl");
-    let fresh = Some("20990101000000Z");
-    std::fs::write(&crl_path, crl(&ca, &keys.hpki_ca, &[], "20240101000000Z", fresh)).unwrap();
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\npublic_origin = {ORIGIN:?}\ncrl_reload_secs = 0\n\
-             metrics_listen = \"127.0.0.1:0\"\n\
-             [ca_policy.JMA]\njma_path = true\n\
-             [[hpki_trust]]\nca_cert = {ca_path:?}\npolicies = [{HPKI_POLICY_STR:?}]\ncrls = [{crl_path:?}]\n"
-        ),
-    )
-    .unwrap();
-    let cert = pki::issue(
-        &pki::ee_params("good holder", 1001, HPKI_POLICY),
-        &keys.holder,
-        &ca.params,
-        &keys.hpki_ca,
-    );
-    std::fs::write(dir.path().join("good.der"), &cert).unwrap();
-    let register = dir.path().join("register.json");
-    let row = serde_json::json!([{
-        "hpki_id": "JMA-0000001", "ca": "JMA", "qualification": "doctor", "name_kanji": "医師 太郎",
-        "name_kana": "イシ タロウ", "name_roman": "ISHI TARO", "registration_number": "100001",
-        "hpki_card_id": "CARD0001", "certificate": "good.der",
-    }]);
-    std::fs::write(&register, row.to_string()).unwrap();
-    let (ok, _, err) =
-        cli(&config, &data, None, &["identity", "import", register.to_str().unwrap()]);
-    assert!(ok, "{err}");
-
-    let mut server = Server::start(&config, &data, 2);
+    let files = OneHolder::new("metrics_listen = \"127.0.0.1:0\"");
+    let mut server = files.serve(2);
     let (addr, metrics) = (server.addr.clone(), server.announced[0].clone());
     assert_ne!(addr, metrics, "the metrics have a listener of their own");
 
@@ -106,7 +63,7 @@ async fn the_operator_scrapes_counts_and_probes_readiness() {
     assert!(ready.ready && ready.database.ok && ready.stale_crls.is_empty(), "{ready:?}");
 
     // One JMA sign-in, one wrong one, one malformed body, one unknown path.
-    let good = r#"{"registration_number":"100001","card_id":"CARD0001"}"#;
+    let good = OneHolder::LOGIN;
     let wrong = r#"{"registration_number":"100001","card_id":"CARD9999"}"#;
     assert_eq!(request(&addr, "POST", "/api/jma/login", good).await.status, 200);
     let refused = request(&addr, "POST", "/api/jma/login", wrong).await;
@@ -153,11 +110,7 @@ async fn the_operator_scrapes_counts_and_probes_readiness() {
     assert!(s[&ca_label("mahpki_crl_age_seconds{")] > 0.0);
 
     // The CA's CRL passes its nextUpdate; after the reload the server is not ready and says why.
-    std::fs::write(
-        &crl_path,
-        crl(&ca, &keys.hpki_ca, &[], "20240101000000Z", Some("20250101000000Z")),
-    )
-    .unwrap();
+    files.write_crl(&[], "20250101000000Z");
     server.signal(libc::SIGHUP);
     assert!(server.await_log("CRLs reloaded").await, "the server stopped before reloading");
     let ready = request(&addr, "GET", "/api/health/ready", "").await;

@@ -6,12 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use axum::{Router, http::StatusCode};
 use common::{
     Db,
-    binary::{Server, cli, request},
+    binary::{OneHolder, cli, request},
     browser::{Answer, Browser},
     crl::{crl, time_string},
     pki::{self, HPKI_POLICY, HPKI_POLICY_STR, REVOKED_SERIAL},
@@ -634,43 +632,12 @@ async fn the_operator_sees_suspended_bindings(db: Db) {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_the_crls_of_the_running_server() {
-    let keys = pki::keys();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let ca = pki::ca("HPKI test CA", &keys.hpki_ca);
-    let ca_path = dir.path().join("hpki.der");
-    std::fs::write(&ca_path, &ca.cert_der).unwrap();
-    let crl_path: PathBuf = dir.path().join("hpki.crl");
-    std::fs::write(&crl_path, crl(&ca, &keys.hpki_ca, &[], FRESH_THIS, FRESH_NEXT)).unwrap();
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\npublic_origin = {ORIGIN:?}\ncrl_reload_secs = 0\n\
-             [ca_policy.JMA]\njma_path = true\n\
-             [[hpki_trust]]\nca_cert = {ca_path:?}\npolicies = [{HPKI_POLICY_STR:?}]\ncrls = [{crl_path:?}]\n"
-        ),
-    )
-    .unwrap();
-    let cert = hpki_cert(&ca, &keys.hpki_ca, "good holder", GOOD_SERIAL, 2099);
-    std::fs::write(dir.path().join("good.der"), &cert).unwrap();
-    let register = dir.path().join("register.json");
-    let row = serde_json::json!([{
-        "hpki_id": GOOD, "ca": "JMA", "qualification": "doctor", "name_kanji": "医師 太郎",
-        "name_kana": "イシ タロウ", "name_roman": "ISHI TARO", "registration_number": "100001",
-        "hpki_card_id": "CARD0001", "certificate": "good.der",
-    }]);
-    std::fs::write(&register, row.to_string()).unwrap();
-    let (ok, _, err) =
-        cli(&config, &data, None, &["identity", "import", register.to_str().unwrap()]);
-    assert!(ok, "{err}");
-
-    let mut server = Server::start(&config, &data, 1);
+    let files = OneHolder::new("");
+    let mut server = files.serve(1);
     let addr = server.addr.clone();
-    let body = r#"{"registration_number":"100001","card_id":"CARD0001"}"#;
+    let body = OneHolder::LOGIN;
     assert_eq!(request(&addr, "POST", "/api/jma/login", body).await.status, 200);
-    std::fs::write(&crl_path, crl(&ca, &keys.hpki_ca, &[GOOD_SERIAL], FRESH_THIS, FRESH_NEXT))
-        .unwrap();
+    files.write_crl(&[OneHolder::SERIAL], "20990101000000Z");
     assert_eq!(request(&addr, "POST", "/api/jma/login", body).await.status, 200, "no reload yet");
     server.signal(libc::SIGHUP);
     // Wait for the server to say it reloaded (its log), not for a time.

@@ -164,3 +164,82 @@ fn dechunk(body: &str) -> String {
         rest = after.get(n + 2..).unwrap_or("");
     }
 }
+
+/// The files a running server starts from in these tests: the test HPKI CA with a current CRL,
+/// the JMA path on, and one holder (`JMA-0000001`, numbers [`OneHolder::LOGIN`], serial
+/// [`OneHolder::SERIAL`]) imported by the real CLI. CRL reloads are left to SIGHUP.
+pub struct OneHolder {
+    pub dir: tempfile::TempDir,
+    pub config: std::path::PathBuf,
+    pub data: std::path::PathBuf,
+    pub ca: super::pki::Ca,
+    pub crl_path: std::path::PathBuf,
+}
+
+impl OneHolder {
+    /// The JMA login body with the holder's 医籍登録番号 and カードID.
+    pub const LOGIN: &'static str = r#"{"registration_number":"100001","card_id":"CARD0001"}"#;
+    pub const SERIAL: u64 = 1001;
+    pub const ORIGIN: &'static str = "https://hpki.example.jp";
+
+    /// `extra` is more top-level settings for the server's TOML file.
+    pub fn new(extra: &str) -> Self {
+        use super::pki::{self, HPKI_POLICY, HPKI_POLICY_STR};
+        let keys = pki::keys();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let ca = pki::ca("HPKI test CA", &keys.hpki_ca);
+        let ca_path = dir.path().join("hpki.der");
+        std::fs::write(&ca_path, &ca.cert_der).unwrap();
+        let crl_path = dir.path().join("hpki.crl");
+        let config = dir.path().join("server.toml");
+        let origin = Self::ORIGIN;
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:0\"\npublic_origin = {origin:?}\ncrl_reload_secs = 0\n{extra}\n\
+                 [ca_policy.JMA]\njma_path = true\n\
+                 [[hpki_trust]]\nca_cert = {ca_path:?}\npolicies = [{HPKI_POLICY_STR:?}]\ncrls = [{crl_path:?}]\n"
+            ),
+        )
+        .unwrap();
+        let mut p = pki::ee_params("good holder", Self::SERIAL, HPKI_POLICY);
+        p.not_after = rcgen::date_time_ymd(2099, 1, 1);
+        let cert = pki::issue(&p, &keys.holder, &ca.params, &keys.hpki_ca);
+        std::fs::write(dir.path().join("good.der"), &cert).unwrap();
+        let register = dir.path().join("register.json");
+        let row = serde_json::json!([{
+            "hpki_id": "JMA-0000001", "ca": "JMA", "qualification": "doctor",
+            "name_kanji": "医師 太郎", "name_kana": "イシ タロウ", "name_roman": "ISHI TARO",
+            "registration_number": "100001", "hpki_card_id": "CARD0001", "certificate": "good.der",
+        }]);
+        std::fs::write(&register, row.to_string()).unwrap();
+        let holder = Self { dir, config, data, ca, crl_path };
+        holder.write_crl(&[], "20990101000000Z");
+        let (ok, _, err) = cli(
+            &holder.config,
+            &holder.data,
+            None,
+            &["identity", "import", register.to_str().unwrap()],
+        );
+        assert!(ok, "{err}");
+        holder
+    }
+
+    /// Replaces the CA's CRL file: issued 2024-01-01, revoking `revoked`, current until `next`.
+    pub fn write_crl(&self, revoked: &[u64], next: &str) {
+        let der = super::crl::crl(
+            &self.ca,
+            &super::pki::keys().hpki_ca,
+            revoked,
+            "20240101000000Z",
+            Some(next),
+        );
+        std::fs::write(&self.crl_path, der).unwrap();
+    }
+
+    /// The server on these files, having read `lines` announcements (one per listener).
+    pub fn serve(&self, lines: usize) -> Server {
+        Server::start(&self.config, &self.data, lines)
+    }
+}
