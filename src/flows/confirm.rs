@@ -4,13 +4,38 @@
 //! phone go on. A captured 2D code or a sent link is then useless to anyone without the
 //! holder's phone in hand.
 
+use mahpki_protocol::{ErrorCode, enrol::PhoneConfirmEvent};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::{
+    flows::events,
     i18n::{self, Msg},
     lang::use_lang,
 };
+
+/// On the phone, while its code is on screen (`waiting` is `Some`): hears when the PC entered it
+/// and moves `step` to what `next` makes of the event. Both phone flows use it.
+#[hook]
+pub fn use_pc_confirmation<W, S>(
+    waiting: Option<W>,
+    step: UseStateHandle<S>,
+    next: fn(&W, Result<PhoneConfirmEvent, ErrorCode>) -> Option<S>,
+) where
+    W: Clone + PartialEq + 'static,
+    S: 'static,
+{
+    use_effect_with(waiting, move |waiting| {
+        let sub = waiting.clone().and_then(|w| {
+            events::subscribe::<PhoneConfirmEvent>(Callback::from(move |e| {
+                if let Some(s) = next(&w, e) {
+                    step.set(s);
+                }
+            }))
+        });
+        move || drop(sub)
+    });
+}
 
 /// Entries the server allows before the code dies (the PC shows the tries left after a wrong
 /// one).

@@ -20,7 +20,7 @@ pub use view::EnrolView;
 
 use crate::{
     date,
-    flows::{events, fragment},
+    flows::{confirm, fragment},
     i18n::Lang,
     lang::use_lang,
     remember, server, webauthn,
@@ -114,17 +114,7 @@ pub fn enrol_flow() -> Html {
             Step::Login(o) if step.confirmation().is_some() => Some(o.clone()),
             _ => None,
         };
-        let step = step.clone();
-        use_effect_with(waiting, move |waiting| {
-            let sub = waiting.clone().and_then(|opened| {
-                events::subscribe::<PhoneConfirmEvent>(Callback::from(move |e| {
-                    if let Some(next) = on_confirm(&opened, e) {
-                        step.set(next);
-                    }
-                }))
-            });
-            move || drop(sub)
-        });
+        confirm::use_pc_confirmation(waiting, step.clone(), on_confirm);
     }
     let on_action = {
         let step = step.clone();

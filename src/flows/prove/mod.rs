@@ -17,7 +17,7 @@ pub use step::{Action, Step};
 pub use view::ProveView;
 
 use crate::{
-    flows::{events, fragment},
+    flows::{confirm, fragment},
     remember, server, webauthn,
 };
 
@@ -66,18 +66,8 @@ pub fn prove_flow() -> Html {
     fragment::use_token_page(step.clone(), Step::Opening, open);
     {
         // While the code is on screen: hear when the PC entered it.
-        let waiting = step.confirmation().is_some();
-        let step = step.clone();
-        use_effect_with(waiting, move |waiting| {
-            let sub = waiting.then(|| {
-                events::subscribe::<PhoneConfirmEvent>(Callback::from(move |e| {
-                    if let Some(next) = on_confirm(e) {
-                        step.set(next);
-                    }
-                }))
-            });
-            move || drop(sub)
-        });
+        let waiting = step.confirmation().is_some().then_some(());
+        confirm::use_pc_confirmation(waiting, step.clone(), |(), e| on_confirm(e));
     }
     let on_action = {
         let step = step.clone();
