@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup tools demo test check fuzz dev build bench fmt clean
+.PHONY: help setup tools demo test check fuzz dev build dist bench fmt clean
 
 help:
 	@echo "make demo   build everything and run the platform locally (prints the URL to open)"
@@ -13,6 +13,7 @@ help:
 	@echo "make fuzz   run the hostile-input property tests long (PROPTEST_CASES, FUZZ_SECONDS)"
 	@echo "make dev    trunk serve with live reload on the demo's data, holders and helper"
 	@echo "make bench  run the benchmarks and record them in BENCHMARKS.md"
+	@echo "make dist   the helper for clinic PCs: Windows zip and Linux tar.gz in target/dist/"
 
 setup:
 	@scripts/setup.sh
@@ -37,6 +38,9 @@ fuzz: tools
 
 build: tools
 	@source scripts/env.sh && trunk build --release && cargo build --release --locked -p mahpki-server
+
+dist: tools
+	@scripts/dist.sh
 
 dev: tools
 	@scripts/dev.sh
