@@ -143,7 +143,8 @@
   // Closing this window (or leaving it) while the operation waits tells the helper, so the site's
   // page can offer to open it again or stop: the site cannot see this window itself.
   window.addEventListener('pagehide', () => {
-    if (!finished) navigator.sendBeacon('/pin/' + op + '/closed');
+    // Which load of the page this is: a reload's old page cannot mark the new one closed.
+    if (!finished) navigator.sendBeacon('/pin/' + op + '/closed', app.dataset.load);
   });
 
   poll();

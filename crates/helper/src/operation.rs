@@ -64,8 +64,18 @@ pub struct Operation {
     pin: Mutex<Option<Pin>>,
     wake: Condvar,
     cancelled: AtomicBool,
-    /// The PIN page went away (its `pagehide` beacon) and has not been loaded again.
-    pin_window_closed: AtomicBool,
+    /// Which load of the PIN page is the live one, and whether that one went away (its
+    /// `pagehide` beacon): each load gets the next number, so a beacon from an earlier load (a
+    /// reload's old page) cannot mark the new one closed, and nothing the closed page still had
+    /// in flight can mark it open again.
+    pin_page: Mutex<PinPage>,
+}
+
+/// See [`Operation::pin_window_opened`]: load 0 is the page the site opened before it loaded.
+#[derive(Debug, Default)]
+struct PinPage {
+    load: u64,
+    closed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -89,7 +99,7 @@ impl Operation {
             pin: Mutex::new(None),
             wake: Condvar::new(),
             cancelled: AtomicBool::new(false),
-            pin_window_closed: AtomicBool::new(false),
+            pin_page: Mutex::new(PinPage::default()),
         }
     }
 
@@ -105,20 +115,30 @@ impl Operation {
             card: self.card,
             origin: self.origin.clone(),
             // Only news while something may still be entered.
-            pin_window_closed: !state.is_final() && self.pin_window_closed.load(Ordering::SeqCst),
+            pin_window_closed: !state.is_final()
+                && self.pin_page.lock().unwrap_or_else(|p| p.into_inner()).closed,
             state,
         }
     }
 
-    /// The PIN page was loaded (or asked for its state): the window is open.
-    pub fn pin_window_opened(&self) {
-        self.pin_window_closed.store(false, Ordering::SeqCst);
+    /// The PIN page was loaded: the window is open. Returns the number of this load, which the
+    /// page sends back with its `pagehide` beacon.
+    pub fn pin_window_opened(&self) -> u64 {
+        let mut page = self.pin_page.lock().unwrap_or_else(|p| p.into_inner());
+        page.load += 1;
+        page.closed = false;
+        page.load
     }
 
-    /// The PIN page went away while the operation runs: the site's page offers to reopen it.
-    pub fn pin_window_gone(&self) {
-        if !self.state().is_final() {
-            self.pin_window_closed.store(true, Ordering::SeqCst);
+    /// Load `load` of the PIN page went away while the operation runs: if it is still the live
+    /// load, the site's page offers to reopen it.
+    pub fn pin_window_gone(&self, load: u64) {
+        if self.state().is_final() {
+            return;
+        }
+        let mut page = self.pin_page.lock().unwrap_or_else(|p| p.into_inner());
+        if page.load == load {
+            page.closed = true;
             tracing::debug!(op = %self.tag, "the PIN window was closed");
         }
     }

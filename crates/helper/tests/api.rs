@@ -508,35 +508,53 @@ async fn a_closed_pin_window_is_reported_until_it_is_opened_again() {
     let created = h.start("hpki").await;
     let id = created["id"].as_str().unwrap();
     let own = format!("http://{HOST}");
-    let beacon = |origin: Option<&str>, site: &str| {
+    // The beacon names the load of the page that went away: 0 before the page was ever loaded.
+    let beacon = |origin: Option<&str>, site: &str, load: &str| {
         let mut r = req("POST", &format!("/pin/{id}/closed")).header("sec-fetch-site", site);
         if let Some(o) = origin {
             r = r.header("origin", o);
         }
-        r.body(Body::empty()).unwrap()
+        r.body(Body::from(load.to_owned())).unwrap()
     };
     let closed = |v: &Value| v["pin_window_closed"] == true;
     for (origin, site) in [(Some(SITE), "cross-site"), (None, "same-origin")] {
-        let resp = h.send(beacon(origin, site)).await;
+        let resp = h.send(beacon(origin, site, "0")).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{origin:?} {site}");
     }
+    let resp = h.send(beacon(Some(&own), "same-origin", "not a number")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let (_, v) = h.state(id, SITE).await;
     assert!(
         !closed(&v) && v.get("pin_window_closed").is_none(),
         "a refused beacon changed nothing: {v}"
     );
 
-    let resp = h.send(beacon(Some(&own), "same-origin")).await;
+    let resp = h.send(beacon(Some(&own), "same-origin", "0")).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let (_, v) = h.state(id, SITE).await;
     assert!(closed(&v), "{v}");
-    // Reopened: the page accepts the same operation again, and the notice goes.
+    // The closed page's last state poll, answered after its beacon, does not reopen it.
+    let poll = req("GET", &format!("/pin/{id}/state"))
+        .header("origin", own.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(poll).await.status(), StatusCode::OK);
+    let (_, v) = h.state(id, SITE).await;
+    assert!(closed(&v), "a late poll of the closed page changed nothing: {v}");
+    // Reopened: the page accepts the same operation again (its load 1), and the notice goes.
     let page = h.send(req("GET", &format!("/pin/{id}")).body(Body::empty()).unwrap()).await;
     assert_eq!(page.status(), StatusCode::OK);
     let (_, v) = h.state(id, SITE).await;
     assert!(!closed(&v), "{v}");
+    // A beacon from the earlier load (a reload's old page, arriving late) leaves it open.
+    h.send(beacon(Some(&own), "same-origin", "0")).await;
+    let (_, v) = h.state(id, SITE).await;
+    assert!(!closed(&v), "{v}");
     // Closed again, and left closed: the operation still ends at its timeout, with no notice.
-    h.send(beacon(Some(&own), "same-origin")).await;
+    h.send(beacon(Some(&own), "same-origin", "1")).await;
+    let (_, v) = h.state(id, SITE).await;
+    assert!(closed(&v), "{v}");
     let v = h.wait_state(id, "failed").await;
     assert_eq!(v["error"], "timed_out");
     assert!(!closed(&v), "{v}");

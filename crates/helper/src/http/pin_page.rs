@@ -61,7 +61,7 @@ async fn page(State(st): State<AppState>, OpId(id): OpId) -> Response {
         );
     };
     // Opened again after it was closed: the same operation, the same page.
-    op.pin_window_opened();
+    let load = op.pin_window_opened();
     let (what_ja, what_en, hint, input) = match op.card {
         CardType::Jpki => (
             "マイナンバーカードの利用者証明用パスワード(数字4桁)",
@@ -79,6 +79,7 @@ async fn page(State(st): State<AppState>, OpId(id): OpId) -> Response {
     };
     let html = PAGE
         .replace("{{op}}", &escape(&op.id))
+        .replace("{{load}}", &load.to_string())
         .replace(
             "{{card}}",
             match op.card {
@@ -109,8 +110,6 @@ async fn state(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -
         return harden(error_response(ErrorCode::ForeignOrigin));
     }
     let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
-    // The page that asks is open (a reload's beacon from the page before it is overtaken here).
-    op.pin_window_opened();
     let status = op.status();
     let code = match &status.state {
         OperationState::Failed { error, .. } => Some(*error),
@@ -166,12 +165,21 @@ async fn cancel(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) 
 
 /// `POST /pin/{id}/closed`: the PIN page's `pagehide` beacon. From our own page only, like the
 /// PIN (a beacon is a same-origin POST); it changes nothing but the notice on the site's page.
-async fn closed(State(st): State<AppState>, headers: HeaderMap, OpId(id): OpId) -> Response {
+/// The body is the number of the page load that went away (see `Operation::pin_window_opened`).
+async fn closed(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    OpId(id): OpId,
+    body: String,
+) -> Response {
     if !same_origin(&st, &headers, true) {
         return harden(error_response(ErrorCode::ForeignOrigin));
     }
     let Some(op) = st.ops.get(&id) else { return harden(error_response(ErrorCode::NotFound)) };
-    op.pin_window_gone();
+    let Ok(load) = body.trim().parse::<u64>() else {
+        return harden(error_response(ErrorCode::BadRequest));
+    };
+    op.pin_window_gone(load);
     harden(StatusCode::NO_CONTENT.into_response())
 }
 
