@@ -10,6 +10,7 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod metrics;
+pub mod oidc_keys;
 pub mod pki;
 pub(crate) mod random;
 pub mod secret;
