@@ -113,7 +113,11 @@ impl KeySet {
     /// When key `i` starts signing: at once for the first, `publish_ahead` after creation for
     /// the others.
     fn signs_from(&self, i: usize) -> i64 {
-        if i == 0 { i64::MIN } else { self.keys[i].created_ms.saturating_add(self.publish_ahead_ms) }
+        if i == 0 {
+            i64::MIN
+        } else {
+            self.keys[i].created_ms.saturating_add(self.publish_ahead_ms)
+        }
     }
 
     pub fn state(&self, i: usize, now_ms: i64) -> KeyState {
@@ -186,9 +190,11 @@ impl KeySet {
             .keys
             .iter()
             .map(|k| {
-                let der = Zeroizing::new(STANDARD.decode(&k.private_pkcs1).map_err(|e| {
-                    invalid(format!("key {}: {e}", k.kid))
-                })?);
+                let der = Zeroizing::new(
+                    STANDARD
+                        .decode(&k.private_pkcs1)
+                        .map_err(|e| invalid(format!("key {}: {e}", k.kid)))?,
+                );
                 let key = SigningKey::from_pkcs1(&der, k.created_ms).map_err(&invalid)?;
                 if key.kid != k.kid {
                     return Err(invalid(format!("key {} does not match its kid", k.kid)));
@@ -242,7 +248,8 @@ fn new_key(created_ms: i64) -> Result<StoredKey, KeyError> {
 
 fn read_file(path: &Path) -> Result<KeyFile, KeyError> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|source| KeyError::Read { path: path.into(), source })?,
+        std::fs::read_to_string(path)
+            .map_err(|source| KeyError::Read { path: path.into(), source })?,
     );
     #[cfg(unix)]
     {
@@ -253,7 +260,8 @@ fn read_file(path: &Path) -> Result<KeyFile, KeyError> {
             tracing::warn!(path = %path.display(), "the OIDC signing keys are readable by other users: chmod 600 them");
         }
     }
-    serde_json::from_str(&text).map_err(|e| KeyError::Invalid { path: path.into(), reason: e.to_string() })
+    serde_json::from_str(&text)
+        .map_err(|e| KeyError::Invalid { path: path.into(), reason: e.to_string() })
 }
 
 /// Writes `file` whole to a temporary file, then links it into place (`replace`: renames over

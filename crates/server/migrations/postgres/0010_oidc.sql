@@ -54,7 +54,9 @@ CREATE TABLE oidc_codes (
     hpki_id        TEXT NOT NULL REFERENCES identities (hpki_id),
     created_ms     BIGINT NOT NULL,
     expires_ms     BIGINT NOT NULL,
-    used_ms        BIGINT
+    used_ms        BIGINT,
+    -- A second redemption was tried: the tokens of the first are revoked, and none are issued.
+    replayed_ms    BIGINT
 );
 
 -- Access and refresh tokens. `grant_hash` is the code they came from: a replayed code or a
