@@ -1,0 +1,487 @@
+//! Issue 12, OpenID Connect for the services that sign: the platform as an OpenID Provider,
+//! through the real router on SQLite and PostgreSQL. A relying service (its server: the token,
+//! userinfo and revocation calls, cross-origin and cookie-less) and a holder's browser (the
+//! authorization redirects, the HPKI card sign-in, the consent page's API) are played by the
+//! test; ID tokens are checked against the published JWKS. Each refusal of the issue's list is a
+//! test with its OAuth error code, and checks that nothing was issued.
+
+mod common;
+
+use std::{collections::BTreeMap, sync::LazyLock};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use base64::{
+    Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
+};
+use common::{
+    Db, pki,
+    world::{HOLDER, ORIGIN, World, world},
+};
+use http_body_util::BodyExt as _;
+use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use mahpki_protocol::{
+    ErrorCode,
+    api::{CardSignature, Challenge, SignatureAlgorithm},
+    oidc::{ConsentOutcome, ConsentPrompt, TokenResponse},
+};
+use mahpki_server::service::{oidc::s256, oidc_client};
+use serde_json::Value;
+
+const RP_CALLBACK: &str = "https://rp.example/callback";
+
+/// One signing key file for every test of this process (RSA key generation takes a moment).
+static KEY_DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
+
+async fn provider(db: Db) -> World {
+    world(db).await.with_oidc_keys(&KEY_DIR.path().join("oidc-signing-keys.json"))
+}
+
+/// An HTTP answer as a client sees it.
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    www_authenticate: Option<String>,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// The OAuth `error` of a JSON error answer.
+    fn oauth_error(&self) -> Option<String> {
+        self.json()["error"].as_str().map(str::to_owned)
+    }
+
+    fn code(&self) -> Option<ErrorCode> {
+        serde_json::from_value(self.json()["error"]["code"].clone()).ok()
+    }
+}
+
+async fn call(app: &Router, req: Request<Body>) -> Reply {
+    let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+    let h = res.headers();
+    let get = |n: header::HeaderName| h.get(n).map(|v| v.to_str().unwrap().to_owned());
+    let (location, www_authenticate) = (get(header::LOCATION), get(header::WWW_AUTHENTICATE));
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, location, www_authenticate, text: String::from_utf8_lossy(&bytes).into() }
+}
+
+/// The holder's browser: a cookie jar, top-level navigations and same-origin API calls.
+struct Holder {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+    /// The holder's HPKI card's certificate.
+    cert: Vec<u8>,
+}
+
+impl Holder {
+    fn new(w: &World) -> Self {
+        Self { app: w.app.clone(), cookies: BTreeMap::new(), cert: w.hpki_cert() }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, body: Option<String>, api: bool) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if api {
+            req = req
+                .header("sec-fetch-site", "same-origin")
+                .header(header::CONTENT_TYPE, "application/json");
+        } else {
+            // A navigation that came from the relying service's page.
+            req = req.header("sec-fetch-site", "cross-site");
+        }
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let res = tower::ServiceExt::oneshot(
+            self.app.clone(),
+            req.body(body.map(Body::from).unwrap_or_default()).unwrap(),
+        )
+        .await
+        .unwrap();
+        for set in res.headers().get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (kv, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") || v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            location,
+            www_authenticate: None,
+            text: String::from_utf8_lossy(&bytes).into(),
+        }
+    }
+
+    async fn navigate(&mut self, path: &str) -> Reply {
+        self.send("GET", path, None, false).await
+    }
+
+    /// Signs in with the HPKI card (challenge, the card's signature over the origin, the
+    /// sign-in endpoint), as the sign-in page does.
+    async fn sign_in(&mut self) {
+        let a = self.send("POST", "/api/hpki/challenge", None, true).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        let c: Challenge = serde_json::from_str(&a.text).unwrap();
+        let challenge = URL_SAFE_NO_PAD.decode(c.challenge).unwrap();
+        let keys = pki::keys();
+        let cert = &self.cert;
+        let body = CardSignature {
+            challenge: URL_SAFE_NO_PAD.encode(&challenge),
+            certificate: URL_SAFE_NO_PAD.encode(cert),
+            algorithm: SignatureAlgorithm::Rs256,
+            signature: URL_SAFE_NO_PAD.encode(keys.holder.sign_challenge(ORIGIN, &challenge)),
+        };
+        let a = self
+            .send("POST", "/api/signin/hpki", Some(serde_json::to_string(&body).unwrap()), true)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+}
+
+/// A relying service: its registration, and the calls its server makes.
+struct Rp {
+    app: Router,
+    client_id: String,
+    secret: Option<String>,
+    /// The private key of its private_key_jwt, if it uses that.
+    key: Option<jsonwebtoken::EncodingKey>,
+}
+
+/// One authorization request's secrets, as the relying service keeps them.
+struct Flow {
+    state: String,
+    nonce: String,
+    verifier: String,
+}
+
+impl Flow {
+    fn new() -> Self {
+        let r = |n| URL_SAFE_NO_PAD.encode(rand_bytes(n));
+        Self { state: r(16), nonce: r(16), verifier: r(32) }
+    }
+}
+
+fn rand_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).unwrap();
+    b
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The query parameters of a URL (or path).
+fn query_of(url: &str) -> BTreeMap<String, String> {
+    let q = url.split_once('?').map_or("", |(_, q)| q);
+    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+impl Rp {
+    async fn register(w: &World, name: &str) -> Self {
+        let r =
+            oidc_client::register(&w.store, name, &[RP_CALLBACK.into()], None, w.clock.now_ms())
+                .await
+                .unwrap();
+        Self { app: w.app.clone(), client_id: r.client_id, secret: r.secret, key: None }
+    }
+
+    /// A private_key_jwt client with a fresh RSA key.
+    async fn register_jwt(w: &World, name: &str) -> Self {
+        let (key, jwks) = client_key();
+        let r = oidc_client::register(
+            &w.store,
+            name,
+            &[RP_CALLBACK.into()],
+            Some(&jwks),
+            w.clock.now_ms(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.secret, None);
+        Self { app: w.app.clone(), client_id: r.client_id, secret: None, key: Some(key) }
+    }
+
+    fn authorize_url(&self, f: &Flow, extra: &[(&str, &str)]) -> String {
+        let challenge = s256(&f.verifier);
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", RP_CALLBACK),
+            ("scope", "openid profile"),
+            ("state", f.state.as_str()),
+            ("nonce", f.nonce.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(pk, _)| pk != k);
+            if !v.is_empty() {
+                pairs.push((k, v));
+            }
+        }
+        format!("/oidc/authorize?{}", form(&pairs))
+    }
+
+    fn basic(&self) -> String {
+        let secret = self.secret.as_deref().unwrap();
+        format!("Basic {}", STANDARD.encode(format!("{}:{secret}", self.client_id)))
+    }
+
+    /// A private_key_jwt assertion for the token endpoint.
+    fn assertion(&self, now_secs: i64, aud: &str, jti: &str) -> String {
+        let claims = serde_json::json!({
+            "iss": self.client_id, "sub": self.client_id, "aud": aud,
+            "exp": now_secs + 60, "iat": now_secs, "jti": jti,
+        });
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        h.kid = Some("rp-key-1".into());
+        jsonwebtoken::encode(&h, &claims, self.key.as_ref().unwrap()).unwrap()
+    }
+
+    /// A form POST from the service's server: no cookie, no Origin of ours.
+    async fn post(&self, path: &str, auth: Option<&str>, body: &[(&str, &str)]) -> Reply {
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, "https://rp.example");
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        call(&self.app, req.body(Body::from(form(body))).unwrap()).await
+    }
+
+    async fn redeem(&self, code: &str, f: &Flow) -> Reply {
+        let body = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", RP_CALLBACK),
+            ("code_verifier", f.verifier.as_str()),
+        ];
+        self.post("/oidc/token", Some(&self.basic()), &body).await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        self.post("/oidc/token", Some(&self.basic()), &body).await
+    }
+
+    async fn userinfo(&self, access_token: &str) -> Reply {
+        let req = Request::get("/oidc/userinfo")
+            .header(header::AUTHORIZATION, format!("Bearer {access_token}"))
+            .body(Body::empty())
+            .unwrap();
+        call(&self.app, req).await
+    }
+}
+
+/// An RSA key for private_key_jwt and the JWKS of its public half.
+fn client_key() -> (jsonwebtoken::EncodingKey, String) {
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    let der = pki::keys().rogue_ca.rsa.to_pkcs1_der().unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes());
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some("rp-key-1".into());
+    (key, serde_json::json!({ "keys": [jwk] }).to_string())
+}
+
+/// The code of a redirect back to the service, after checking its `state` and `iss`.
+fn code_of(location: &str, f: &Flow) -> String {
+    assert!(location.starts_with(RP_CALLBACK), "{location}");
+    let q = query_of(location);
+    assert_eq!(q.get("state"), Some(&f.state), "{location}");
+    assert_eq!(q.get("iss").map(String::as_str), Some(ORIGIN), "{location}");
+    q.get("code").unwrap_or_else(|| panic!("no code: {location}")).clone()
+}
+
+/// The whole first visit: authorize → sign in → consent → code.
+async fn first_code(holder: &mut Holder, rp: &Rp, f: &Flow) -> String {
+    let a = holder.navigate(&rp.authorize_url(f, &[])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let to = a.location.unwrap();
+    assert!(to.starts_with("/signin?continue="), "{to}");
+    let resume = query_of(&to)["continue"].clone();
+    assert!(resume.starts_with("/oidc/authorize/resume?request="), "{resume}");
+    holder.sign_in().await;
+    let a = holder.navigate(&resume).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let to = a.location.unwrap();
+    assert!(to.starts_with("/consent?request="), "{to}");
+    let request = query_of(&to)["request"].clone();
+    let a = holder.send("GET", &format!("/api/oidc/consent?request={request}"), None, true).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let prompt: ConsentPrompt = serde_json::from_str(&a.text).unwrap();
+    assert_eq!(prompt.client_id, rp.client_id);
+    assert_eq!(prompt.holder.hpki_id.as_str(), HOLDER);
+    let body = serde_json::json!({ "request": request, "approve": true }).to_string();
+    let a = holder.send("POST", "/api/oidc/consent", Some(body), true).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let out: ConsentOutcome = serde_json::from_str(&a.text).unwrap();
+    code_of(&out.redirect_to, f)
+}
+
+/// A later visit of a signed-in, consenting holder: straight back with a code.
+async fn next_code(holder: &mut Holder, rp: &Rp, f: &Flow, extra: &[(&str, &str)]) -> String {
+    let a = holder.navigate(&rp.authorize_url(f, extra)).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    code_of(&a.location.unwrap(), f)
+}
+
+fn tokens(a: &Reply) -> TokenResponse {
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    serde_json::from_str(&a.text).unwrap()
+}
+
+fn refused(a: &Reply, status: StatusCode, error: &str) {
+    assert_eq!(a.status, status, "{}", a.text);
+    assert_eq!(a.oauth_error().as_deref(), Some(error), "{}", a.text);
+    // Nothing issued: no token of any kind in the answer.
+    for k in ["access_token", "refresh_token", "id_token"] {
+        assert!(a.json().get(k).is_none(), "{}", a.text);
+    }
+}
+
+/// Verifies an ID token with the published JWKS and returns its claims.
+async fn id_claims(w: &World, id_token: &str, client_id: &str) -> Value {
+    let a = call(&w.app, Request::get("/oidc/jwks").body(Body::empty()).unwrap()).await;
+    let jwks: JwkSet = serde_json::from_str(&a.text).unwrap();
+    let kid = jsonwebtoken::decode_header(id_token).unwrap().kid.unwrap();
+    let key =
+        DecodingKey::from_jwk(jwks.find(&kid).expect("the ID token's kid is published")).unwrap();
+    let mut v = Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[client_id]);
+    v.set_issuer(&[ORIGIN]);
+    v.validate_exp = false; // the server's clock is the test's
+    jsonwebtoken::decode::<Value>(id_token, &key, &v).unwrap().claims
+}
+
+async fn audited(w: &World, action: &str, outcome: &str) -> bool {
+    w.actions().await.iter().any(|(a, o)| a == action && o == outcome)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn discovery_names_every_endpoint_and_the_jwks_has_kids(db: Db) {
+    let w = provider(db).await;
+    let a = call(
+        &w.app,
+        Request::get("/.well-known/openid-configuration").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let d = a.json();
+    assert_eq!(d["issuer"], ORIGIN);
+    assert_eq!(d["authorization_endpoint"], format!("{ORIGIN}/oidc/authorize"));
+    assert_eq!(d["token_endpoint"], format!("{ORIGIN}/oidc/token"));
+    assert_eq!(d["jwks_uri"], format!("{ORIGIN}/oidc/jwks"));
+    assert_eq!(d["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        d["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "private_key_jwt"])
+    );
+    let a = call(&w.app, Request::get("/oidc/jwks").body(Body::empty()).unwrap()).await;
+    let jwks = a.json();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert!(!keys.is_empty());
+    for k in keys {
+        assert!(k["kid"].as_str().is_some_and(|k| !k.is_empty()), "{k}");
+        assert_eq!(k["use"], "sig");
+        assert!(k.get("d").is_none(), "a private key is published: {k}");
+    }
+}
+
+async fn unknown_client_or_redirect_uri_ends_on_a_page_never_a_redirect(db: Db) {
+    let w = provider(db).await;
+    let rp = Rp::register(&w, "処方システム").await;
+    let mut holder = Holder::new(&w);
+    let f = Flow::new();
+    let cases = [
+        (rp.authorize_url(&f, &[("client_id", "c-nobody")]), ErrorCode::OidcClientUnknown),
+        (rp.authorize_url(&f, &[("client_id", "")]), ErrorCode::OidcClientUnknown),
+        (
+            rp.authorize_url(&f, &[("redirect_uri", "https://attacker.example/callback")]),
+            ErrorCode::OidcRedirectUriInvalid,
+        ),
+        (
+            rp.authorize_url(&f, &[("redirect_uri", "https://rp.example/callback/")]),
+            ErrorCode::OidcRedirectUriInvalid,
+        ),
+        (rp.authorize_url(&f, &[("redirect_uri", "")]), ErrorCode::OidcRedirectUriInvalid),
+        // Even with other faults (no PKCE): the redirect URI is judged first.
+        (
+            rp.authorize_url(
+                &f,
+                &[("redirect_uri", "https://attacker.example/"), ("code_challenge", "")],
+            ),
+            ErrorCode::OidcRedirectUriInvalid,
+        ),
+    ];
+    for (url, code) in cases {
+        let a = holder.navigate(&url).await;
+        assert_eq!(a.status.as_u16(), code.http_status(), "{url}");
+        assert_eq!(a.location, None, "{url} must not redirect");
+        assert!(a.text.contains(code.message().ja), "{url}: {}", a.text);
+        assert!(a.text.contains(&code.wire()), "{url}");
+    }
+    assert!(audited(&w, "oidc.authorize", "oidc_client_unknown").await);
+    assert!(audited(&w, "oidc.authorize", "oidc_redirect_uri_invalid").await);
+}
+
+async fn a_bad_request_goes_back_with_its_oauth_error(db: Db) {
+    let w = provider(db).await;
+    let rp = Rp::register(&w, "処方システム").await;
+    let mut holder = Holder::new(&w);
+    let f = Flow::new();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("code_challenge", "")], "invalid_request"),
+        (&[("code_challenge_method", "plain")], "invalid_request"),
+        (&[("code_challenge_method", "")], "invalid_request"),
+        (&[("code_challenge", "too-short")], "invalid_request"),
+        (&[("scope", "profile")], "invalid_scope"),
+        (&[("scope", "openid admin")], "invalid_scope"),
+        (&[("response_type", "token")], "unsupported_response_type"),
+        (&[("response_type", "code id_token")], "unsupported_response_type"),
+        (&[("max_age", "soon")], "invalid_request"),
+        (&[("prompt", "none login")], "invalid_request"),
+        (&[("request", "eyJ...")], "request_not_supported"),
+    ];
+    for (extra, error) in cases {
+        let a = holder.navigate(&rp.authorize_url(&f, extra)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{extra:?}");
+        let to = a.location.unwrap();
+        assert!(to.starts_with(RP_CALLBACK), "{to}");
+        let q = query_of(&to);
+        assert_eq!(q.get("error").map(String::as_str), Some(*error), "{extra:?}: {to}");
+        assert_eq!(q.get("state"), Some(&f.state), "{to}");
+        assert_eq!(q.get("iss").map(String::as_str), Some(ORIGIN));
+        assert!(!q.contains_key("code"), "{to}");
+    }
+    // prompt=none without a sign-in: the service hears login_required, no page is shown.
+    let a = holder.navigate(&rp.authorize_url(&f, &[("prompt", "none")])).await;
+    assert_eq!(
+        query_of(&a.location.unwrap()).get("error").map(String::as_str),
+        Some("login_required")
+    );
+}
+
+on_both_databases!(
+    discovery_names_every_endpoint_and_the_jwks_has_kids,
+    unknown_client_or_redirect_uri_ends_on_a_page_never_a_redirect,
+    a_bad_request_goes_back_with_its_oauth_error,
+);
