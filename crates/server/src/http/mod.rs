@@ -20,6 +20,7 @@ mod phone;
 mod rate_limit;
 mod security;
 pub mod session;
+pub mod signin;
 mod watch;
 
 use std::{sync::Arc, time::Duration};
@@ -140,6 +141,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/hpki/finish", post(auth::hpki_finish))
         .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
         .route("/mynumber/finish", post(mynumber::mynumber_finish))
+        .route("/signin/hpki", post(signin::hpki))
         .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
         .route("/smartphone/enrolments/current", delete(enrol::cancel))
@@ -164,6 +166,8 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/config", get(client_config::client_config))
         .route("/session", get(auth::current_session))
         .route("/session/logout", post(auth::logout))
+        .route("/signin", get(signin::get))
+        .route("/signin/end", post(signin::end))
         .route("/smartphone/enrolments/current/events", get(enrol::events))
         .route("/smartphone/holder", get(enrol::holder))
         .route("/smartphone/change/current/events", get(change::events))

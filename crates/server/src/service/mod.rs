@@ -5,6 +5,7 @@
 
 pub mod links;
 pub mod phone_code;
+pub mod signin;
 
 use std::sync::Arc;
 
