@@ -135,6 +135,47 @@ pub struct SessionInfo {
     pub mynumber: Option<MyNumberBinding>,
 }
 
+/// How a holder signed in: the guide's three ways, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInFactor {
+    /// HPKIカード
+    HpkiCard,
+    /// マイナンバーカード (the JPKI 利用者証明用 certificate of the bound card)
+    Mynumber,
+    /// スマートフォン (the bound phone's passkey)
+    Passkey,
+}
+
+impl SignInFactor {
+    pub const ALL: [Self; 3] = [Self::HpkiCard, Self::Mynumber, Self::Passkey];
+
+    /// The name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HpkiCard => "hpki_card",
+            Self::Mynumber => "mynumber",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// This browser's signing session (the once-a-day sign-in): answer of `GET /api/signin` and of
+/// each way of signing in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub holder: Holder,
+    pub factor: SignInFactor,
+    /// Unix seconds: when the holder signed in.
+    pub since: i64,
+    /// Unix seconds: when the session ends by itself.
+    pub until: i64,
+}
+
 /// Answer of `POST /api/mynumber/finish`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyNumberBound {

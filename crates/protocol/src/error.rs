@@ -123,6 +123,12 @@ error_codes! {
           "The session ended because nothing happened for a while."),
         t("お手数ですが、トップページからもう一度操作してください。カードやスマートフォンの登録内容は変わっていません。",
           "Please start again from the top page. Nothing about your cards or phone has changed.");
+    /// A page or endpoint that needs the daily sign-in, without one alive on this browser.
+    NotSignedIn, 401,
+        t("サインインしていません。",
+          "You are not signed in."),
+        t("HPKIカード、マイナンバーカード、スマートフォンのいずれかでサインインしてください。",
+          "Please sign in with your HPKI card, your My Number card or your smartphone.");
     CsrfRejected, 403,
         t("このサイト以外から送られた要求のため、受け付けませんでした。",
           "The request did not come from this site and was refused."),

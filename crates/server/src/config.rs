@@ -170,11 +170,20 @@ pub struct CaPolicy {
     /// since anyone who saw the card has its numbers; replacing needs the HPKI card or the
     /// registered phone (スマートフォン変更).
     pub jma_replace: bool,
+    /// How long a daily sign-in lasts (hours). The JMA CA keeps a remote-signing sign-in valid
+    /// 18 hours; it never outlasts the holder's HPKI certificate.
+    pub signing_session_hours: u32,
 }
 
 impl Default for CaPolicy {
     fn default() -> Self {
-        Self { max_phones: None, allow_replace: true, jma_path: false, jma_replace: false }
+        Self {
+            max_phones: None,
+            allow_replace: true,
+            jma_path: false,
+            jma_replace: false,
+            signing_session_hours: 18,
+        }
     }
 }
 
@@ -238,6 +247,8 @@ pub enum ConfigError {
     Origin(String),
     #[error("ca_policy names {0:?}; the CAs are JMA, JPA and MEDIS")]
     PolicyCa(String),
+    #[error("ca_policy.{0}.signing_session_hours must be 1 to 24 (a daily sign-in)")]
+    SigningSessionHours(String),
     #[error("helper_download_url {0:?} must be an https:// (or http://) address")]
     DownloadUrl(String),
 }
@@ -326,6 +337,11 @@ impl Config {
         }
         if let Some(ca) = self.ca_policy.keys().find(|ca| Ca::parse(ca).is_none()) {
             return Err(ConfigError::PolicyCa(ca.clone()));
+        }
+        if let Some((ca, _)) =
+            self.ca_policy.iter().find(|(_, p)| !(1..=24).contains(&p.signing_session_hours))
+        {
+            return Err(ConfigError::SigningSessionHours(ca.clone()));
         }
         // It becomes a link on the holder's page: never a javascript: or data: address.
         let url = &self.helper_download_url;

@@ -171,7 +171,7 @@ async fn login_rotates_the_session_id(db: Db) {
     assert_ne!(b.cookie.clone().unwrap(), before);
     assert!(before.starts_with("__Host-mahpki_session="), "HTTPS site without __Host- cookie");
     // The pre-login id is worthless now.
-    let mut planted = Browser { app: w.app.clone(), cookie: Some(before) };
+    let mut planted = Browser { app: w.app.clone(), cookie: Some(before), signin: None };
     assert!(!planted.is_authenticated().await);
 }
 

@@ -176,7 +176,7 @@ async fn parallel_guesses_get_three_tries_between_them(db: Db) {
     let right = phone.shown.clone().unwrap();
     let mut guesses = tokio::task::JoinSet::new();
     for _ in 0..12 {
-        let mut b = Browser { app: w.app.clone(), cookie: pc.cookie.clone() };
+        let mut b = Browser { app: w.app.clone(), cookie: pc.cookie.clone(), signin: None };
         let wrong = wrong_code(&right);
         guesses.spawn(async move { confirm(&mut b, &wrong).await.code() });
     }
@@ -311,7 +311,7 @@ async fn cancel_and_finish_race_cleanly(db: Db) {
     for round in 0..40 {
         let issued = issued(&mut pc, true).await;
         let (mut phone, credential) = opened_and_created(&w, &mut pc, &issued.url).await;
-        let mut canceller = Browser { app: w.app.clone(), cookie: pc.cookie.clone() };
+        let mut canceller = Browser { app: w.app.clone(), cookie: pc.cookie.clone(), signin: None };
         let cancel = tokio::spawn(async move {
             canceller.send("DELETE", "/api/smartphone/enrolments/current", None).await
         });

@@ -252,7 +252,7 @@ async fn phones_racing_for_one_code_yield_one_owner(db: Db) {
     let options = winner.begin().await.body;
     let credential = winner.create(options);
     let cookie = winner.b.cookie.clone();
-    let mut twin = Browser { app: w.app.clone(), cookie };
+    let mut twin = Browser { app: w.app.clone(), cookie, signin: None };
     let body = serde_json::to_string(&FinishEnrolment { credential, label: "a".into() }).unwrap();
     let (a, b) = tokio::join!(
         winner.b.send("POST", "/api/enrol/finish", Some(body.clone())),
@@ -456,7 +456,7 @@ async fn a_phone_change_needs_the_old_phone_and_revokes_it_only_at_commit(db: Db
     let before_rotation = pc.cookie.clone();
     old.confirm_on(&mut pc).await;
     assert_ne!(pc.cookie, before_rotation, "the session id is replaced with the grant");
-    let mut stale = Browser { app: w.app.clone(), cookie: before_rotation };
+    let mut stale = Browser { app: w.app.clone(), cookie: before_rotation, signin: None };
     refused(&stale.send("GET", "/api/smartphone/holder", None).await, ErrorCode::SessionExpired);
     assert_eq!(
         events.next_change().await,
@@ -622,7 +622,7 @@ async fn two_server_processes_on_postgres_act_as_one() {
     let mut pc = w.pc().await;
     let issued = issued(&mut pc, false).await;
     let mut on_a = PcEvents::connect(&pc).await;
-    let pc_on_b = Browser { app: node_b.clone(), cookie: pc.cookie.clone() };
+    let pc_on_b = Browser { app: node_b.clone(), cookie: pc.cookie.clone(), signin: None };
     let mut on_b = PcEvents::connect(&pc_on_b).await;
     for events in [&mut on_a, &mut on_b] {
         assert!(matches!(events.next().await, Some(CodeEvent::Waiting { .. })));

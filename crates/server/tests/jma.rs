@@ -457,7 +457,7 @@ async fn a_jma_login_rotates_the_session_id(db: Db) {
     assert_ne!(pc.cookie.as_ref(), Some(&planted));
     // The new id carries the grant; the planted one carries nothing.
     assert_eq!(pc.send("GET", "/api/smartphone/holder", None).await.status, StatusCode::OK);
-    let mut fixated = Browser { app: w.app.clone(), cookie: Some(planted) };
+    let mut fixated = Browser { app: w.app.clone(), cookie: Some(planted), signin: None };
     refused(&fixated.send("GET", "/api/smartphone/holder", None).await, ErrorCode::SessionExpired);
     refused(&issue(&mut fixated, false).await, ErrorCode::SessionExpired);
 }

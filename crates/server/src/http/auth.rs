@@ -69,7 +69,9 @@ pub async fn hpki_finish(
     Ok(res)
 }
 
-async fn authenticate(
+/// Checks the card's answer to this session's HPKI challenge and identifies the session: the
+/// holder and the new page-session cookie.
+pub(super) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     sig: &CardSignature,

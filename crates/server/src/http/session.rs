@@ -4,7 +4,6 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use mahpki_protocol::ErrorCode;
-use sha2::{Digest as _, Sha256};
 
 use super::{ApiError, AppState};
 use crate::store::SessionRecord;
@@ -22,14 +21,12 @@ pub fn cookie_name(https: bool) -> &'static str {
 
 /// A new random session id (the cookie value) and its hash (the stored key).
 pub fn new_id() -> (String, Vec<u8>) {
-    let raw = crate::random::bytes::<32>();
-    let id = URL_SAFE_NO_PAD.encode(raw);
-    let hash = hash_id(&id);
-    (id, hash)
+    let (id, hash) = crate::random::token();
+    (id.to_string(), hash)
 }
 
 pub fn hash_id(id: &str) -> Vec<u8> {
-    Sha256::digest(id.as_bytes()).to_vec()
+    crate::random::token_hash(id)
 }
 
 pub fn set_cookie(https: bool, id: &str) -> HeaderValue {

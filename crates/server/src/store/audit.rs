@@ -29,6 +29,10 @@ macro_rules! audit_actions {
 audit_actions! {
     /// A card login (challenge answered, certificate checked).
     HpkiAuth => "hpki.auth",
+    /// A daily sign-in (any of the three factors; the detail names it) or its refusal.
+    SignIn => "signin",
+    /// A signing session ended by its holder (sign-out, or from the holder's page).
+    SignInEnd => "signin.end",
     /// The holder's current HPKI certificate changed.
     HpkiCertificate => "hpki.certificate",
     IdentityImport => "identity.import",

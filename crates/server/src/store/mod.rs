@@ -18,6 +18,7 @@ mod phone_codes;
 mod proofs;
 mod retention;
 mod sessions;
+mod signing_sessions;
 
 use std::{path::Path, time::Duration};
 
@@ -46,6 +47,7 @@ pub use phone_codes::{CodeState, EnrolError, PhoneCode};
 pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
 pub use retention::{Purged, Retention};
 pub use sessions::{ChallengeRecord, SessionRecord};
+pub use signing_sessions::{NewSigningSession, SigningSessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -20,6 +20,8 @@ use super::pki::Key;
 pub struct Browser {
     pub app: Router,
     pub cookie: Option<String>,
+    /// The signing session's cookie (the daily sign-in).
+    pub signin: Option<String>,
 }
 
 pub struct Answer {
@@ -35,7 +37,7 @@ impl Answer {
 
 impl Browser {
     pub fn new(app: &Router) -> Self {
-        Self { app: app.clone(), cookie: None }
+        Self { app: app.clone(), cookie: None, signin: None }
     }
 
     pub async fn send(&mut self, method: &str, path: &str, body: Option<String>) -> Answer {
@@ -44,21 +46,31 @@ impl Browser {
             .uri(path)
             .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/json");
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
+        let jar: Vec<&str> =
+            [&self.cookie, &self.signin].into_iter().flatten().map(String::as_str).collect();
+        if !jar.is_empty() {
+            req = req.header(header::COOKIE, jar.join("; "));
         }
         let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
         let res = tower::ServiceExt::oneshot(self.app.clone(), req).await.unwrap();
-        if let Some(set) = res.headers().get(header::SET_COOKIE) {
+        for set in res.headers().get_all(header::SET_COOKIE) {
             let set = set.to_str().unwrap();
-            assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+            let pair = set.split(';').next().unwrap().to_owned();
+            // The signing cookie is Lax (a relying service's redirect must carry it); the page
+            // session's is Strict.
+            let signin =
+                set.starts_with("mahpki_signin=") || set.starts_with("__Host-mahpki_signin=");
+            let same_site = if signin { "SameSite=Lax" } else { "SameSite=Strict" };
+            assert!(set.contains("HttpOnly") && set.contains(same_site), "{set}");
             // HTTPS: __Host- and Secure; plain http://localhost (dev, demo): neither.
             if set.starts_with("__Host-") {
                 assert!(set.contains("; Secure"), "{set}");
             } else {
-                assert!(set.starts_with("mahpki_session=") && !set.contains("Secure"), "{set}");
+                assert!(set.starts_with("mahpki_") && !set.contains("Secure"), "{set}");
             }
-            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+            let cleared = pair.ends_with('=');
+            let slot = if signin { &mut self.signin } else { &mut self.cookie };
+            *slot = if cleared { None } else { Some(pair) };
         }
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
