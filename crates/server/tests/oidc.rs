@@ -837,24 +837,46 @@ async fn tokens_never_outlive_the_signing_session(db: Db) {
     let f = Flow::new();
     let code = first_code(&mut holder, &rp, &f).await;
     let t = tokens(&rp.redeem(&code, &f).await);
-    let sid = id_claims(&w, &t.id_token, &rp.client_id).await["sid"].as_str().unwrap().to_owned();
+    let refresh = t.refresh_token.clone().unwrap();
     // The refresh token's expiry is capped by the session's.
-    let stored = w
-        .store
-        .oidc_token_get(&mahpki_server::service::oidc::token_hash(
-            t.refresh_token.as_deref().unwrap(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let ctx_session = end_session(&w, &sid).await;
-    assert!(stored.expires_ms <= ctx_session, "{} > {ctx_session}", stored.expires_ms);
+    let until =
+        holder.send("GET", "/api/signin", None, true).await.json()["until"].as_i64().unwrap();
+    let hash = mahpki_server::service::oidc::token_hash(&refresh);
+    let stored = w.store.oidc_token_get(&hash).await.unwrap().unwrap();
+    assert!(stored.expires_ms <= until * 1000 + 999, "{} > {until}", stored.expires_ms);
+    // Signing out on the device ends what the service holds.
+    let a = holder.send("POST", "/api/signin/end", None, true).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    refused(&rp.refresh(&refresh).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&rp.userinfo(&t.access_token).await, StatusCode::UNAUTHORIZED, "invalid_token");
+
+    // A session that runs out takes its refresh token with it.
+    let mut holder = Holder::new(&w);
+    let f = Flow::new();
+    holder.sign_in().await;
+    let code = next_code(&mut holder, &rp, &f, &[]).await;
+    let t = tokens(&rp.redeem(&code, &f).await);
+    w.clock.advance_ms(18 * 3_600_000 + 1000);
     refused(
         &rp.refresh(t.refresh_token.as_deref().unwrap()).await,
         StatusCode::BAD_REQUEST,
         "invalid_grant",
     );
+
+    // A holder suspended by the operator: their session, and so their tokens, stop at once.
+    let mut holder = Holder::new(&w);
+    let f = Flow::new();
+    holder.sign_in().await;
+    let code = next_code(&mut holder, &rp, &f, &[]).await;
+    let t = tokens(&rp.redeem(&code, &f).await);
+    assert_eq!(rp.userinfo(&t.access_token).await.status, StatusCode::OK);
+    assert!(w.store.identity_suspend(HOLDER, "test", Some("cli")).await.unwrap());
     refused(&rp.userinfo(&t.access_token).await, StatusCode::UNAUTHORIZED, "invalid_token");
+    refused(
+        &rp.refresh(t.refresh_token.as_deref().unwrap()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
 }
 
 async fn a_revoked_access_token_opens_nothing(db: Db) {
@@ -917,7 +939,7 @@ async fn declining_consent_sends_access_denied_and_no_code(db: Db) {
     assert_eq!(a.code(), Some(ErrorCode::OidcRequestUnknown), "{}", a.text);
     assert!(!w.store.oidc_consent_exists(HOLDER, &rp.client_id).await.unwrap());
     // A removed client's requests and tokens end with it.
-    let code = first_code(&mut holder, &rp, &Flow::new()).await;
+    let code = first_code(&mut Holder::new(&w), &rp, &f).await;
     assert!(oidc_client::remove(&w.store, &rp.client_id, w.clock.now_ms()).await.unwrap());
     refused(&rp.redeem(&code, &f).await, StatusCode::UNAUTHORIZED, "invalid_client");
 }
@@ -939,9 +961,3 @@ on_both_databases!(
     a_revoked_access_token_opens_nothing,
     declining_consent_sends_access_denied_and_no_code,
 );
-
-/// Ends signing session `sid` as the holder's page would; returns when it would have ended.
-async fn end_session(_w: &World, _sid: &str) -> i64 {
-    // TODO(merge): `signin::end(ctx, sid, EndReason::…)` once the foundation is on this branch.
-    unimplemented!("needs the signing sessions foundation")
-}

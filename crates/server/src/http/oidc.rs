@@ -31,14 +31,10 @@ use crate::service::{
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
 pub async fn discovery(State(state): State<AppState>) -> Response {
     let iss = state.config.issuer();
-    let acrs: Vec<&str> = [
-        crate::service::signin::Factor::HpkiCard,
-        crate::service::signin::Factor::MyNumber,
-        crate::service::signin::Factor::Passkey,
-    ]
-    .iter()
-    .map(|f| f.acr())
-    .collect();
+    let acrs: Vec<&str> = mahpki_protocol::api::SignInFactor::ALL
+        .into_iter()
+        .map(crate::service::signin::acr)
+        .collect();
     let algs: Vec<&str> = oidc_client::ASSERTION_ALGORITHMS.iter().map(alg_name).collect();
     let doc = serde_json::json!({
         "issuer": iss,

@@ -303,7 +303,8 @@ fn check_request(p: &AuthorizeParams) -> Result<(), OAuthRefusal> {
 
 /// Whether `session` may answer `request` as it stands.
 fn satisfies(ctx: &Ctx<'_>, request: &PendingRequest, session: &SigningSession) -> bool {
-    let fresh_enough = request.fresh_after_ms.is_none_or(|t| session.auth_time_ms >= t);
+    // Strictly after: a sign-in from before the request (even the same millisecond) is not new.
+    let fresh_enough = request.fresh_after_ms.is_none_or(|t| session.auth_time_ms > t);
     let young_enough = request
         .max_age_secs
         .is_none_or(|m| ctx.now_ms - session.auth_time_ms <= m.saturating_mul(1000));
@@ -752,7 +753,7 @@ impl Issue {
             iat: now,
             auth_time: session.auth_time_ms.div_euclid(1000),
             nonce,
-            acr: session.factor.acr(),
+            acr: signin::acr(session.factor),
             amr: &session.amr,
             sid: &session.sid,
             at_hash,
