@@ -40,6 +40,14 @@ async fn provider(db: Db) -> World {
     world(db).await.with_oidc_keys(&KEY_DIR.path().join("oidc-signing-keys.json"))
 }
 
+/// A provider whose public origin (and so issuer) is `origin`.
+async fn provider_at(db: Db, origin: &str) -> World {
+    let config = mahpki_server::Config { public_origin: origin.into(), ..common::world::config() };
+    common::world::world_with(db, config)
+        .await
+        .with_oidc_keys(&KEY_DIR.path().join("oidc-signing-keys.json"))
+}
+
 /// An HTTP answer as a client sees it.
 #[derive(Debug)]
 struct Reply {
@@ -80,11 +88,14 @@ struct Holder {
     cookies: BTreeMap<String, String>,
     /// The holder's HPKI card's certificate.
     cert: Vec<u8>,
+    /// The origin the card's signature names (the server's public origin).
+    origin: String,
 }
 
 impl Holder {
     fn new(w: &World) -> Self {
-        Self { app: w.app.clone(), cookies: BTreeMap::new(), cert: w.hpki_cert() }
+        let origin = w.config.public_origin.clone();
+        Self { app: w.app.clone(), cookies: BTreeMap::new(), cert: w.hpki_cert(), origin }
     }
 
     async fn send(&mut self, method: &str, path: &str, body: Option<String>, api: bool) -> Reply {
@@ -145,7 +156,7 @@ impl Holder {
             challenge: URL_SAFE_NO_PAD.encode(&challenge),
             certificate: URL_SAFE_NO_PAD.encode(cert),
             algorithm: SignatureAlgorithm::Rs256,
-            signature: URL_SAFE_NO_PAD.encode(keys.holder.sign_challenge(ORIGIN, &challenge)),
+            signature: URL_SAFE_NO_PAD.encode(keys.holder.sign_challenge(&self.origin, &challenge)),
         };
         let a = self
             .send("POST", "/api/signin/hpki", Some(serde_json::to_string(&body).unwrap()), true)
@@ -944,7 +955,97 @@ async fn declining_consent_sends_access_denied_and_no_code(db: Db) {
     refused(&rp.redeem(&code, &f).await, StatusCode::UNAUTHORIZED, "invalid_client");
 }
 
+/// The independent client: the `openidconnect` crate discovers the provider over real HTTP,
+/// builds the request (PKCE, nonce, state), redeems the code with client_secret_basic and
+/// verifies the ID token itself (JWKS, signature, issuer, audience, expiry, nonce).
+async fn an_independent_openid_connect_client_signs_the_holder_in(db: Db) {
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+        PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
+        core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let w = provider_at(db, &origin).await;
+    let served = w.app.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+    let rp = Rp::register(&w, "処方システム").await;
+
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(origin.clone()).unwrap(), &http)
+        .await
+        .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(rp.client_id.clone()),
+        Some(ClientSecret::new(rp.secret.clone().unwrap())),
+    )
+    .set_redirect_uri(RedirectUrl::new(RP_CALLBACK.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    assert!(url.as_str().starts_with(&format!("{origin}/oidc/authorize?")), "{url}");
+
+    // The holder's browser follows the request: sign-in with the HPKI card, consent.
+    let mut holder = Holder::new(&w);
+    let a = holder.navigate(&format!("{}?{}", url.path(), url.query().unwrap())).await;
+    let resume = query_of(a.location.as_deref().unwrap())["continue"].clone();
+    holder.sign_in().await;
+    let a = holder.navigate(&resume).await;
+    let request = query_of(a.location.as_deref().unwrap())["request"].clone();
+    let body = serde_json::json!({ "request": request, "approve": true }).to_string();
+    let a = holder.send("POST", "/api/oidc/consent", Some(body), true).await;
+    let out: ConsentOutcome = serde_json::from_str(&a.text).unwrap();
+    let q = query_of(&out.redirect_to);
+    assert_eq!(q.get("state"), Some(csrf.secret()));
+    let code = q["code"].clone();
+
+    // The client's server redeems it and checks the ID token on its own.
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = token.id_token().expect("an ID token");
+    let claims = id_token.claims(&client.id_token_verifier(), &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), HOLDER);
+    assert_eq!(claims.issuer().as_str(), origin);
+    assert_eq!(claims.auth_context_ref().map(|a| a.as_str()), Some("urn:mahpki:acr:hpki-card"));
+    let amr: Vec<&str> = claims.auth_method_refs().unwrap().iter().map(|m| m.as_str()).collect();
+    assert_eq!(amr, ["sc", "pin", "mfa"]);
+    assert!(claims.auth_time().is_some());
+    let name = claims.name().unwrap();
+    assert_eq!(name.get(None).map(|n| n.as_str()), Some("医師 花子"));
+    let kana = openidconnect::LanguageTag::new("ja-Kana-JP".into());
+    assert_eq!(name.get(Some(&kana)).map(|n| n.as_str()), Some("イシ ハナコ"));
+    // The platform's own claims, from the token the library verified.
+    let payload = id_token.to_string().split('.').nth(1).unwrap().to_owned();
+    let own: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(own["hpki_qualification"], "doctor");
+    assert_eq!(own["hpki_ca"], "JMA");
+    assert!(own["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    // The same nonce is refused by the client for another token: its check is real.
+    assert!(id_token.claims(&client.id_token_verifier(), &Nonce::new("other".into())).is_err());
+    // Userinfo through the library.
+    let info: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(token.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(info.subject().as_str(), HOLDER);
+}
+
 on_both_databases!(
+    an_independent_openid_connect_client_signs_the_holder_in,
     discovery_names_every_endpoint_and_the_jwks_has_kids,
     unknown_client_or_redirect_uri_ends_on_a_page_never_a_redirect,
     a_bad_request_goes_back_with_its_oauth_error,
@@ -961,3 +1062,98 @@ on_both_databases!(
     a_revoked_access_token_opens_nothing,
     declining_consent_sends_access_denied_and_no_code,
 );
+
+/// The operator's commands through the real binary: a client's secret is printed once and only
+/// its hash reaches the database; bad redirect URIs are refused; removal and key rotation are
+/// audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_registers_lists_removes_clients_and_rotates_the_key() {
+    let data = tempfile::tempdir().unwrap();
+    let store = mahpki_server::store::Store::open_sqlite(data.path()).await.unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mahpki-server"))
+            .args(args)
+            .env("MAHPKI_DATA_DIR", data.path())
+            .env("MAHPKI_LOG", "warn")
+            .env_remove("MAHPKI_CONFIG")
+            .env_remove("MAHPKI_DATABASE_URL")
+            .output()
+            .unwrap();
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (out.status.success(), text(out.stdout), text(out.stderr))
+    };
+    let (ok, out, err) = run(&["oidc-client", "add", "処方システム", "--redirect-uri", RP_CALLBACK]);
+    assert!(ok, "{err}");
+    let added: Value = serde_json::from_str(out.trim()).unwrap();
+    let client_id = added["client_id"].as_str().unwrap().to_owned();
+    let secret = added["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 43);
+    assert!(err.contains("shown only now"), "{err}");
+    // Only the hash is stored: the secret is nowhere in the database file.
+    let stored = store.oidc_client_get(&client_id).await.unwrap().unwrap();
+    assert_eq!(stored.secret_hash, Some(oidc_client::secret_hash(&secret)));
+    store.close().await;
+    let mut db = Vec::new();
+    for f in std::fs::read_dir(data.path()).unwrap() {
+        let p = f.unwrap().path();
+        if p.to_string_lossy().contains("mahpki.sqlite3") {
+            db.extend(std::fs::read(p).unwrap());
+        }
+    }
+    assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is in the database");
+    let (ok, out, _) = run(&["oidc-client", "list"]);
+    assert!(ok && out.contains(&client_id) && !out.contains(&secret), "{out}");
+    // Redirect URIs the provider could not match safely are refused.
+    for bad in ["http://rp.example/cb", "https://rp.example/cb#x", "rp.example/cb"] {
+        let (ok, _, err) = run(&["oidc-client", "add", "x", "--redirect-uri", bad]);
+        assert!(!ok, "{bad} accepted");
+        assert!(err.contains("redirect URI"), "{err}");
+    }
+    // A JWKS with a private key is refused; with public keys, no secret is made.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, jwks) = client_key();
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, &jwks).unwrap();
+    let (ok, out, err) =
+        run(&["oidc-client", "add", "鍵のシステム", "--redirect-uri", RP_CALLBACK, "--jwks", jwks_file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let added: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(added["client_secret"], Value::Null);
+    assert_eq!(added["token_endpoint_auth_method"], "private_key_jwt");
+    let private = r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]}"#;
+    std::fs::write(&jwks_file, private).unwrap();
+    let (ok, _, err) = run(&["oidc-client", "add", "x", "--redirect-uri", RP_CALLBACK, "--jwks", jwks_file.to_str().unwrap()]);
+    assert!(!ok && err.contains("private key"), "{err}");
+
+    let (ok, _, err) = run(&["oidc-client", "remove", &client_id]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["oidc-client", "remove", &client_id]);
+    assert!(!ok && err.contains("no registered client"), "{err}");
+
+    // Rotation needs the key file the server creates on its first start.
+    let (ok, _, err) = run(&["oidc", "rotate-key"]);
+    assert!(!ok && err.contains("creates them on its first start"), "{err}");
+    let key_file = data.path().join("oidc-signing-keys.json");
+    std::fs::copy(KEY_DIR.path().join("oidc-signing-keys.json"), &key_file)
+        .or_else(|_| {
+            mahpki_server::Config { data_dir: data.path().into(), ..Default::default() }
+                .oidc_keys(mahpki_server::store::now_ms())
+                .map(|_| 0)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .unwrap();
+    let (ok, out, err) = run(&["oidc", "rotate-key"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("new signing key "), "{out}");
+    let (ok, out, _) = run(&["oidc", "keys"]);
+    assert!(ok);
+    let states: Vec<String> =
+        out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["state"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(states, ["signing", "next"]);
+
+    let store = mahpki_server::store::Store::open_sqlite(data.path()).await.unwrap();
+    let actions: Vec<String> = store.audit_tail(20).await.unwrap().into_iter().map(|r| r.action).collect();
+    for a in ["oidc.client.add", "oidc.client.remove", "oidc.key.rotate"] {
+        assert!(actions.iter().any(|x| x == a), "{a} not audited: {actions:?}");
+    }
+}
