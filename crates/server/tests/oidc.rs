@@ -961,7 +961,7 @@ async fn declining_consent_sends_access_denied_and_no_code(db: Db) {
 async fn an_independent_openid_connect_client_signs_the_holder_in(db: Db) {
     use openidconnect::{
         AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-        PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
+        OAuth2TokenResponse as _, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
         core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -986,7 +986,11 @@ async fn an_independent_openid_connect_client_signs_the_holder_in(db: Db) {
     .set_redirect_uri(RedirectUrl::new(RP_CALLBACK.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge)
         .url();
@@ -1082,7 +1086,8 @@ async fn the_operator_registers_lists_removes_clients_and_rotates_the_key() {
         let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
         (out.status.success(), text(out.stdout), text(out.stderr))
     };
-    let (ok, out, err) = run(&["oidc-client", "add", "処方システム", "--redirect-uri", RP_CALLBACK]);
+    let (ok, out, err) =
+        run(&["oidc-client", "add", "処方システム", "--redirect-uri", RP_CALLBACK]);
     assert!(ok, "{err}");
     let added: Value = serde_json::from_str(out.trim()).unwrap();
     let client_id = added["client_id"].as_str().unwrap().to_owned();
@@ -1100,7 +1105,10 @@ async fn the_operator_registers_lists_removes_clients_and_rotates_the_key() {
             db.extend(std::fs::read(p).unwrap());
         }
     }
-    assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is in the database");
+    assert!(
+        !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is in the database"
+    );
     let (ok, out, _) = run(&["oidc-client", "list"]);
     assert!(ok && out.contains(&client_id) && !out.contains(&secret), "{out}");
     // Redirect URIs the provider could not match safely are refused.
@@ -1114,15 +1122,30 @@ async fn the_operator_registers_lists_removes_clients_and_rotates_the_key() {
     let (_, jwks) = client_key();
     let jwks_file = dir.path().join("jwks.json");
     std::fs::write(&jwks_file, &jwks).unwrap();
-    let (ok, out, err) =
-        run(&["oidc-client", "add", "鍵のシステム", "--redirect-uri", RP_CALLBACK, "--jwks", jwks_file.to_str().unwrap()]);
+    let (ok, out, err) = run(&[
+        "oidc-client",
+        "add",
+        "鍵のシステム",
+        "--redirect-uri",
+        RP_CALLBACK,
+        "--jwks",
+        jwks_file.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     let added: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(added["client_secret"], Value::Null);
     assert_eq!(added["token_endpoint_auth_method"], "private_key_jwt");
     let private = r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]}"#;
     std::fs::write(&jwks_file, private).unwrap();
-    let (ok, _, err) = run(&["oidc-client", "add", "x", "--redirect-uri", RP_CALLBACK, "--jwks", jwks_file.to_str().unwrap()]);
+    let (ok, _, err) = run(&[
+        "oidc-client",
+        "add",
+        "x",
+        "--redirect-uri",
+        RP_CALLBACK,
+        "--jwks",
+        jwks_file.to_str().unwrap(),
+    ]);
     assert!(!ok && err.contains("private key"), "{err}");
 
     let (ok, _, err) = run(&["oidc-client", "remove", &client_id]);
@@ -1147,12 +1170,15 @@ async fn the_operator_registers_lists_removes_clients_and_rotates_the_key() {
     assert!(out.starts_with("new signing key "), "{out}");
     let (ok, out, _) = run(&["oidc", "keys"]);
     assert!(ok);
-    let states: Vec<String> =
-        out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["state"].as_str().unwrap().to_owned()).collect();
+    let states: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["state"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(states, ["signing", "next"]);
 
     let store = mahpki_server::store::Store::open_sqlite(data.path()).await.unwrap();
-    let actions: Vec<String> = store.audit_tail(20).await.unwrap().into_iter().map(|r| r.action).collect();
+    let actions: Vec<String> =
+        store.audit_tail(20).await.unwrap().into_iter().map(|r| r.action).collect();
     for a in ["oidc.client.add", "oidc.client.remove", "oidc.key.rotate"] {
         assert!(actions.iter().any(|x| x == a), "{a} not audited: {actions:?}");
     }

@@ -137,8 +137,12 @@ impl Store {
                 }
                 // A code is kept past its minute so a late replay is still recognised (and
                 // revokes what the first redemption issued) for as long as ended codes are kept.
-                n + delete(&mut tx, "DELETE FROM oidc_codes WHERE expires_ms < $1".into(), &[cutoff])
-                    .await?
+                n + delete(
+                    &mut tx,
+                    "DELETE FROM oidc_codes WHERE expires_ms < $1".into(),
+                    &[cutoff],
+                )
+                .await?
             },
         };
         tx.commit().await?;
