@@ -10,7 +10,7 @@ use cryptoki::{
         Mechanism, MechanismType,
         rsa::{PkcsMgfType, PkcsPssParams},
     },
-    object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle},
+    object::{Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle},
     session::{Session, UserType},
     slot::Slot,
     types::{AuthPin, Ulong},
@@ -374,6 +374,47 @@ impl Hsm {
         })
     }
 
+    /// Stores `der` as the X.509 certificate object beside the key `key_id` (same CKA_ID), in
+    /// place of any earlier one.
+    pub fn store_certificate_blocking(
+        &self,
+        key_id: &[u8],
+        label: &str,
+        der: &[u8],
+        subject: &[u8],
+        issuer: &[u8],
+        serial: &[u8],
+    ) -> Result<(), HsmError> {
+        self.with_session(|s| {
+            for h in find_certificates(s, key_id)? {
+                s.destroy_object(h).map_err(device)?;
+            }
+            let template = [
+                Attribute::Class(ObjectClass::CERTIFICATE),
+                Attribute::CertificateType(CertificateType::X_509),
+                Attribute::Token(true),
+                Attribute::Private(false),
+                Attribute::Id(key_id.to_vec()),
+                Attribute::Label(label.as_bytes().to_vec()),
+                Attribute::Subject(subject.to_vec()),
+                Attribute::Issuer(issuer.to_vec()),
+                Attribute::SerialNumber(der_integer(serial)),
+                Attribute::Value(der.to_vec()),
+            ];
+            s.create_object(&template).map_err(device)?;
+            Ok(())
+        })
+    }
+
+    pub fn destroy_certificate_blocking(&self, key_id: &[u8]) -> Result<(), HsmError> {
+        self.with_session(|s| {
+            for h in find_certificates(s, key_id)? {
+                s.destroy_object(h).map_err(device)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Connects (if needed) and says whether the token answers: for the CLI, before it writes.
     pub fn check_blocking(&self) -> Result<(), HsmError> {
         self.with_session(|s| s.get_session_info().map(|_| ()).map_err(device))
@@ -420,6 +461,25 @@ impl Hsm {
         self.blocking(move |h| h.destroy_blocking(&key_id)).await
     }
 
+    pub async fn store_certificate(
+        &self,
+        key_id: Vec<u8>,
+        label: String,
+        der: Vec<u8>,
+        subject: Vec<u8>,
+        issuer: Vec<u8>,
+        serial: Vec<u8>,
+    ) -> Result<(), HsmError> {
+        self.blocking(move |h| {
+            h.store_certificate_blocking(&key_id, &label, &der, &subject, &issuer, &serial)
+        })
+        .await
+    }
+
+    pub async fn destroy_certificate(&self, key_id: Vec<u8>) -> Result<(), HsmError> {
+        self.blocking(move |h| h.destroy_certificate_blocking(&key_id)).await
+    }
+
     pub async fn check(&self) -> Result<(), HsmError> {
         self.blocking(|h| h.check_blocking()).await
     }
@@ -428,6 +488,28 @@ impl Hsm {
 fn find(s: &Session, class: ObjectClass, key_id: &[u8]) -> Result<Option<ObjectHandle>, HsmError> {
     let template = [Attribute::Class(class), Attribute::Id(key_id.to_vec())];
     Ok(s.find_objects(&template).map_err(device)?.into_iter().next())
+}
+
+fn find_certificates(s: &Session, key_id: &[u8]) -> Result<Vec<ObjectHandle>, HsmError> {
+    let template = [Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(key_id.to_vec())];
+    s.find_objects(&template).map_err(device)
+}
+
+/// CKA_SERIAL_NUMBER holds the DER INTEGER (tag, length, content bytes as the certificate has
+/// them).
+fn der_integer(content: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x02];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let len = n.to_be_bytes();
+        let skip = len.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (len.len() - skip) as u8);
+        out.extend_from_slice(&len[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 fn find_all(s: &Session, key_id: &[u8]) -> Result<Vec<ObjectHandle>, HsmError> {

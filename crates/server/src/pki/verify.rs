@@ -222,7 +222,8 @@ pub fn check_recorded(
     Ok(())
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Hex (as [`hex`] writes it) back to bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }

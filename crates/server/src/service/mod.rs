@@ -5,6 +5,7 @@
 
 pub mod links;
 pub mod phone_code;
+pub mod second_cert;
 
 use std::sync::Arc;
 
