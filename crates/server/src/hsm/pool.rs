@@ -40,6 +40,9 @@ struct Conn {
     module: Option<Pkcs11>,
     /// Initialised, logged in and the token found.
     slot: Option<Slot>,
+    /// The session that logged in, kept open: PKCS#11 logs the user out when an application's
+    /// last session closes, and the pool may have none idle.
+    login: Mutex<Option<Session>>,
     generation: u64,
 }
 
@@ -179,7 +182,7 @@ impl Hsm {
             Ok(()) | Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(device(e)),
         }
-        let attempt = || -> Result<Slot, HsmError> {
+        let attempt = |conn: &mut Conn| -> Result<Slot, HsmError> {
             let slot = module
                 .get_slots_with_initialized_token()
                 .map_err(device)?
@@ -191,9 +194,12 @@ impl Hsm {
             let pin = config.user_pin()?;
             let session = module.open_rw_session_no_drop(slot).map_err(device)?;
             let login = session.login(UserType::User, Some(&AuthPin::from(pin.as_str())));
-            let _ = session.close();
             match login {
-                Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(slot),
+                Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+                    *conn.login.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(session);
+                    Ok(slot)
+                }
                 Err(P11Error::Pkcs11(
                     RvError::PinIncorrect | RvError::PinLocked | RvError::PinInvalid,
                     _,
@@ -201,7 +207,7 @@ impl Hsm {
                 Err(e) => Err(device(e)),
             }
         };
-        match attempt() {
+        match attempt(conn) {
             Ok(slot) => {
                 conn.slot = Some(slot);
                 conn.generation += 1;
@@ -226,6 +232,7 @@ impl Hsm {
         // Finalising closes every session; none may be closed by handle afterwards (a new
         // connection may reuse the numbers), so they are dropped without C_CloseSession.
         self.inner.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        conn.login.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         conn.slot = None;
         if let Some(module) = conn.module.clone() {
             let _ = module.finalize();

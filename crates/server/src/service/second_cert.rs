@@ -28,7 +28,7 @@ pub enum SecondCertError {
     HolderUnknown(String),
     #[error("the holder is not in good standing: {0}")]
     Standing(NotInGoodStanding),
-    #[error("{hpki_id} already has a {state} second certificate (credential {credential_id})")]
+    #[error("{hpki_id} already has a second certificate in state {state} (credential {credential_id})")]
     Exists { hpki_id: String, state: String, credential_id: String },
     #[error("no requested or active second certificate for {0}")]
     Unknown(String),
