@@ -34,6 +34,20 @@ struct Inner {
     idle: Mutex<Vec<(u64, Session)>>,
 }
 
+impl Drop for Inner {
+    /// The pool's end is the application's: log out and release the module's state.
+    fn drop(&mut self) {
+        let conn = self.conn.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if conn.slot.is_some() {
+            self.idle.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+            conn.login.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            if let Some(module) = conn.module.clone() {
+                let _ = module.finalize();
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Conn {
     /// Loaded once and kept: unloading and reloading a module is not safe for every vendor's.
@@ -287,6 +301,8 @@ impl Hsm {
                     Attribute::Token(true),
                     Attribute::Private(false),
                     Attribute::Verify(true),
+                    Attribute::Encrypt(false),
+                    Attribute::Wrap(false),
                     Attribute::ModulusBits(Ulong::from(2048)),
                     Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
                     Attribute::Id(key_id.to_vec()),
@@ -298,6 +314,9 @@ impl Hsm {
                     Attribute::Sensitive(true),
                     Attribute::Extractable(false),
                     Attribute::Sign(true),
+                    // A signing key only: it never decrypts or unwraps.
+                    Attribute::Decrypt(false),
+                    Attribute::Unwrap(false),
                     Attribute::Id(key_id.to_vec()),
                     Attribute::Label(label.as_bytes().to_vec()),
                 ];
