@@ -13,13 +13,13 @@ use std::{
 use common::{Db, binary::cli_env};
 use mahpki_cardsim::pki::{self, TestPki};
 use mahpki_protocol::ErrorCode;
-use x509_parser::prelude::FromDer as _;
 use mahpki_server::{
     hsm::{Hsm, HsmConfig, HsmError, SignAlg},
     service::second_cert::{SecondCertError, SecondCerts},
     store::Store,
 };
 use sha2::{Digest as _, Sha256};
+use x509_parser::prelude::FromDer as _;
 
 const PIN: &str = "246810";
 const HP1: &str = "HP0000000001";
@@ -126,7 +126,10 @@ impl Setup {
     fn refused_with(&self, env: &[(&str, &str)], args: &[&str], code: ErrorCode) -> String {
         let (ok, out, err) = self.run_with(env, args);
         assert!(!ok, "{args:?} succeeded: {out}");
-        assert!(err.contains(&format!("[{}]", code.wire())), "{args:?}: expected {code:?}, got {err}");
+        assert!(
+            err.contains(&format!("[{}]", code.wire())),
+            "{args:?}: expected {code:?}, got {err}"
+        );
         err
     }
 
@@ -154,7 +157,12 @@ impl Setup {
     fn audit_actions(&self) -> Vec<String> {
         self.ok(&["audit", "tail", "-n", "200"])
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_owned())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["action"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .filter(|a| a.starts_with("second_cert."))
             .collect()
     }
@@ -174,8 +182,8 @@ impl Setup {
 
 fn openssl(args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl").args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -385,7 +393,8 @@ async fn signatures_verify(db: Db) {
     use rsa::pkcs8::DecodePublicKey as _;
     assert_eq!(public, rsa::PublicKey::from_public_key_der(parsed.public_key().raw).unwrap());
 
-    let attrs = certs.hsm.key_attributes(mahpki_server::pki::unhex(&key_id).unwrap()).await.unwrap();
+    let attrs =
+        certs.hsm.key_attributes(mahpki_server::pki::unhex(&key_id).unwrap()).await.unwrap();
     assert!(attrs.sensitive && attrs.always_sensitive, "{attrs:?}");
     assert!(!attrs.extractable && attrs.never_extractable, "{attrs:?}");
 

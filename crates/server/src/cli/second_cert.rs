@@ -58,8 +58,7 @@ fn holder(hpki_id: &str) -> Result<HpkiId, BoxError> {
 }
 
 fn read_certificate(path: &PathBuf) -> Result<Vec<u8>, BoxError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.starts_with(b"-----BEGIN") {
         let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes)
             .map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
@@ -112,7 +111,10 @@ pub async fn run(config: Config, command: SecondCertCommand) -> Result<(), BoxEr
             let revoked = certs.revoke(&target, &reason).await.map_err(refused)?;
             println!("{}", serde_json::to_string(&record_json(&revoked.record))?);
             match revoked.key_destroyed {
-                Ok(n) => eprintln!("credential {} revoked; {n} HSM objects destroyed", revoked.record.credential_id),
+                Ok(n) => eprintln!(
+                    "credential {} revoked; {n} HSM objects destroyed",
+                    revoked.record.credential_id
+                ),
                 Err(e) => eprintln!(
                     "credential {} revoked (it signs nothing from now on), but its key could not be destroyed in the HSM: {e}",
                     revoked.record.credential_id

@@ -35,7 +35,8 @@ pub fn unsigned(subject_der: &[u8], key: &rsa::PublicKey) -> Result<Unsigned, Cs
     let spki_der = key.to_public_key_der().map_err(|e| CsrError::Encode(e.to_string()))?;
     let public_key = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes())
         .map_err(|e| CsrError::Encode(e.to_string()))?;
-    let info = CertReqInfo { version: Version::V1, subject, public_key, attributes: Default::default() };
+    let info =
+        CertReqInfo { version: Version::V1, subject, public_key, attributes: Default::default() };
     let tbs = info.to_der().map_err(|e| CsrError::Encode(e.to_string()))?;
     Ok(Unsigned { info, digest: Sha256::digest(&tbs).into() })
 }

@@ -546,7 +546,10 @@ fn read_public_key(s: &Session, key_id: &[u8]) -> Result<rsa::PublicKey, HsmErro
     let key = find(s, ObjectClass::PUBLIC_KEY, key_id)?
         .ok_or_else(|| HsmError::KeyMissing(key_id_hex(key_id)))?;
     let attrs = s
-        .get_attributes(key, &[AttributeType::KeyType, AttributeType::Modulus, AttributeType::PublicExponent])
+        .get_attributes(
+            key,
+            &[AttributeType::KeyType, AttributeType::Modulus, AttributeType::PublicExponent],
+        )
         .map_err(device)?;
     let (mut n, mut e, mut rsa_key) = (None, None, false);
     for a in attrs {

@@ -161,8 +161,7 @@ impl TrustStore {
         let path = Path::new("(built-in) jpki-auth-ca-2023.pem");
         let (_, pem) = x509_parser::pem::parse_x509_pem(JPKI_AUTH_CA_2023)
             .map_err(|e| AnchorError::Parse { path: path.into(), reason: e.to_string() })?;
-        let config =
-            TrustConfig {
+        let config = TrustConfig {
             ca_cert: path.into(),
             policies: vec![],
             signing_policies: vec![],

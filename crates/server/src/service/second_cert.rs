@@ -28,7 +28,9 @@ pub enum SecondCertError {
     HolderUnknown(String),
     #[error("the holder is not in good standing: {0}")]
     Standing(NotInGoodStanding),
-    #[error("{hpki_id} already has a second certificate in state {state} (credential {credential_id})")]
+    #[error(
+        "{hpki_id} already has a second certificate in state {state} (credential {credential_id})"
+    )]
     Exists { hpki_id: String, state: String, credential_id: String },
     #[error("no requested or active second certificate for {0}")]
     Unknown(String),
@@ -99,8 +101,9 @@ pub struct SecondCerts {
 }
 
 fn key_id_bytes(r: &SecondCertRecord) -> Result<Vec<u8>, SecondCertError> {
-    crate::pki::unhex(&r.key_id)
-        .ok_or_else(|| StoreError::Corrupt(format!("credential {}: key_id", r.credential_id)).into())
+    crate::pki::unhex(&r.key_id).ok_or_else(|| {
+        StoreError::Corrupt(format!("credential {}: key_id", r.credential_id)).into()
+    })
 }
 
 fn spki_der(key: &rsa::PublicKey) -> Result<Vec<u8>, SecondCertError> {
@@ -147,7 +150,8 @@ impl SecondCerts {
                     Ok(r) => (r, false),
                     Err(SecondCertStoreError::AlreadyOpen) => {
                         let open = self.store.second_cert_open(id).await?;
-                        return Err(open.map_or_else(|| SecondCertError::Unknown(id.into()), |r| exists(&r)));
+                        return Err(open
+                            .map_or_else(|| SecondCertError::Unknown(id.into()), |r| exists(&r)));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -250,12 +254,13 @@ impl SecondCerts {
             return Err(SecondCertError::KeyMismatch);
         }
         let label = format!("mahpki second certificate {id}");
-        let (der, issuer, subject) =
-            (cert_der.to_vec(), cert.verified.issuer_raw.clone(), cert.verified.subject_raw.clone());
+        let (der, issuer, subject) = (
+            cert_der.to_vec(),
+            cert.verified.issuer_raw.clone(),
+            cert.verified.subject_raw.clone(),
+        );
         let serial = crate::pki::unhex(&cert.verified.serial_hex).unwrap_or_default();
-        self.hsm
-            .store_certificate(key_id.clone(), label, der, subject, issuer, serial)
-            .await?;
+        self.hsm.store_certificate(key_id.clone(), label, der, subject, issuer, serial).await?;
         let activation = SecondCertActivation {
             certificate: cert_der.to_vec(),
             cert_issuer: cert.verified.issuer.clone(),
@@ -265,7 +270,10 @@ impl SecondCerts {
         };
         let detail = format!(
             "credential={} serial={} issuer={} fingerprint={}",
-            record.credential_id, activation.cert_serial, activation.cert_issuer, cert.verified.fingerprint
+            record.credential_id,
+            activation.cert_serial,
+            activation.cert_issuer,
+            cert.verified.fingerprint
         );
         match self.store.second_cert_activate(record.id, &activation, detail).await {
             Ok(r) => Ok(r),

@@ -154,8 +154,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let row = row.ok_or(SecondCertStoreError::WrongState)?;
-        self.audit_in(&mut tx, &event(&row.hpki_id, AuditAction::SecondCertImport, detail))
-            .await?;
+        self.audit_in(&mut tx, &event(&row.hpki_id, AuditAction::SecondCertImport, detail)).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -179,8 +178,7 @@ impl Store {
             .await?;
         let row = row.ok_or(SecondCertStoreError::WrongState)?;
         let detail = format!("credential={} reason={reason}", row.credential_id);
-        self.audit_in(&mut tx, &event(&row.hpki_id, AuditAction::SecondCertRevoke, detail))
-            .await?;
+        self.audit_in(&mut tx, &event(&row.hpki_id, AuditAction::SecondCertRevoke, detail)).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -210,7 +208,10 @@ impl Store {
     ) -> Result<Vec<SecondCertRecord>, StoreError> {
         Ok(match hpki_id {
             Some(h) => {
-                sqlx::query_as(select("hpki_id = $1 ORDER BY id")).bind(h).fetch_all(&self.pool).await?
+                sqlx::query_as(select("hpki_id = $1 ORDER BY id"))
+                    .bind(h)
+                    .fetch_all(&self.pool)
+                    .await?
             }
             None => sqlx::query_as(select("1 = 1 ORDER BY id")).fetch_all(&self.pool).await?,
         })
