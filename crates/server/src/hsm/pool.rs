@@ -225,7 +225,7 @@ impl Hsm {
             Ok(slot) => {
                 conn.slot = Some(slot);
                 conn.generation += 1;
-                tracing::info!(token = %config.token_label, "HSM connected");
+                tracing::debug!(token = %config.token_label, "HSM connected");
                 Ok(())
             }
             Err(e) => {
