@@ -409,7 +409,58 @@ async fn signatures_verify(db: Db) {
     assert!(matches!(gone, Err(HsmError::KeyMissing(_))), "{gone:?}");
 }
 
-on_both_databases!(life_cycle, import_refusals, hsm_unavailable, signatures_verify);
+/// Three operators request one holder's certificate at the same moment: one credential and one
+/// key in the token, whoever wins; the others get the same request or `second_cert_exists`.
+async fn concurrent_requests(db: Db) {
+    let s = Setup::new(db, true).await;
+    let results: Vec<(bool, String, Vec<u8>)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || {
+                    let path = s.dir.path().join(format!("race{i}.csr.pem"));
+                    let (ok, _, err) = s.run_with(
+                        &[],
+                        &["second-cert", "request", HP2, "--out", path.to_str().unwrap()],
+                    );
+                    let csr = std::fs::read(&path).unwrap_or_default();
+                    (ok, err, csr)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut keys = std::collections::BTreeSet::new();
+    for (ok, err, csr) in &results {
+        if *ok {
+            let der = x509_parser::pem::parse_x509_pem(csr).unwrap().1.contents;
+            let (_, req) =
+                x509_parser::certification_request::X509CertificationRequest::from_der(&der)
+                    .unwrap();
+            keys.insert(req.certification_request_info.subject_pki.raw.to_vec());
+        } else {
+            assert!(err.contains("[second_cert_exists]"), "{err}");
+        }
+    }
+    assert_eq!(keys.len(), 1, "every request that succeeded hands out the same key");
+    assert_eq!(s.list(None).len(), 1, "one credential");
+    let out = Command::new("pkcs11-tool")
+        .args(["--module", mahpki_server::hsm::DEFAULT_MODULE, "--token-label", &s.label])
+        .args(["--login", "--pin", PIN, "--list-objects", "--type", "privkey"])
+        .env("SOFTHSM2_CONF", &s.softhsm_conf)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listing.matches("Private Key Object").count(), 1, "{listing}");
+}
+
+on_both_databases!(
+    life_cycle,
+    import_refusals,
+    hsm_unavailable,
+    signatures_verify,
+    concurrent_requests
+);
 
 /// The pool without its token comes up when the token appears, and reconnects by itself when
 /// the module was finalised under it (what a removed and re-inserted HSM looks like).

@@ -19,6 +19,9 @@ CREATE TABLE second_certificates (
     not_before_ms  BIGINT,
     not_after_ms   BIGINT,
     created_ms     BIGINT NOT NULL,
+    -- When the request's HSM work last started: a request without a key yet is another
+    -- process's for a minute, then anyone's to resume (it crashed).
+    started_ms     BIGINT NOT NULL,
     activated_ms   BIGINT,
     revoked_ms     BIGINT,
     revoked_reason TEXT,

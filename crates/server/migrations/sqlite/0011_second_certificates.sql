@@ -19,6 +19,9 @@ CREATE TABLE second_certificates (
     not_before_ms  INTEGER,
     not_after_ms   INTEGER,
     created_ms     INTEGER NOT NULL,
+    -- When the request's HSM work last started: a request without a key yet is another
+    -- process's for a minute, then anyone's to resume (it crashed).
+    started_ms     INTEGER NOT NULL,
     activated_ms   INTEGER,
     revoked_ms     INTEGER,
     revoked_reason TEXT,

@@ -76,6 +76,9 @@ impl From<SecondCertStoreError> for SecondCertError {
     }
 }
 
+/// How long a request's HSM work belongs to the process that started it.
+const REQUEST_LEASE_MS: i64 = 60_000;
+
 /// A request made: the credential row (state `requested`) and the CSR, DER.
 #[derive(Debug, Clone)]
 pub struct Requested {
@@ -141,7 +144,15 @@ impl SecondCerts {
         // Before anything is written: an unreachable HSM changes nothing.
         self.hsm.check().await?;
         let (record, resumed) = match self.store.second_cert_open(id).await? {
-            Some(r) if r.state == REQUESTED => (r, true),
+            // The key is made and recorded: the same request again (no new key).
+            Some(r) if r.state == REQUESTED && r.public_key.is_some() => (r, true),
+            // Another request is making the key right now, or died doing it (then resumed).
+            Some(r) if r.state == REQUESTED => {
+                if !self.store.second_cert_claim(r.id, REQUEST_LEASE_MS).await? {
+                    return Err(exists(&r));
+                }
+                (r, true)
+            }
             Some(r) => return Err(exists(&r)),
             None => {
                 let credential_id = crate::pki::hex(&random::bytes::<16>());

@@ -77,8 +77,8 @@ impl Store {
         key_id: &str,
     ) -> Result<SecondCertRecord, SecondCertStoreError> {
         let insert = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO second_certificates (credential_id, hpki_id, key_id, state, created_ms) \
-             VALUES ($1, $2, $3, 'requested', $4) RETURNING {COLUMNS}"
+            "INSERT INTO second_certificates (credential_id, hpki_id, key_id, state, created_ms, \
+             started_ms) VALUES ($1, $2, $3, 'requested', $4, $4) RETURNING {COLUMNS}"
         ));
         match sqlx::query_as(insert)
             .bind(credential_id)
@@ -115,6 +115,23 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// Takes over a request whose key was never recorded, if no one started on it within
+    /// `lease_ms` (its process died): false while another request is at work on it, so two
+    /// processes never make the key of one CKA_ID at once.
+    pub async fn second_cert_claim(&self, id: i64, lease_ms: i64) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE second_certificates SET started_ms = $1 \
+             WHERE id = $2 AND state = 'requested' AND public_key IS NULL AND started_ms <= $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - lease_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Removes a request whose key the HSM never made (nothing refers to it yet).
