@@ -567,3 +567,17 @@ fn read_public_key(s: &Session, key_id: &[u8]) -> Result<rsa::PublicKey, HsmErro
     let e = BoxedUint::from_be_slice_vartime(&e);
     rsa::PublicKey::new(n, e).map_err(|err| HsmError::Device(format!("public key: {err}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::der_integer;
+
+    #[test]
+    fn serial_numbers_are_der_integers() {
+        assert_eq!(der_integer(&[0x53, 0xcd]), [0x02, 0x02, 0x53, 0xcd]);
+        let long = vec![0x11; 200];
+        let der = der_integer(&long);
+        assert_eq!(&der[..3], &[0x02, 0x81, 200]);
+        assert_eq!(&der[3..], &long[..]);
+    }
+}
