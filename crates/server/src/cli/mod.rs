@@ -7,6 +7,7 @@ pub mod enrolment;
 pub mod identity;
 pub mod maintenance;
 pub mod phone;
+pub mod second_cert;
 pub mod serve;
 
 use std::{path::PathBuf, sync::Arc};

@@ -5,6 +5,7 @@
 
 pub mod links;
 pub mod phone_code;
+pub mod second_cert;
 pub mod signin;
 
 use std::sync::Arc;

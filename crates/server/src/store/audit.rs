@@ -65,6 +65,11 @@ audit_actions! {
     StandingRefuse => "standing.refuse",
     /// The CLI's `enrolment issue-link` (named as where a standing refusal happened).
     EnrolmentIssueLink => "enrolment.issue-link",
+    /// `second-cert request`: a key pair made in the HSM and its CSR handed out.
+    SecondCertRequest => "second_cert.request",
+    /// `second-cert import`: the CA's certificate checked and the credential activated.
+    SecondCertImport => "second_cert.import",
+    SecondCertRevoke => "second_cert.revoke",
 }
 
 impl std::fmt::Display for AuditAction {

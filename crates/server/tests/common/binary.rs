@@ -16,7 +16,19 @@ pub fn cli(
     db_url: Option<&str>,
     args: &[&str],
 ) -> (bool, String, String) {
+    cli_env(config, data, db_url, &[], args)
+}
+
+/// [`cli`] with more environment variables (the HSM's settings, `SOFTHSM2_CONF`).
+pub fn cli_env(
+    config: &Path,
+    data: &Path,
+    db_url: Option<&str>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, String, String) {
     let mut cmd = Command::new(BIN);
+    cmd.envs(env.iter().copied());
     cmd.arg("--config")
         .arg(config)
         .args(args)
