@@ -13,14 +13,20 @@ CONFIG="$DATA/server.toml"
 # Everything comes from $CONFIG: a MAHPKI_* variable left in the caller's shell would override it
 # and point the server somewhere else than the operator's printed command line.
 unset MAHPKI_CONFIG MAHPKI_LISTEN MAHPKI_PUBLIC_ORIGIN MAHPKI_DATA_DIR MAHPKI_DATABASE_URL \
-  MAHPKI_SECRET_FILE MAHPKI_DIST_DIR MAHPKI_HELPER_ORIGINS MAHPKI_METRICS_LISTEN
+  MAHPKI_SECRET_FILE MAHPKI_DIST_DIR MAHPKI_HELPER_ORIGINS MAHPKI_METRICS_LISTEN \
+  MAHPKI_HSM_MODULE MAHPKI_HSM_TOKEN_LABEL MAHPKI_HSM_PIN MAHPKI_HSM_PIN_FILE
 
 # demo_configure BIN_DIR LISTEN PUBLIC_ORIGIN [DIST_DIR]: makes the test PKI once, writes $CONFIG
 # (where the server listens, the origin the browser uses, the database, the trust in the test
 # PKI, the JMA path on for JMA's holders), and imports the demo holders.
 demo_configure() {
   local bin="$1" listen="$2" origin="$3" dist="${4:-}"
-  if [ ! -f "$DATA/pki/server-trust.toml" ]; then
+  # The HSM of the second certificates' keys: a SoftHSM2 token in $DATA/hsm, its PIN in a file
+  # the settings name (the demo's PIN: a real deployment's comes from its HSM's custodians).
+  local softhsm_conf
+  softhsm_conf="$(scripts/softhsm-token.sh "$DATA/hsm" mahpki 123456)"
+  (umask 077 && printf '123456\n' > "$DATA/hsm/pin")
+  if [ ! -f "$DATA/pki/server-trust.toml" ] || ! grep -q signing_policies "$DATA/pki/server-trust.toml"; then
     echo "[demo] generating the test PKI (seed $SEED) in $DATA/pki"
     "$bin/cardsim" pki --seed "$SEED" --out "$DATA/pki" >/dev/null
   fi
@@ -32,9 +38,39 @@ demo_configure() {
     printf "metrics_listen = '127.0.0.1:%s'\n" "$METRICS_PORT"
     cat "$DATA/pki/server-trust.toml"
     printf '\n[ca_policy.JMA]\njma_path = true\n'
+    printf "\n[hsm]\ntoken_label = 'mahpki'\npin_file = '%s'\n" "$DATA/hsm/pin"
   } > "$CONFIG"
-  SERVER=("$bin/mahpki-server" --config "$CONFIG")
+  # SoftHSM2 finds its token through SOFTHSM2_CONF: part of the operator's command line.
+  SERVER=(env "SOFTHSM2_CONF=$softhsm_conf" "$bin/mahpki-server" --config "$CONFIG")
   "${SERVER[@]}" identity import "$DATA/pki/server-import.json"
+}
+
+# demo_second_certs BIN_DIR: every demo holder in good standing gets an HPKI second certificate
+# whose key is in the SoftHSM2 token: `second-cert request` makes the key and the CSR, cardsim's
+# test CA issues, `second-cert import` checks and activates it. Holders that have one keep it.
+demo_second_certs() {
+  local bin="$1" dir="$DATA/second-certs" id csrs=()
+  mkdir -p "$dir"
+  for id in $(node -e 'for (const h of require(process.argv[1]).holders) if (!h.revoked) console.log(h.hpki_id)' "$DATA/pki/holders.json"); do
+    if "${SERVER[@]}" second-cert list "$id" 2>/dev/null | grep -q '"state":"active"'; then continue; fi
+    "${SERVER[@]}" second-cert request "$id" --out "$dir/$id.csr.pem"
+    csrs+=("$dir/$id.csr.pem")
+  done
+  if [ ${#csrs[@]} -gt 0 ]; then
+    "$bin/cardsim" second-cert --seed "$SEED" "${csrs[@]}"
+    for csr in "${csrs[@]}"; do
+      id="$(basename "$csr" .csr.pem)"
+      "${SERVER[@]}" second-cert import "$id" "$dir/$id.cert.pem" >/dev/null
+    done
+  fi
+}
+
+# The demo holders' second certificates, one line each, for the demo's closing message.
+second_cert_lines() {
+  "${SERVER[@]}" second-cert list 2>/dev/null | node -e '
+    const lines = require("fs").readFileSync(0, "utf8").trim().split("\n").filter(Boolean);
+    for (const l of lines) { const c = JSON.parse(l); if (c.state !== "active") continue;
+      console.log(`      ${c.hpki_id}  credential ${c.credential_id}  serial ${c.serial}  until ${new Date(c.not_after_ms).toISOString().slice(0, 10)}`); }'
 }
 
 pids=()

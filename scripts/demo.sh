@@ -15,6 +15,8 @@ cargo build --release --locked -p mahpki-server -p mahpki-cardsim
 cargo build --release --locked -p mahpki-helper --features demo
 
 demo_configure target/release "127.0.0.1:$PORT" "http://localhost:$PORT" "$ROOT/dist"
+echo "[demo] HPKI second certificates: keys in the SoftHSM2 token in $DATA/hsm"
+demo_second_certs target/release
 demo_serve
 demo_helper target/release "http://localhost:$PORT"
 wait_for "http://127.0.0.1:$PORT/api/health" "the server"
@@ -43,8 +45,13 @@ cat <<MSG
   Try 別紙2, スマートフォン変更, the JMA path and a CA's link: see README.md, "What make demo shows".
   JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
 
-  The operator's commands on this database (from $ROOT), e.g. the demo holders:
+  HPKI second certificates (keys in the SoftHSM2 token in $DATA/hsm):
+$(second_cert_lines)
+
+  The operator's commands on this database (from $ROOT), e.g. the demo holders and their
+  second certificates:
       $(operator_line)identity list
+      $(operator_line)second-cert list
 
   Data: $DATA (delete it to start over). Press Ctrl-C to stop.
 

@@ -21,7 +21,10 @@ trap 'rm -rf "$stage"' EXIT
 
 win="mahpki-helper-$version-windows-x86_64"
 mkdir -p "$stage/$win"
-cp target/x86_64-pc-windows-gnu/release/mahpki-helper.exe "$stage/$win/"
+# mahpki-helper.exe for the commands; mahpki-helperw.exe, the same program without a console
+# window, is what the log-on entry starts.
+cp target/x86_64-pc-windows-gnu/release/mahpki-helper.exe \
+  target/x86_64-pc-windows-gnu/release/mahpki-helperw.exe "$stage/$win/"
 # Windows' Notepad reads the README best with CRLF line ends.
 sed 's/$/\r/' "$readme" > "$stage/$win/README.txt"
 rm -f "$out/$win.zip"
@@ -33,7 +36,7 @@ cp target/release/mahpki-helper "$stage/$linux/"
 cp "$readme" "$stage/$linux/README.txt"
 tar -C "$stage" -czf "$out/$linux.tar.gz" "$linux"
 
-# Each archive holds exactly the program and the README.
+# Each archive holds exactly the programs and the README.
 check() {
   local name="$1" expected="$2" actual="$3"
   if [ "$actual" != "$expected" ]; then
@@ -41,12 +44,18 @@ check() {
   fi
 }
 check "$win.zip" "$win/README.txt
-$win/mahpki-helper.exe" "$(unzip -Z1 "$out/$win.zip" | grep -v '/$' | sort)"
+$win/mahpki-helper.exe
+$win/mahpki-helperw.exe" "$(unzip -Z1 "$out/$win.zip" | grep -v '/$' | sort)"
 check "$linux.tar.gz" "$linux/README.txt
 $linux/mahpki-helper" "$(tar -tzf "$out/$linux.tar.gz" | grep -v '/$' | sort)"
-unzip -q -o "$out/$win.zip" "$win/mahpki-helper.exe" -d "$stage/check"
-[ "$(head -c 2 "$stage/check/$win/mahpki-helper.exe")" = "MZ" ] \
-  || { echo "[dist] the zip's program is not a Windows executable" >&2; exit 1; }
+unzip -q -o "$out/$win.zip" -d "$stage/check"
+# PE subsystem: 3 = console (mahpki-helper.exe), 2 = windows, no console (mahpki-helperw.exe).
+for want in "mahpki-helper.exe 3" "mahpki-helperw.exe 2"; do
+  set -- $want
+  got=$(python3 "$ROOT/scripts/pe-subsystem.py" "$stage/check/$win/$1") \
+    || { echo "[dist] $1 is not a Windows executable" >&2; exit 1; }
+  [ "$got" = "$2" ] || { echo "[dist] $1 has PE subsystem $got, not $2" >&2; exit 1; }
+done
 
 echo "[dist] done:"
 ls -l "$out/$win.zip" "$out/$linux.tar.gz"

@@ -17,6 +17,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # --- Debian packages --------------------------------------------------------
 APT_PACKAGES=(chromium chromium-driver pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd opensc
   softhsm2 postgresql pkg-config gzip curl openssl procps python3-prometheus-client
+  # deploy/nginx/mahpki.conf is run in front of the server by crates/server/tests/deploy.rs.
+  nginx-light
   fonts-noto-cjk
   # The helper's Windows build: MinGW-w64 links it, Wine (64-bit only) runs its tests.
   gcc-mingw-w64-x86-64 wine64 wine zip unzip)
@@ -34,7 +36,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   log "Debian packages present"
 fi
-# The Debian postgresql package starts a cluster on 5432; tests start their own and never use it.
+# The Debian postgresql package starts a cluster on 5432 (and nginx may start on port 80); tests start
+# their own and never use them.
 
 # --- Rust toolchain (rust-toolchain.toml pins it and lists the wasm and Windows targets) --
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then

@@ -32,7 +32,9 @@ suites() {
   # The helper for Windows (issue 16): cross-built with Debian's MinGW-w64 and clippy-clean for
   # that target; its tests then run under Wine (scripts/wine-run.sh is cargo's runner for it).
   # tests/pcsc.rs and tests/pkcs11_softhsm.rs need Linux's pcscd/SoftHSM2: cfg'd out there.
-  "$@" gate windows-build bash -c 'cargo build -p mahpki-helper --target x86_64-pc-windows-gnu --all-features --locked && cargo clippy -p mahpki-helper --target x86_64-pc-windows-gnu --all-targets --all-features --locked -- -D warnings'
+  # The gate also checks the PE subsystems: mahpki-helper.exe a console program (3), and
+  # mahpki-helperw.exe, which the log-on entry starts, without a console window (2).
+  "$@" gate windows-build bash -c 'cargo build -p mahpki-helper --target x86_64-pc-windows-gnu --all-features --locked && cargo clippy -p mahpki-helper --target x86_64-pc-windows-gnu --all-targets --all-features --locked -- -D warnings && w=target/x86_64-pc-windows-gnu/debug && [ "$(python3 scripts/pe-subsystem.py $w/mahpki-helper.exe)" = 3 ] && [ "$(python3 scripts/pe-subsystem.py $w/mahpki-helperw.exe)" = 2 ]'
   "$@" cargo windows-wine cargo test -p mahpki-helper --target x86_64-pc-windows-gnu --all-features --locked
 }
 # Run only when named: the full run covers them.

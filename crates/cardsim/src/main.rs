@@ -22,6 +22,15 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// As the test PKI's HPKI CAs, issue HPKI second certificates from PKCS#10 requests: each
+    /// `<HPKI_ID>.csr.pem` (as `mahpki-server second-cert request` writes it) gets a
+    /// `<HPKI_ID>.cert.pem` beside it, for that holder, by the holder's CA.
+    SecondCert {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(required = true)]
+        csr: Vec<PathBuf>,
+    },
     /// Connect virtual cards to vpcd and serve the control interface.
     Serve {
         #[arg(long, default_value_t = 1)]
@@ -64,6 +73,23 @@ fn main() -> ExitCode {
                 m.holders.len(),
                 out.display()
             );
+            Ok(())
+        })(),
+        Cmd::SecondCert { seed, csr } => (|| {
+            let pki = mahpki_cardsim::pki::generate(seed)?;
+            for path in csr {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                let hpki_id = name
+                    .strip_suffix(".csr.pem")
+                    .ok_or_else(|| format!("{}: name it <HPKI_ID>.csr.pem", path.display()))?;
+                let text = std::fs::read(&path)?;
+                let (_, pem) = x509_parser::pem::parse_x509_pem(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let der = pki.second_certificate(hpki_id, &pem.contents)?;
+                let out = path.with_file_name(format!("{hpki_id}.cert.pem"));
+                std::fs::write(&out, mahpki_cardsim::pki::certificate_pem(&der))?;
+                println!("issued the second certificate of {hpki_id}: {}", out.display());
+            }
             Ok(())
         })(),
         Cmd::Serve { seed, vpcd_port, vpcd_host, control_port, insert } => (|| {

@@ -35,6 +35,8 @@ pub const OID_HC_ROLE: &[u64] = &[1, 0, 17090, 0, 1];
 pub const OID_HPKI_QUALIFICATION_SCHEME: &[u64] = &[1, 2, 392, 100495, 1, 6, 1, 1];
 /// Test certificate policy for HPKI authentication certificates.
 pub const OID_HPKI_AUTH_POLICY: &[u64] = &[1, 2, 392, 100495, 1, 5, 1, 1, 2];
+/// Test certificate policy for HPKI second certificates (signing keys kept in a platform's HSM).
+pub const OID_HPKI_SECOND_POLICY: &[u64] = &[1, 2, 392, 100495, 1, 5, 1, 1, 3];
 /// Test certificate policies for JPKI user-authentication and signing certificates.
 pub const OID_JPKI_AUTH_POLICY: &[u64] = &[1, 2, 392, 200149, 8, 5, 1, 3, 30];
 pub const OID_JPKI_SIGN_POLICY: &[u64] = &[1, 2, 392, 200149, 8, 5, 1, 1, 10];
@@ -56,6 +58,8 @@ pub enum PkiError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("manifest: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("no holder {0} in the test PKI")]
+    UnknownHolder(String),
 }
 
 /// The HPKI CA operators.
@@ -575,16 +579,7 @@ pub fn generate_for(seed: u64, specs: Vec<HolderSpec>) -> Result<TestPki, PkiErr
         let (hpki_key, jpki_auth_key, jpki_sign_key) = (next(), next(), next());
         let ca = ca_of(spec.issuer);
 
-        let mut p = base_params(
-            seed,
-            &format!("hpki/{}", spec.hpki_id),
-            dn(&[
-                (DnType::CountryName, "JP"),
-                (DnType::CommonName, &spec.name_roman),
-                (DnType::CustomDnType(vec![2, 5, 4, 5]), &spec.hpki_id),
-            ]),
-            false,
-        );
+        let mut p = base_params(seed, &format!("hpki/{}", spec.hpki_id), holder_dn(&spec), false);
         p.custom_extensions.push(cert_policies(OID_HPKI_AUTH_POLICY));
         p.custom_extensions.push(CustomExtension::from_oid_content(
             OID_SUBJECT_DIR_ATTRS,
@@ -661,6 +656,73 @@ pub fn generate_for(seed: u64, specs: Vec<HolderSpec>) -> Result<TestPki, PkiErr
         hpki_crls,
         jpki_auth_crl,
     })
+}
+
+/// The HPKI profile of a holder's subject name: C, CN (roman name), serialNumber (本人ID), as
+/// on the card's certificate, so the platform finds the holder by the same name.
+fn holder_dn(spec: &HolderSpec) -> DistinguishedName {
+    dn(&[
+        (DnType::CountryName, "JP"),
+        (DnType::CommonName, &spec.name_roman),
+        (DnType::CustomDnType(vec![2, 5, 4, 5]), &spec.hpki_id),
+    ])
+}
+
+/// Issues an HPKI second certificate (signing) for the key of the PKCS#10 request `csr_der`
+/// (whose signature must verify), naming the holder `subject`, signed by `ca`, valid from
+/// `not_before` to `not_after`. Shaped like the card certificates: critical certificatePolicies
+/// (the second-certificate test policy), hcRole in subjectDirectoryAttributes, critical
+/// keyUsage digitalSignature + nonRepudiation. What the request asks for besides its key is
+/// ignored, as a CA does: the subject comes from the CA's register.
+pub fn issue_second_certificate(
+    csr_der: &[u8],
+    subject: &HolderSpec,
+    ca: &Ca,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Result<Vec<u8>, PkiError> {
+    let csr = rcgen::CertificateSigningRequestParams::from_der(&csr_der.to_vec().into())?;
+    let mut h = Sha256::new();
+    h.update(b"mahpki-cardsim second serial v1\0");
+    h.update(csr_der);
+    let mut serial = h.finalize()[..12].to_vec();
+    serial[0] = (serial[0] & 0x7F) | 0x10;
+    let mut p = CertificateParams::default();
+    p.distinguished_name = holder_dn(subject);
+    p.serial_number = Some(SerialNumber::from_slice(&serial));
+    p.key_identifier_method = KeyIdMethod::Sha256;
+    p.use_authority_key_identifier_extension = true;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p.custom_extensions.push(cert_policies(OID_HPKI_SECOND_POLICY));
+    p.custom_extensions.push(CustomExtension::from_oid_content(
+        OID_SUBJECT_DIR_ATTRS,
+        hc_role_extension_der(subject.qualification),
+    ));
+    let issuer_key = rcgen_key(&ca.key)?;
+    let issuer = Issuer::from_params(&ca.params, &issuer_key);
+    Ok(p.signed_by(&csr.public_key, &issuer)?.der().to_vec())
+}
+
+impl TestPki {
+    /// [`issue_second_certificate`] as the holder's own HPKI CA issues it, valid like the card
+    /// certificates (2025-04-01 to 2030-03-31).
+    pub fn second_certificate(&self, hpki_id: &str, csr_der: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let holder = self.holder(hpki_id).ok_or_else(|| PkiError::UnknownHolder(hpki_id.into()))?;
+        issue_second_certificate(
+            csr_der,
+            &holder.spec,
+            self.hpki_ca(holder.spec.issuer),
+            date_time_ymd(2025, 4, 1),
+            date_time_ymd(2030, 3, 31),
+        )
+    }
+}
+
+/// PEM of a DER certificate.
+pub fn certificate_pem(der: &[u8]) -> String {
+    pem("CERTIFICATE", der)
 }
 
 /// `holders.json`: where everything is (paths relative to the manifest's directory).
@@ -831,9 +893,10 @@ fn server_trust(m: &Manifest, dir: &Path) -> String {
         String::from("# Trust in the mahpki test PKI (seeded); written by `cardsim pki`.\n");
     for ca in &m.hpki_cas {
         out += &format!(
-            "\n[[hpki_trust]]\nca_cert = {}\npolicies = [\"{}\"]\ncrls = [{}]\n",
+            "\n[[hpki_trust]]\nca_cert = {}\npolicies = [\"{}\"]\nsigning_policies = [\"{}\"]\ncrls = [{}]\n",
             abs(&ca.cert),
             oid(OID_HPKI_AUTH_POLICY),
+            oid(OID_HPKI_SECOND_POLICY),
             ca.crl.as_deref().map(abs).unwrap_or_default()
         );
     }

@@ -173,3 +173,43 @@ fn writes_files_and_manifest() {
     assert!(dir.join(m.hpki_cas[0].crl.as_ref().unwrap()).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A PKCS#10 request for `key`, as any requester (here rcgen) makes one.
+fn csr_for(key: &rsa::PrivateKey) -> Vec<u8> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    let kp = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.serialize_request(&kp).unwrap().der().to_vec()
+}
+
+#[test]
+fn second_certificates_from_requests_have_the_hpki_profile() {
+    let p = pki();
+    let h = &p.holders[0];
+    let key = pki::derive_key(SEED, "second-cert test key").unwrap();
+    let csr = csr_for(&key);
+    let der = p.second_certificate(&h.spec.hpki_id, &csr).unwrap();
+    let (_, c) = parse_x509_certificate(&der).unwrap();
+    assert!(cert_signed_by(&der, &p.hpki_ca(h.spec.issuer).cert));
+    // The holder's name from the CA's register, exactly as on the card's certificate.
+    let (_, card) = parse_x509_certificate(&h.hpki_cert).unwrap();
+    assert_eq!(c.subject().as_raw(), card.subject().as_raw());
+    // The request's key.
+    use rsa::traits::PublicKeyParts as _;
+    assert_eq!(cert_public_key(&der).n(), key.n());
+    let ParsedExtension::KeyUsage(ku) = ext(&c, "2.5.29.15").parsed_extension() else { panic!() };
+    assert!(ku.digital_signature() && ku.non_repudiation() && !ku.key_cert_sign());
+    let cp = ext(&c, "2.5.29.32");
+    assert!(cp.critical);
+    let ParsedExtension::CertificatePolicies(cp) = cp.parsed_extension() else { panic!() };
+    assert_eq!(cp[0].policy_id.to_id_string(), "1.2.392.100495.1.5.1.1.3");
+    assert_eq!(ext(&c, "2.5.29.9").value, pki::hc_role_extension_der(h.spec.qualification));
+
+    // A request whose signature does not verify is refused (a CA checks proof of possession).
+    let mut forged = csr.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert!(p.second_certificate(&h.spec.hpki_id, &forged).is_err());
+    assert!(p.second_certificate("HP0000000099", &csr).is_err());
+}

@@ -5,6 +5,7 @@
 //! `card` (backends, transport, drivers, profiles) with a `pin` and the `signing` digests.
 
 pub mod card;
+pub mod cli;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;

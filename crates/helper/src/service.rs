@@ -407,7 +407,15 @@ mod platform {
             .map(|(_, data)| data.trim().to_owned())
     }
 
+    /// The program the entry starts: `mahpki-helperw.exe` beside this one (the same helper
+    /// without a console window, so none opens at log-on), or this one if it was not shipped.
+    fn windowless(exe: &Path) -> PathBuf {
+        let w = exe.with_file_name("mahpki-helperw.exe");
+        if w.is_file() { w } else { exe.to_path_buf() }
+    }
+
     pub fn install(exe: &Path, settings: &Settings, start: bool) -> Result<String, ServiceError> {
+        let exe = &windowless(exe);
         let command = format!("\"{}\" {}", exe.display(), settings.to_args().join(" "));
         let was = query();
         if was.as_deref() != Some(command.as_str()) {

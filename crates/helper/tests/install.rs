@@ -100,7 +100,8 @@ fn run_key_value_is_written_once_and_removed() {
     let first = query().expect("the Run value after install");
     assert!(first.contains("REG_SZ"), "{first}");
     assert!(
-        first.contains(&format!("mahpki-helper.exe\" --port 24398 --origins {SITE}")),
+        // The windowless twin, so no console window opens at log-on.
+        first.contains(&format!("mahpki-helperw.exe\" --port 24398 --origins {SITE}")),
         "{first}"
     );
     let (ok, out) = run(&["install", "--no-start", "--origins", SITE]);

@@ -460,6 +460,35 @@ error_codes! {
           "The card helper on this PC is too old for this site."),
         t("最新のカード読み取りソフト(mahpki-helper)をインストールして起動してから、もう一度お試しください。",
           "Install and start the current card helper (mahpki-helper), then try again.");
+    // ---- HPKI second certificates in the HSM (the operator's `second-cert`; later CSC). ----
+    /// The HSM cannot be reached, refused the PIN, or failed: nothing was written.
+    HsmUnavailable, 503,
+        t("署名用の鍵を保管する装置(HSM)を利用できないため、処理を中止しました。何も変更されていません。",
+          "The device that keeps the signing keys (HSM) cannot be used right now, so nothing was done or changed."),
+        TRY_AGAIN_SHORTLY;
+    /// The holder already has a second certificate requested or active.
+    SecondCertExists, 409,
+        t("この本人IDには、申請中または有効なセカンド電子証明書が既にあります。",
+          "This HPKI ID already has a second certificate that is requested or active."),
+        t("既存の証明書を取り込むか、失効させてから申請し直してください。",
+          "Import the pending certificate, or revoke the existing one before requesting again.");
+    /// No requested (or active) second certificate matches.
+    SecondCertUnknown, 404,
+        t("該当する申請中または有効なセカンド電子証明書がありません。",
+          "There is no requested or active second certificate for this."),
+        t("本人IDまたはクレデンシャルIDを確認し、必要なら証明書を申請してください。",
+          "Check the HPKI ID or credential ID, and request a certificate if needed.");
+    /// The certificate certifies another key than the one the HSM made for the request.
+    SecondCertKeyMismatch, 400,
+        t("この証明書の公開鍵は、申請した鍵(HSM内の鍵)と一致しません。",
+          "This certificate's public key is not the key that was requested (the key in the HSM)."),
+        t("この本人IDの申請(CSR)に対して発行された証明書か確認してください。",
+          "Check that the certificate was issued for this HPKI ID's request (CSR).");
+    /// The certificate names someone other than the holder.
+    SecondCertSubjectMismatch, 400,
+        t("この証明書の主体者は、この本人IDの保有者ではありません。",
+          "This certificate's subject is not this HPKI ID's holder."),
+        CONTACT_ISSUING_CA;
     // ---- The phone's browser (raised by the app's /enroll page, never sent by the server). ----
     /// The holder cancelled the biometric prompt, or it timed out (WebAuthn `NotAllowedError`).
     WebauthnCancelled, 400,

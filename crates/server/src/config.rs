@@ -10,7 +10,7 @@ use std::{
 use mahpki_protocol::api::Ca;
 use serde::Deserialize;
 
-use crate::pki::TrustConfig;
+use crate::{hsm::HsmConfig, pki::TrustConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -77,6 +77,8 @@ pub struct Config {
     pub helper_download_url: String,
     /// The OpenID Provider for the services that sign (issue 12).
     pub oidc: OidcConfig,
+    /// The HSM holding the HPKI second certificates' keys (`[hsm]`; PKCS#11).
+    pub hsm: HsmConfig,
 }
 
 /// The OpenID Provider's keys and token lifetimes. Clients are registered with `oidc-client add`.
@@ -231,6 +233,7 @@ impl Default for Config {
             metrics_listen: None,
             helper_download_url: DEFAULT_HELPER_DOWNLOAD_URL.to_owned(),
             oidc: OidcConfig::default(),
+            hsm: HsmConfig::default(),
         }
     }
 }
@@ -322,6 +325,19 @@ impl Config {
         }
         if let Some(v) = get("MAHPKI_OIDC_KEY_FILE") {
             self.oidc.key_file = Some(v.into()).filter(|p: &PathBuf| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = get("MAHPKI_HSM_MODULE") {
+            self.hsm.module = v.into();
+        }
+        if let Some(v) = get("MAHPKI_HSM_TOKEN_LABEL") {
+            self.hsm.token_label = v;
+        }
+        if let Some(v) = get("MAHPKI_HSM_PIN_FILE") {
+            self.hsm.pin_file = Some(v.into()).filter(|p: &PathBuf| !p.as_os_str().is_empty());
+        }
+        // The PIN itself only from the environment (tests, the demo): never in the file.
+        if let Some(v) = get("MAHPKI_HSM_PIN") {
+            self.hsm.pin = Some(zeroize::Zeroizing::new(v)).filter(|p| !p.is_empty());
         }
         if let Some(v) = get("MAHPKI_LOG_FORMAT") {
             self.log_format = v;
@@ -500,5 +516,26 @@ mod tests {
         assert_eq!(c.secret_path(), Path::new("/var/lib/mahpki/server-secret"));
         c.apply_env(|n| (n == "MAHPKI_SECRET_FILE").then(|| "/run/secrets/mahpki".into())).unwrap();
         assert_eq!(c.secret_path(), Path::new("/run/secrets/mahpki"));
+    }
+
+    #[test]
+    fn the_hsm_defaults_to_softhsm_and_its_pin_never_comes_from_the_file() {
+        let c = Config::default();
+        assert_eq!(c.hsm.module, Path::new(crate::hsm::DEFAULT_MODULE));
+        assert_eq!(c.hsm.token_label, "mahpki");
+        assert!(c.hsm.pin.is_none() && c.hsm.pin_file.is_none());
+        assert!(toml::from_str::<Config>("[hsm]\npin = \"1234\"").is_err(), "no PIN in the file");
+        let mut c: Config =
+            toml::from_str("[hsm]\nmodule = \"/opt/hsm.so\"\ntoken_label = \"prod\"").unwrap();
+        c.apply_env(|n| match n {
+            "MAHPKI_HSM_PIN" => Some("98765".into()),
+            "MAHPKI_HSM_TOKEN_LABEL" => Some("other".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.hsm.module, Path::new("/opt/hsm.so"));
+        assert_eq!(c.hsm.token_label, "other");
+        assert_eq!(c.hsm.user_pin().unwrap().as_str(), "98765");
+        assert!(!format!("{c:?}").contains("98765"), "the PIN is never printed");
     }
 }

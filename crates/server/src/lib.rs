@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod events;
+pub mod hsm;
 pub mod http;
 pub mod import;
 pub mod metrics;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use cli::{
     audit::AuditCommand, binding::BindingCommand, enrolment::EnrolmentCommand,
     identity::IdentityCommand, maintenance::MaintenanceCommand, oidc::OidcClientCommand,
-    oidc::OidcCommand, phone::PhoneCommand,
+    oidc::OidcCommand, phone::PhoneCommand, second_cert::SecondCertCommand,
 };
 use mahpki_server::Config;
 
@@ -46,6 +46,11 @@ enum Command {
     Phone {
         #[command(subcommand)]
         command: PhoneCommand,
+    },
+    /// HPKI second certificates: keys in the HSM, CSRs, the CA's certificates.
+    SecondCert {
+        #[command(subcommand)]
+        command: SecondCertCommand,
     },
     /// Housekeeping of the database.
     Maintenance {
@@ -93,6 +98,7 @@ fn main() -> ExitCode {
             Command::Binding { command } => cli::binding::run(config, command).await,
             Command::Enrolment { command } => cli::enrolment::run(config, command).await,
             Command::Phone { command } => cli::phone::run(config, command).await,
+            Command::SecondCert { command } => cli::second_cert::run(config, command).await,
             Command::Maintenance { command } => cli::maintenance::run(config, command).await,
             Command::Audit { command } => cli::audit::run(config, command).await,
             Command::Oidc { command } => cli::oidc::run(config, command).await,

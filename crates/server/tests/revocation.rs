@@ -81,7 +81,12 @@ async fn world(db: Db) -> World {
         std::fs::write(&ca_cert, &ca.cert_der).unwrap();
         let crl_path = dir.path().join(format!("{name}.crl"));
         std::fs::write(&crl_path, crl(ca, key, &[REVOKED_SERIAL], FRESH_THIS, FRESH_NEXT)).unwrap();
-        TrustConfig { ca_cert, policies: vec![HPKI_POLICY_STR.into()], crls: vec![crl_path] }
+        TrustConfig {
+            ca_cert,
+            policies: vec![HPKI_POLICY_STR.into()],
+            signing_policies: vec![],
+            crls: vec![crl_path],
+        }
     };
     let mut config = Config { public_origin: ORIGIN.into(), ..Config::default() };
     config.hpki_trust =

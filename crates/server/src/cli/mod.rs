@@ -8,6 +8,7 @@ pub mod identity;
 pub mod maintenance;
 pub mod oidc;
 pub mod phone;
+pub mod second_cert;
 pub mod serve;
 
 use std::{path::PathBuf, sync::Arc};

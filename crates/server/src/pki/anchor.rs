@@ -20,6 +20,10 @@ pub struct TrustConfig {
     /// Certificate policy OIDs, one of which end-entity certificates must carry. Empty: any.
     #[serde(default)]
     pub policies: Vec<String>,
+    /// Certificate policy OIDs, one of which an HPKI second certificate (signing) from this CA
+    /// must carry. Empty: this CA's second certificates are not accepted.
+    #[serde(default)]
+    pub signing_policies: Vec<String>,
     /// CRL files (PEM or DER) issued by this CA. Without any, revocation is not checked.
     #[serde(default)]
     pub crls: Vec<PathBuf>,
@@ -47,6 +51,8 @@ pub struct TrustAnchor {
     pub not_before: i64,
     pub not_after: i64,
     pub policies: Vec<String>,
+    /// Policies of the second certificates (signing) this CA issues.
+    pub signing_policies: Vec<String>,
     pub crls: Vec<Crl>,
     /// Where `crls` were read from, read again by [`TrustStore::reloaded`].
     pub crl_paths: Vec<PathBuf>,
@@ -107,6 +113,7 @@ impl TrustAnchor {
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             policies: config.policies.clone(),
+            signing_policies: config.signing_policies.clone(),
             crls: Vec::new(),
             crl_paths: config.crls.clone(),
             name: cert.subject().to_string(),
@@ -154,8 +161,12 @@ impl TrustStore {
         let path = Path::new("(built-in) jpki-auth-ca-2023.pem");
         let (_, pem) = x509_parser::pem::parse_x509_pem(JPKI_AUTH_CA_2023)
             .map_err(|e| AnchorError::Parse { path: path.into(), reason: e.to_string() })?;
-        let config =
-            TrustConfig { ca_cert: path.into(), policies: vec![], crls: builtin_crls.to_vec() };
+        let config = TrustConfig {
+            ca_cert: path.into(),
+            policies: vec![],
+            signing_policies: vec![],
+            crls: builtin_crls.to_vec(),
+        };
         let anchors = vec![TrustAnchor::from_der(&pem.contents, path, &config)?];
         Ok(Self { anchors, ..Self::default() })
     }

@@ -94,24 +94,9 @@ pub fn verify_signed_challenge(
     signature: &[u8],
     now: i64,
 ) -> Result<VerifiedCert, CertError> {
-    let (rest, cert) = X509Certificate::from_der(cert_der).map_err(|_| CertError::Malformed)?;
-    if !rest.is_empty() {
-        return Err(CertError::Malformed);
-    }
-    let anchor = store
-        .issuer_of(cert.issuer().as_raw())
-        .find(|a| {
-            check_rsa_signature(
-                &a.key,
-                &cert.signature_algorithm,
-                cert.tbs_certificate.as_ref(),
-                &cert.signature_value.data,
-            )
-            .is_ok()
-        })
-        .ok_or(CertError::Untrusted)?;
+    let (cert, anchor) = parse_and_anchor(store, cert_der)?;
     check_validity(&cert, anchor, now)?;
-    check_extensions(&cert, anchor)?;
+    check_extensions(&cert, &anchor.policies, Purpose::Authentication)?;
     check_revocation(cert.raw_serial(), anchor, now, store.crl_max_age_secs)?;
 
     let key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
@@ -133,6 +118,82 @@ pub fn verify_signed_challenge(
         serial_hex: hex(cert.raw_serial()),
         not_after: cert.validity().not_after.timestamp(),
         fingerprint: hex(&Sha256::digest(cert_der)),
+    })
+}
+
+/// What a certificate is checked for: its key usage and the anchor's policies differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// A card's authentication certificate: digitalSignature, the anchor's `policies`.
+    Authentication,
+    /// An HPKI second certificate: digitalSignature or nonRepudiation (contentCommitment),
+    /// the anchor's `signing_policies` (none configured: refused).
+    Signing,
+}
+
+/// The certificate, and the configured anchor whose key verifies its signature.
+fn parse_and_anchor<'s, 'c>(
+    store: &'s TrustStore,
+    cert_der: &'c [u8],
+) -> Result<(X509Certificate<'c>, &'s TrustAnchor), CertError> {
+    let (rest, cert) = X509Certificate::from_der(cert_der).map_err(|_| CertError::Malformed)?;
+    if !rest.is_empty() {
+        return Err(CertError::Malformed);
+    }
+    let anchor = store
+        .issuer_of(cert.issuer().as_raw())
+        .find(|a| {
+            check_rsa_signature(
+                &a.key,
+                &cert.signature_algorithm,
+                cert.tbs_certificate.as_ref(),
+                &cert.signature_value.data,
+            )
+            .is_ok()
+        })
+        .ok_or(CertError::Untrusted)?;
+    Ok((cert, anchor))
+}
+
+/// An HPKI second certificate that passed every check of [`verify_signing_certificate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningCert {
+    pub verified: VerifiedCert,
+    pub not_before: i64,
+    /// The certified key, as SubjectPublicKeyInfo DER.
+    pub spki_der: Vec<u8>,
+}
+
+/// Checks an HPKI second certificate (signing) against `store` at `now` (Unix seconds): issued
+/// by a configured HPKI CA, valid now, a signing key usage, one of that CA's signing policies,
+/// no unknown critical extension, not revoked, an RSA key of at least 2048 bits. Who the
+/// subject is and which key it certifies are the caller's to compare.
+pub fn verify_signing_certificate(
+    store: &TrustStore,
+    cert_der: &[u8],
+    now: i64,
+) -> Result<SigningCert, CertError> {
+    let (cert, anchor) = parse_and_anchor(store, cert_der)?;
+    check_validity(&cert, anchor, now)?;
+    check_extensions(&cert, &anchor.signing_policies, Purpose::Signing)?;
+    check_revocation(cert.raw_serial(), anchor, now, store.crl_max_age_secs)?;
+    let key = rsa::PublicKey::from_public_key_der(cert.public_key().raw)
+        .map_err(|_| CertError::UnsupportedAlgorithm("the key is not RSA".into()))?;
+    if key_bits(&key) < 2048 {
+        return Err(CertError::UnsupportedAlgorithm("RSA key under 2048 bits".into()));
+    }
+    Ok(SigningCert {
+        verified: VerifiedCert {
+            der: cert_der.to_vec(),
+            issuer_raw: cert.issuer().as_raw().to_vec(),
+            subject_raw: cert.subject().as_raw().to_vec(),
+            issuer: cert.issuer().to_string(),
+            serial_hex: hex(cert.raw_serial()),
+            not_after: cert.validity().not_after.timestamp(),
+            fingerprint: hex(&Sha256::digest(cert_der)),
+        },
+        not_before: cert.validity().not_before.timestamp(),
+        spki_der: cert.public_key().raw.to_vec(),
     })
 }
 
@@ -161,7 +222,8 @@ pub fn check_recorded(
     Ok(())
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Hex (as [`hex`] writes it) back to bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
@@ -188,7 +250,11 @@ fn check_validity(
     Ok(())
 }
 
-fn check_extensions(cert: &X509Certificate<'_>, anchor: &TrustAnchor) -> Result<(), CertError> {
+fn check_extensions(
+    cert: &X509Certificate<'_>,
+    policies: &[String],
+    purpose: Purpose,
+) -> Result<(), CertError> {
     for ext in cert.extensions() {
         let id = ext.oid.to_id_string();
         if ext.critical && !KNOWN_CRITICAL.contains(&id.as_str()) {
@@ -200,10 +266,17 @@ fn check_extensions(cert: &X509Certificate<'_>, anchor: &TrustAnchor) -> Result<
         return Err(CertError::KeyUsage);
     }
     let ku = cert.key_usage().map_err(|_| CertError::Malformed)?;
-    if !ku.is_some_and(|ku| ku.value.digital_signature()) {
+    let usable = ku.is_some_and(|ku| match purpose {
+        Purpose::Authentication => ku.value.digital_signature(),
+        Purpose::Signing => ku.value.digital_signature() || ku.value.non_repudiation(),
+    });
+    if !usable {
         return Err(CertError::KeyUsage);
     }
-    if !anchor.policies.is_empty() {
+    if purpose == Purpose::Signing && policies.is_empty() {
+        return Err(CertError::Policy);
+    }
+    if !policies.is_empty() {
         let ext = cert
             .get_extension_unique(&oid_registry::OID_X509_EXT_CERTIFICATE_POLICIES)
             .map_err(|_| CertError::Malformed)?;
@@ -214,7 +287,7 @@ fn check_extensions(cert: &X509Certificate<'_>, anchor: &TrustAnchor) -> Result<
             Some(_) => return Err(CertError::Malformed),
             None => Vec::new(),
         };
-        if !anchor.policies.iter().any(|required| carried.contains(required)) {
+        if !policies.iter().any(|required| carried.contains(required)) {
             return Err(CertError::Policy);
         }
     }

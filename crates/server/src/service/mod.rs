@@ -7,6 +7,7 @@ pub mod links;
 pub mod oidc;
 pub mod oidc_client;
 pub mod phone_code;
+pub mod second_cert;
 pub mod signin;
 
 use std::sync::Arc;

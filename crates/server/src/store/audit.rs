@@ -80,6 +80,11 @@ audit_actions! {
     OidcGrantRevoke => "oidc.grant.revoke",
     /// A client revoked a token (RFC 7009).
     OidcRevoke => "oidc.revoke",
+    /// `second-cert request`: a key pair made in the HSM and its CSR handed out.
+    SecondCertRequest => "second_cert.request",
+    /// `second-cert import`: the CA's certificate checked and the credential activated.
+    SecondCertImport => "second_cert.import",
+    SecondCertRevoke => "second_cert.revoke",
 }
 
 impl std::fmt::Display for AuditAction {

@@ -17,6 +17,7 @@ mod oidc;
 mod phone_codes;
 mod proofs;
 mod retention;
+mod second_certs;
 mod sessions;
 mod signing_sessions;
 
@@ -46,6 +47,9 @@ pub use oidc::{
 pub use phone_codes::{CodeState, EnrolError, PhoneCode};
 pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
 pub use retention::{Purged, Retention};
+pub use second_certs::{
+    ACTIVE, REQUESTED, REVOKED, SecondCertActivation, SecondCertRecord, SecondCertStoreError,
+};
 pub use sessions::{ChallengeRecord, SessionRecord};
 pub use signing_sessions::{NewSigningSession, SigningSessionRecord};
 

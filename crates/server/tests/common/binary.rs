@@ -16,7 +16,19 @@ pub fn cli(
     db_url: Option<&str>,
     args: &[&str],
 ) -> (bool, String, String) {
+    cli_env(config, data, db_url, &[], args)
+}
+
+/// [`cli`] with more environment variables (the HSM's settings, `SOFTHSM2_CONF`).
+pub fn cli_env(
+    config: &Path,
+    data: &Path,
+    db_url: Option<&str>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, String, String) {
     let mut cmd = Command::new(BIN);
+    cmd.envs(env.iter().copied());
     cmd.arg("--config")
         .arg(config)
         .args(args)
@@ -44,14 +56,17 @@ impl Server {
     /// Starts the server with `config` and data in `data`, and reads the `expect_lines` lines it
     /// prints on stdout once listening (one per listener).
     pub fn start(config: &Path, data: &Path, expect_lines: usize) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["--config", config.to_str().unwrap(), "serve"])
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--config", config.to_str().unwrap(), "serve"])
             .env("MAHPKI_DATA_DIR", data)
-            .env("MAHPKI_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .env("MAHPKI_LOG", "info");
+        Self::spawn(cmd, expect_lines)
+    }
+
+    /// Starts `cmd` (a `mahpki-server serve` put together by the caller) as [`Server::start`]
+    /// does.
+    pub fn spawn(mut cmd: Command, expect_lines: usize) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut addrs = Vec::new();
         for _ in 0..expect_lines {

@@ -181,7 +181,12 @@ pub fn trust_config(
     let crl_der = crl.signed_by(&Issuer::new(ca.params.clone(), &ca_kp)).unwrap().der().to_vec();
     let crl_path = dir.join(format!("{name}.crl"));
     std::fs::write(&crl_path, crl_der).unwrap();
-    TrustConfig { ca_cert: cert_path, policies: vec![policy.to_owned()], crls: vec![crl_path] }
+    TrustConfig {
+        ca_cert: cert_path,
+        policies: vec![policy.to_owned()],
+        signing_policies: vec![],
+        crls: vec![crl_path],
+    }
 }
 
 /// The HPKI authentication certificate of the phone tests' holder ("HPKI holder 1", serial 1001).
