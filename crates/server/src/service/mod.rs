@@ -3,6 +3,7 @@
 //! what it changed, and fails with a domain error that the HTTP layer turns into its code. The
 //! CLI calls the same services.
 
+pub mod account;
 pub mod links;
 pub mod phone_code;
 pub mod signin;
@@ -108,6 +109,8 @@ pub enum ServiceError {
     BadConfirmationCode,
     #[error("the confirmation code is wrong")]
     ConfirmationWrong,
+    #[error("the holder's page: {0}")]
+    Account(account::AccountRefusal),
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -138,6 +141,7 @@ impl ServiceError {
                 E::Store(_) => ErrorCode::Internal,
             },
             Self::Standing(r) => r.code(),
+            Self::Account(r) => r.code(),
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::HolderUnknown => ErrorCode::HolderUnknown,
             Self::LabelInvalid => ErrorCode::CredentialLabelInvalid,
