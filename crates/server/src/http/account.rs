@@ -9,7 +9,10 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use mahpki_protocol::account::{Account, AccountDone};
+use mahpki_protocol::{
+    HpkiId,
+    account::{Account, AccountDone},
+};
 
 use super::{ApiError, AppState, client::ClientAddr, signin};
 use crate::service::account;
@@ -28,12 +31,11 @@ pub async fn get(
 async fn answer(
     state: &AppState,
     headers: &HeaderMap,
+    hpki_id: &HpkiId,
     before: usize,
 ) -> Result<Response, ApiError> {
-    let (after, signed_out) = match signin::current(state, headers).await? {
-        Some(s) => (crate::service::signin::list(&state.ctx(), &s.hpki_id).await?.len(), false),
-        None => (0, true),
-    };
+    let signed_out = signin::current(state, headers).await?.is_none();
+    let after = crate::service::signin::list(&state.ctx(), hpki_id).await?.len();
     let done = AccountDone { signed_out, sessions_ended: before.saturating_sub(after) as u64 };
     let mut res = Json(done).into_response();
     if signed_out {
@@ -43,10 +45,7 @@ async fn answer(
 }
 
 /// The signed-in holder and how many sessions they have open now.
-async fn holder(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(mahpki_protocol::HpkiId, usize), ApiError> {
+async fn holder(state: &AppState, headers: &HeaderMap) -> Result<(HpkiId, usize), ApiError> {
     let s = signin::required(state, headers).await?;
     let open = crate::service::signin::list(&state.ctx(), &s.hpki_id).await?.len();
     Ok((s.hpki_id, open))
@@ -67,7 +66,7 @@ pub async fn revoke_phone(
     let id = row_id(&id)?;
     let (hpki_id, before) = holder(&state, &headers).await?;
     account::revoke_phone(&state.ctx(), &hpki_id, id, client.as_deref()).await?;
-    answer(&state, &headers, before).await
+    answer(&state, &headers, &hpki_id, before).await
 }
 
 /// `POST /api/account/mynumber/{id}/revoke`.
@@ -80,7 +79,7 @@ pub async fn revoke_mynumber(
     let id = row_id(&id)?;
     let (hpki_id, before) = holder(&state, &headers).await?;
     account::revoke_mynumber(&state.ctx(), &hpki_id, id, client.as_deref()).await?;
-    answer(&state, &headers, before).await
+    answer(&state, &headers, &hpki_id, before).await
 }
 
 /// `POST /api/account/sessions/{sid}/end`.
@@ -92,7 +91,7 @@ pub async fn end_session(
 ) -> Result<Response, ApiError> {
     let (hpki_id, before) = holder(&state, &headers).await?;
     account::end_session(&state.ctx(), &hpki_id, &sid, client.as_deref()).await?;
-    answer(&state, &headers, before).await
+    answer(&state, &headers, &hpki_id, before).await
 }
 
 /// `POST /api/account/sessions/end-all`.
@@ -103,5 +102,5 @@ pub async fn end_all(
 ) -> Result<Response, ApiError> {
     let (hpki_id, before) = holder(&state, &headers).await?;
     account::end_all(&state.ctx(), &hpki_id, client.as_deref()).await?;
-    answer(&state, &headers, before).await
+    answer(&state, &headers, &hpki_id, before).await
 }
