@@ -12,7 +12,7 @@ use crate::{
     },
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
-    pages::{footer::ServerFooter, index::IndexPage, not_found::NotFound},
+    pages::{account::AccountPage, footer::ServerFooter, index::IndexPage, not_found::NotFound},
 };
 
 #[derive(Clone, Routable, PartialEq, Debug)]
@@ -40,6 +40,9 @@ pub enum Route {
     /// The same page under its old spelling: CA links printed with it stay valid for months.
     #[at("/enroll")]
     EnrollLegacy,
+    /// 登録状況: the holder's own page after any sign-in.
+    #[at("/account")]
+    Account,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -54,6 +57,7 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
+        Route::Account => html! { <AccountPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
