@@ -856,6 +856,14 @@ pub fn end_named(lang: Lang, browser: &str, since: &str) -> String {
     }
 }
 
+/// 「取消済み(2031年3月31日)」: a text with a note in brackets, as each language writes them.
+pub fn noted(lang: Lang, text: &str, note: &str) -> String {
+    match lang {
+        Lang::Ja => format!("{text}({note})"),
+        Lang::En => format!("{text} ({note})"),
+    }
+}
+
 /// A Unix time as the calendar day in Japan.
 pub fn date(lang: Lang, secs: i64) -> String {
     let (y, m, d) = crate::date::jst_ymd(secs);

@@ -217,7 +217,7 @@ async fn every_screen_in_both_languages() {
                 "2031-03-31",
                 "In use",
                 "2026-12-02 12:24",
-                "Revoked(2026-11-29)",
+                "Revoked (2026-11-29)",
                 "Never",
                 "This browser",
                 "Unknown",

@@ -236,7 +236,8 @@ fn phones(ctx: &LangContext, phones: &[AccountPhone], on: &Callback<Action>) -> 
                 )
             }
             Some(at) => {
-                (format!("{}({})", t(Msg::AccountRevokedOn), i18n::date(ctx.lang, at)), html! {})
+                let on = i18n::date(ctx.lang, at);
+                (i18n::noted(ctx.lang, t(Msg::AccountRevokedOn), &on), html! {})
             }
         };
         html! {
@@ -316,7 +317,7 @@ fn events(ctx: &LangContext, events: &[AccountEvent]) -> Html {
     }
     let row = |e: &AccountEvent| {
         let what = match e.factor {
-            Some(f) => format!("{}({})", t(event_name(e.action)), t(factor_name(f))),
+            Some(f) => i18n::noted(ctx.lang, t(event_name(e.action)), t(factor_name(f))),
             None => t(event_name(e.action)).to_owned(),
         };
         let outcome = match e.refused {
