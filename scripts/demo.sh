@@ -30,6 +30,8 @@ cat <<MSG
 
       http://localhost:$PORT/
           the platform
+      http://localhost:$PORT/account
+          登録状況, the holder's own page after a sign-in: registrations, sign-ins, events
       http://127.0.0.1:$HELPER_PORT/demo
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)

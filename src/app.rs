@@ -13,7 +13,7 @@ use crate::{
     },
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
-    pages::{footer::ServerFooter, index::IndexPage, not_found::NotFound},
+    pages::{account::AccountPage, footer::ServerFooter, index::IndexPage, not_found::NotFound},
 };
 
 #[derive(Clone, Routable, PartialEq, Debug)]
@@ -45,6 +45,9 @@ pub enum Route {
     /// service.
     #[at("/consent")]
     Consent,
+    /// 登録状況: the holder's own page after any sign-in.
+    #[at("/account")]
+    Account,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -60,6 +63,7 @@ fn switch(route: Route) -> Html {
         Route::Change => html! { <ProveFlow /> },
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
         Route::Consent => html! { <ConsentFlow /> },
+        Route::Account => html! { <AccountPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

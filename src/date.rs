@@ -7,6 +7,12 @@ pub fn jst_ymd(secs: i64) -> (i64, u32, u32) {
     civil_from_days(days)
 }
 
+/// `(hour, minute)` in Japan of the Unix time `secs`.
+pub fn jst_hm(secs: i64) -> (u32, u32) {
+    let in_day = (secs + 9 * 3600).rem_euclid(86_400);
+    ((in_day / 3600) as u32, (in_day % 3600 / 60) as u32)
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -33,5 +39,8 @@ mod tests {
         assert_eq!(jst_ymd(1_932_735_600), (2031, 4, 1));
         assert_eq!(jst_ymd(951_782_400), (2000, 2, 29));
         assert_eq!(jst_ymd(-86_400), (1969, 12, 31));
+        assert_eq!(jst_hm(1_932_735_599), (23, 59));
+        assert_eq!(jst_hm(1_932_735_600), (0, 0));
+        assert_eq!(jst_hm(0), (9, 0));
     }
 }

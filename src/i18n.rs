@@ -551,6 +551,299 @@ messages! {
     ConsentLeaving:
         "サービスの画面に戻っています…",
         "Returning to the service...";
+    // The holder's page (登録状況, issue 12).
+    AccountTitle:
+        "登録状況",
+        "Registration status";
+    AccountLoading:
+        "登録状況を読み込んでいます…",
+        "Loading your registration status...";
+    AccountNotSignedIn:
+        "登録状況を表示するには、HPKIカード、マイナンバーカード、スマートフォンのいずれかでサインインしてください。",
+        "To see your registration status, sign in with your HPKI card, your My Number card or your smartphone.";
+    SignInLink:
+        "サインイン",
+        "Sign in";
+    SignOut:
+        "サインアウト",
+        "Sign out";
+    AccountHolderHeading:
+        "ご本人の情報",
+        "About you";
+    AccountMyNumberHeading:
+        "マイナンバーカード",
+        "My Number card";
+    AccountMyNumberNone:
+        "マイナンバーカードは登録されていません。",
+        "No My Number card is registered.";
+    AccountIssuer:
+        "発行者",
+        "Issuer";
+    AccountSerial:
+        "シリアル番号",
+        "Serial number";
+    AccountValidUntil:
+        "有効期限",
+        "Valid until";
+    AccountRegisteredOn:
+        "登録日",
+        "Registered on";
+    AccountRevokeMyNumber:
+        "マイナンバーカードの登録を取り消す",
+        "Revoke the My Number card";
+    AccountPhonesHeading:
+        "スマートフォン(タブレットを含む)",
+        "Smartphones (and tablets)";
+    AccountPhonesNone:
+        "スマートフォンは登録されていません。",
+        "No smartphone is registered.";
+    AccountPhoneName:
+        "名前",
+        "Name";
+    AccountLastUsed:
+        "最終利用",
+        "Last used";
+    AccountNeverUsed:
+        "なし",
+        "Never";
+    AccountStatus:
+        "状態",
+        "Status";
+    AccountInUse:
+        "利用中",
+        "In use";
+    AccountRevokedOn:
+        "取消済み",
+        "Revoked";
+    AccountOperation:
+        "操作",
+        "Action";
+    AccountRevoke:
+        "取り消す",
+        "Revoke";
+    AccountSessionsHeading:
+        "サインイン中の端末",
+        "Where you are signed in";
+    AccountSessionsNone:
+        "サインイン中の端末はありません。",
+        "You are not signed in anywhere.";
+    AccountFactor:
+        "サインイン方法",
+        "Signed in with";
+    AccountBrowser:
+        "ブラウザ",
+        "Browser";
+    AccountUnknownBrowser:
+        "不明",
+        "Unknown";
+    AccountSince:
+        "開始",
+        "Since";
+    AccountUntil:
+        "終了予定",
+        "Until";
+    AccountThisBrowser:
+        "この端末",
+        "This browser";
+    AccountEnd:
+        "終了する",
+        "End";
+    AccountEndAll:
+        "すべての端末でサインインを終了する",
+        "End the sign-in everywhere";
+    AccountEventsHeading:
+        "最近の記録(最大20件)",
+        "Recent events (up to 20)";
+    AccountEventsNone:
+        "記録はありません。",
+        "No events yet.";
+    AccountWhen:
+        "日時",
+        "When";
+    AccountWhat:
+        "内容",
+        "What";
+    AccountOutcome:
+        "結果",
+        "Result";
+    AccountOutcomeOk:
+        "完了",
+        "Done";
+    AccountOutcomeRefused:
+        "受け付けられませんでした",
+        "Refused";
+    AccountGuideHeading:
+        "登録・変更の手続き",
+        "Register or change";
+    FactorHpkiCard:
+        "HPKIカード",
+        "HPKI card";
+    FactorMyNumber:
+        "マイナンバーカード",
+        "My Number card";
+    FactorPasskey:
+        "スマートフォン",
+        "Smartphone";
+    AccountConfirmTitle:
+        "確認画面",
+        "Please confirm";
+    AccountConfirmRevokePhone:
+        "次のスマートフォンの登録を取り消します。取り消したスマートフォンでは、サインインやスマートフォン変更ができなくなります。このスマートフォンでサインインしている端末も、サインインが終了します。",
+        "This smartphone's registration will be revoked. It can then no longer be used to sign in or to change smartphones, and sign-ins made with it end too.";
+    AccountConfirmRevokeMyNumber:
+        "マイナンバーカードの登録を取り消します。取り消すと、マイナンバーカードでサインインできなくなり、このカードでサインインしている端末も、サインインが終了します。再び利用するには、HPKIカードを使ってマイナンバーカードを登録し直してください。",
+        "Your My Number card's registration will be revoked. You can then no longer sign in with it, and sign-ins made with it end too. To use it again, register it once more using your HPKI card.";
+    AccountConfirmEndSession:
+        "次の端末のサインインを終了します。その端末で続けるには、もう一度サインインが必要です。",
+        "The sign-in on this device will end. Continuing there needs a new sign-in.";
+    AccountConfirmEndOwn:
+        "この端末(いまお使いのブラウザ)のサインインを終了します。",
+        "The sign-in on this browser, the one you are using now, will end.";
+    AccountConfirmEndAll:
+        "すべての端末のサインインを終了します。この端末もサインアウトします。",
+        "The sign-in will end on every device, this one included.";
+    AccountNothingDone:
+        "「戻る」を押すと、何も変更せずに登録状況に戻ります。",
+        "Press Back to return to your registration status without changing anything.";
+    Back:
+        "戻る",
+        "Back";
+    AccountWorking:
+        "処理しています…",
+        "Working...";
+    AccountDonePhone:
+        "スマートフォンの登録を取り消しました。",
+        "The smartphone's registration was revoked.";
+    AccountDoneMyNumber:
+        "マイナンバーカードの登録を取り消しました。",
+        "The My Number card's registration was revoked.";
+    AccountDoneSession:
+        "その端末のサインインを終了しました。",
+        "The sign-in on that device has ended.";
+    AccountSignedOut:
+        "サインアウトしました。",
+        "You are signed out.";
+    AccountSignedOutAll:
+        "すべての端末のサインインを終了しました。",
+        "The sign-in has ended on every device.";
+    AccountSignedOutMyNumber:
+        "この端末はこのマイナンバーカードでサインインしていたため、サインアウトしました。",
+        "This browser had signed in with that My Number card, so it is signed out too.";
+    AccountReload:
+        "登録状況を開き直す",
+        "Open your registration status again";
+    // Audit actions in plain words, one per AuditAction.
+    EventHpkiAuth:
+        "HPKIカードによる本人確認",
+        "Identified with the HPKI card";
+    EventSignIn:
+        "サインイン",
+        "Signed in";
+    EventSignInEnd:
+        "サインインの終了",
+        "Sign-in ended";
+    EventHpkiCertificate:
+        "HPKIカードの証明書の更新",
+        "HPKI card certificate renewed";
+    EventIdentityImport:
+        "認証局からの登録情報の受付",
+        "Details received from the CA";
+    EventIdentitySuspend:
+        "認証局による利用停止",
+        "Suspended by the CA";
+    EventIdentityResume:
+        "認証局による利用再開",
+        "Resumed by the CA";
+    EventJmaAuth:
+        "医籍登録番号とカードIDによる本人確認",
+        "Identified by medical registration number and card ID";
+    EventJmaUnlock:
+        "医籍登録番号による本人確認の停止解除",
+        "Pause on identification by registration number lifted";
+    EventMyNumberBind:
+        "マイナンバーカードの登録",
+        "My Number card registered";
+    EventMyNumberReplace:
+        "マイナンバーカードの登録の更新",
+        "My Number card registration renewed";
+    EventMyNumberRevoke:
+        "マイナンバーカードの登録の取消し",
+        "My Number card registration revoked";
+    EventPhoneEnrolmentIssue:
+        "スマートフォン登録用の二次元コードの発行",
+        "2D code for registering a smartphone issued";
+    EventPhoneEnrolmentOpen:
+        "スマートフォン登録用の二次元コードの読取り",
+        "2D code for registering a smartphone scanned";
+    EventPhoneEnrolmentCancel:
+        "スマートフォン登録の中止",
+        "Smartphone registration cancelled";
+    EventPhoneBind:
+        "スマートフォンの登録",
+        "Smartphone registered";
+    EventPhoneReplace:
+        "スマートフォンの変更",
+        "Smartphone changed";
+    EventPhoneRevoke:
+        "スマートフォンの登録の取消し",
+        "Smartphone registration revoked";
+    EventPhoneChangeIssue:
+        "スマートフォン変更用の二次元コードの発行",
+        "2D code for changing smartphones issued";
+    EventPhoneChangeOpen:
+        "スマートフォン変更用の二次元コードの読取り",
+        "2D code for changing smartphones scanned";
+    EventPhoneChangeBegin:
+        "旧スマートフォンでの本人確認の開始",
+        "Identification on the old smartphone started";
+    EventPhoneChangeProve:
+        "旧スマートフォンでの本人確認",
+        "Identified on the old smartphone";
+    EventPhoneChangeCancel:
+        "スマートフォン変更の中止",
+        "Smartphone change cancelled";
+    EventPhoneConfirm:
+        "確認コードの入力",
+        "Confirmation code entered";
+    EventStandingRefuse:
+        "利用停止中のため受け付けられなかった操作",
+        "Refused while not in good standing";
+    EventEnrolmentIssueLink:
+        "認証局による登録用リンクの発行",
+        "Registration link issued by the CA";
+    EventOidcClientAdd:
+        "連携サービスの登録(運営者)",
+        "A relying service was registered (operator)";
+    EventOidcClientRemove:
+        "連携サービスの登録解除(運営者)",
+        "A relying service was removed (operator)";
+    EventOidcKeyRotate:
+        "IDトークン署名鍵の更新(運営者)",
+        "The ID token signing key was rotated (operator)";
+    EventOidcConsent:
+        "サービス連携への同意",
+        "Your answer to a service's request";
+    EventOidcAuthorize:
+        "サービスへのサインイン",
+        "Sign-in to a service";
+    EventOidcToken:
+        "サービスへの認証結果の受け渡し",
+        "Sign-in result handed to a service";
+    EventOidcGrantRevoke:
+        "不正な再利用によるサービス連携の無効化",
+        "A service's access ended after a reuse";
+    EventOidcRevoke:
+        "サービスによる連携の終了",
+        "A service ended its access";
+    EventSecondCertRequest:
+        "HPKIセカンド電子証明書の鍵の作成",
+        "A key for your HPKI second certificate was made";
+    EventSecondCertImport:
+        "HPKIセカンド電子証明書の発行",
+        "Your HPKI second certificate was issued";
+    EventSecondCertRevoke:
+        "HPKIセカンド電子証明書の失効",
+        "Your HPKI second certificate was revoked";
 }
 
 impl Msg {
@@ -602,6 +895,36 @@ pub fn expires_in(lang: Lang, secs: u32) -> String {
     }
 }
 
+/// A Unix time as the day and minute in Japan (「2031年3月31日 23:59」).
+pub fn date_time(lang: Lang, secs: i64) -> String {
+    let (h, min) = crate::date::jst_hm(secs);
+    format!("{} {h}:{min:02}", date(lang, secs))
+}
+
+/// 「「私のスマートフォン」を取り消す」: a row's button, named by its row for a screen reader.
+pub fn revoke_named(lang: Lang, label: &str) -> String {
+    match lang {
+        Lang::Ja => format!("「{label}」の登録を取り消す"),
+        Lang::En => format!("Revoke \"{label}\""),
+    }
+}
+
+/// 「Chrome / Windows のサインインを終了する」: a session row's button, named by its row.
+pub fn end_named(lang: Lang, browser: &str, since: &str) -> String {
+    match lang {
+        Lang::Ja => format!("{browser}({since}から)のサインインを終了する"),
+        Lang::En => format!("End the sign-in on {browser} (since {since})"),
+    }
+}
+
+/// 「取消済み(2031年3月31日)」: a text with a note in brackets, as each language writes them.
+pub fn noted(lang: Lang, text: &str, note: &str) -> String {
+    match lang {
+        Lang::Ja => format!("{text}({note})"),
+        Lang::En => format!("{text} ({note})"),
+    }
+}
+
 /// A Unix time as the calendar day in Japan.
 pub fn date(lang: Lang, secs: i64) -> String {
     let (y, m, d) = crate::date::jst_ymd(secs);
@@ -636,6 +959,8 @@ mod tests {
         assert_eq!(tries_left(Lang::En, 2), "Tries left: 2");
         assert_eq!(date(Lang::Ja, 1_932_735_599), "2031年3月31日");
         assert_eq!(date(Lang::En, 1_932_735_600), "2031-04-01");
+        assert_eq!(date_time(Lang::Ja, 1_932_735_599), "2031年3月31日 23:59");
+        assert_eq!(date_time(Lang::En, 1_932_735_600), "2031-04-01 0:00");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use gloo_net::http::{Request, Response};
 use mahpki_protocol::{
     ErrorBody, ErrorCode, Health, HpkiId,
+    account::{Account, AccountDone},
     api::{CardSignature, Challenge, ClientConfig, Holder, MyNumberBound, SessionInfo},
     enrol::{
         AssertionOptions, ChangeBegin, ChangeFinish, ChangeIssued, ChangeOpened, ChangeProved,
@@ -185,6 +186,45 @@ pub async fn cancel_enrolment() {
 pub async fn cancel_change() {
     if let Err(e) = Request::delete("/api/smartphone/change/current").send().await {
         tracing_fallback(&e.to_string());
+    }
+}
+
+/// `GET /api/account`: the signed-in holder's page (登録状況).
+pub async fn account() -> Result<Account, ErrorCode> {
+    get_json("/api/account").await
+}
+
+/// `POST /api/account/phones/{id}/revoke`.
+pub async fn account_revoke_phone(id: i64) -> Result<AccountDone, ErrorCode> {
+    post_empty(&format!("/api/account/phones/{id}/revoke")).await
+}
+
+/// `POST /api/account/mynumber/{id}/revoke`.
+pub async fn account_revoke_mynumber(id: i64) -> Result<AccountDone, ErrorCode> {
+    post_empty(&format!("/api/account/mynumber/{id}/revoke")).await
+}
+
+/// `POST /api/account/sessions/{sid}/end`. A sid is URL-safe (random base64url).
+pub async fn account_end_session(sid: &str) -> Result<AccountDone, ErrorCode> {
+    let sid = js_sys::encode_uri_component(sid);
+    post_empty(&format!("/api/account/sessions/{sid}/end")).await
+}
+
+/// `POST /api/account/sessions/end-all`.
+pub async fn account_end_all() -> Result<AccountDone, ErrorCode> {
+    post_empty("/api/account/sessions/end-all").await
+}
+
+/// `POST /api/signin/end` (204, no body): サインアウト on this browser.
+pub async fn signin_end() -> Result<(), ErrorCode> {
+    let res = Request::post("/api/signin/end").send().await;
+    let res = res.map_err(|_| ErrorCode::ServerUnreachable)?;
+    if res.ok() {
+        return Ok(());
+    }
+    match res.json::<ErrorBody>().await {
+        Ok(body) => Err(body.error.code),
+        Err(_) => Err(ErrorCode::ServerUnreachable),
     }
 }
 

@@ -129,6 +129,19 @@ error_codes! {
           "You are not signed in."),
         t("HPKIカード、マイナンバーカード、スマートフォンのいずれかでサインインしてください。",
           "Please sign in with your HPKI card, your My Number card or your smartphone.");
+    /// The holder's page named a phone, binding or signing session that is not one of the
+    /// signed-in holder's (or does not exist: the two are not told apart).
+    AccountItemUnknown, 404,
+        t("ご本人の登録の中に、指定されたものが見つかりません。",
+          "What you chose is not among your registrations."),
+        t("登録状況の画面を開き直し、表示されている内容から選んでください。",
+          "Open your registration status page again and choose from what it shows.");
+    /// The holder's page named their own phone, binding or signing session that already ended.
+    AccountItemEnded, 409,
+        t("指定されたものは、すでに取り消されているか終了しています。",
+          "What you chose was already revoked or has already ended."),
+        t("登録状況の画面を開き直して、現在の状態を確認してください。",
+          "Open your registration status page again to see how things stand now.");
     CsrfRejected, 403,
         t("このサイト以外から送られた要求のため、受け付けませんでした。",
           "The request did not come from this site and was refused."),

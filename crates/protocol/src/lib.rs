@@ -2,8 +2,10 @@
 //! browser ↔ local helper, CLI ↔ server) lives here and only here, so the app, the server and the
 //! helper cannot drift apart. Compiles for wasm32 and native.
 
+pub mod account;
 pub mod apdu;
 pub mod api;
+pub mod audit;
 #[cfg(feature = "card-profile")]
 pub mod card_profile;
 pub mod enrol;

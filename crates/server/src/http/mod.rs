@@ -1,6 +1,7 @@
 //! The axum application: `/api/*` JSON endpoints, the built web app, and the headers every answer
 //! carries.
 
+mod account;
 mod api_error;
 mod assets;
 mod auth;
@@ -173,6 +174,11 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/session/logout", post(auth::logout))
         .route("/signin", get(signin::get))
         .route("/signin/end", post(signin::end))
+        .route("/account", get(account::get))
+        .route("/account/phones/{id}/revoke", post(account::revoke_phone))
+        .route("/account/mynumber/{id}/revoke", post(account::revoke_mynumber))
+        .route("/account/sessions/end-all", post(account::end_all))
+        .route("/account/sessions/{sid}/end", post(account::end_session))
         .route("/smartphone/enrolments/current/events", get(enrol::events))
         .route("/smartphone/holder", get(enrol::holder))
         .route("/smartphone/change/current/events", get(change::events))

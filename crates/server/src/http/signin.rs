@@ -43,7 +43,7 @@ fn set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> HeaderValue {
     HeaderValue::from_str(&v).expect("cookie is ASCII")
 }
 
-fn clear_cookie(state: &AppState) -> HeaderValue {
+pub(super) fn clear_cookie(state: &AppState) -> HeaderValue {
     set_cookie(state, "", 0)
 }
 

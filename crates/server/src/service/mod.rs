@@ -3,6 +3,7 @@
 //! what it changed, and fails with a domain error that the HTTP layer turns into its code. The
 //! CLI calls the same services.
 
+pub mod account;
 pub mod links;
 pub mod oidc;
 pub mod oidc_client;
@@ -127,6 +128,8 @@ pub enum ServiceError {
     /// A refusal named by its catalogued code alone.
     #[error("refused: {0:?}")]
     Refused(ErrorCode),
+    #[error("the holder's page: {0}")]
+    Account(account::AccountRefusal),
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -157,6 +160,7 @@ impl ServiceError {
                 E::Store(_) => ErrorCode::Internal,
             },
             Self::Standing(r) => r.code(),
+            Self::Account(r) => r.code(),
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::HolderUnknown => ErrorCode::HolderUnknown,
             Self::LabelInvalid => ErrorCode::CredentialLabelInvalid,

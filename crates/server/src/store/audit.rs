@@ -4,94 +4,8 @@ use std::sync::{Arc, RwLock};
 
 use super::{Store, StoreError, now_ms};
 
-/// Writes [`AuditAction`] once, one row per action: its variant and the exact string in the log
-/// (operators grep these, so a string never changes once written).
-macro_rules! audit_actions {
-    ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
-        /// What an audit row records.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum AuditAction {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl AuditAction {
-            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)*
-                }
-            }
-        }
-    };
-}
-
-audit_actions! {
-    /// A card login (challenge answered, certificate checked).
-    HpkiAuth => "hpki.auth",
-    /// A daily sign-in (any of the three factors; the detail names it) or its refusal.
-    SignIn => "signin",
-    /// A signing session ended by its holder (sign-out, or from the holder's page).
-    SignInEnd => "signin.end",
-    /// The holder's current HPKI certificate changed.
-    HpkiCertificate => "hpki.certificate",
-    IdentityImport => "identity.import",
-    IdentitySuspend => "identity.suspend",
-    IdentityResume => "identity.resume",
-    /// A JMA-path login (医籍登録番号 + カードID).
-    JmaAuth => "jma.auth",
-    JmaUnlock => "jma.unlock",
-    MyNumberBind => "mynumber.bind",
-    MyNumberReplace => "mynumber.replace",
-    MyNumberRevoke => "mynumber.revoke",
-    /// 別紙2: a PC's enrolment code.
-    PhoneEnrolmentIssue => "phone.enrolment.issue",
-    PhoneEnrolmentOpen => "phone.enrolment.open",
-    PhoneEnrolmentCancel => "phone.enrolment.cancel",
-    /// A first phone bound.
-    PhoneBind => "phone.bind",
-    /// A phone bound in place of the old one.
-    PhoneReplace => "phone.replace",
-    PhoneRevoke => "phone.revoke",
-    /// スマートフォン変更's first code.
-    PhoneChangeIssue => "phone.change.issue",
-    PhoneChangeOpen => "phone.change.open",
-    PhoneChangeBegin => "phone.change.begin",
-    PhoneChangeProve => "phone.change.prove",
-    PhoneChangeCancel => "phone.change.cancel",
-    /// A confirmation code entered on the PC.
-    PhoneConfirm => "phone.confirm",
-    /// A path without the card refused a holder not in good standing.
-    StandingRefuse => "standing.refuse",
-    /// The CLI's `enrolment issue-link` (named as where a standing refusal happened).
-    EnrolmentIssueLink => "enrolment.issue-link",
-    /// The operator registered a relying service (`oidc-client add`).
-    OidcClientAdd => "oidc.client.add",
-    OidcClientRemove => "oidc.client.remove",
-    /// The operator rotated the ID token signing key.
-    OidcKeyRotate => "oidc.key.rotate",
-    /// A holder's answer on the consent page (outcome `ok` or `access_denied`'s code).
-    OidcConsent => "oidc.consent",
-    /// An authorization request answered with a code, or refused.
-    OidcAuthorize => "oidc.authorize",
-    /// Tokens issued at the token endpoint (code or refresh grant), or refused.
-    OidcToken => "oidc.token",
-    /// A code redeemed twice or a refresh token reused: the grant's tokens were revoked.
-    OidcGrantRevoke => "oidc.grant.revoke",
-    /// A client revoked a token (RFC 7009).
-    OidcRevoke => "oidc.revoke",
-    /// `second-cert request`: a key pair made in the HSM and its CSR handed out.
-    SecondCertRequest => "second_cert.request",
-    /// `second-cert import`: the CA's certificate checked and the credential activated.
-    SecondCertImport => "second_cert.import",
-    SecondCertRevoke => "second_cert.revoke",
-}
-
-impl std::fmt::Display for AuditAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The actions' table is in the protocol (the holder's page reads them back in plain words).
+pub use mahpki_protocol::audit::AuditAction;
 
 type Observe = Arc<dyn Fn(&AuditEvent) + Send + Sync>;
 
@@ -175,6 +89,22 @@ impl Store {
         insert(e).execute(&mut **tx).await?;
         self.observer.tell(e);
         Ok(())
+    }
+
+    /// One holder's newest `limit` events, newest first (the holder's page).
+    pub async fn audit_of(
+        &self,
+        hpki_id: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, at_ms, hpki_id, action, client, outcome, detail FROM audit_log \
+             WHERE hpki_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(hpki_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The newest `limit` events, oldest first.

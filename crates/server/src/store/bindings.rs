@@ -1,7 +1,7 @@
 //! My Number card bindings: one active card per holder, one holder per card, replaced atomically.
 
 use super::{
-    AuditAction, AuditEvent, Backend, Bindings, Store, StoreError, now_ms, revoke_replaced,
+    AuditAction, AuditEvent, Backend, Bindings, Revoker, Store, StoreError, now_ms, revoke_replaced,
 };
 
 /// A verified JPKI authentication certificate to bind.
@@ -181,18 +181,40 @@ impl Store {
         Ok(rows)
     }
 
+    /// A binding by its row, active or ended.
+    pub async fn mynumber_get(&self, id: i64) -> Result<Option<MyNumberRecord>, StoreError> {
+        let sql =
+            sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM mynumber_bindings WHERE id = $1"));
+        Ok(sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?)
+    }
+
     /// Revokes an active binding (the CA operator's command); false if none was active.
     pub async fn mynumber_revoke(&self, id: i64, reason: &str) -> Result<bool, StoreError> {
+        self.mynumber_revoke_by(id, Revoker::Operator, reason).await
+    }
+
+    /// [`Store::mynumber_revoke`] by either revoker: a holder's own page revokes only their own
+    /// binding (the owner is in the `UPDATE`). The signing sessions begun with it end with it
+    /// (see `signing_sessions::ALIVE`).
+    pub async fn mynumber_revoke_by(
+        &self,
+        id: i64,
+        by: Revoker<'_>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let hpki_id: Option<String> = sqlx::query_scalar(
+        let mut update = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "UPDATE mynumber_bindings SET revoked_ms = $1, revoked_reason = $2 \
-             WHERE id = $3 AND revoked_ms IS NULL RETURNING hpki_id",
-        )
+             WHERE id = $3 AND revoked_ms IS NULL{} RETURNING hpki_id",
+            by.owner_clause(4)
+        )))
         .bind(now_ms())
         .bind(reason)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(id);
+        if let Some(owner) = by.owner() {
+            update = update.bind(owner);
+        }
+        let hpki_id: Option<String> = update.fetch_optional(&mut *tx).await?;
         let Some(hpki_id) = hpki_id else { return Ok(false) };
         self.audit_in(
             &mut tx,
@@ -200,7 +222,7 @@ impl Store {
                 hpki_id: Some(hpki_id),
                 action: AuditAction::MyNumberRevoke,
                 outcome: "ok".into(),
-                client: None,
+                client: by.client().map(Into::into),
                 detail: Some(format!("binding={id} reason={reason}")),
             },
         )

@@ -5,7 +5,7 @@
 //! precondition, so two phones or two server processes racing for the same row cannot both win.
 
 use super::{
-    AuditAction, AuditEvent, Backend, Bindings, Store, StoreError,
+    AuditAction, AuditEvent, Backend, Bindings, Revoker, Store, StoreError,
     ceremonies::Registration,
     confirmations::{self, Purpose},
     phone_codes::{self, ByPhone, CodeState, EnrolError, PhoneCode},
@@ -122,6 +122,17 @@ pub struct PhoneRecord {
     pub created_ms: i64,
     pub revoked_ms: Option<i64>,
     pub revoked_reason: Option<String>,
+}
+
+/// A phone as the holder's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PhoneUse {
+    pub id: i64,
+    pub label: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+    /// The latest signing session begun with this phone.
+    pub last_used_ms: Option<i64>,
 }
 
 const PHONE_COLUMNS: &str = "id, hpki_id, credential_id, passkey, label, enrolment_id, \
@@ -564,6 +575,31 @@ impl Store {
         .await?)
     }
 
+    /// A phone by its row, working or ended.
+    pub async fn phone_get(&self, id: i64) -> Result<Option<PhoneRecord>, StoreError> {
+        Ok(sqlx::query_as(sql(format!(
+            "SELECT {PHONE_COLUMNS} FROM phone_credentials WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Every phone of a holder with its latest sign-in (the holder's page): the working one
+    /// first, then the ended ones, newest first.
+    pub async fn phone_uses(&self, hpki_id: &str) -> Result<Vec<PhoneUse>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.label, p.created_ms, p.revoked_ms, \
+             (SELECT MAX(s.created_ms) FROM signing_sessions s WHERE s.phone_id = p.id) \
+             AS last_used_ms \
+             FROM phone_credentials p WHERE p.hpki_id = $1 \
+             ORDER BY CASE WHEN p.revoked_ms IS NULL THEN 0 ELSE 1 END, p.id DESC",
+        )
+        .bind(hpki_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Every phone (working and ended) of a holder, oldest first.
     pub async fn phone_list(&self, hpki_id: &str) -> Result<Vec<PhoneRecord>, StoreError> {
         Ok(sqlx::query_as(sql(format!(
@@ -584,16 +620,31 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> Result<Option<String>, StoreError> {
+        self.phone_revoke_by(id, Revoker::Operator, reason, now).await
+    }
+
+    /// [`Store::phone_revoke`] by either revoker: a holder's own page revokes only a phone of
+    /// theirs (the owner is in the `UPDATE`, so no race between checking and revoking).
+    pub async fn phone_revoke_by(
+        &self,
+        id: i64,
+        by: Revoker<'_>,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let hpki_id: Option<String> = sqlx::query_scalar(
+        let mut update = sqlx::query_scalar(sql(format!(
             "UPDATE phone_credentials SET revoked_ms = $1, revoked_reason = $2 \
-             WHERE id = $3 AND revoked_ms IS NULL RETURNING hpki_id",
-        )
+             WHERE id = $3 AND revoked_ms IS NULL{} RETURNING hpki_id",
+            by.owner_clause(4)
+        )))
         .bind(now)
         .bind(reason)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(id);
+        if let Some(owner) = by.owner() {
+            update = update.bind(owner);
+        }
+        let hpki_id: Option<String> = update.fetch_optional(&mut *tx).await?;
         let Some(hpki_id) = hpki_id else { return Ok(None) };
         let grants = sqlx::query("DELETE FROM enrol_grants WHERE hpki_id = $1 AND via = 'phone'")
             .bind(&hpki_id)
@@ -606,7 +657,7 @@ impl Store {
             &AuditEvent {
                 hpki_id: Some(hpki_id.clone()),
                 action: AuditAction::PhoneRevoke,
-                client: Some("cli".into()),
+                client: by.client().map(Into::into),
                 outcome: "ok".into(),
                 detail: Some(format!(
                     "phone={id} reason={reason:?} grants_ended={grants} cancelled={cancelled:?}"

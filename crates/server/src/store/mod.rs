@@ -33,7 +33,7 @@ pub use confirmations::{
 };
 pub use enrolments::{
     EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
-    PhoneRecord,
+    PhoneRecord, PhoneUse,
 };
 pub use grants::{
     GrantVia, JMA_BATCH, JMA_FIRST_BACKOFF_MS, JMA_MAX_BACKOFF_MS, JmaAttempt, JmaGrant, JmaGranted,
@@ -94,6 +94,40 @@ pub struct Store {
 /// input, so it is safe to splice.
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
+}
+
+/// Who revokes a binding: the CA operator (any holder's, from the CLI), or the holder from
+/// their own page (only their own: the owner is part of the `UPDATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoker<'a> {
+    Operator,
+    Holder { hpki_id: &'a str, client: Option<&'a str> },
+}
+
+impl<'a> Revoker<'a> {
+    /// The holder the row must belong to, if any.
+    pub fn owner(self) -> Option<&'a str> {
+        match self {
+            Self::Operator => None,
+            Self::Holder { hpki_id, .. } => Some(hpki_id),
+        }
+    }
+
+    /// The audit row's client.
+    pub fn client(self) -> Option<&'a str> {
+        match self {
+            Self::Operator => Some("cli"),
+            Self::Holder { client, .. } => client,
+        }
+    }
+
+    /// ` AND hpki_id = $n` for a holder (bind [`Revoker::owner`] as parameter `n`), else nothing.
+    fn owner_clause(self, n: u8) -> String {
+        match self {
+            Self::Operator => String::new(),
+            Self::Holder { .. } => format!(" AND hpki_id = ${n}"),
+        }
+    }
 }
 
 /// The binding tables where a newer binding replaces the holder's current one.

@@ -107,6 +107,14 @@ impl Store {
         Ok(sqlx::query_as(q).bind(now_ms).bind(sid).fetch_optional(&self.pool).await?)
     }
 
+    /// Whose session `sid` is (alive or not), if it exists.
+    pub async fn signing_session_holder(&self, sid: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT hpki_id FROM signing_sessions WHERE sid = $1")
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// A holder's alive sessions, newest first.
     pub async fn signing_sessions_of(
         &self,
