@@ -6,10 +6,11 @@
 pub mod links;
 pub mod phone_code;
 pub mod signin;
+pub mod signin_mynumber;
 
 use std::sync::Arc;
 
-use mahpki_protocol::ErrorCode;
+use mahpki_protocol::{ErrorCode, HpkiId};
 use webauthn_rs::Webauthn;
 
 use crate::{
@@ -108,6 +109,10 @@ pub enum ServiceError {
     BadConfirmationCode,
     #[error("the confirmation code is wrong")]
     ConfirmationWrong,
+    #[error("this My Number card is bound to nobody")]
+    MyNumberNotBound,
+    #[error("this My Number card's binding to {hpki_id} was replaced or revoked")]
+    MyNumberBindingEnded { hpki_id: HpkiId },
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -144,6 +149,8 @@ impl ServiceError {
             Self::WebauthnRefused => ErrorCode::WebauthnFailed,
             Self::BadConfirmationCode => ErrorCode::BadRequest,
             Self::ConfirmationWrong => ErrorCode::ConfirmationWrong,
+            Self::MyNumberNotBound => ErrorCode::MyNumberNotBound,
+            Self::MyNumberBindingEnded { .. } => ErrorCode::MyNumberBindingEnded,
             Self::NoRelyingParty | Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
