@@ -8,6 +8,7 @@ use crate::{
         enrol::EnrolFlow,
         mynumber::MyNumberFlow,
         prove::ProveFlow,
+        signin::SignInFlow,
         smartphone::{SmartphoneFlow, Via},
     },
     i18n::Msg,
@@ -40,6 +41,9 @@ pub enum Route {
     /// The same page under its old spelling: CA links printed with it stay valid for months.
     #[at("/enroll")]
     EnrollLegacy,
+    /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
+    #[at("/signin")]
+    SignIn,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -54,6 +58,7 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
+        Route::SignIn => html! { <SignInFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
