@@ -559,7 +559,7 @@ messages! {
         "Put your My Number card in the IC card reader, then press the button. The PIN is that of the user-authentication certificate (4 digits).";
     SignInMyNumberNote:
         "マイナンバーカードでのサインインは、別紙1の手順でマイナンバーカードを登録した後に利用できます。",
-        "Signing in with your My Number card works once you have registered it as described in Annex 1 (別紙1).";
+        "Signing in with your My Number card works once you have registered it as described in Annex 1.";
     SignInMyNumberButton:
         "マイナンバーカードでサインイン",
         "Sign in with My Number card";

@@ -211,13 +211,13 @@ error_codes! {
         t("このマイナンバーカードは、本プラットフォームに登録されていません。",
           "This My Number card is not registered on this platform."),
         t("マイナンバーカードでサインインするには、先に別紙1の手順でマイナンバーカードを登録してください。それまではHPKIカードでサインインできます。",
-          "To sign in with your My Number card, first register it as described in Annex 1 (別紙1). Until then, sign in with your HPKI card.");
+          "To sign in with your My Number card, first register it as described in Annex 1. Until then, sign in with your HPKI card.");
     /// A My Number sign-in with a card whose registration was replaced (a renewed card) or revoked.
     MyNumberBindingEnded, 403,
         t("このマイナンバーカードの登録は、新しいカードへの切替えまたは取消しにより終了しています。",
           "This My Number card's registration has ended: it was replaced by a newer card or revoked."),
         t("新しいマイナンバーカードをお持ちの場合はそのカードでサインインしてください。お持ちでない場合は、HPKIカードでサインインし、別紙1の手順でマイナンバーカードを登録し直してください。",
-          "If you have a newer My Number card, sign in with it. Otherwise sign in with your HPKI card and register your My Number card again as described in Annex 1 (別紙1).");
+          "If you have a newer My Number card, sign in with it. Otherwise sign in with your HPKI card and register your My Number card again as described in Annex 1.");
     /// The phone presented no enrolment this server knows (a mistyped link, or no code opened on this phone).
     EnrolmentUnknown, 404,
         t("この登録用の2次元コード(URL)は無効です。",
