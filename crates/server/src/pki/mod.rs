@@ -18,6 +18,6 @@ pub use anchor::{
     TrustConfig, TrustStore,
 };
 pub use verify::{
-    CertError, VerifiedCert, cert_error_code, check_recorded, hex, signed_data,
+    CertError, VerifiedCert, cert_error_code, check_recorded, hex, signed_data, verify_certificate,
     verify_signed_challenge,
 };
