@@ -43,6 +43,24 @@ demo_configure() {
   # SoftHSM2 finds its token through SOFTHSM2_CONF: part of the operator's command line.
   SERVER=(env "SOFTHSM2_CONF=$softhsm_conf" "$bin/mahpki-server" --config "$CONFIG")
   "${SERVER[@]}" identity import "$DATA/pki/server-import.json"
+  demo_bind_mynumber
+}
+
+# The demo holder whose My Number card is bound from the start, so the sign-in with the My Number
+# card can be tried at once (HP0000000001 is left unbound for 別紙1).
+MYNUMBER_HOLDER=HP0000000003
+
+# demo_bind_mynumber: binds $MYNUMBER_HOLDER's My Number card (its JPKI 利用者証明用 certificate in
+# the test PKI) with the operator's `binding add`; a restart finds it bound already.
+demo_bind_mynumber() {
+  local cert
+  cert="$(node -e '
+    const path = require("path");
+    const [manifest, id] = process.argv.slice(1);
+    const h = require(manifest).holders.find((x) => x.hpki_id === id);
+    console.log(path.join(path.dirname(manifest), h.jpki_auth_cert.replace(/\.pem$/, ".der")));
+  ' "$DATA/pki/holders.json" "$MYNUMBER_HOLDER")"
+  "${SERVER[@]}" binding add --hpki-id "$MYNUMBER_HOLDER" --certificate "$cert" >/dev/null
 }
 
 # demo_second_certs BIN_DIR: every demo holder in good standing gets an HPKI second certificate

@@ -32,6 +32,8 @@ cat <<MSG
           the platform
       http://localhost:$PORT/account
           登録状況, the holder's own page after a sign-in: registrations, sign-ins, events
+      http://localhost:$PORT/signin
+          the daily sign-in: HPKI card, My Number card or smartphone
       http://127.0.0.1:$HELPER_PORT/demo
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)
@@ -44,6 +46,9 @@ cat <<MSG
 
   Try 別紙1: insert HP0000000001's HPKI card on the demo page, then on the platform
   「マイナンバーカードをご利用の方はこちら」 → 「HPKIカードで登録」 (PINs are on the demo page).
+  Try the sign-in: $MYNUMBER_HOLDER's My Number card is bound already; insert it on the demo
+  page, then http://localhost:$PORT/signin → 「マイナンバーカードでサインイン」 and its 利用者証明用
+  パスワード (on the demo page). Any holder's HPKI card signs in with 「HPKIカードでサインイン」.
   Try 別紙2, スマートフォン変更, the JMA path and a CA's link: see README.md, "What make demo shows".
   JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
 

@@ -9,6 +9,7 @@ use crate::{
         enrol::EnrolFlow,
         mynumber::MyNumberFlow,
         prove::ProveFlow,
+        signin::SignInFlow,
         smartphone::{SmartphoneFlow, Via},
     },
     i18n::Msg,
@@ -48,6 +49,9 @@ pub enum Route {
     /// 登録状況: the holder's own page after any sign-in.
     #[at("/account")]
     Account,
+    /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
+    #[at("/signin")]
+    SignIn,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -64,6 +68,7 @@ fn switch(route: Route) -> Html {
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
         Route::Consent => html! { <ConsentFlow /> },
         Route::Account => html! { <AccountPage /> },
+        Route::SignIn => html! { <SignInFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -844,6 +844,91 @@ messages! {
     EventSecondCertRevoke:
         "HPKIセカンド電子証明書の失効",
         "Your HPKI second certificate was revoked";
+    // Issue 12: the sign-in page (「原則として、1日1回」の本人認証).
+    SignInTitle:
+        "サインイン",
+        "Sign in";
+    SignInEntry:
+        "サインイン(1日1回の本人認証)",
+        "Sign in (the daily identification)";
+    SignInChecking:
+        "サインインの状態を確認しています…",
+        "Checking whether you are signed in...";
+    SignInChooseTitle:
+        "本人認証の方法を選んでください",
+        "Choose how to identify yourself";
+    SignInIntro:
+        "原則として1日1回、(i) HPKIカード、(ii) マイナンバーカード、(iii) スマートフォンのいずれかで本人認証を行ってください。",
+        "As a rule once a day, identify yourself with one of (i) your HPKI card, (ii) your My Number card or (iii) your smartphone.";
+    SignInHelperNeeded:
+        "カードでのサインインには、カード読み取りソフト(mahpki-helper)が必要です。スマートフォンでのサインインは、このまま利用できます。",
+        "Signing in with a card needs the card helper (mahpki-helper). Signing in with your smartphone works without it.";
+    SignInHpkiWay:
+        "(i) HPKIカード",
+        "(i) HPKI card";
+    SignInHpkiHint:
+        "HPKIカードをICカードリーダーにセットしてから押してください。",
+        "Put your HPKI card in the IC card reader, then press the button.";
+    SignInHpkiButton:
+        "HPKIカードでサインイン",
+        "Sign in with HPKI card";
+    SignInMyNumberWay:
+        "(ii) マイナンバーカード",
+        "(ii) My Number card";
+    SignInMyNumberHint:
+        "マイナンバーカードをICカードリーダーにセットしてから押してください。暗証番号は、利用者証明用電子証明書の暗証番号(数字4桁)です。",
+        "Put your My Number card in the IC card reader, then press the button. The PIN is that of the user-authentication certificate (4 digits).";
+    SignInMyNumberNote:
+        "マイナンバーカードでのサインインは、別紙1の手順でマイナンバーカードを登録した後に利用できます。",
+        "Signing in with your My Number card works once you have registered it as described in Annex 1.";
+    SignInMyNumberButton:
+        "マイナンバーカードでサインイン",
+        "Sign in with My Number card";
+    SignInSmartphoneWay:
+        "(iii) スマートフォン",
+        "(iii) Smartphone";
+    SignInSmartphoneHint:
+        "登録済みのスマートフォンの生体認証(指紋・顔)で本人認証を行います。",
+        "Identify yourself with the biometrics (fingerprint or face) of your registered smartphone.";
+    SignInSmartphoneButton:
+        "スマートフォンでサインイン",
+        "Sign in with smartphone";
+    SignedInTitle:
+        "サインインしています",
+        "You are signed in";
+    SignedInFactorLabel:
+        "本人認証の方法",
+        "Identified with";
+    SignedInSinceLabel:
+        "サインインした日時",
+        "Signed in at";
+    SignedInUntilLabel:
+        "サインインの有効期限",
+        "Signed in until";
+    SignInDone:
+        "サインインしました。次の画面に移動しています…",
+        "You are signed in. Moving on...";
+    ContinueToService:
+        "サービスの画面へ進む",
+        "Continue to the service";
+    GoToAccount:
+        "登録状況へ進む",
+        "Go to your registration status";
+    SignInAgain:
+        "もう一度サインインする",
+        "Sign in again";
+    SignInAgainHint:
+        "別の方法で本人認証をし直すこともできます。",
+        "You can also identify yourself again, by any of the ways.";
+    SignInFailedTitle:
+        "サインインできませんでした",
+        "You could not be signed in";
+    SignedOutTitle:
+        "サインアウトしました",
+        "You have signed out";
+    SignedOutMessage:
+        "このブラウザでのサインインを終了しました。共用のPCでは、ブラウザも終了してください。",
+        "Your sign-in on this browser has ended. On a shared PC, close the browser too.";
 }
 
 impl Msg {

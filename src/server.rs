@@ -5,7 +5,7 @@ use gloo_net::http::{Request, Response};
 use mahpki_protocol::{
     ErrorBody, ErrorCode, Health, HpkiId,
     account::{Account, AccountDone},
-    api::{CardSignature, Challenge, ClientConfig, Holder, MyNumberBound, SessionInfo},
+    api::{CardSignature, Challenge, ClientConfig, Holder, MyNumberBound, SessionInfo, SignedIn},
     enrol::{
         AssertionOptions, ChangeBegin, ChangeFinish, ChangeIssued, ChangeOpened, ChangeProved,
         ConfirmCode, Confirmed, EnrolmentIssued, EnrolmentOpened, EnrolmentRequest,
@@ -101,6 +101,26 @@ pub async fn mynumber_challenge() -> Result<Challenge, ErrorCode> {
 /// `POST /api/mynumber/finish`: binds the My Number card that signed.
 pub async fn mynumber_finish(sig: &CardSignature) -> Result<MyNumberBound, ErrorCode> {
     post_json("/api/mynumber/finish", sig).await
+}
+
+/// `GET /api/signin`: this browser's signing session (`not_signed_in` without one).
+pub async fn signin_current() -> Result<SignedIn, ErrorCode> {
+    get_json("/api/signin").await
+}
+
+/// `POST /api/signin/hpki`: the HPKI card's answer to `/api/hpki/challenge`; signs in.
+pub async fn signin_hpki(sig: &CardSignature) -> Result<SignedIn, ErrorCode> {
+    post_json("/api/signin/hpki", sig).await
+}
+
+/// `POST /api/signin/mynumber/challenge`: for the My Number card's sign-in.
+pub async fn signin_mynumber_challenge() -> Result<Challenge, ErrorCode> {
+    post_empty("/api/signin/mynumber/challenge").await
+}
+
+/// `POST /api/signin/mynumber`: the bound My Number card's answer; signs its holder in.
+pub async fn signin_mynumber(sig: &CardSignature) -> Result<SignedIn, ErrorCode> {
+    post_json("/api/signin/mynumber", sig).await
 }
 
 /// `POST /api/smartphone/enrolments`: the 2D code for a phone (`replace` once the holder said はい).

@@ -15,6 +15,7 @@ pub mod mynumber;
 pub mod prove;
 pub mod qr;
 pub mod run;
+pub mod signin;
 pub mod smartphone;
 pub mod start_view;
 pub mod widgets;

@@ -118,13 +118,13 @@ pub fn holder_card(props: &HolderCardProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-struct ReadersProps {
-    readers: Vec<ReaderStatus>,
+pub struct ReadersProps {
+    pub readers: Vec<ReaderStatus>,
 }
 
 /// What the helper sees now, so "no reader" is visible before the holder presses anything.
 #[function_component(Readers)]
-fn readers(props: &ReadersProps) -> Html {
+pub fn readers(props: &ReadersProps) -> Html {
     let ctx = use_lang();
     if props.readers.is_empty() {
         return html! { <p class="notice">{ ctx.t(Msg::NoReaderFound) }</p> };

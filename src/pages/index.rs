@@ -1,4 +1,5 @@
-//! The top page of 別紙1/別紙2: choose My Number card or smartphone, then the procedure.
+//! The top page of 別紙1/別紙2: choose My Number card or smartphone, then the procedure; and the
+//! way to the daily sign-in.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -16,6 +17,9 @@ pub fn index_page() -> Html {
                 <a class="entry" href="#mynumber">{ t(Msg::MyNumberEntry) }</a>
                 <a class="entry" href="#smartphone">{ t(Msg::SmartphoneEntry) }</a>
             </nav>
+            <p class="signin-entry">
+                <Link<Route> to={Route::SignIn} classes="button signin-link">{ t(Msg::SignInEntry) }</Link<Route>>
+            </p>
 
             <section id="mynumber" class="procedure" aria-labelledby="mynumber-title">
                 <h2 id="mynumber-title">{ t(Msg::MyNumberEntry) }</h2>

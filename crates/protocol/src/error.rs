@@ -160,6 +160,13 @@ error_codes! {
           "This authentication request was issued to another window."),
         t("この画面でもう一度ボタンを押して、認証をやり直してください。",
           "Press the button again in this window to start a new authentication.");
+    /// A challenge issued for one use (the HPKI login, a My Number binding, a My Number sign-in)
+    /// presented to another.
+    ChallengeWrongPurpose, 400,
+        t("この認証要求は、別の操作のために発行されたものです。",
+          "This authentication request was issued for another operation."),
+        t("この画面でもう一度ボタンを押して、認証をやり直してください。",
+          "Press the button again in this window to start a new authentication.");
     SignatureInvalid, 400,
         t("カードの署名を確認できませんでした。",
           "The card's signature could not be verified."),
@@ -217,6 +224,18 @@ error_codes! {
           "This My Number card is already registered to another HPKI ID (本人ID)."),
         t("ご自身のマイナンバーカードかご確認ください。心当たりがない場合は、HPKIカードの発行元の認証局にお問い合わせください。",
           "Check that it is your own card. If you do not know why, contact the CA that issued your HPKI card.");
+    /// A My Number sign-in with a card no holder has registered (別紙1).
+    MyNumberNotBound, 403,
+        t("このマイナンバーカードは、本プラットフォームに登録されていません。",
+          "This My Number card is not registered on this platform."),
+        t("マイナンバーカードでサインインするには、先に別紙1の手順でマイナンバーカードを登録してください。それまではHPKIカードでサインインできます。",
+          "To sign in with your My Number card, first register it as described in Annex 1. Until then, sign in with your HPKI card.");
+    /// A My Number sign-in with a card whose registration was replaced (a renewed card) or revoked.
+    MyNumberBindingEnded, 403,
+        t("このマイナンバーカードの登録は、新しいカードへの切替えまたは取消しにより終了しています。",
+          "This My Number card's registration has ended: it was replaced by a newer card or revoked."),
+        t("新しいマイナンバーカードをお持ちの場合はそのカードでサインインしてください。お持ちでない場合は、HPKIカードでサインインし、別紙1の手順でマイナンバーカードを登録し直してください。",
+          "If you have a newer My Number card, sign in with it. Otherwise sign in with your HPKI card and register your My Number card again as described in Annex 1.");
     /// The phone presented no enrolment this server knows (a mistyped link, or no code opened on this phone).
     EnrolmentUnknown, 404,
         t("この登録用の2次元コード(URL)は無効です。",

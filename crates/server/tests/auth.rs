@@ -414,7 +414,7 @@ async fn mynumber_refuses_an_hpki_certificate_and_hpki_challenges(db: Db) {
             &pki::keys().holder.sign_challenge(ORIGIN, &c),
         )
         .await;
-    assert_eq!(a.code(), Some(ErrorCode::ChallengeUnknown));
+    assert_eq!(a.code(), Some(ErrorCode::ChallengeWrongPurpose));
     assert!(w.store.mynumber_list(None).await.unwrap().is_empty());
 }
 

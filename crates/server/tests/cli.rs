@@ -12,8 +12,9 @@ use std::{
 
 use common::{
     Db,
-    pki::HPKI_POLICY_STR,
-    world::{HOLDER, World, config, world_on},
+    browser::Browser,
+    pki::{self, HPKI_POLICY_STR, JPKI_POLICY_STR, REVOKED_SERIAL},
+    world::{HOLDER, ORIGIN, World, config, world_on},
 };
 use mahpki_server::{events::Events, store::Store};
 
@@ -174,4 +175,90 @@ async fn issue_link_uses_the_configured_public_origin(db: Db) {
     );
 }
 
-on_both_databases!(every_command_names_its_database, issue_link_uses_the_configured_public_origin);
+/// `binding add` (the demo's bound My Number card, bindings carried over): binds a JPKI
+/// certificate that the configured anchors and CRLs accept, with its audit row, and the card then
+/// signs its holder in; a revoked card, an HPKI certificate or an unknown holder are refused
+/// and bind nothing.
+async fn binding_add_binds_only_a_good_jpki_certificate(db: Db) {
+    let (store, url, data) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            (Store::open_sqlite(dir.path()).await.unwrap(), None, dir)
+        }
+        Db::Postgres => {
+            let url = common::postgres::fresh_database_url().await;
+            let store = Store::open_postgres(&url).await.unwrap();
+            (store, Some(url), tempfile::tempdir().unwrap())
+        }
+    };
+    let data_dir = data.path().to_owned();
+    let w: World = world_on(store, Events::local(), data, config()).await;
+    let (h, j) = (&w.hpki_trust, &w.jpki_trust);
+    let config_file = data_dir.join("server.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "public_origin = {ORIGIN:?}\ndata_dir = {data_dir:?}\n\
+             [[hpki_trust]]\nca_cert = {:?}\npolicies = [{HPKI_POLICY_STR:?}]\ncrls = [{:?}]\n\
+             [[jpki_trust]]\nca_cert = {:?}\npolicies = [{JPKI_POLICY_STR:?}]\ncrls = [{:?}]\n",
+            h.ca_cert, h.crls[0], j.ca_cert, j.crls[0]
+        ),
+    )
+    .unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let mut env = vec![];
+    if let Some(url) = &url {
+        env.push(("MAHPKI_DATABASE_URL", url.as_str()));
+    }
+    let add = |hpki_id: &str, cert: &[u8]| {
+        let file = cwd.path().join("card.der");
+        std::fs::write(&file, cert).unwrap();
+        let args = [
+            "--config",
+            config_file.to_str().unwrap(),
+            "binding",
+            "add",
+            "--hpki-id",
+            hpki_id,
+            "--certificate",
+            file.to_str().unwrap(),
+        ];
+        run(cwd.path(), &env, &args)
+    };
+    for (who, cert, why) in [
+        (HOLDER, w.jpki_cert(REVOKED_SERIAL), "revoked"),
+        (HOLDER, w.hpki_cert(), "trusted CA"),
+        ("JMA-0000099", w.jpki_cert(0x5001), "no holder"),
+    ] {
+        let out = add(who, &cert);
+        assert!(!out.status.success(), "{why}");
+        assert!(stderr(&out).contains(why), "{why}: {}", stderr(&out));
+    }
+    assert!(w.store.mynumber_list(None).await.unwrap().is_empty());
+
+    let card = w.jpki_cert(0x5001);
+    let out = add(HOLDER, &card);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bound: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (bound["hpki_id"].as_str(), bound["status"].as_str()),
+        (Some(HOLDER), Some("active"))
+    );
+    let log = w.store.audit_tail(1).await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].client.as_deref()), ("mynumber.bind", Some("cli")));
+    // Again: already bound, nothing changes.
+    assert!(add(HOLDER, &card).status.success());
+    assert_eq!(w.store.mynumber_list(None).await.unwrap().len(), 1);
+
+    let mut b = Browser::new(&w.app);
+    let c = b.challenge("/api/signin/mynumber/challenge").await;
+    let sig = pki::keys().holder.sign_challenge(ORIGIN, &c);
+    let a = b.finish("/api/signin/mynumber", &c, &card, &sig).await;
+    assert_eq!(a.status.as_u16(), 200, "{:?}", a.body);
+}
+
+on_both_databases!(
+    every_command_names_its_database,
+    issue_link_uses_the_configured_public_origin,
+    binding_add_binds_only_a_good_jpki_certificate,
+);

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use clap::Subcommand;
 use mahpki_server::{
     Config,
-    pki::TrustStore,
+    pki::{TrustStore, verify_certificate},
     standing,
-    store::{MyNumberRecord, Store},
+    store::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding, Store},
 };
 
 use super::{BoxError, Needs};
@@ -19,6 +19,17 @@ pub enum BindingCommand {
     List {
         #[arg(long)]
         hpki_id: Option<String>,
+    },
+    /// Bind a My Number card's JPKI 利用者証明用 certificate (DER file) to a holder without the
+    /// cards: for the demo's holder and for bindings carried over from an earlier system. The
+    /// holder's own 別紙1 (both cards, both PINs) is the normal way. The certificate is checked
+    /// against the configured JPKI anchors and CRLs; the binding replaces the holder's earlier one.
+    Add {
+        #[arg(long)]
+        hpki_id: String,
+        /// The certificate, DER.
+        #[arg(long)]
+        certificate: std::path::PathBuf,
     },
     /// Revoke an active binding by its id.
     Revoke {
@@ -41,6 +52,37 @@ pub async fn run(config: Config, command: BindingCommand) -> Result<(), BoxError
                 }
                 let w = why.get(&b.hpki_id).cloned().flatten();
                 println!("{}", serde_json::to_string(&binding_json(&b, w.as_deref())?)?);
+            }
+        }
+        BindingCommand::Add { hpki_id, certificate } => {
+            let der = std::fs::read(&certificate)
+                .map_err(|e| format!("{}: {e}", certificate.display()))?;
+            let mut trust =
+                TrustStore::load_jpki_with(&config.jpki_trust, &config.jpki_builtin_crls)?;
+            trust.crl_max_age_secs = config.crl_max_age_secs;
+            let now = mahpki_server::http::Clock::system().now_secs();
+            let cert = verify_certificate(&trust, &der, now)
+                .map_err(|e| format!("{}: {e}", certificate.display()))?;
+            let (store, _) = super::write(&config, Needs::Write).await?;
+            if store.identity_get(&hpki_id).await?.is_none() {
+                return Err(format!("no holder {hpki_id} is registered").into());
+            }
+            let new = NewMyNumberBinding {
+                hpki_id: hpki_id.clone(),
+                cert_issuer: cert.issuer,
+                cert_serial: cert.serial_hex,
+                fingerprint: cert.fingerprint,
+                not_after_ms: cert.not_after.saturating_mul(1000),
+                certificate: cert.der,
+            };
+            match store.bind_mynumber(&new, Some("cli")).await {
+                Ok(BindOutcome::Bound { binding, .. } | BindOutcome::AlreadyBound(binding)) => {
+                    println!("{}", serde_json::to_string(&binding_json(&binding, None)?)?);
+                }
+                Err(BindError::BoundElsewhere) => {
+                    return Err("this My Number card is bound to another holder".into());
+                }
+                Err(BindError::Store(e)) => return Err(e.into()),
             }
         }
         BindingCommand::Revoke { id, reason } => {

@@ -1,5 +1,7 @@
 //! Challenges the cards sign: 32 random bytes, single use, bound to the session that asked for
-//! them and to a purpose (HPKI authentication or My Number binding), valid five minutes.
+//! them and to a purpose (HPKI authentication, My Number binding, My Number sign-in), valid five
+//! minutes. A challenge answered for another purpose is refused: a card signature the holder made
+//! to bind their card must not sign them in, nor the other way round.
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use mahpki_protocol::{
@@ -15,7 +17,10 @@ pub const TTL_MS: i64 = 5 * 60 * 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Hpki,
+    /// Binding the My Number card (別紙1), for a holder identified by the HPKI card.
     Jpki,
+    /// Signing in with the bound My Number card, from an anonymous page session.
+    JpkiSignIn,
 }
 
 impl Purpose {
@@ -23,6 +28,7 @@ impl Purpose {
         match self {
             Purpose::Hpki => "hpki",
             Purpose::Jpki => "jpki",
+            Purpose::JpkiSignIn => "jpki_signin",
         }
     }
 }
@@ -66,7 +72,7 @@ pub async fn verify(
         return Err(ApiError(ErrorCode::ChallengeWrongSession));
     }
     if record.purpose != purpose.as_str() {
-        return Err(ApiError(ErrorCode::ChallengeUnknown));
+        return Err(ApiError(ErrorCode::ChallengeWrongPurpose));
     }
     if state.clock.now_ms() > record.expires_ms {
         return Err(ApiError(ErrorCode::ChallengeExpired));

@@ -148,6 +148,8 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
         .route("/mynumber/finish", post(mynumber::mynumber_finish))
         .route("/signin/hpki", post(signin::hpki))
+        .route("/signin/mynumber/challenge", post(signin::mynumber_challenge))
+        .route("/signin/mynumber", post(signin::mynumber))
         .route("/jma/login", post(jma::login))
         .route("/smartphone/enrolments", post(enrol::issue))
         .route("/smartphone/enrolments/current", delete(enrol::cancel))

@@ -1,5 +1,6 @@
-//! The daily sign-in over HTTP: the signing cookie, the HPKI card way in, the browser's current
-//! signing session and sign-out. The rules are in `service::signin`.
+//! The daily sign-in over HTTP: the signing cookie, the HPKI card and My Number card ways in, the
+//! browser's current signing session and sign-out. The rules are in `service::signin` and
+//! `service::signin_mynumber`.
 //!
 //! The signing cookie is `SameSite=Lax`, unlike the page session's `Strict`: a relying service
 //! sends the holder here by a top-level redirect (`/oidc/authorize`), and a `Strict` cookie would
@@ -16,10 +17,16 @@ use mahpki_protocol::{
     api::{CardSignature, SignedIn},
 };
 
-use super::{ApiError, ApiJson, AppState, auth, client::ClientAddr, session};
+use super::{
+    ApiError, ApiJson, AppState, auth,
+    challenge::{self, Purpose},
+    client::ClientAddr,
+    session,
+};
 use crate::service::{
-    self,
+    self, ServiceError,
     signin::{self, Begun, EndReason, Proof, SigningSession},
+    signin_mynumber::{self, CardHolder},
 };
 use crate::store::AuditAction;
 
@@ -123,6 +130,60 @@ pub async fn hpki(
     let hpki_id = identity.holder.hpki_id.clone();
     answer_begun(&state, &headers, &hpki_id, Proof::HpkiCard, client.as_deref(), Some(page_cookie))
         .await
+}
+
+/// `POST /api/signin/mynumber/challenge`: a challenge for the My Number card, from a browser
+/// nobody has signed in on yet (so on an anonymous page session, made here if need be).
+pub async fn mynumber_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    auth::anonymous_challenge(&state, &headers, Purpose::JpkiSignIn).await
+}
+
+/// `POST /api/signin/mynumber`: the My Number card's answer to that challenge. Unlike the HPKI
+/// card it does not identify the page session: the guide's steps that change a holder's
+/// bindings still need the HPKI card.
+pub async fn mynumber(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(sig): ApiJson<CardSignature>,
+) -> Result<Response, ApiError> {
+    const FACTOR: &str = "mynumber";
+    let holder = match mynumber_holder(&state, &headers, &sig).await {
+        Ok(h) => h,
+        Err((e, hpki_id)) => {
+            refused(&state, hpki_id, client.as_deref(), e.0, FACTOR).await;
+            return Err(e);
+        }
+    };
+    let CardHolder { hpki_id, proof } = holder;
+    let result = answer_begun(&state, &headers, &hpki_id, proof, client.as_deref(), None).await;
+    if let Err(e) = &result {
+        refused(&state, Some(hpki_id.to_string()), client.as_deref(), e.0, FACTOR).await;
+    }
+    result
+}
+
+/// The holder the card's answer names, or the refusal and the holder it concerns (if known).
+async fn mynumber_holder(
+    state: &AppState,
+    headers: &HeaderMap,
+    sig: &CardSignature,
+) -> Result<CardHolder, (ApiError, Option<String>)> {
+    let s = session::current(state, headers).await.map_err(|e| (e, None))?;
+    let trust = state.jpki_trust.current();
+    let cert = challenge::verify(state, &s.id_hash, Purpose::JpkiSignIn, &trust, sig)
+        .await
+        .map_err(|e| (e, None))?;
+    signin_mynumber::holder_of(&state.ctx(), &cert).await.map_err(|e| {
+        let hpki_id = match &e {
+            ServiceError::MyNumberBindingEnded { hpki_id } => Some(hpki_id.to_string()),
+            _ => None,
+        };
+        (ApiError::from(e), hpki_id)
+    })
 }
 
 /// Audits a sign-in refused before a signing session could begin.

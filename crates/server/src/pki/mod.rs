@@ -19,5 +19,5 @@ pub use anchor::{
 };
 pub use verify::{
     CertError, SigningCert, VerifiedCert, cert_error_code, check_recorded, hex, signed_data, unhex,
-    verify_signed_challenge, verify_signing_certificate,
+    verify_certificate, verify_signed_challenge, verify_signing_certificate,
 };

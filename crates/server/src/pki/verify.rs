@@ -94,6 +94,31 @@ pub fn verify_signed_challenge(
     signature: &[u8],
     now: i64,
 ) -> Result<VerifiedCert, CertError> {
+    let (verified, key) = check_certificate(store, cert_der, now)?;
+    let sig =
+        rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| CertError::SignatureInvalid)?;
+    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+        .verify(&signed_data(origin, challenge), &sig)
+        .map_err(|_| CertError::SignatureInvalid)?;
+    Ok(verified)
+}
+
+/// Checks `cert_der` alone against `store` at `now` (Unix seconds): issued by a configured CA,
+/// valid now, the extensions and policy that CA's certificates carry, not revoked, an RSA key
+/// of 2048 bits or more. No proof that anyone holds its key: for the operator's `binding add`.
+pub fn verify_certificate(
+    store: &TrustStore,
+    cert_der: &[u8],
+    now: i64,
+) -> Result<VerifiedCert, CertError> {
+    check_certificate(store, cert_der, now).map(|(verified, _)| verified)
+}
+
+fn check_certificate(
+    store: &TrustStore,
+    cert_der: &[u8],
+    now: i64,
+) -> Result<(VerifiedCert, rsa::PublicKey), CertError> {
     let (cert, anchor) = parse_and_anchor(store, cert_der)?;
     check_validity(&cert, anchor, now)?;
     check_extensions(&cert, &anchor.policies, Purpose::Authentication)?;
@@ -104,13 +129,7 @@ pub fn verify_signed_challenge(
     if key_bits(&key) < 2048 {
         return Err(CertError::UnsupportedAlgorithm("RSA key under 2048 bits".into()));
     }
-    let sig =
-        rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| CertError::SignatureInvalid)?;
-    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
-        .verify(&signed_data(origin, challenge), &sig)
-        .map_err(|_| CertError::SignatureInvalid)?;
-
-    Ok(VerifiedCert {
+    let verified = VerifiedCert {
         der: cert_der.to_vec(),
         issuer_raw: cert.issuer().as_raw().to_vec(),
         subject_raw: cert.subject().as_raw().to_vec(),
@@ -118,7 +137,8 @@ pub fn verify_signed_challenge(
         serial_hex: hex(cert.raw_serial()),
         not_after: cert.validity().not_after.timestamp(),
         fingerprint: hex(&Sha256::digest(cert_der)),
-    })
+    };
+    Ok((verified, key))
 }
 
 /// What a certificate is checked for: its key usage and the anchor's policies differ.

@@ -10,10 +10,11 @@ pub mod oidc_client;
 pub mod phone_code;
 pub mod second_cert;
 pub mod signin;
+pub mod signin_mynumber;
 
 use std::sync::Arc;
 
-use mahpki_protocol::ErrorCode;
+use mahpki_protocol::{ErrorCode, HpkiId};
 use webauthn_rs::Webauthn;
 
 use crate::{
@@ -130,6 +131,10 @@ pub enum ServiceError {
     Refused(ErrorCode),
     #[error("the holder's page: {0}")]
     Account(account::AccountRefusal),
+    #[error("this My Number card is bound to nobody")]
+    MyNumberNotBound,
+    #[error("this My Number card's binding to {hpki_id} was replaced or revoked")]
+    MyNumberBindingEnded { hpki_id: HpkiId },
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -168,6 +173,8 @@ impl ServiceError {
             Self::BadConfirmationCode => ErrorCode::BadRequest,
             Self::ConfirmationWrong => ErrorCode::ConfirmationWrong,
             Self::Refused(code) => *code,
+            Self::MyNumberNotBound => ErrorCode::MyNumberNotBound,
+            Self::MyNumberBindingEnded { .. } => ErrorCode::MyNumberBindingEnded,
             Self::NoRelyingParty | Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }

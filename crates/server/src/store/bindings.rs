@@ -159,6 +159,19 @@ impl Store {
         Ok(sqlx::query_as(sql).bind(hpki_id).fetch_optional(&self.pool).await?)
     }
 
+    /// The newest binding of the card whose certificate has this fingerprint, active or ended.
+    /// An active one is always the newest: a card is bound again only once its binding ended.
+    pub async fn mynumber_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<MyNumberRecord>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM mynumber_bindings WHERE fingerprint = $1 \
+             ORDER BY id DESC LIMIT 1"
+        ));
+        Ok(sqlx::query_as(sql).bind(fingerprint).fetch_optional(&self.pool).await?)
+    }
+
     /// Every binding (active and ended), optionally of one holder, oldest first.
     pub async fn mynumber_list(
         &self,

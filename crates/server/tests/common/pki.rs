@@ -16,6 +16,7 @@ use rsa::{
 pub const HPKI_POLICY: &[u64] = &[1, 2, 392, 100495, 1, 5, 1, 1, 1, 1];
 pub const HPKI_POLICY_STR: &str = "1.2.392.100495.1.5.1.1.1.1";
 pub const JPKI_POLICY: &[u64] = &[1, 2, 392, 200149, 8, 5, 1, 3, 30];
+pub const JPKI_POLICY_STR: &str = "1.2.392.200149.8.5.1.3.30";
 pub const REVOKED_SERIAL: u64 = 0x0BAD;
 
 pub struct Key {

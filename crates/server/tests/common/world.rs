@@ -10,7 +10,7 @@ use std::{
 use super::{
     Db,
     browser::{Answer, Browser},
-    pki::{self, HPKI_POLICY_STR},
+    pki::{self, HPKI_POLICY_STR, JPKI_POLICY, JPKI_POLICY_STR},
     store,
 };
 use axum::{
@@ -54,6 +54,9 @@ pub struct World {
     pub clock: Clock,
     pub hpki_ca: pki::Ca,
     pub hpki_trust: TrustConfig,
+    /// The JPKI anchor (My Number cards) and its CRL, which revokes [`pki::REVOKED_SERIAL`].
+    pub jpki_ca: pki::Ca,
+    pub jpki_trust: TrustConfig,
     pub config: Config,
     pub _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
@@ -87,10 +90,27 @@ pub async fn world_on(
     let hpki_ca = pki::ca("HPKI test CA", &keys.hpki_ca);
     let hpki_trust =
         pki::trust_config(trust_dir.path(), "hpki", &hpki_ca, &keys.hpki_ca, HPKI_POLICY_STR, 2099);
+    let jpki_ca = pki::ca("JPKI test CA", &keys.jpki_ca);
+    let jpki_trust =
+        pki::trust_config(trust_dir.path(), "jpki", &jpki_ca, &keys.jpki_ca, JPKI_POLICY_STR, 2099);
     // The operator's commands (issue-link) judge standing by the configured anchors.
-    let config = Config { hpki_trust: vec![hpki_trust.clone()], ..config };
-    let (app, clock) = node(store.clone(), events, &hpki_trust, config.clone());
-    let w = World { app, store, clock, hpki_ca, hpki_trust, config, _dirs: (data, trust_dir) };
+    let config = Config {
+        hpki_trust: vec![hpki_trust.clone()],
+        jpki_trust: vec![jpki_trust.clone()],
+        ..config
+    };
+    let (app, clock) = node(store.clone(), events, &config);
+    let w = World {
+        app,
+        store,
+        clock,
+        hpki_ca,
+        hpki_trust,
+        jpki_ca,
+        jpki_trust,
+        config,
+        _dirs: (data, trust_dir),
+    };
     let cert = w.hpki_cert();
     let (_, c) = X509Certificate::from_der(&cert).unwrap();
     w.store
@@ -114,24 +134,24 @@ pub async fn world_on(
     w
 }
 
-/// One server process: the real router over `store`, with a clock the test moves.
-pub fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
-    node_with(store, events, hpki, config, None)
+/// One server process: the real router over `store` with the configured anchors, and a clock
+/// the test moves.
+pub fn node(store: Store, events: Events, config: &Config) -> (Router, Clock) {
+    node_with(store, events, config, None)
 }
 
 /// [`node`] with the OpenID Provider's signing keys loaded.
 pub fn node_with(
     store: Store,
     events: Events,
-    hpki: &TrustConfig,
-    config: Config,
+    config: &Config,
     oidc_keys: Option<mahpki_server::oidc_keys::SharedKeys>,
 ) -> (Router, Clock) {
     let mut state = AppState::new(
-        config,
+        config.clone(),
         store,
-        TrustStore::load(std::slice::from_ref(hpki)).unwrap(),
-        TrustStore::load(&[]).unwrap(),
+        TrustStore::load(&config.hpki_trust).unwrap(),
+        TrustStore::load(&config.jpki_trust).unwrap(),
     );
     let clock = Clock::manual();
     state.clock = clock.clone();
@@ -155,13 +175,7 @@ impl World {
         };
         let keys = config.oidc_keys(mahpki_server::store::now_ms()).unwrap();
         let shared = mahpki_server::oidc_keys::SharedKeys::new(key_file.into(), keys);
-        let (app, clock) = node_with(
-            self.store.clone(),
-            Events::local(),
-            &self.hpki_trust,
-            config.clone(),
-            Some(shared),
-        );
+        let (app, clock) = node_with(self.store.clone(), Events::local(), &config, Some(shared));
         self.app = app;
         self.clock = clock;
         self.config = config;
@@ -188,7 +202,23 @@ impl World {
     pub async fn second_node(&self, url: &str) -> Router {
         let store = Store::open_postgres(url).await.unwrap();
         let events = Events::postgres(url).await.unwrap();
-        node(store, events, &self.hpki_trust, self.config.clone()).0
+        node(store, events, &self.config).0
+    }
+
+    /// A My Number card's JPKI authentication certificate (no name, like the real ones),
+    /// `spoil`ed as a test needs.
+    pub fn jpki_cert_with(
+        &self,
+        serial: u64,
+        spoil: impl FnOnce(rcgen::CertificateParams) -> rcgen::CertificateParams,
+    ) -> Vec<u8> {
+        let keys = pki::keys();
+        let params = spoil(pki::ee_params("", serial, JPKI_POLICY));
+        pki::issue(&params, &keys.holder, &self.jpki_ca.params, &keys.jpki_ca)
+    }
+
+    pub fn jpki_cert(&self, serial: u64) -> Vec<u8> {
+        self.jpki_cert_with(serial, |p| p)
     }
 
     pub async fn active_phone(&self) -> Option<Vec<u8>> {
