@@ -8,6 +8,8 @@ use crate::{
         enrol::EnrolFlow,
         mynumber::MyNumberFlow,
         prove::ProveFlow,
+        signin_phone::SignInPhoneFlow,
+        signin_smartphone::SignInSmartphoneFlow,
         smartphone::{SmartphoneFlow, Via},
     },
     i18n::Msg,
@@ -40,6 +42,13 @@ pub enum Route {
     /// The same page under its old spelling: CA links printed with it stay valid for months.
     #[at("/enroll")]
     EnrollLegacy,
+    /// The daily sign-in on a PC with the smartphone: its 2D code, or the browser's passkey.
+    #[at("/signin/smartphone")]
+    SignInSmartphone,
+    /// The daily sign-in on the phone: for the PC whose 2D code it opened (token in the
+    /// fragment), or for this phone itself.
+    #[at("/signin/phone")]
+    SignInPhone,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -54,6 +63,8 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
+        Route::SignInSmartphone => html! { <SignInSmartphoneFlow /> },
+        Route::SignInPhone => html! { <SignInPhoneFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

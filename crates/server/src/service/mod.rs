@@ -4,6 +4,7 @@
 //! CLI calls the same services.
 
 pub mod links;
+pub mod passkey_signin;
 pub mod phone_code;
 pub mod signin;
 
@@ -108,6 +109,8 @@ pub enum ServiceError {
     BadConfirmationCode,
     #[error("the confirmation code is wrong")]
     ConfirmationWrong,
+    #[error("passkey refused: {0}")]
+    Passkey(#[from] passkey_signin::PasskeyRefusal),
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -135,6 +138,7 @@ impl ServiceError {
                 E::ConfirmationPending => ErrorCode::ConfirmationPending,
                 E::ConfirmationFailed => ErrorCode::ConfirmationFailed,
                 E::ConfirmationUnknown => ErrorCode::ConfirmationUnknown,
+                E::PasskeyUnknown => ErrorCode::PasskeyUnknown,
                 E::Store(_) => ErrorCode::Internal,
             },
             Self::Standing(r) => r.code(),
@@ -144,6 +148,7 @@ impl ServiceError {
             Self::WebauthnRefused => ErrorCode::WebauthnFailed,
             Self::BadConfirmationCode => ErrorCode::BadRequest,
             Self::ConfirmationWrong => ErrorCode::ConfirmationWrong,
+            Self::Passkey(r) => r.code(),
             Self::NoRelyingParty | Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }

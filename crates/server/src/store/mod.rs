@@ -17,6 +17,7 @@ mod phone_codes;
 mod proofs;
 mod retention;
 mod sessions;
+mod signin_codes;
 mod signing_sessions;
 
 use std::{path::Path, time::Duration};
@@ -25,9 +26,10 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditAction, AuditEvent, AuditObserver, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
-pub use ceremonies::{Assertion, Ceremony, Registration};
+pub use ceremonies::{Assertion, Ceremony, Registration, SignInAssertion};
 pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
+    SignInProved,
 };
 pub use enrolments::{
     EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
@@ -43,6 +45,7 @@ pub use phone_codes::{CodeState, EnrolError, PhoneCode};
 pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
 pub use retention::{Purged, Retention};
 pub use sessions::{ChallengeRecord, SessionRecord};
+pub use signin_codes::{SignInCodeProof, SignInCodeRecord};
 pub use signing_sessions::{NewSigningSession, SigningSessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
