@@ -36,6 +36,10 @@ cat <<MSG
   Try 別紙1: insert HP0000000001's HPKI card on the demo page, then on the platform
   「マイナンバーカードをご利用の方はこちら」 → 「HPKIカードで登録」 (PINs are on the demo page).
   Try 別紙2, スマートフォン変更, the JMA path and a CA's link: see README.md, "What make demo shows".
+  Sign in with the registered phone's passkey (after 別紙2):
+      http://localhost:$PORT/signin/smartphone   the PC's way: a 2D code for the phone, or this
+                                                 browser's own passkey
+      http://localhost:$PORT/signin/phone        on the "phone" itself (the window that registered)
   JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
 
   The operator's commands on this database (from $ROOT), e.g. the demo holders:

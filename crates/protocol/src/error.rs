@@ -390,8 +390,8 @@ error_codes! {
     PasskeyCancelled, 400,
         t("パスキーによる確認が完了しませんでした(キャンセル・時間切れ、またはこの端末にこのサイトのパスキーがありません)。",
           "The passkey check did not complete (cancelled or timed out, or this device holds no passkey for this site)."),
-        t("もう一度「パスキーでサインイン」を押し、登録済みのスマートフォンで生体認証を行ってください。パスキーが見つからない場合は、パソコンの画面から2次元コードでサインインしてください。",
-          "Press Sign in with passkey again and complete the biometric check on your registered phone. If no passkey is found, sign in with the 2D code from the PC screen.");
+        t("もう一度「パスキーでサインイン」を押し、登録済みのスマートフォンで生体認証を行ってください。それでもパスキーが見つからない場合は、スマートフォン変更の手順で、このスマートフォンを登録し直してください(以前の方式で登録されたスマートフォンは、登録し直すとサインインに使えるようになります)。",
+          "Press Sign in with passkey again and complete the biometric check on your registered phone. If no passkey is found even then, register this phone again with the phone change steps (a phone registered the earlier way can sign in once registered again).");
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable, 503,
         t("プラットフォームのサーバーに接続できません。",
