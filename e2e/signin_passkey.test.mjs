@@ -97,8 +97,13 @@ test('スマートフォン sign-in: on the phone itself, and a PC through the p
     await ph.page.waitForURL(`${origin}/account`);
     assert.equal((await signedIn(ph.page)).body.factor, 'passkey');
 
-    assert.deepEqual(problems.filter((p) => !/404|Not Found/.test(p)), []);
-    assert.deepEqual(pcProblems.filter((p) => !/404|Not Found|\/oidc\//.test(p) && !/401/.test(p)), []);
+    // Leaving a page for the next one aborts its open event stream; nothing else may fail.
+    const real = (p) => !/\/events net::ERR_ABORTED$/.test(p);
+    assert.deepEqual(problems.filter(real), []);
+    // On the PC the wrong code answers 400, `/api/signin` before the right one 401 (not signed
+    // in yet), and the `/oidc/` step it goes on to is the OIDC branch's (404 here).
+    const expected = /the server responded with a status of (400|401|404)/;
+    assert.deepEqual(pcProblems.filter(real).filter((p) => !expected.test(p)), []);
   } finally {
     for (const b of browsers.reverse()) await b.close().catch(() => {});
     await platform.stop();
