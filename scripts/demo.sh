@@ -50,6 +50,10 @@ cat <<MSG
   page, then http://localhost:$PORT/signin → 「マイナンバーカードでサインイン」 and its 利用者証明用
   パスワード (on the demo page). Any holder's HPKI card signs in with 「HPKIカードでサインイン」.
   Try 別紙2, スマートフォン変更, the JMA path and a CA's link: see README.md, "What make demo shows".
+  Sign in with the registered phone's passkey (after 別紙2):
+      http://localhost:$PORT/signin/smartphone   the PC's way: a 2D code for the phone, or this
+                                                 browser's own passkey
+      http://localhost:$PORT/signin/phone        on the "phone" itself (the window that registered)
   JMA path for HP0000000001: 医籍登録番号 $(jma_numbers)
 
   HPKI second certificates (keys in the SoftHSM2 token in $DATA/hsm):

@@ -10,6 +10,8 @@ use crate::{
         mynumber::MyNumberFlow,
         prove::ProveFlow,
         signin::SignInFlow,
+        signin_phone::SignInPhoneFlow,
+        signin_smartphone::SignInSmartphoneFlow,
         smartphone::{SmartphoneFlow, Via},
     },
     i18n::Msg,
@@ -52,6 +54,13 @@ pub enum Route {
     /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
     #[at("/signin")]
     SignIn,
+    /// The daily sign-in on a PC with the smartphone: its 2D code, or the browser's passkey.
+    #[at("/signin/smartphone")]
+    SignInSmartphone,
+    /// The daily sign-in on the phone: for the PC whose 2D code it opened (token in the
+    /// fragment), or for this phone itself.
+    #[at("/signin/phone")]
+    SignInPhone,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -69,6 +78,8 @@ fn switch(route: Route) -> Html {
         Route::Consent => html! { <ConsentFlow /> },
         Route::Account => html! { <AccountPage /> },
         Route::SignIn => html! { <SignInFlow /> },
+        Route::SignInSmartphone => html! { <SignInSmartphoneFlow /> },
+        Route::SignInPhone => html! { <SignInPhoneFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

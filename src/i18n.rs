@@ -811,6 +811,18 @@ messages! {
     EventEnrolmentIssueLink:
         "認証局による登録用リンクの発行",
         "Registration link issued by the CA";
+    EventSignInCodeIssue:
+        "スマートフォンでのサインイン用2次元コードの発行",
+        "A 2D code for signing in with your phone was shown";
+    EventSignInCodeOpen:
+        "サインイン用2次元コードの読み取り",
+        "The sign-in 2D code was opened on a phone";
+    EventSignInCodeProve:
+        "スマートフォンでの本人確認(サインイン)",
+        "Your phone confirmed it is you (sign-in)";
+    EventSignInCodeCancel:
+        "サインイン用2次元コードの中止",
+        "The sign-in 2D code was cancelled";
     EventOidcClientAdd:
         "連携サービスの登録(運営者)",
         "A relying service was registered (operator)";
@@ -929,6 +941,73 @@ messages! {
     SignedOutMessage:
         "このブラウザでのサインインを終了しました。共用のPCでは、ブラウザも終了してください。",
         "Your sign-in on this browser has ended. On a shared PC, close the browser too.";
+    // The スマートフォン way of the daily sign-in (issue 12).
+    SignInSmartphoneTitle:
+        "スマートフォンでサインイン",
+        "Sign in with your smartphone";
+    SignInScanCode:
+        "登録済みのスマートフォンのカメラで二次元コードを読み取り、表示されたページで生体認証を行ってください。",
+        "Scan the 2D code with your registered smartphone's camera and pass the biometric check on the page it opens.";
+    SignInQrAlt:
+        "スマートフォンでサインインするための二次元コード",
+        "2D code for signing in with your smartphone";
+    PasskeyHereTitle:
+        "このパソコンのブラウザでパスキーを使う",
+        "Use a passkey in this PC's browser";
+    PasskeyHereHint:
+        "ブラウザの画面の案内に従ってください。ブラウザによっては、近くにある登録済みのスマートフォンで確認できます。",
+        "Follow your browser's prompts. Some browsers can reach your registered smartphone nearby.";
+    PasskeyHereButton:
+        "このパソコンでパスキーを使う",
+        "Use a passkey on this PC";
+    PasskeyHereWaiting:
+        "ブラウザのパスキーの画面で操作してください…",
+        "Continue in your browser's passkey prompt...";
+    SignInContinueOnPhone:
+        "スマートフォンで生体認証を行ってください",
+        "Pass the biometric check on your smartphone";
+    SignInContinueOnPhoneHint:
+        "完了するとスマートフォンに確認コードが表示されますので、この画面に入力してください。",
+        "Your smartphone then shows a confirmation code for you to enter on this screen.";
+    SignInConfirmInstruction:
+        "スマートフォンに表示されている確認コード(6桁の数字)を入力し、「確認」を押してください。正しく入力すると、このパソコンでサインインします。",
+        "Enter the confirmation code (6 digits) shown on your smartphone and press Confirm. This PC is then signed in.";
+    SignedInMoving:
+        "サインインしました。次の画面に移動します…",
+        "You are signed in. Moving on...";
+    SignInNobodySignedIn:
+        "どなたもサインインしていません。",
+        "Nobody was signed in.";
+    SignInCancelled:
+        "サインインを中止しました。",
+        "You cancelled the sign-in.";
+    SignInPhoneTitle:
+        "スマートフォンでサインイン",
+        "Sign in with your smartphone";
+    SignInPhoneIntro:
+        "このスマートフォンでサインインします。「パスキーでサインイン」を押し、生体認証(指紋・顔)を行ってください。本人IDの入力は不要です。",
+        "Sign in on this smartphone. Press Sign in with passkey and pass the biometric check (fingerprint or face). No HPKI ID is needed.";
+    SignInPhoneCodeIntro:
+        "パソコンでサインインします。「パスキーでサインイン」を押し、このスマートフォンの生体認証(指紋・顔)を行ってください。",
+        "You are signing in on a PC. Press Sign in with passkey and pass this smartphone's biometric check (fingerprint or face).";
+    SignInPhoneCodeWarning:
+        "ご自身がいま操作しているパソコンに表示された二次元コードでない場合は、ここで操作をやめてください。",
+        "If this 2D code is not from the PC you are using yourself right now, stop here.";
+    PasskeySignInButton:
+        "パスキーでサインイン",
+        "Sign in with passkey";
+    PasskeyChecking:
+        "生体認証を行っています…",
+        "Checking your biometrics...";
+    SignInPhoneOpening:
+        "二次元コードを確認しています…",
+        "Checking the 2D code...";
+    SignInPhoneDone:
+        "パソコンでサインインしました。このページは閉じてかまいません。",
+        "The PC is signed in. You may close this page.";
+    SignInPhoneReissueHint:
+        "パソコンで二次元コードを再発行し、このスマートフォンで読み取ってください。",
+        "Issue a new 2D code on the PC and scan it with this smartphone.";
 }
 
 impl Msg {

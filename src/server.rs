@@ -14,6 +14,7 @@ use mahpki_protocol::{
     },
     error::ErrorDetail,
     oidc::{CONSENT_API, ConsentAnswer, ConsentOutcome, ConsentPrompt},
+    passkey::{PasskeyAnswer, SignInCodeIssued, SignInCodeOpened, SignInCodeProved},
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -245,6 +246,51 @@ pub async fn signin_end() -> Result<(), ErrorCode> {
     match res.json::<ErrorBody>().await {
         Ok(body) => Err(body.error.code),
         Err(_) => Err(ErrorCode::ServerUnreachable),
+    }
+}
+
+/// `POST /api/smartphone/confirm` for a sign-in code: the right code signs this browser in
+/// (the answer is the new signing session; its cookie comes with it).
+pub async fn confirm_signin(code: String) -> Result<SignedIn, ErrorCode> {
+    post_json("/api/smartphone/confirm", &ConfirmCode { code }).await
+}
+
+/// `POST /api/signin/passkey/begin`: a discoverable passkey challenge for this browser.
+pub async fn passkey_begin() -> Result<AssertionOptions, ErrorCode> {
+    post_empty("/api/signin/passkey/begin").await
+}
+
+/// `POST /api/signin/passkey/finish`: this browser's passkey answer; signs it in.
+pub async fn passkey_finish(credential: PublicKeyCredential) -> Result<SignedIn, ErrorCode> {
+    post_json("/api/signin/passkey/finish", &PasskeyAnswer { credential }).await
+}
+
+/// `POST /api/signin/phone` (PC): a sign-in code for the phone.
+pub async fn signin_code_issue() -> Result<SignInCodeIssued, ErrorCode> {
+    post_empty("/api/signin/phone").await
+}
+
+/// `POST /api/signin/phone/open` (phone): claims the PC's sign-in code for this phone.
+pub async fn signin_code_open(token: String) -> Result<SignInCodeOpened, ErrorCode> {
+    post_json("/api/signin/phone/open", &OpenEnrolment { token }).await
+}
+
+/// `POST /api/signin/phone/begin` (phone): the passkey challenge of the code it opened.
+pub async fn signin_code_begin() -> Result<AssertionOptions, ErrorCode> {
+    post_empty("/api/signin/phone/begin").await
+}
+
+/// `POST /api/signin/phone/finish` (phone): its passkey answer; it then shows the PC's code.
+pub async fn signin_code_finish(
+    credential: PublicKeyCredential,
+) -> Result<SignInCodeProved, ErrorCode> {
+    post_json("/api/signin/phone/finish", &PasskeyAnswer { credential }).await
+}
+
+/// `DELETE /api/signin/phone/current` (204): 中止 on the PC; its code stops working now.
+pub async fn signin_code_cancel() {
+    if let Err(e) = Request::delete("/api/signin/phone/current").send().await {
+        tracing_fallback(&e.to_string());
     }
 }
 

@@ -37,6 +37,17 @@ pub async fn get(options: RequestChallengeResponse) -> Result<PublicKeyCredentia
     Ok(credential.into())
 }
 
+/// `navigator.credentials.get()` naming no credential (the daily sign-in): the device offers the
+/// site's passkeys itself, or the phone nearby (hybrid) on a PC.
+pub async fn get_discoverable(
+    options: RequestChallengeResponse,
+) -> Result<PublicKeyCredential, ErrorCode> {
+    let opts: web_sys::CredentialRequestOptions = options.into();
+    // NotAllowedError here also means no passkey of this site was found.
+    let credential = ceremony(|c| c.get_with_options(&opts), ErrorCode::PasskeyCancelled).await?;
+    Ok(credential.into())
+}
+
 /// Runs one ceremony on `navigator.credentials`; `not_allowed` is what a `NotAllowedError`
 /// means for it.
 async fn ceremony(

@@ -38,6 +38,15 @@ impl Stream for ChangeCode {
     const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
+/// The PC's sign-in code (the スマートフォン way of the daily sign-in).
+pub struct SignInCode;
+
+impl Stream for SignInCode {
+    type Event = CodeEvent;
+    const PATH: &'static str = "/api/signin/phone/current/events";
+    const NAMES: &'static [&'static str] = CodeEvent::NAMES;
+}
+
 /// The phone's side: its confirmation, keyed by the phone's own cookie.
 impl Stream for PhoneConfirmEvent {
     type Event = Self;

@@ -58,6 +58,13 @@ audit_actions! {
     PhoneChangeBegin => "phone.change.begin",
     PhoneChangeProve => "phone.change.prove",
     PhoneChangeCancel => "phone.change.cancel",
+    /// The スマートフォン way of signing in from a PC: its sign-in code issued, opened by a
+    /// phone, proved by that phone's passkey, cancelled (中止 or a newer code). The PC's
+    /// sign-in itself is a `signin` row.
+    SignInCodeIssue => "signin.code.issue",
+    SignInCodeOpen => "signin.code.open",
+    SignInCodeProve => "signin.code.prove",
+    SignInCodeCancel => "signin.code.cancel",
     /// A confirmation code entered on the PC.
     PhoneConfirm => "phone.confirm",
     /// A path without the card refused a holder not in good standing.

@@ -390,6 +390,45 @@ error_codes! {
           "No phone is waiting for a confirmation code."),
         t("スマートフォンで2次元コードを読み取り、表示された確認コードを入力してください。",
           "Scan the 2D code with your phone, then enter the confirmation code it shows.");
+    /// A passkey sign-in named a credential that is not a bound phone's (never registered here,
+    /// revoked, or replaced by a newer phone).
+    PasskeyUnknown, 401,
+        t("このパスキーは、登録済みのスマートフォンのものではありません(登録されていないか、削除・変更されています)。",
+          "This passkey is not that of a registered phone (it was never registered, or it was removed or replaced)."),
+        t("登録済みのスマートフォンでもう一度お試しください。スマートフォンを登録していない場合は、別紙2の手順で登録してください。",
+          "Try again with your registered phone. If you have not registered a phone, register one as in Annex 2.");
+    /// No passkey challenge is waiting for this browser: never asked for, already answered, run
+    /// out, or asked for by another browser.
+    PasskeyChallengeUnknown, 400,
+        t("パスキーによる確認の有効期限が切れたか、すでに使用されています。",
+          "The passkey check has expired or was already used."),
+        t("もう一度「パスキーでサインイン」を押してください。",
+          "Press Sign in with passkey again.");
+    /// The passkey's answer was made for another site (a look-alike page).
+    PasskeyWrongOrigin, 400,
+        t("このサイト以外で行われたパスキーの確認です。",
+          "The passkey check was made for another site."),
+        t("アドレスバーのURLがこのサイトのものであることを確かめ、このサイトの画面からもう一度サインインしてください。",
+          "Check that the address bar shows this site's address, then sign in again from this site's page.");
+    /// The passkey's answer says no user verification (biometrics or screen lock) was done.
+    PasskeyNotVerified, 400,
+        t("スマートフォンの生体認証(指紋・顔)または画面ロックによる本人確認が行われませんでした。",
+          "No biometric (fingerprint or face) or screen-lock check was made on the phone."),
+        t("スマートフォンに画面ロックと生体認証を設定し、もう一度サインインしてください。",
+          "Set up a screen lock and biometrics on the phone, then sign in again.");
+    /// The passkey's answer did not verify (bad signature, a cloned authenticator's counter).
+    PasskeyRefused, 400,
+        t("パスキーによる本人確認を確認できませんでした。",
+          "The passkey check could not be verified."),
+        t("もう一度サインインしてください。繰り返す場合は、スマートフォン変更の手順でスマートフォンを登録し直してください。",
+          "Please sign in again. If this keeps happening, register your phone again with the phone change steps.");
+    /// The browser's passkey prompt for a sign-in did not complete: cancelled, timed out, or no
+    /// passkey of this site on the device (raised by the app, never sent by the server).
+    PasskeyCancelled, 400,
+        t("パスキーによる確認が完了しませんでした(キャンセル・時間切れ、またはこの端末にこのサイトのパスキーがありません)。",
+          "The passkey check did not complete (cancelled or timed out, or this device holds no passkey for this site)."),
+        t("もう一度「パスキーでサインイン」を押し、登録済みのスマートフォンで生体認証を行ってください。それでもパスキーが見つからない場合は、スマートフォン変更の手順で、このスマートフォンを登録し直してください(以前の方式で登録されたスマートフォンは、登録し直すとサインインに使えるようになります)。",
+          "Press Sign in with passkey again and complete the biometric check on your registered phone. If no passkey is found even then, register this phone again with the phone change steps (a phone registered the earlier way can sign in once registered again).");
     /// The server could not be reached (raised by the app, never sent by the server).
     ServerUnreachable, 503,
         t("プラットフォームのサーバーに接続できません。",

@@ -184,7 +184,7 @@ async fn stage(w: &World, caller: Caller) -> Stage {
         assert!(a.status.is_success(), "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
         if let Some(sel) = o.options.public_key.authenticator_selection.as_mut() {
-            sel.authenticator_attachment = None;
+            common::world::soft_key_can(sel);
         }
         let cred = SoftPasskey::new(true)
             .do_registration(url::Url::parse(ORIGIN).unwrap(), o.options)

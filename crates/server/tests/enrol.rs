@@ -114,7 +114,7 @@ async fn aborting_a_replacement_leaves_the_old_phone_working(db: Db) {
     // A wrong answer (made on another origin under the RP id, which the server does not allow)
     // is refused and changes nothing.
     let mut o: RegistrationOptions = serde_json::from_value(options).unwrap();
-    o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment = None;
+    soft_key_can(o.options.public_key.authenticator_selection.as_mut().unwrap());
     let forged = new
         .key
         .do_registration(url::Url::parse("https://phish.hpki.example.jp").unwrap(), o.options)
@@ -274,7 +274,7 @@ async fn the_phone_must_verify_the_user_and_name_itself(db: Db) {
     // An authenticator that skips user verification (biometrics / screen lock).
     let mut o: RegistrationOptions = serde_json::from_value(phone.begin().await.body).unwrap();
     let sel = o.options.public_key.authenticator_selection.as_mut().unwrap();
-    sel.authenticator_attachment = None;
+    soft_key_can(sel);
     sel.user_verification = UserVerificationPolicy::Preferred;
     let no_uv = SoftPasskey::new(false)
         .do_registration(url::Url::parse(ORIGIN).unwrap(), o.options)

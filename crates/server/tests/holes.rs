@@ -195,9 +195,9 @@ impl Phone {
         let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
-        // The soft passkey cannot claim to be a platform authenticator (see tests/enrol.rs).
-        o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment =
-            None;
+        // The soft passkey cannot claim to be a platform authenticator with a resident key
+        // (see tests/enrol.rs).
+        common::world::soft_key_can(o.options.public_key.authenticator_selection.as_mut().unwrap());
         let credential: RegisterPublicKeyCredential =
             self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap();
         let body = FinishEnrolment { credential, label: "私のスマートフォン".into() };

@@ -235,9 +235,9 @@ impl Phone {
         let a = self.b.send("POST", "/api/enrol/begin", None).await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
-        // The soft passkey cannot claim to be a platform authenticator; it does verify the user.
-        o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment =
-            None;
+        // The soft passkey cannot claim to be a platform authenticator with a resident key; it
+        // does verify the user.
+        common::world::soft_key_can(o.options.public_key.authenticator_selection.as_mut().unwrap());
         self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap()
     }
 

@@ -4,7 +4,7 @@
 //!
 //! `step` is the state enum, `view` renders it; this module drives it.
 
-mod code_view;
+pub mod code_view;
 mod jma_view;
 pub mod step;
 pub mod view;

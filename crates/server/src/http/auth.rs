@@ -31,27 +31,15 @@ pub async fn hpki_challenge(
 }
 
 /// A challenge for a card that says who is at this PC, so the page may not have a session yet:
-/// one bound to the live page session, or to a new anonymous one whose cookie comes with it.
+/// one bound to the live page session (a retry after a wrong PIN), or to a new anonymous one
+/// whose cookie comes with it.
 pub(super) async fn anonymous_challenge(
     state: &AppState,
     headers: &HeaderMap,
     purpose: Purpose,
 ) -> Result<Response, ApiError> {
-    let https = state.config.is_https();
-    // Reuse a live session (a retry after a wrong PIN), else start an anonymous one.
-    let (hash, new_cookie) = match session::current(state, headers).await {
-        Ok(s) => (s.id_hash, None),
-        Err(_) => {
-            let (id, hash) = session::new_id();
-            state
-                .store
-                .session_insert(&hash, state.clock.now_ms())
-                .await
-                .map_err(ApiError::internal)?;
-            (hash, Some(session::set_cookie(https, &id)))
-        }
-    };
-    let body = challenge::issue(state, &hash, purpose).await?;
+    let (s, new_cookie) = session::current_or_new(state, headers).await?;
+    let body = challenge::issue(state, &s.id_hash, purpose).await?;
     let mut res = Json(body).into_response();
     if let Some(cookie) = new_cookie {
         res.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -31,7 +31,8 @@ use crate::{
 };
 
 /// `POST /api/smartphone/confirm` (PC): the code the phone shows. In a change, the right one
-/// gives this PC's session the phone grant under a new session id (set here).
+/// gives this PC's session the phone grant under a new session id (set here); for a sign-in
+/// code, it signs this PC's browser in (its signing cookie is set here).
 pub async fn enter(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -44,9 +45,22 @@ pub async fn enter(
     let new_id = Zeroizing::new(new_id);
     let rotation =
         Rotation { new_session_hash: &new_hash, grant_expires_ms: ctx.now_ms + session::IDLE_MS };
-    let purpose =
+    let (purpose, signin) =
         phone_code::enter_confirmation(&ctx, &s.id_hash, &req.code, rotation, client.as_deref())
             .await?;
+    if let Some((hpki_id, proof)) = signin {
+        // A sign-in code: this PC's browser is signed in by this, its own request (the answer
+        // is a `SignedIn`, which also reads as `Confirmed`).
+        return super::signin::answer_begun(
+            &state,
+            &headers,
+            &hpki_id,
+            proof,
+            client.as_deref(),
+            None,
+        )
+        .await;
+    }
     let mut res = Json(Confirmed {}).into_response();
     if purpose == Purpose::Change {
         let cookie = session::set_cookie(state.config.is_https(), &new_id);

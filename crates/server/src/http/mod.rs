@@ -18,6 +18,7 @@ mod jma;
 pub mod metrics;
 mod mynumber;
 mod oidc;
+mod passkey;
 mod phone;
 mod rate_limit;
 mod security;
@@ -166,6 +167,13 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/change/begin", post(change::begin))
         .route("/change/finish", post(change::finish))
         .route("/smartphone/confirm", post(confirm::enter))
+        .route("/signin/passkey/begin", post(passkey::begin))
+        .route("/signin/passkey/finish", post(passkey::finish))
+        .route("/signin/phone", post(passkey::issue))
+        .route("/signin/phone/current", delete(passkey::cancel))
+        .route("/signin/phone/open", post(passkey::open))
+        .route("/signin/phone/begin", post(passkey::phone_begin))
+        .route("/signin/phone/finish", post(passkey::phone_finish))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
         .route("/health", get(health::health))
@@ -186,6 +194,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/smartphone/change/current/events", get(change::events))
         .route("/phone/confirmation/events", get(confirm::phone_events))
         .route("/oidc/consent", get(oidc::consent_prompt).post(oidc::consent_answer))
+        .route("/signin/phone/current/events", get(passkey::events))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {

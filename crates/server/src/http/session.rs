@@ -89,3 +89,24 @@ pub async fn authenticated(
         None => Err(ApiError(ErrorCode::Unauthenticated)),
     }
 }
+
+/// This request's live session, or a new anonymous one and the cookie that names it (to set
+/// with the answer): the steps that may come first on a device (a challenge) start one.
+pub(super) async fn current_or_new(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(SessionRecord, Option<HeaderValue>), ApiError> {
+    if let Ok(s) = current(state, headers).await {
+        return Ok((s, None));
+    }
+    let (id, hash) = new_id();
+    let now = state.clock.now_ms();
+    state.store.session_insert(&hash, now).await.map_err(ApiError::internal)?;
+    let s = state
+        .store
+        .session_touch(&hash, now, IDLE_MS, MAX_MS)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("a new session is gone"))?;
+    Ok((s, Some(set_cookie(state.config.is_https(), &id))))
+}

@@ -7,6 +7,7 @@ pub mod account;
 pub mod links;
 pub mod oidc;
 pub mod oidc_client;
+pub mod passkey_signin;
 pub mod phone_code;
 pub mod second_cert;
 pub mod signin;
@@ -135,6 +136,8 @@ pub enum ServiceError {
     MyNumberNotBound,
     #[error("this My Number card's binding to {hpki_id} was replaced or revoked")]
     MyNumberBindingEnded { hpki_id: HpkiId },
+    #[error("passkey refused: {0}")]
+    Passkey(#[from] passkey_signin::PasskeyRefusal),
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -162,6 +165,7 @@ impl ServiceError {
                 E::ConfirmationPending => ErrorCode::ConfirmationPending,
                 E::ConfirmationFailed => ErrorCode::ConfirmationFailed,
                 E::ConfirmationUnknown => ErrorCode::ConfirmationUnknown,
+                E::PasskeyUnknown => ErrorCode::PasskeyUnknown,
                 E::Store(_) => ErrorCode::Internal,
             },
             Self::Standing(r) => r.code(),
@@ -175,6 +179,7 @@ impl ServiceError {
             Self::Refused(code) => *code,
             Self::MyNumberNotBound => ErrorCode::MyNumberNotBound,
             Self::MyNumberBindingEnded { .. } => ErrorCode::MyNumberBindingEnded,
+            Self::Passkey(r) => r.code(),
             Self::NoRelyingParty | Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }

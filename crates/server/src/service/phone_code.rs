@@ -17,23 +17,26 @@ use mahpki_protocol::{
         EnrolmentIssued, EnrolmentOpened, LABEL_MAX_CHARS, PhoneBound, PhoneConfirm,
         PhoneConfirmEvent, PhoneCredential, PublicKeyCredential, RegisterPublicKeyCredential,
     },
+    passkey::SIGNIN_PHONE_PATH,
 };
 use sha2::{Digest as _, Sha256};
 use webauthn_rs::prelude::{
     AuthenticatorAttachment, CreationChallengeResponse, Passkey, RequestChallengeResponse, Url,
     Uuid, Webauthn, WebauthnBuilder,
 };
-use webauthn_rs_proto::{AllowCredentials, AuthenticatorTransport, PublicKeyCredentialHints};
+use webauthn_rs_proto::{
+    AllowCredentials, AuthenticatorTransport, PublicKeyCredentialHints, ResidentKeyRequirement,
+};
 use zeroize::Zeroizing;
 
-use super::{Ctx, ServiceError};
+use super::{Ctx, ServiceError, signin::Proof};
 use crate::{
     Config,
     store::{
         Assertion, AuditAction, CONFIRM_TRIES, CodeState, ConfirmState, Confirmation, EnrolError,
         EnrolmentKind, EnrolmentRecord, Entered, GrantVia, NewConfirmation, NewEnrolment, NewPhone,
         PhoneCode as _, PhoneRecord, ProofBegin, ProofRecord, ProvedBy, Purpose, Registration,
-        Rotation, SessionRecord, StoreError,
+        Rotation, SessionRecord, SignInCodeRecord, StoreError,
     },
 };
 
@@ -56,7 +59,7 @@ pub fn relying_party(public_origin: &str) -> Option<Arc<Webauthn>> {
 // ---- The code itself ----
 
 /// How long a PC's code (and the phone's turn after opening it) lives.
-fn ttl_ms(config: &Config) -> i64 {
+pub(crate) fn ttl_ms(config: &Config) -> i64 {
     i64::from(config.enrolment_ttl_secs) * 1000
 }
 
@@ -64,7 +67,7 @@ pub(crate) fn secs_left(expires_ms: i64, now: i64) -> u32 {
     u32::try_from((expires_ms - now).max(0) / 1000).unwrap_or(u32::MAX)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -81,21 +84,23 @@ pub(crate) fn code_url(config: &Config, purpose: Purpose, token: &str) -> Zeroiz
     let path = match purpose {
         Purpose::Enrolment => ENROL_PATH,
         Purpose::Change => CHANGE_PATH,
+        Purpose::SignIn => SIGNIN_PHONE_PATH,
     };
     Zeroizing::new(format!("{}{path}#{token}", config.public_origin))
 }
 
 /// A token of any other shape was never issued: refused without a database round trip.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     token.len() == 43 && URL_SAFE_NO_PAD.decode(token).is_ok()
 }
 
 /// The notice key a code's watchers listen on: an enrolment's holder (the PC knows them), a
-/// first code's id (its PC watches before anyone knows the holder).
+/// first code's or a sign-in code's id (its PC watches before anyone knows the holder).
 pub fn notice_key(purpose: Purpose, id: i64, hpki_id: &str) -> String {
     match purpose {
         Purpose::Enrolment => hpki_id.to_owned(),
         Purpose::Change => format!("proof:{id}"),
+        Purpose::SignIn => format!("signin:{id}"),
     }
 }
 
@@ -385,6 +390,12 @@ pub async fn begin_registration(
     if let Some(sel) = pk.authenticator_selection.as_mut() {
         // The phone itself (its biometrics), not a roaming security key.
         sel.authenticator_attachment = Some(AuthenticatorAttachment::Platform);
+        // Discoverable, so the daily sign-in needs no 本人ID (service::passkey_signin).
+        // webauthn-rs's passkey registration asks for `discouraged` and does not check it at
+        // finish (its state's `require_resident_key` is never compared), so asking for more
+        // here keeps its state valid; user verification stays required by it.
+        sel.resident_key = Some(ResidentKeyRequirement::Required);
+        sel.require_resident_key = true;
     }
     pk.hints = Some(vec![PublicKeyCredentialHints::ClientDevice]);
     ctx.store.ceremony_put(e.id, &Registration::new(registration)?, e.expires_ms).await?;
@@ -493,9 +504,9 @@ const STAND_IN_LEN: usize = 16;
 /// is allowed: the holder may have cancelled the prompt), and every begin is audited.
 ///
 /// Why not a discoverable assertion (no `allowCredentials`, nothing named at all): phones bound
-/// so far were registered with `residentKey: discouraged` (webauthn-rs's passkey registration),
-/// so nothing promises they are discoverable, and a holder whose phone is not could never change
-/// phones. What remains: the real credential id reaches whoever holds a live code and names the
+/// before the passkey sign-in were registered with `residentKey: discouraged` (webauthn-rs's
+/// passkey registration; new ones ask for `required`), so nothing promises they are
+/// discoverable, and a holder whose phone is not could never change phones. What remains: the real credential id reaches whoever holds a live code and names the
 /// 本人ID (it is an identifier, not a secret: it signs nothing); a stand-in id has a fixed length
 /// that a real one of another length would not share; and the holder's path also parses the
 /// stored passkey. Each look-up costs a fresh first code (a rate-limited PC request and a phone
@@ -633,7 +644,7 @@ const DIGITS: usize = 6;
 /// A new confirmation code and the hash the store keeps. A six-digit code's hash is no secret
 /// against someone holding the database (a million guesses), but it keeps the code out of
 /// dumps and logs; the three tries and the short life are the defence.
-fn new_confirmation_code() -> (Zeroizing<String>, Vec<u8>) {
+pub(crate) fn new_confirmation_code() -> (Zeroizing<String>, Vec<u8>) {
     let n = u64::from_le_bytes(crate::random::bytes::<8>());
     let code = Zeroizing::new(format!("{:06}", n % 1_000_000));
     let hash = confirmation_hash(&code);
@@ -647,14 +658,15 @@ fn confirmation_hash(code: &str) -> Vec<u8> {
 /// The PC enters the code its phone shows. The right one lets that phone go on (and, in a
 /// change, gives the PC's session — under the new id of `rotation` — the phone grant); a wrong
 /// one costs a try; the third kills the code. Only the PC session that showed the code may
-/// enter it. The purpose of the code confirmed.
+/// enter it. The purpose of the code confirmed, and for a sign-in code the holder and the
+/// proof to sign the PC's browser in with (the code is used up by this entry).
 pub async fn enter_confirmation(
     ctx: &Ctx<'_>,
     pc: &[u8],
     code: &str,
     rotation: Rotation<'_>,
     client: Option<&str>,
-) -> Result<Purpose, ServiceError> {
+) -> Result<(Purpose, Option<(HpkiId, Proof)>), ServiceError> {
     // Not six digits is a typo the page should have caught: refused without costing a try.
     if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ServiceError::BadConfirmationCode);
@@ -662,7 +674,16 @@ pub async fn enter_confirmation(
     let hash = confirmation_hash(code);
     let entered = ctx.store.confirmation_enter(pc, &hash, ctx.now_ms, rotation, client).await;
     let (confirmation, answer) = match entered {
-        Ok(Entered::Confirmed { confirmation, .. }) => (confirmation, Ok(())),
+        Ok(Entered::Confirmed { confirmation, holder, signin }) => {
+            let signin = match signin {
+                Some(p) => {
+                    let proof = Proof::Passkey { phone: p.phone_id, backed_up: p.backed_up };
+                    Some((stored_id(&holder)?, proof))
+                }
+                None => None,
+            };
+            (confirmation, Ok(signin))
+        }
         Ok(Entered::Wrong { confirmation, tries_left, .. }) => {
             tracing::info!(confirmation = confirmation.id, tries_left, "wrong confirmation code");
             (confirmation, Err(ServiceError::ConfirmationWrong))
@@ -678,7 +699,7 @@ pub async fn enter_confirmation(
         }
     };
     ctx.events.publish(&confirmation_key(ctx, &confirmation).await?).await;
-    answer.map(|()| confirmation.purpose)
+    answer.map(|signin| (confirmation.purpose, signin))
 }
 
 /// The notice key of a confirmation: that of the code it confirms, so the PC watching the code
@@ -689,7 +710,7 @@ async fn confirmation_key(ctx: &Ctx<'_>, c: &Confirmation) -> Result<String, Ser
             let e = ctx.store.enrolment_get(c.subject_id).await?;
             e.ok_or(EnrolError::Unknown)?.hpki_id
         }
-        Purpose::Change => String::new(),
+        Purpose::Change | Purpose::SignIn => String::new(),
     };
     Ok(notice_key(c.purpose, c.subject_id, &hpki_id))
 }
@@ -779,6 +800,18 @@ pub async fn snapshot(ctx: &Ctx<'_>, w: Watched) -> Result<Option<Snapshot>, Sto
             let expires_ms = c.map_or(p.expires_ms, |c| c.expires_ms);
             Some(Snapshot::of(event.name(), event.is_final(), &event, expires_ms))
         }
+        Watched::Code(Purpose::SignIn, id) => {
+            let Some(s) = ctx.store.signin_code_get(id).await? else { return Ok(None) };
+            let c = match s.state {
+                CodeState::Consumed => {
+                    ctx.store.confirmation_of_subject(Purpose::SignIn, s.id).await?
+                }
+                _ => None,
+            };
+            let event = signin_event(&s, c.as_ref(), now);
+            let expires_ms = c.map_or(s.expires_ms, |c| c.expires_ms);
+            Some(Snapshot::of(event.name(), event.is_final(), &event, expires_ms))
+        }
         Watched::Confirmation(id) => {
             let Some(c) = ctx.store.confirmation_get(id).await? else { return Ok(None) };
             let event = phone_event(ctx, &c).await?;
@@ -842,6 +875,25 @@ fn change_event(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> CodeEven
     }
 }
 
+/// The PC's view of its sign-in code: signed in (`completed`) only once it entered the code
+/// the phone shows.
+fn signin_event(s: &SignInCodeRecord, c: Option<&Confirmation>, now: i64) -> CodeEvent {
+    match s.state_at(now) {
+        CodeState::Valid => CodeEvent::Waiting { expires_in_secs: secs_left(s.expires_ms, now) },
+        CodeState::InUse => CodeEvent::Opened,
+        CodeState::Consumed if s.completed_ms.is_some() => CodeEvent::Completed,
+        CodeState::Consumed => match pc_view(c) {
+            PcView::Ask(_) if c.is_some_and(|c| now >= c.expires_ms) => CodeEvent::Expired,
+            PcView::Ask(tries_left) => CodeEvent::Confirm { tries_left },
+            PcView::Failed => CodeEvent::ConfirmFailed,
+            // Confirmed is written with completed_ms in one transaction; never claim more.
+            PcView::Confirmed => CodeEvent::Cancelled,
+        },
+        CodeState::Expired => CodeEvent::Expired,
+        CodeState::Cancelled => CodeEvent::Cancelled,
+    }
+}
+
 /// What the phone hears: pending codes whose code ended (中止, a newer code, expiry) end too.
 async fn phone_event(ctx: &Ctx<'_>, c: &Confirmation) -> Result<PhoneConfirmEvent, StoreError> {
     let now = ctx.now_ms;
@@ -862,6 +914,11 @@ async fn phone_event(ctx: &Ctx<'_>, c: &Confirmation) -> Result<PhoneConfirmEven
                     .proof_get(c.subject_id)
                     .await?
                     .is_some_and(|p| p.state == CodeState::Consumed),
+                Purpose::SignIn => ctx
+                    .store
+                    .signin_code_get(c.subject_id)
+                    .await?
+                    .is_some_and(|s| s.state == CodeState::Consumed && s.completed_ms.is_none()),
             };
             if live {
                 PhoneConfirmEvent::Pending { tries_left: c.tries_left }

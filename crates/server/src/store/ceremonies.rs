@@ -4,7 +4,9 @@
 //! another began, and is deleted in the transaction that uses it.
 
 use serde::{Serialize, de::DeserializeOwned};
-use webauthn_rs::prelude::{PasskeyAuthentication, PasskeyRegistration};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration,
+};
 use zeroize::Zeroizing;
 
 use super::StoreError;
@@ -22,6 +24,8 @@ pub struct Ceremony<T> {
 pub type Registration = Ceremony<PasskeyRegistration>;
 /// An assertion the old phone is about to answer (スマートフォン変更).
 pub type Assertion = Ceremony<PasskeyAuthentication>;
+/// A discoverable assertion of the daily sign-in (no 本人ID named: the passkey names itself).
+pub type SignInAssertion = Ceremony<DiscoverableAuthentication>;
 
 impl<T: Serialize> Ceremony<T> {
     pub fn new(value: T) -> Result<Self, StoreError> {

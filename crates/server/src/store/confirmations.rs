@@ -18,6 +18,8 @@ pub enum Purpose {
     Enrolment,
     /// `subject_id` is a first code of スマートフォン変更: the PC gets the grant only once confirmed.
     Change,
+    /// `subject_id` is a sign-in code: the PC is signed in only once confirmed.
+    SignIn,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
         match self {
             Self::Enrolment => "enrolment",
             Self::Change => "change",
+            Self::SignIn => "signin",
         }
     }
 }
@@ -70,6 +73,7 @@ impl TryFrom<Row> for Confirmation {
             purpose: match r.purpose.as_str() {
                 "enrolment" => Purpose::Enrolment,
                 "change" => Purpose::Change,
+                "signin" => Purpose::SignIn,
                 p => return Err(bad(&format!("purpose {p}"))),
             },
             subject_id: r.subject_id,
@@ -106,13 +110,23 @@ pub struct NewConfirmation<'a> {
 /// What one entry on the PC did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entered {
-    /// The right code: the phone may go on. For a change, `grant` names the holder the PC's
-    /// (new) session may now enrol a phone for.
-    Confirmed { confirmation: Confirmation, holder: String },
+    /// The right code: the phone may go on. For a change, `holder` is whom the PC's (new)
+    /// session may now enrol a phone for; for a sign-in, `signin` is the phone that proved them,
+    /// and the PC's browser is to be signed in (the code is used up).
+    Confirmed { confirmation: Confirmation, holder: String, signin: Option<SignInProved> },
     /// Wrong; this many tries remain.
     Wrong { confirmation: Confirmation, holder: String, tries_left: u8 },
     /// Wrong, and that was the last try: the code is dead.
     Failed { confirmation: Confirmation, holder: String },
+}
+
+/// The phone whose passkey proved the holder of a sign-in code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInProved {
+    /// Its `phone_credentials` row.
+    pub phone_id: i64,
+    /// The passkey is synced (backup state): a software key.
+    pub backed_up: bool,
 }
 
 /// For a change: the PC's session id is replaced as it receives the grant, so an id planted
@@ -289,6 +303,15 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
             }
+            Purpose::SignIn => {
+                sqlx::query_scalar(
+                    "SELECT hpki_id FROM signin_codes WHERE id = $1 AND state = 'proved' \
+                     AND completed_ms IS NULL",
+                )
+                .bind(c.subject_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
         };
         let holder = holder.ok_or(EnrolError::ConfirmationUnknown)?;
         // Compare and count in one statement: the row lock (PostgreSQL) or the single writer
@@ -324,6 +347,25 @@ impl Store {
         let subject = format!("{}={}", c.purpose.as_str(), c.subject_id);
         let (outcome, entered) = match state.as_str() {
             "confirmed" => {
+                let mut signin = None;
+                if c.purpose == Purpose::SignIn {
+                    // Used up here, once: only this entry signs the PC in. The phone must still
+                    // be the holder's working one (not revoked or replaced since it proved).
+                    let used: Option<(i64, i64)> = sqlx::query_as(
+                        "UPDATE signin_codes SET completed_ms = $1 \
+                         WHERE id = $2 AND state = 'proved' AND completed_ms IS NULL \
+                         AND phone_id IN (SELECT id FROM phone_credentials \
+                                          WHERE revoked_ms IS NULL AND hpki_id = $3) \
+                         RETURNING phone_id, backed_up",
+                    )
+                    .bind(now)
+                    .bind(c.subject_id)
+                    .bind(&holder)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let (phone_id, backed_up) = used.ok_or(EnrolError::PasskeyUnknown)?;
+                    signin = Some(SignInProved { phone_id, backed_up: backed_up != 0 });
+                }
                 if c.purpose == Purpose::Change {
                     rotate_in(&mut tx, pc_session_hash, &rotation, now).await?;
                     grant_upsert(
@@ -335,7 +377,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                ("ok", Entered::Confirmed { confirmation: c, holder: holder.clone() })
+                ("ok", Entered::Confirmed { confirmation: c, holder: holder.clone(), signin })
             }
             "failed" => ("failed", Entered::Failed { confirmation: c, holder: holder.clone() }),
             _ => ("wrong", Entered::Wrong { confirmation: c, holder: holder.clone(), tries_left }),

@@ -19,6 +19,7 @@ mod proofs;
 mod retention;
 mod second_certs;
 mod sessions;
+mod signin_codes;
 mod signing_sessions;
 
 use std::{path::Path, time::Duration};
@@ -27,9 +28,10 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub use audit::{AuditAction, AuditEvent, AuditObserver, AuditRecord};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
-pub use ceremonies::{Assertion, Ceremony, Registration};
+pub use ceremonies::{Assertion, Ceremony, Registration, SignInAssertion};
 pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
+    SignInProved,
 };
 pub use enrolments::{
     EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
@@ -51,6 +53,7 @@ pub use second_certs::{
     ACTIVE, REQUESTED, REVOKED, SecondCertActivation, SecondCertRecord, SecondCertStoreError,
 };
 pub use sessions::{ChallengeRecord, SessionRecord};
+pub use signin_codes::{SignInCodeProof, SignInCodeRecord};
 pub use signing_sessions::{NewSigningSession, SigningSessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -32,7 +32,7 @@ impl CodeState {
             (Self::Valid, _) => "valid",
             (Self::InUse, _) => "in_use",
             (Self::Consumed, Purpose::Enrolment) => "consumed",
-            (Self::Consumed, Purpose::Change) => "proved",
+            (Self::Consumed, Purpose::Change | Purpose::SignIn) => "proved",
             (Self::Expired, _) => "expired",
             (Self::Cancelled, _) => "cancelled",
         }
@@ -101,6 +101,7 @@ impl Purpose {
         match self {
             Self::Enrolment => "enrolments",
             Self::Change => "phone_proofs",
+            Self::SignIn => "signin_codes",
         }
     }
 
@@ -109,6 +110,7 @@ impl Purpose {
         match self {
             Self::Enrolment => ("webauthn_ceremonies", "enrolment_id"),
             Self::Change => ("webauthn_assertions", "proof_id"),
+            Self::SignIn => ("signin_code_assertions", "code_id"),
         }
     }
 }
@@ -217,6 +219,8 @@ pub enum EnrolError {
     ConfirmationFailed,
     #[error("no phone is waiting for a confirmation code from this PC")]
     ConfirmationUnknown,
+    #[error("the passkey is not an active phone's (unknown, revoked or replaced)")]
+    PasskeyUnknown,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

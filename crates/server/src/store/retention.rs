@@ -25,6 +25,9 @@ pub struct Purged {
     pub sessions: u64,
     pub enrolments: u64,
     pub proofs: u64,
+    /// Sign-in codes of the スマートフォン way (and their waiting assertions go with
+    /// `assertions`, as do the passkey challenges of browsers that never answered).
+    pub signin_codes: u64,
     /// JMA attempt counts of numbers nobody tried for a day and not backing off.
     pub jma_attempts: u64,
     /// The OpenID Provider's expired pending requests, tokens and assertion `jti`s, and codes
@@ -41,6 +44,7 @@ impl Purged {
             + self.sessions
             + self.enrolments
             + self.proofs
+            + self.signin_codes
             + self.jma_attempts
             + self.oidc
     }
@@ -95,13 +99,36 @@ impl Store {
                 &[cutoff, now],
             )
             .await?,
+            // A browser's passkey challenge, and a sign-in code's, go when they expire, and the
+            // latter with its code.
             assertions: delete(
                 &mut tx,
-                format!(
-                    "DELETE FROM webauthn_assertions WHERE expires_ms < $2 OR proof_id IN \
-                     (SELECT id FROM phone_proofs WHERE {OLD_PROOF})"
-                ),
-                &[cutoff, now],
+                "DELETE FROM signin_assertions WHERE expires_ms < $1".into(),
+                &[now],
+            )
+            .await?
+                + delete(
+                    &mut tx,
+                    format!(
+                        "DELETE FROM signin_code_assertions WHERE expires_ms < $2 OR code_id IN \
+                         (SELECT id FROM signin_codes WHERE {OLD_PROOF})"
+                    ),
+                    &[cutoff, now],
+                )
+                .await?
+                + delete(
+                    &mut tx,
+                    format!(
+                        "DELETE FROM webauthn_assertions WHERE expires_ms < $2 OR proof_id IN \
+                         (SELECT id FROM phone_proofs WHERE {OLD_PROOF})"
+                    ),
+                    &[cutoff, now],
+                )
+                .await?,
+            signin_codes: delete(
+                &mut tx,
+                format!("DELETE FROM signin_codes WHERE {OLD_PROOF}"),
+                &[cutoff],
             )
             .await?,
             enrolments: delete(

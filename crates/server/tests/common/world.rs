@@ -37,7 +37,10 @@ use mahpki_server::{
     store::{IdentityRecord, Store},
 };
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
-use webauthn_rs_proto::{AuthenticatorAttachment, UserVerificationPolicy};
+use webauthn_rs_proto::{
+    AuthenticatorAttachment, AuthenticatorSelectionCriteria, ResidentKeyRequirement,
+    UserVerificationPolicy,
+};
 use x509_parser::prelude::*;
 
 pub const ORIGIN: &str = "https://hpki.example.jp";
@@ -320,9 +323,14 @@ impl Phone {
         assert_eq!(sel.authenticator_attachment, Some(AuthenticatorAttachment::Platform));
         assert_eq!(sel.user_verification, UserVerificationPolicy::Required);
         assert_eq!(o.options.public_key.rp.id, "hpki.example.jp");
-        // …which the soft passkey cannot claim to be (it refuses "platform"); it does perform
-        // user verification (`SoftPasskey::new(true)`), which the server checks.
-        sel.authenticator_attachment = None;
+        // A discoverable credential, so the daily sign-in needs no 本人ID.
+        assert_eq!(sel.resident_key, Some(ResidentKeyRequirement::Required));
+        assert!(sel.require_resident_key);
+        // …which the soft passkey cannot claim to be (it refuses "platform" and resident keys;
+        // the tests hand it its own credential id where a phone would discover it, see
+        // `Phone::assert`); it does perform user verification (`SoftPasskey::new(true)`), which
+        // the server checks.
+        soft_key_can(sel);
         self.key.do_registration(url::Url::parse(ORIGIN).unwrap(), o.options).unwrap()
     }
 
@@ -384,6 +392,14 @@ impl Phone {
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         serde_json::from_value(a.body).unwrap()
     }
+}
+
+/// Asks of the soft passkey only what it can do: it refuses a platform attachment and resident
+/// keys (a phone's platform authenticator does both; see `Phone::create`).
+pub fn soft_key_can(sel: &mut AuthenticatorSelectionCriteria) {
+    sel.authenticator_attachment = None;
+    sel.resident_key = None;
+    sel.require_resident_key = false;
 }
 
 /// The PC's SSE connection.
