@@ -6,12 +6,11 @@ use mahpki_protocol::{
     api::Holder,
     helper::{CardPresence, ReaderStatus},
 };
+use mahpki_protocol::pages::Page;
 use yew::prelude::*;
 
-use yew_router::prelude::Link;
 
 use crate::{
-    Route,
     flows::widgets::action_button,
     i18n::{Lang, Msg},
     lang::use_lang,
@@ -61,7 +60,7 @@ pub fn helper_missing(props: &HelperMissingProps) -> Html {
 #[function_component(BackToTop)]
 pub fn back_to_top() -> Html {
     let ctx = use_lang();
-    html! { <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>> }
+    html! { <a href={Page::Index.path()} class="button">{ ctx.t(Msg::BackToTop) }</a> }
 }
 
 #[derive(Properties, PartialEq)]

@@ -1,0 +1,60 @@
+//! What each bundle (`mahpki_protocol::pages::Bundle`, one binary in `src/bin/`) renders: one
+//! function per bundle, naming only its own pages, so the linker leaves every other page's code
+//! out of its wasm. Adding a page: its row in `pages!` (protocol/src/pages.rs) and its arm here.
+
+use mahpki_protocol::pages::{Bundle, Page};
+use yew::prelude::*;
+
+use crate::{
+    app::Render,
+    flows::{
+        enrol::EnrolFlow,
+        mynumber::MyNumberFlow,
+        prove::ProveFlow,
+        smartphone::{SmartphoneFlow, Via},
+    },
+    pages::index::IndexPage,
+};
+
+pub fn home(page: Page) -> Option<Html> {
+    match page {
+        Page::Index => Some(html! { <IndexPage /> }),
+        _ => None,
+    }
+}
+
+pub fn mynumber(page: Page) -> Option<Html> {
+    match page {
+        Page::MyNumber => Some(html! { <MyNumberFlow /> }),
+        _ => None,
+    }
+}
+
+pub fn smartphone(page: Page) -> Option<Html> {
+    let via = match page {
+        Page::Smartphone => Via::Hpki,
+        Page::SmartphoneJma => Via::Jma,
+        Page::SmartphoneChange => Via::OldPhone,
+        _ => return None,
+    };
+    Some(html! { <SmartphoneFlow {via} /> })
+}
+
+pub fn phone(page: Page) -> Option<Html> {
+    match page {
+        Page::Enrol | Page::EnrollLegacy => Some(html! { <EnrolFlow /> }),
+        Page::Change => Some(html! { <ProveFlow /> }),
+        _ => None,
+    }
+}
+
+/// A bundle's renderer, for tests that mount every page (a binary names its own function, so it
+/// does not link the others).
+pub fn renderer(bundle: Bundle) -> Render {
+    match bundle {
+        Bundle::Home => home,
+        Bundle::MyNumber => mynumber,
+        Bundle::Smartphone => smartphone,
+        Bundle::Phone => phone,
+    }
+}
