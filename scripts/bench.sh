@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-trunk build --release >/dev/null
+scripts/web.sh --release >/dev/null 2>&1
 size_table=$(scripts/size.sh)
 auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | grep '^|')
 # Starts its own PostgreSQL cluster (as the server tests do) for the two-process row.

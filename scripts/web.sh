@@ -6,12 +6,14 @@
 #
 #   scripts/web.sh [--release]         build every bundle
 #   scripts/web.sh [--release] BUNDLE  rebuild one (the others' folders stay)
+#   scripts/web.sh --html BUNDLE       only write its html (target/web/BUNDLE.html), for `trunk serve`
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-args=(); only=()
-for a in "$@"; do case "$a" in --*) args+=("$a");; *) only+=("$a");; esac; done
+args=(); only=(); html_only=false
+for a in "$@"; do case "$a" in --html) html_only=true;; --*) args+=("$a");; *) only+=("$a");; esac; done
 if [ ${#only[@]} -eq 0 ]; then
+  $html_only && { echo "web.sh: --html needs a bundle" >&2; exit 2; }
   rm -rf dist
   for bin in src/bin/*.rs; do only+=("$(basename "$bin" .rs)"); done
 fi
@@ -23,5 +25,6 @@ for b in "${only[@]}"; do
   sed -e "s|data-bin=\"home\"|href=\"../../Cargo.toml\" data-bin=\"$b\"|" \
       -e 's|href="static/|href="../../static/|g' index.html > "$html"
   grep -q "data-bin=\"$b\"" "$html" || { echo "web.sh: index.html has no data-bin=\"home\"" >&2; exit 1; }
+  $html_only && { echo "$html"; continue; }
   trunk build "${args[@]}" --dist "dist/$b" --public-url "/$b/" "$html"
 done
