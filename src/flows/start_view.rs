@@ -1,14 +1,13 @@
 //! The screens every card flow shares: looking for the helper, the helper missing, ready for the
 //! HPKI card, the identified holder (本人ID), and the end after 中止.
 
+use mahpki_protocol::pages::Page;
 use mahpki_protocol::{
     ErrorCode,
     api::Holder,
     helper::{CardPresence, ReaderStatus},
 };
-use mahpki_protocol::pages::Page;
 use yew::prelude::*;
-
 
 use crate::{
     flows::widgets::action_button,

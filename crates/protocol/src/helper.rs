@@ -343,7 +343,10 @@ mod tests {
             OperationState::WaitingCard { reason: WaitReason::NoCard },
             OperationState::ChangeCard { present: CardPresence::Hpki },
             OperationState::WaitingPin { tries_left: None, last_error: None },
-            OperationState::WaitingPin { tries_left: Some(1), last_error: Some(ErrorCode::PinWrong) },
+            OperationState::WaitingPin {
+                tries_left: Some(1),
+                last_error: Some(ErrorCode::PinWrong),
+            },
             OperationState::Communicating,
             OperationState::Done { result: result.clone() },
             OperationState::Failed { error: ErrorCode::HpkiPinLocked, tries_left: Some(0) },

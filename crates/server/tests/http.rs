@@ -140,7 +140,10 @@ async fn the_phone_and_each_pc_page_get_their_own_bundle() {
         ("/change", "phone"),
     ] {
         let html = String::from_utf8(body(get(&f.app, path).await).await).unwrap();
-        assert!(html.contains(&format!("/{bundle}/{bundle}-0123456789abcdef.js")), "{path}: {html}");
+        assert!(
+            html.contains(&format!("/{bundle}/{bundle}-0123456789abcdef.js")),
+            "{path}: {html}"
+        );
     }
 }
 

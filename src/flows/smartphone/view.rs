@@ -1,8 +1,8 @@
 //! The PC screens of a phone binding, one per [`Step`]. Pure rendering, so tests can show any
 //! screen in either language.
 
-use mahpki_protocol::{ErrorCode, helper::CardType};
 use mahpki_protocol::pages::Page;
+use mahpki_protocol::{ErrorCode, helper::CardType};
 use yew::prelude::*;
 
 use super::{
