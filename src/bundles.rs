@@ -58,3 +58,23 @@ pub fn renderer(bundle: Bundle) -> Render {
         Bundle::Phone => phone,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scripts/web.sh builds one Trunk bundle per `src/bin/<name>.rs`, and the server serves
+    /// `dist/<name>/` for each `Bundle`: the two lists must be the same.
+    #[test]
+    fn each_bundle_is_one_binary() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin");
+        let mut bins: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let mut names: Vec<String> = Bundle::ALL.iter().map(|b| b.name().to_owned()).collect();
+        bins.sort();
+        names.sort();
+        assert_eq!(bins, names);
+    }
+}
