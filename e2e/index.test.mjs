@@ -84,10 +84,11 @@ test('entries route to their flow pages, deep links load from the server', async
   const missing = await page.goto(`${server.origin}/no-such-page`);
   assert.equal(missing.status(), 404);
   await page.getByRole('heading', { level: 1, name: 'ページが見つかりません' }).waitFor();
-  // The only failed loads are the calls to the helper that is not there, and the change page's
-  // event stream, closed by leaving the page.
+  // The only failed loads are the calls to the helper that is not there, the change page's
+  // event stream, and the footer's health call, cut off by leaving the page (each page is a
+  // full load now).
   const expected = (p) => p.includes(noHelper) || p.endsWith('net::ERR_CONNECTION_REFUSED')
-    || /\/current\/events net::ERR_ABORTED$/.test(p)
+    || /\/current\/events net::ERR_ABORTED$/.test(p) || /\/api\/health net::ERR_ABORTED$/.test(p)
     || p === 'console: Failed to load resource: the server responded with a status of 404 (Not Found)';
   assert.deepEqual(problems.filter((p) => !expected(p)), []);
   // Each page downloads its own bundle's wasm and no other.
