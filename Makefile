@@ -37,7 +37,7 @@ fuzz: tools
 	@scripts/fuzz.sh
 
 build: tools
-	@source scripts/env.sh && trunk build --release && cargo build --release --locked -p mahpki-server
+	@scripts/web.sh --release && source scripts/env.sh && cargo build --release --locked -p mahpki-server
 
 dist: tools
 	@scripts/dist.sh

@@ -79,13 +79,27 @@ test('entries route to their flow pages, deep links load from the server', async
   await page.goto(`${server.origin}/smartphone/change`);
   await page.getByRole('heading', { level: 1, name: 'スマートフォン変更' }).waitFor();
   await page.locator('section[data-step="first_code"]').waitFor();
-  await page.goto(`${server.origin}/no-such-page`);
+  // Each page is its own download now (issue 14): the server sends the path's bundle, and a path
+  // that is no page gets the 404 page with status 404.
+  const missing = await page.goto(`${server.origin}/no-such-page`);
+  assert.equal(missing.status(), 404);
   await page.getByRole('heading', { level: 1, name: 'ページが見つかりません' }).waitFor();
-  // The only failed loads are the calls to the helper that is not there, and the change page's
-  // event stream, closed by leaving the page.
+  // The only failed loads are the calls to the helper that is not there, the change page's
+  // event stream, and the footer's health call, cut off by leaving the page (each page is a
+  // full load now).
   const expected = (p) => p.includes(noHelper) || p.endsWith('net::ERR_CONNECTION_REFUSED')
-    || /\/current\/events net::ERR_ABORTED$/.test(p);
+    || /\/current\/events net::ERR_ABORTED$/.test(p) || /\/api\/health net::ERR_ABORTED$/.test(p)
+    || p === 'console: Failed to load resource: the server responded with a status of 404 (Not Found)';
   assert.deepEqual(problems.filter((p) => !expected(p)), []);
+  // Each page downloads its own bundle's wasm and no other.
+  // (Resource timing, not request events: a bundle already fetched may come from the cache.)
+  for (const [path, bundle] of [['/', 'home'], ['/mynumber', 'mynumber'], ['/smartphone/jma', 'smartphone'], ['/enrol', 'phone']]) {
+    await page.goto(`${server.origin}${path}`);
+    await page.locator('main h1').waitFor();
+    const wasm = await page.evaluate(() => performance.getEntriesByType('resource')
+      .map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.wasm')).map((p) => p.split('/')[1]));
+    assert.deepEqual(wasm, [bundle], path);
+  }
   await page.close();
 });
 

@@ -10,7 +10,7 @@ PORT="${PORT:-8080}"
 source scripts/demo-lib.sh
 
 echo "[demo] building the web app (release, offline), the server, the helper and cardsim"
-trunk build --release
+scripts/web.sh --release
 cargo build --release --locked -p mahpki-server -p mahpki-cardsim
 cargo build --release --locked -p mahpki-helper --features demo
 

@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# Prints the size of the release build of the app (what a holder's browser downloads), raw and
-# gzipped. `make bench` records it in BENCHMARKS.md.
+# Prints what a browser downloads for each page bundle of the release build (dist/<bundle>/, from
+# scripts/web.sh --release), raw and gzipped, and fails when a bundle is over its budget (issue
+# 14: the phone's pages <= 110 KB gzipped in all, each PC page <= 150 KB). The bundles are
+# mahpki_protocol::pages::Bundle. `make bench` records it in BENCHMARKS.md.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT/dist"
-total_raw=0; total_gz=0
-printf '%-45s %10s %10s\n' file raw gzip
-for f in *.wasm *.js *.css index.html; do
-  [ -f "$f" ] || continue
-  raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
-  total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
-  printf '%-45s %10d %10d\n' "$f" "$raw" "$gz"
+# The goals (issue 14): the phone's pages load on mobile data, from a 2D code, so the tighter one.
+goal() {
+  if [ "$1" = phone ]; then echo 110000; else echo 150000; fi
+}
+# What the gate holds a bundle to: its goal, or for a bundle not yet down to it, the size it has
+# (2026-12-02, rounded up), so it can only shrink until it meets the goal. Lower these as cuts
+# land; never raise them to make room (see BENCHMARKS.md for what is left to cut).
+ceiling() {
+  case "$1" in
+    phone) echo 175000 ;;
+    smartphone) echo 186000 ;;
+    *) goal "$1" ;;
+  esac
+}
+over=0
+printf '%-12s %-45s %10s %10s\n' bundle file raw gzip
+for b in */; do
+  b=${b%/}
+  total_raw=0; total_gz=0
+  for f in "$b"/*.wasm "$b"/*.js "$b"/*.css "$b"/index.html; do
+    [ -f "$f" ] || continue
+    raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
+    total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
+    printf '%-12s %-45s %10d %10d\n' "$b" "${f#*/}" "$raw" "$gz"
+  done
+  limit=$(ceiling "$b"); want=$(goal "$b")
+  printf '%-12s %-45s %10d %10d\n' "$b" "total (goal $want, gate $limit)" "$total_raw" "$total_gz"
+  if [ "$total_gz" -gt "$limit" ]; then echo "$b: $total_gz bytes gzipped, over its gate of $limit" >&2; over=1; fi
 done
-printf '%-45s %10d %10d\n' total "$total_raw" "$total_gz"
-# The budget the project holds itself to. It was 300 KB; the phone's 確認コード (issue 11: a
-# captured 2D code or a phished link must not bind a phone) put the one app at 303.5 KB, so the
-# budget is 310 KB until the app is split by page (issue 14: phone pages <= 110 KB, PC pages
-# <= 150 KB), which replaces this single budget.
-if [ "$total_gz" -gt 310000 ]; then echo "over the 310 KB gzip budget" >&2; exit 1; fi
+exit "$over"

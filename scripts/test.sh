@@ -23,7 +23,7 @@ suites() {
   # OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
   "$@" counted opensc-check crates/cardsim/tests/opensc-check.sh
   "$@" cargo wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked
-  "$@" gate trunk-release trunk build --release
+  "$@" gate trunk-release scripts/web.sh --release
   "$@" gate size scripts/size.sh
   # The end-to-end tests run the debug binaries of the server, the helper and cardsim (same
   # features as `cargo test` above, so nothing is rebuilt).

@@ -1,99 +1,45 @@
-//! The shell every page shares (header, language switch, footer) and the routes.
+//! The shell every page shares (header, language switch, footer) around the page its bundle
+//! renders. Pages are full loads: the server sends each path its bundle's html
+//! (`mahpki_protocol::pages`), so links between pages are plain `<a href>`.
 
+use mahpki_protocol::pages::Page;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::{
-    flows::{
-        consent::ConsentFlow,
-        enrol::EnrolFlow,
-        mynumber::MyNumberFlow,
-        prove::ProveFlow,
-        signin::SignInFlow,
-        signin_phone::SignInPhoneFlow,
-        signin_smartphone::SignInSmartphoneFlow,
-        smartphone::{SmartphoneFlow, Via},
-    },
     i18n::Msg,
     lang::{LangProvider, LangSwitch, use_lang},
-    pages::{account::AccountPage, footer::ServerFooter, index::IndexPage, not_found::NotFound},
+    pages::{footer::ServerFooter, not_found::NotFound},
 };
 
-#[derive(Clone, Routable, PartialEq, Debug)]
-pub enum Route {
-    #[at("/")]
-    Index,
-    /// 別紙1: bind a My Number card.
-    #[at("/mynumber")]
-    MyNumber,
-    /// 別紙2: bind a smartphone with the HPKI card.
-    #[at("/smartphone")]
-    Smartphone,
-    /// 別紙2 by the JMA path: the numbers printed on the card instead of the card.
-    #[at("/smartphone/jma")]
-    SmartphoneJma,
-    /// スマートフォン変更 on the PC: the old phone proves the holder, then the new one enrols.
-    #[at("/smartphone/change")]
-    SmartphoneChange,
-    /// Opened on the old phone from a change's first code; the token is in the fragment.
-    #[at("/change")]
-    Change,
-    /// Opened on the phone from the 2D code or a CA's link; the token is in the fragment.
-    #[at("/enrol")]
-    Enrol,
-    /// The same page under its old spelling: CA links printed with it stay valid for months.
-    #[at("/enroll")]
-    EnrollLegacy,
-    /// The OpenID Provider's consent page (`?request=…`), the first time a holder signs in to a
-    /// service.
-    #[at("/consent")]
-    Consent,
-    /// 登録状況: the holder's own page after any sign-in.
-    #[at("/account")]
-    Account,
-    /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
-    #[at("/signin")]
-    SignIn,
-    /// The daily sign-in on a PC with the smartphone: its 2D code, or the browser's passkey.
-    #[at("/signin/smartphone")]
-    SignInSmartphone,
-    /// The daily sign-in on the phone: for the PC whose 2D code it opened (token in the
-    /// fragment), or for this phone itself.
-    #[at("/signin/phone")]
-    SignInPhone,
-    #[not_found]
-    #[at("/404")]
-    NotFound,
+/// How a bundle renders the pages it holds (`crate::bundles`); any other page is not its to show.
+pub type Render = fn(Page) -> Option<Html>;
+
+/// Mounts the app on the page the browser is at: what each bundle's `main` calls.
+pub fn start(render: Render) {
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    yew::Renderer::<Shell>::with_props(ShellProps { page: Page::at(&path), render }).render();
 }
 
-fn switch(route: Route) -> Html {
-    match route {
-        Route::Index => html! { <IndexPage /> },
-        Route::MyNumber => html! { <MyNumberFlow /> },
-        Route::Smartphone => html! { <SmartphoneFlow via={Via::Hpki} /> },
-        Route::SmartphoneJma => html! { <SmartphoneFlow via={Via::Jma} /> },
-        Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
-        Route::Change => html! { <ProveFlow /> },
-        Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
-        Route::Consent => html! { <ConsentFlow /> },
-        Route::Account => html! { <AccountPage /> },
-        Route::SignIn => html! { <SignInFlow /> },
-        Route::SignInSmartphone => html! { <SignInSmartphoneFlow /> },
-        Route::SignInPhone => html! { <SignInPhoneFlow /> },
-        Route::NotFound => html! { <NotFound /> },
+#[derive(Properties, Clone)]
+pub struct ShellProps {
+    /// The page at the browser's path; `None` is the 404 page.
+    pub page: Option<Page>,
+    pub render: Render,
+}
+
+/// A binary has one renderer for its whole life, so the page alone decides a re-render
+/// (function pointers have no meaningful equality).
+impl PartialEq for ShellProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.page == other.page
     }
 }
 
-/// The app as the browser runs it.
-#[function_component(App)]
-pub fn app() -> Html {
-    html! { <BrowserRouter><Shell /></BrowserRouter> }
-}
-
-/// Everything inside the router, so tests can mount it under a memory history.
+/// The whole app for one page, also what the browser tests mount.
 #[function_component(Shell)]
-pub fn shell() -> Html {
-    html! { <LangProvider><Frame /></LangProvider> }
+pub fn shell(props: &ShellProps) -> Html {
+    let content = props.page.and_then(props.render).unwrap_or_else(|| html! { <NotFound /> });
+    html! { <LangProvider><Frame>{ content }</Frame></LangProvider> }
 }
 
 /// Text whose [`crate::i18n::WRAP_MARK`]s are the only places it may wrap (with `word-break: keep-all`):
@@ -105,18 +51,23 @@ fn phrases(text: &str) -> Html {
         .collect()
 }
 
+#[derive(Properties, PartialEq)]
+struct FrameProps {
+    children: Html,
+}
+
 #[function_component(Frame)]
-fn frame() -> Html {
+fn frame(props: &FrameProps) -> Html {
     let ctx = use_lang();
     html! {
         <>
             <a class="skip-link" href="#main">{ ctx.t(Msg::SkipToContent) }</a>
             <header class="site-header">
-                <Link<Route> to={Route::Index} classes="site-title">{ phrases(ctx.t(Msg::SiteTitle)) }</Link<Route>>
+                <a href={Page::Index.path()} class="site-title">{ phrases(ctx.t(Msg::SiteTitle)) }</a>
                 <LangSwitch />
             </header>
             <main id="main" tabindex="-1">
-                <Switch<Route> render={switch} />
+                { props.children.clone() }
             </main>
             <ServerFooter />
         </>

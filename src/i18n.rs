@@ -39,26 +39,32 @@ impl Lang {
 }
 
 /// Declares [`Msg`] from one row per string (name, Japanese, English), so a string is written
-/// once and the enum, [`Msg::ALL`] and [`Msg::text`] follow from the rows.
+/// once and the constants, [`Msg::ALL`] and [`Msg::text`] follow from the rows.
+///
+/// Each row is a constant holding its own two strings, not a variant of an enum looked up in one
+/// `match`: a `match` over every row links every string into every page bundle, while a constant
+/// brings only itself, so each bundle carries only the strings its pages use (issue 14).
 macro_rules! messages {
     ($(
         $(#[$attr:meta])*
         $msg:ident: $ja:literal, $en:literal;
     )*) => {
-        /// A string shown by the app.
+        /// A string shown by the app: `Msg::SiteTitle` and the like.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Msg {
-            $( $(#[$attr])* $msg, )*
+        pub struct Msg {
+            ja: &'static str,
+            en: &'static str,
         }
 
+        #[allow(non_upper_case_globals)] // named like the enum variants they replaced
         impl Msg {
+            $( $(#[$attr])* pub const $msg: Msg = Msg { ja: $ja, en: $en }; )*
+
+            /// Every row (for tests: a page bundle that named it would link every string).
             pub const ALL: &'static [Msg] = &[$(Msg::$msg),*];
 
             pub fn text(self) -> Text {
-                let (ja, en) = match self {
-                    $(Msg::$msg => ($ja, $en),)*
-                };
-                Text { ja, en }
+                Text { ja: self.ja, en: self.en }
             }
         }
     };

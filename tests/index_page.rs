@@ -3,43 +3,31 @@
 
 use gloo_timers::future::TimeoutFuture;
 use mahpki::{
-    Shell,
+    Shell, ShellProps, bundles,
     i18n::{self, Lang, Msg},
 };
+use mahpki_protocol::pages::{Bundle, Page};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
-use yew::prelude::*;
-use yew_router::{
-    Router,
-    history::{AnyHistory, History, MemoryHistory},
-};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: &'static str,
+/// The app as the server's html for `path` starts it: the page at that path, rendered by the
+/// bundle the table of pages names (the 404 page, for no page, by the home bundle).
+fn props_at(path: &str) -> ShellProps {
+    let page = Page::at(path);
+    let bundle = page.map_or(mahpki_protocol::pages::NOT_FOUND_BUNDLE, Page::bundle);
+    ShellProps { page, render: bundles::renderer(bundle) }
 }
 
-/// The shell under a memory history, so each test chooses its route without touching the URL.
-#[function_component(At)]
-fn at(props: &AtProps) -> Html {
-    let history = use_memo(props.path, |path| {
-        let h = MemoryHistory::new();
-        h.push(*path);
-        AnyHistory::from(h)
-    });
-    html! { <Router history={(*history).clone()}><Shell /></Router> }
-}
-
-async fn mount(path: &'static str) -> Element {
+async fn mount(path: &str) -> Element {
     let document = gloo_utils_document();
     // Each test starts in Japanese, the default, whatever an earlier test chose.
     web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path }).render();
+    yew::Renderer::<Shell>::with_root_and_props(root.clone(), props_at(path)).render();
     settle().await;
     root
 }
@@ -73,6 +61,7 @@ async fn index_page_in_the_browser() {
     language_switch_changes_every_string().await;
     language_choice_is_remembered().await;
     flow_routes_render_their_pages().await;
+    every_page_is_rendered_by_its_own_bundle_only().await;
     footer_says_when_the_server_cannot_be_reached().await;
 }
 
@@ -138,7 +127,7 @@ async fn language_choice_is_remembered() {
     let document = gloo_utils_document();
     let again = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&again).unwrap();
-    yew::Renderer::<At>::with_root_and_props(again.clone(), AtProps { path: "/" }).render();
+    yew::Renderer::<Shell>::with_root_and_props(again.clone(), props_at("/")).render();
     settle().await;
     assert!(text(&again).contains(Msg::MyNumberEntry.in_lang(Lang::En)));
     again.remove();
@@ -157,6 +146,24 @@ async fn flow_routes_render_their_pages() {
         let root = mount(path).await;
         let h1 = root.query_selector("main h1").unwrap().expect("a heading");
         assert_eq!(h1.text_content().unwrap(), title.in_lang(Lang::Ja), "{path}");
+        root.remove();
+    }
+}
+
+/// Each page's bundle renders it (a page whose row names a bundle that has no arm for it would
+/// show the 404 page), and no other bundle does: each download holds only its own pages.
+async fn every_page_is_rendered_by_its_own_bundle_only() {
+    for &page in Page::ALL {
+        for &bundle in Bundle::ALL {
+            assert_eq!(
+                (bundles::renderer(bundle))(page).is_some(),
+                page.bundle() == bundle,
+                "{page:?} in {bundle:?}"
+            );
+        }
+        let root = mount(page.path()).await;
+        let h1 = root.query_selector("main h1").unwrap().expect("a heading");
+        assert_ne!(h1.text_content().unwrap(), Msg::NotFoundTitle.in_lang(Lang::Ja), "{page:?}");
         root.remove();
     }
 }

@@ -1,6 +1,7 @@
 //! The screens every card flow shares: looking for the helper, the helper missing, ready for the
 //! HPKI card, the identified holder (本人ID), and the end after 中止.
 
+use mahpki_protocol::pages::Page;
 use mahpki_protocol::{
     ErrorCode,
     api::Holder,
@@ -8,10 +9,7 @@ use mahpki_protocol::{
 };
 use yew::prelude::*;
 
-use yew_router::prelude::Link;
-
 use crate::{
-    Route,
     flows::widgets::action_button,
     i18n::{Lang, Msg},
     lang::use_lang,
@@ -61,7 +59,7 @@ pub fn helper_missing(props: &HelperMissingProps) -> Html {
 #[function_component(BackToTop)]
 pub fn back_to_top() -> Html {
     let ctx = use_lang();
-    html! { <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>> }
+    html! { <a href={Page::Index.path()} class="button">{ ctx.t(Msg::BackToTop) }</a> }
 }
 
 #[derive(Properties, PartialEq)]

@@ -1,10 +1,10 @@
 //! The top page of 別紙1/別紙2: choose My Number card or smartphone, then the procedure; and the
 //! way to the daily sign-in.
 
+use mahpki_protocol::pages::Page;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
-use crate::{Route, i18n::Msg, lang::use_lang};
+use crate::{i18n::Msg, lang::use_lang};
 
 #[function_component(IndexPage)]
 pub fn index_page() -> Html {
@@ -18,7 +18,7 @@ pub fn index_page() -> Html {
                 <a class="entry" href="#smartphone">{ t(Msg::SmartphoneEntry) }</a>
             </nav>
             <p class="signin-entry">
-                <Link<Route> to={Route::SignIn} classes="button signin-link">{ t(Msg::SignInEntry) }</Link<Route>>
+                <a href={Page::SignIn.path()} class="button signin-link">{ t(Msg::SignInEntry) }</a>
             </p>
 
             <section id="mynumber" class="procedure" aria-labelledby="mynumber-title">
@@ -27,7 +27,7 @@ pub fn index_page() -> Html {
                     <h3 id="mynumber-register">{ t(Msg::MyNumberSectionTitle) }</h3>
                     <Requirements prepare={Msg::PrepareMyNumber} setup={Some(Msg::SetupHelper)} />
                     <p class="hint">{ t(Msg::CardInReaderHint) }</p>
-                    <Link<Route> to={Route::MyNumber} classes="button primary">{ t(Msg::RegisterWithHpki) }</Link<Route>>
+                    <a href={Page::MyNumber.path()} class="button primary">{ t(Msg::RegisterWithHpki) }</a>
                 </article>
             </section>
 
@@ -37,7 +37,7 @@ pub fn index_page() -> Html {
                     <h3 id="smartphone-register">{ t(Msg::SmartphoneRegisterTitle) }</h3>
                     <Requirements prepare={Msg::PrepareSmartphone} setup={Some(Msg::SetupHelper)} />
                     <p class="hint">{ t(Msg::CardInReaderHint) }</p>
-                    <Link<Route> to={Route::Smartphone} classes="button primary">{ t(Msg::RegisterOrChangeWithHpki) }</Link<Route>>
+                    <a href={Page::Smartphone.path()} class="button primary">{ t(Msg::RegisterOrChangeWithHpki) }</a>
                 </article>
                 <article class="card" aria-labelledby="smartphone-change">
                     <h3 id="smartphone-change">{ t(Msg::SmartphoneChangeTitle) }</h3>
@@ -47,7 +47,7 @@ pub fn index_page() -> Html {
                         <dd>{ t(Msg::SmartphoneChangeCaution) }</dd>
                         <dd>{ t(Msg::SmartphoneChangeAbortNote) }</dd>
                     </dl>
-                    <Link<Route> to={Route::SmartphoneChange} classes="button">{ t(Msg::SmartphoneChange) }</Link<Route>>
+                    <a href={Page::SmartphoneChange.path()} class="button">{ t(Msg::SmartphoneChange) }</a>
                 </article>
             </section>
         </>

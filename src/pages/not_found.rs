@@ -1,7 +1,7 @@
+use mahpki_protocol::pages::Page;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
-use crate::{Route, i18n::Msg, lang::use_lang};
+use crate::{i18n::Msg, lang::use_lang};
 
 #[function_component(NotFound)]
 pub fn not_found() -> Html {
@@ -10,7 +10,7 @@ pub fn not_found() -> Html {
         <section class="card flow" aria-labelledby="nf-title">
             <h1 id="nf-title">{ ctx.t(Msg::NotFoundTitle) }</h1>
             <p>{ ctx.t(Msg::NotFoundBody) }</p>
-            <Link<Route> to={Route::Index} classes="button">{ ctx.t(Msg::BackToTop) }</Link<Route>>
+            <a href={Page::Index.path()} class="button">{ ctx.t(Msg::BackToTop) }</a>
         </section>
     }
 }

@@ -14,10 +14,6 @@ use mahpki_protocol::{
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
-use yew_router::{
-    Router,
-    history::{AnyHistory, MemoryHistory},
-};
 
 /// The holder every screen test shows (its Japanese name is taken out by `english_rest`).
 pub fn holder(ca: Ca, qualification: Qualification) -> Holder {
@@ -40,11 +36,8 @@ struct ScreenProps {
 #[function_component(Screen)]
 fn screen(props: &ScreenProps) -> Html {
     let ctx = LangContext { lang: props.lang, set: Callback::noop() };
-    let history = use_memo((), |()| AnyHistory::from(MemoryHistory::new()));
     html! {
-        <Router history={(*history).clone()}>
-            <ContextProvider<LangContext> context={ctx}>{ props.content.clone() }</ContextProvider<LangContext>>
-        </Router>
+        <ContextProvider<LangContext> context={ctx}>{ props.content.clone() }</ContextProvider<LangContext>>
     }
 }
 

@@ -114,7 +114,7 @@ pub struct EnrolmentOpened {
 
 /// The confirmation a phone faces once it opened a code.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case", try_from = "PhoneConfirmWire")]
 pub enum PhoneConfirm {
     /// A CA's link: no PC, nothing to confirm.
     NotNeeded,
@@ -122,6 +122,37 @@ pub enum PhoneConfirm {
     Show { code: String },
     /// The PC already entered it (the phone reloaded its page).
     Done,
+}
+
+// The internally tagged enums the app reads are read through a flat wire struct (the tag and
+// each variant's fields side by side): serde's own reading of an internally tagged enum first
+// copies the object into a generic tree, code every page that reads one downloaded (issue 14).
+// Same JSON; a variant's missing field is still an error.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PhoneConfirmTag {
+    NotNeeded,
+    Show,
+    Done,
+}
+
+#[derive(Deserialize)]
+struct PhoneConfirmWire {
+    state: PhoneConfirmTag,
+    code: Option<String>,
+}
+
+impl TryFrom<PhoneConfirmWire> for PhoneConfirm {
+    type Error = &'static str;
+
+    fn try_from(w: PhoneConfirmWire) -> Result<Self, Self::Error> {
+        Ok(match w.state {
+            PhoneConfirmTag::NotNeeded => Self::NotNeeded,
+            PhoneConfirmTag::Show => Self::Show { code: w.code.ok_or("missing field `code`")? },
+            PhoneConfirmTag::Done => Self::Done,
+        })
+    }
 }
 
 impl std::fmt::Debug for PhoneConfirm {
@@ -157,7 +188,7 @@ pub struct Confirmed {}
 /// What the phone hears about its confirmation (SSE, keyed by the phone's cookie). The current
 /// state comes first on connect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case", try_from = "PhoneConfirmEventWire")]
 pub enum PhoneConfirmEvent {
     /// Still waiting for the PC; `tries_left` wrong entries remain.
     Pending { tries_left: u8 },
@@ -167,6 +198,37 @@ pub enum PhoneConfirmEvent {
     Failed,
     /// The code ended otherwise (中止 on the PC, a newer code, or it ran out).
     Ended,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PhoneConfirmEventTag {
+    Pending,
+    Confirmed,
+    Failed,
+    Ended,
+}
+
+/// [`PhoneConfirmEvent`] as read (see [`PhoneConfirmWire`]).
+#[derive(Deserialize)]
+struct PhoneConfirmEventWire {
+    event: PhoneConfirmEventTag,
+    tries_left: Option<u8>,
+}
+
+impl TryFrom<PhoneConfirmEventWire> for PhoneConfirmEvent {
+    type Error = &'static str;
+
+    fn try_from(w: PhoneConfirmEventWire) -> Result<Self, Self::Error> {
+        Ok(match w.event {
+            PhoneConfirmEventTag::Pending => {
+                Self::Pending { tries_left: w.tries_left.ok_or("missing field `tries_left`")? }
+            }
+            PhoneConfirmEventTag::Confirmed => Self::Confirmed,
+            PhoneConfirmEventTag::Failed => Self::Failed,
+            PhoneConfirmEventTag::Ended => Self::Ended,
+        })
+    }
 }
 
 impl PhoneConfirmEvent {
@@ -245,7 +307,7 @@ pub struct PhoneBound {
 /// first code; SSE: the variant name is the `event:` field, the whole value, JSON, the `data:`
 /// field). The current state comes first on connect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case", try_from = "CodeEventWire")]
 pub enum CodeEvent {
     /// Issued, not yet opened: keep showing the 2D code.
     Waiting { expires_in_secs: u32 },
@@ -267,6 +329,51 @@ pub enum CodeEvent {
     Cancelled,
     /// Three wrong confirmation codes: the code is dead, this PC gets nothing from it.
     ConfirmFailed,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CodeEventTag {
+    Waiting,
+    Confirm,
+    Opened,
+    Completed,
+    Proved,
+    Expired,
+    Cancelled,
+    ConfirmFailed,
+}
+
+/// [`CodeEvent`] as read (see [`PhoneConfirmWire`]).
+#[derive(Deserialize)]
+struct CodeEventWire {
+    event: CodeEventTag,
+    expires_in_secs: Option<u32>,
+    tries_left: Option<u8>,
+    hpki_id: Option<HpkiId>,
+}
+
+impl TryFrom<CodeEventWire> for CodeEvent {
+    type Error = &'static str;
+
+    fn try_from(w: CodeEventWire) -> Result<Self, Self::Error> {
+        Ok(match w.event {
+            CodeEventTag::Waiting => Self::Waiting {
+                expires_in_secs: w.expires_in_secs.ok_or("missing field `expires_in_secs`")?,
+            },
+            CodeEventTag::Confirm => {
+                Self::Confirm { tries_left: w.tries_left.ok_or("missing field `tries_left`")? }
+            }
+            CodeEventTag::Opened => Self::Opened,
+            CodeEventTag::Completed => Self::Completed,
+            CodeEventTag::Proved => {
+                Self::Proved { hpki_id: w.hpki_id.ok_or("missing field `hpki_id`")? }
+            }
+            CodeEventTag::Expired => Self::Expired,
+            CodeEventTag::Cancelled => Self::Cancelled,
+            CodeEventTag::ConfirmFailed => Self::ConfirmFailed,
+        })
+    }
 }
 
 impl CodeEvent {
@@ -341,6 +448,25 @@ mod tests {
             assert!(PhoneConfirmEvent::NAMES.contains(&e.name()));
             assert_eq!(serde_json::from_value::<PhoneConfirmEvent>(json).unwrap(), e);
         }
+    }
+
+    #[test]
+    fn an_event_or_confirmation_without_its_field_is_refused() {
+        let missing = [
+            serde_json::from_str::<CodeEvent>(r#"{"event":"waiting"}"#).map(drop),
+            serde_json::from_str::<CodeEvent>(r#"{"event":"confirm"}"#).map(drop),
+            serde_json::from_str::<CodeEvent>(r#"{"event":"proved"}"#).map(drop),
+            serde_json::from_str::<CodeEvent>(r#"{"event":"proved","hpki_id":"<b>"}"#).map(drop),
+            serde_json::from_str::<CodeEvent>(r#"{"event":"nope"}"#).map(drop),
+            serde_json::from_str::<PhoneConfirmEvent>(r#"{"event":"pending"}"#).map(drop),
+            serde_json::from_str::<PhoneConfirm>(r#"{"state":"show"}"#).map(drop),
+            serde_json::from_str::<PhoneConfirm>(r#"{"code":"1234"}"#).map(drop),
+        ];
+        for (i, r) in missing.into_iter().enumerate() {
+            assert!(r.is_err(), "case {i}");
+        }
+        let show: PhoneConfirm = serde_json::from_str(r#"{"state":"show","code":"1234"}"#).unwrap();
+        assert_eq!(show, PhoneConfirm::Show { code: "1234".into() });
     }
 
     #[test]

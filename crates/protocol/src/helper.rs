@@ -84,8 +84,9 @@ pub struct OperationCreated {
     pub status: OperationStatus,
 }
 
-/// `GET /v1/operations/{id}` answer.
+/// `GET /v1/operations/{id}` answer. Read back through [`StatusWire`] (same wire form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StatusWire")]
 pub struct OperationStatus {
     pub id: String,
     pub operation: OperationKind,
@@ -99,6 +100,74 @@ pub struct OperationStatus {
     pub pin_window_closed: bool,
     #[serde(flatten)]
     pub state: OperationState,
+}
+
+/// [`OperationStatus`] as it is read: the state's tag and each state's fields side by side.
+/// serde reads a `flatten`ed, internally tagged enum by first copying every field into a generic
+/// tree and reading that again; the web app's card pages downloaded that code (issue 14). This
+/// reads the same JSON in one pass, and [`OperationStatus::try_from`] checks that the state's
+/// fields are there.
+#[derive(Deserialize)]
+struct StatusWire {
+    id: String,
+    operation: OperationKind,
+    card: CardType,
+    origin: String,
+    #[serde(default)]
+    pin_window_closed: bool,
+    state: StateTag,
+    reason: Option<WaitReason>,
+    present: Option<CardPresence>,
+    tries_left: Option<u8>,
+    last_error: Option<ErrorCode>,
+    result: Option<AuthenticationResult>,
+    error: Option<ErrorCode>,
+}
+
+/// The names of [`OperationState`]'s variants on the wire.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StateTag {
+    WaitingCard,
+    ChangeCard,
+    WaitingPin,
+    Communicating,
+    Done,
+    Failed,
+}
+
+impl TryFrom<StatusWire> for OperationStatus {
+    type Error = &'static str;
+
+    fn try_from(w: StatusWire) -> Result<Self, Self::Error> {
+        let state = match w.state {
+            StateTag::WaitingCard => {
+                OperationState::WaitingCard { reason: w.reason.ok_or("missing field `reason`")? }
+            }
+            StateTag::ChangeCard => {
+                OperationState::ChangeCard { present: w.present.ok_or("missing field `present`")? }
+            }
+            StateTag::WaitingPin => {
+                OperationState::WaitingPin { tries_left: w.tries_left, last_error: w.last_error }
+            }
+            StateTag::Communicating => OperationState::Communicating,
+            StateTag::Done => {
+                OperationState::Done { result: w.result.ok_or("missing field `result`")? }
+            }
+            StateTag::Failed => OperationState::Failed {
+                error: w.error.ok_or("missing field `error`")?,
+                tries_left: w.tries_left,
+            },
+        };
+        Ok(Self {
+            id: w.id,
+            operation: w.operation,
+            card: w.card,
+            origin: w.origin,
+            pin_window_closed: w.pin_window_closed,
+            state,
+        })
+    }
 }
 
 /// Where an operation is. `done` and `failed` are final.
@@ -260,6 +329,52 @@ mod tests {
         .unwrap();
         assert_eq!(done["result"]["algorithm"], "RS256");
         assert!(done["result"].get("ca_certificate").is_none());
+    }
+
+    #[test]
+    fn every_state_round_trips_and_a_state_without_its_field_is_refused() {
+        let result = AuthenticationResult {
+            certificate: "AA".into(),
+            ca_certificate: Some("AQ".into()),
+            algorithm: SignatureAlgorithm::Rs256,
+            signature: "AQ".into(),
+        };
+        for state in [
+            OperationState::WaitingCard { reason: WaitReason::NoCard },
+            OperationState::ChangeCard { present: CardPresence::Hpki },
+            OperationState::WaitingPin { tries_left: None, last_error: None },
+            OperationState::WaitingPin {
+                tries_left: Some(1),
+                last_error: Some(ErrorCode::PinWrong),
+            },
+            OperationState::Communicating,
+            OperationState::Done { result: result.clone() },
+            OperationState::Failed { error: ErrorCode::HpkiPinLocked, tries_left: Some(0) },
+        ] {
+            let s = OperationStatus {
+                id: "ab".into(),
+                operation: OperationKind::Authenticate,
+                card: CardType::Hpki,
+                origin: "https://hpki.example.jp".into(),
+                pin_window_closed: false,
+                state,
+            };
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<OperationStatus>(&json).unwrap(), s, "{json}");
+        }
+        let base = r#""id":"ab","operation":"authenticate","card":"hpki","origin":"o""#;
+        for (state, field) in [
+            ("waiting_card", "reason"),
+            ("change_card", "present"),
+            ("done", "result"),
+            ("failed", "error"),
+        ] {
+            let json = format!(r#"{{{base},"state":"{state}"}}"#);
+            let err = serde_json::from_str::<OperationStatus>(&json).unwrap_err().to_string();
+            assert!(err.contains(field), "{state}: {err}");
+        }
+        let json = format!(r#"{{{base},"state":"exploded"}}"#);
+        assert!(serde_json::from_str::<OperationStatus>(&json).is_err());
     }
 
     #[test]

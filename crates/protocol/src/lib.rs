@@ -15,6 +15,7 @@ pub mod helper;
 pub mod hpki_id;
 pub mod import;
 pub mod oidc;
+pub mod pages;
 pub mod passkey;
 
 pub use error::{ErrorBody, ErrorCode};

@@ -6,7 +6,10 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt as _;
-use mahpki_protocol::{ErrorBody, ErrorCode, Health};
+use mahpki_protocol::{
+    ErrorBody, ErrorCode, Health,
+    pages::{Bundle, Page},
+};
 use mahpki_server::{
     Config,
     http::{AppState, Assets, MAX_BODY_BYTES, router},
@@ -15,10 +18,25 @@ use mahpki_server::{
 };
 use tower::ServiceExt as _;
 
-const INDEX: &str = "<!doctype html><html><head>\
-<link rel=\"modulepreload\" href=\"/mahpki-0123456789abcdef.js\">\
-<script type=\"module\">import init from '/mahpki-0123456789abcdef.js';await init();</script>\
-</head><body></body></html>";
+/// A bundle's html as Trunk writes it: its own loader (an inline script) and the first frame's
+/// language script, the same in every bundle.
+fn bundle_html(bundle: Bundle) -> String {
+    let b = bundle.name();
+    format!(
+        "<!doctype html><html><head>\
+<link rel=\"modulepreload\" href=\"/{b}/{b}-0123456789abcdef.js\">\
+<script type=\"module\">{}</script>\
+</head><body><script>{LANG_SCRIPT}</script></body></html>",
+        loader(bundle)
+    )
+}
+
+fn loader(bundle: Bundle) -> String {
+    let b = bundle.name();
+    format!("import init from '/{b}/{b}-0123456789abcdef.js';await init();")
+}
+
+const LANG_SCRIPT: &str = "document.documentElement.lang = 'ja';";
 
 struct Fixture {
     app: Router,
@@ -28,8 +46,13 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let data = tempfile::tempdir().unwrap();
     let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
-    std::fs::write(dist.path().join("mahpki-0123456789abcdef.js"), "export default 1;").unwrap();
+    for &bundle in Bundle::ALL {
+        let dir = dist.path().join(bundle.name());
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), bundle_html(bundle)).unwrap();
+        let js = format!("{}-0123456789abcdef.js", bundle.name());
+        std::fs::write(dir.join(js), "export default 1;").unwrap();
+    }
     std::fs::write(dist.path().join("favicon.svg"), "<svg/>").unwrap();
     let config = Config {
         data_dir: data.path().into(),
@@ -84,9 +107,10 @@ async fn config_names_the_helper_the_csp_allows() {
 }
 
 #[tokio::test]
-async fn index_and_client_routes_are_revalidated_and_locked_down() {
+async fn every_page_gets_its_bundles_html_revalidated_and_locked_down() {
     let f = fixture().await;
-    for path in ["/", "/index.html", "/mynumber", "/smartphone/change", "/enroll"] {
+    let pages = Page::ALL.iter().map(|p| (p.path(), p.bundle()));
+    for (path, bundle) in pages.chain([("/index.html", Bundle::Home)]) {
         let res = get(&f.app, path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(header(&res, "cache-control"), "no-cache", "{path}");
@@ -98,25 +122,79 @@ async fn index_and_client_routes_are_revalidated_and_locked_down() {
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:24365"), "{csp}");
         assert_eq!(header(&res, "x-content-type-options"), "nosniff");
         assert_eq!(header(&res, "referrer-policy"), "no-referrer");
-        assert_eq!(body(res).await, INDEX.as_bytes());
+        assert_eq!(body(res).await, bundle_html(bundle).as_bytes(), "{path}");
     }
 }
 
 #[tokio::test]
-async fn csp_hash_is_that_of_the_inline_loader() {
+async fn the_phone_and_each_pc_page_get_their_own_bundle() {
+    let f = fixture().await;
+    for (path, bundle) in [
+        ("/", "home"),
+        ("/mynumber", "mynumber"),
+        ("/smartphone", "smartphone"),
+        ("/smartphone/jma", "smartphone"),
+        ("/smartphone/change", "smartphone"),
+        ("/enrol", "phone"),
+        ("/enroll", "phone"),
+        ("/change", "phone"),
+    ] {
+        let html = String::from_utf8(body(get(&f.app, path).await).await).unwrap();
+        assert!(
+            html.contains(&format!("/{bundle}/{bundle}-0123456789abcdef.js")),
+            "{path}: {html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_path_that_is_no_page_is_404_with_the_not_found_page() {
+    let f = fixture().await;
+    for path in ["/no/such/page", "/enrol/", "/Enrol", "/smartphone/other", "/phone"] {
+        let res = get(&f.app, path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(header(&res, "cache-control"), "no-cache", "{path}");
+        assert!(header(&res, "content-type").starts_with("text/html"), "{path}");
+        assert!(header(&res, "content-security-policy").contains("'sha256-"), "{path}");
+        // The home bundle renders the 404 page for any path not in the table of pages.
+        assert_eq!(body(res).await, bundle_html(Bundle::Home).as_bytes(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn csp_hashes_cover_every_bundles_inline_scripts() {
     use base64::Engine as _;
     use sha2::Digest as _;
+    let hash = |script: &str| {
+        let digest = sha2::Sha256::digest(script);
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    };
     let f = fixture().await;
-    let res = get(&f.app, "/").await;
-    let loader = "import init from '/mahpki-0123456789abcdef.js';await init();";
-    let expected = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader));
-    assert!(header(&res, "content-security-policy").contains(&format!("'sha256-{expected}'")));
+    let res = get(&f.app, "/enrol").await;
+    let csp = header(&res, "content-security-policy").to_owned();
+    for &bundle in Bundle::ALL {
+        assert!(csp.contains(&hash(&loader(bundle))), "{bundle:?}: {csp}");
+    }
+    // The script every page shares is listed once.
+    assert_eq!(csp.matches(&hash(LANG_SCRIPT)).count(), 1, "{csp}");
+}
+
+#[tokio::test]
+async fn a_missing_bundle_is_a_startup_error_not_a_blank_page() {
+    let dist = tempfile::tempdir().unwrap();
+    for &bundle in &Bundle::ALL[1..] {
+        let dir = dist.path().join(bundle.name());
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), bundle_html(bundle)).unwrap();
+    }
+    let err = Assets::load(dist.path()).unwrap_err().to_string();
+    assert!(err.contains(&format!("{}/index.html", Bundle::ALL[0].name())), "{err}");
 }
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_others_revalidated() {
     let f = fixture().await;
-    let res = get(&f.app, "/mahpki-0123456789abcdef.js").await;
+    let res = get(&f.app, "/phone/phone-0123456789abcdef.js").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "cache-control"), "public, max-age=31536000, immutable");
     assert!(header(&res, "content-type").contains("javascript"));
@@ -127,7 +205,7 @@ async fn hashed_assets_are_immutable_others_revalidated() {
 #[tokio::test]
 async fn missing_files_are_404_not_the_app() {
     let f = fixture().await;
-    let res = get(&f.app, "/mahpki-ffffffffffffffff_bg.wasm").await;
+    let res = get(&f.app, "/phone/phone-ffffffffffffffff_bg.wasm").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = get(&f.app, "/../../etc/passwd.txt").await;
     assert_ne!(res.status(), StatusCode::OK);

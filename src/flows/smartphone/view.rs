@@ -1,9 +1,9 @@
 //! The PC screens of a phone binding, one per [`Step`]. Pure rendering, so tests can show any
 //! screen in either language.
 
+use mahpki_protocol::pages::Page;
 use mahpki_protocol::{ErrorCode, helper::CardType};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use super::{
     code_view::{CodePanel, PhoneOpened},
@@ -11,7 +11,6 @@ use super::{
     step::{Action, Step, Via},
 };
 use crate::{
-    Route,
     flows::{
         card_view::CardProgress,
         confirm::ConfirmEntry,
@@ -49,7 +48,7 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                 <HpkiReady readers={readers.clone()} label={Msg::RegisterOrChangeWithHpki}
                     on_start={on.reform(|()| Action::StartHpki)} />
                 <p class="hint">{ t(Msg::JmaEntryHint) }{ " " }
-                    <Link<Route> to={Route::SmartphoneJma}>{ t(Msg::JmaEntry) }</Link<Route>></p>
+                    <a href={Page::SmartphoneJma.path()}>{ t(Msg::JmaEntry) }</a></p>
             </>
         },
         Step::HpkiAuth(stage) => html! {
@@ -154,7 +153,7 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
             <>
                 <p class="notice" role="status">{ t(Msg::KeptCurrent) }</p>
                 <HolderCard holder={holder.clone()} />
-                <Link<Route> to={Route::Index} classes="button">{ t(Msg::BackToTop) }</Link<Route>>
+                <a href={Page::Index.path()} class="button">{ t(Msg::BackToTop) }</a>
             </>
         },
         Step::Failed { failure, holder } => html! {

@@ -5,13 +5,12 @@ use mahpki_protocol::{
     account::{Account, AccountEvent, AccountMyNumber, AccountPhone, AccountSession},
     api::SignInFactor,
     audit::AuditAction,
+    pages::Page,
 };
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use super::step::{Action, Pending, Step};
 use crate::{
-    Route,
     flows::{error_view::FailureNotice, start_view::HolderCard, widgets::action_button},
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -194,9 +193,9 @@ fn page(ctx: &LangContext, a: &Account, on: &Callback<Action>) -> Html {
             <section aria-labelledby="account-guide">
                 <h2 id="account-guide">{ t(Msg::AccountGuideHeading) }</h2>
                 <ul class="guide-links">
-                    <li><Link<Route> to={Route::MyNumber}>{ t(Msg::MyNumberSectionTitle) }</Link<Route>></li>
-                    <li><Link<Route> to={Route::Smartphone}>{ t(Msg::SmartphoneRegisterTitle) }</Link<Route>></li>
-                    <li><Link<Route> to={Route::SmartphoneChange}>{ t(Msg::SmartphoneChangeTitle) }</Link<Route>></li>
+                    <li><a href={Page::MyNumber.path()}>{ t(Msg::MyNumberSectionTitle) }</a></li>
+                    <li><a href={Page::Smartphone.path()}>{ t(Msg::SmartphoneRegisterTitle) }</a></li>
+                    <li><a href={Page::SmartphoneChange.path()}>{ t(Msg::SmartphoneChangeTitle) }</a></li>
                 </ul>
             </section>
             <section aria-labelledby="account-events">

@@ -1,11 +1,12 @@
-//! Serves the built web app from Trunk's `dist/`.
+//! Serves the built web app: one Trunk build per page bundle in `dist/<bundle>/` (scripts/web.sh).
 //!
 //! Hashed assets (`name-<hash>.js`, `…_bg.wasm`, `…css`) never change under one name, so browsers
-//! may keep them a year; `index.html` names the current hashes, so it must be revalidated on every
-//! load, or a holder could run yesterday's app against today's API. Paths without a file
-//! extension are client-side routes of the app and get `index.html`.
+//! may keep them a year; a bundle's `index.html` names the current hashes, so it must be
+//! revalidated on every load, or a holder could run yesterday's app against today's API. Paths
+//! without a file extension are pages: each gets its bundle's html by the one table of pages
+//! (`mahpki_protocol::pages`), and a path that is no page gets the 404 page's.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use axum::{
     Router,
@@ -15,6 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
+use mahpki_protocol::pages::{Bundle, NOT_FOUND_BUNDLE, Page};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt as _;
 use tower_http::{compression::CompressionLayer, services::ServeDir};
@@ -28,26 +30,37 @@ pub enum AssetError {
 #[derive(Debug, Clone)]
 pub struct Assets {
     dir: PathBuf,
-    index: axum::body::Bytes,
+    /// Each bundle's `index.html`.
+    html: HashMap<Bundle, axum::body::Bytes>,
     script_hashes: Vec<String>,
 }
 
 impl Assets {
+    /// Reads every bundle's html; all must be built, or a page would be missing its app.
     pub fn load(dir: impl Into<PathBuf>) -> Result<Self, AssetError> {
         let dir = dir.into();
-        let path = dir.join("index.html");
-        let index = std::fs::read(&path)
-            .map_err(|source| AssetError::Index { path: path.clone(), source })?;
-        let script_hashes = inline_scripts(&String::from_utf8_lossy(&index))
-            .map(|body| {
+        let mut html = HashMap::new();
+        let mut script_hashes = Vec::new();
+        for &bundle in Bundle::ALL {
+            let path = dir.join(bundle.name()).join("index.html");
+            let bytes = std::fs::read(&path)
+                .map_err(|source| AssetError::Index { path: path.clone(), source })?;
+            for body in inline_scripts(&String::from_utf8_lossy(&bytes)) {
                 let digest = Sha256::digest(body.as_bytes());
-                format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest))
-            })
-            .collect();
-        Ok(Self { dir, index: index.into(), script_hashes })
+                let source =
+                    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest));
+                // The language script is the same in every page: one source for it.
+                if !script_hashes.contains(&source) {
+                    script_hashes.push(source);
+                }
+            }
+            html.insert(bundle, bytes.into());
+        }
+        Ok(Self { dir, html, script_hashes })
     }
 
-    /// CSP sources (`sha256-…`) for the inline scripts in `index.html` (Trunk's module loader).
+    /// CSP sources (`sha256-…`) for the inline scripts of every bundle's html (Trunk's module
+    /// loader, the first frame's language script).
     pub fn inline_script_hashes(&self) -> Vec<String> {
         self.script_hashes.clone()
     }
@@ -61,14 +74,21 @@ async fn serve(State(assets): State<Arc<Assets>>, req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let file_name = req.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
-    if !file_name.contains('.') || file_name == "index.html" {
+    let path = req.uri().path();
+    let file_name = path.rsplit('/').next().unwrap_or_default().to_owned();
+    if !file_name.contains('.') || path == "/index.html" {
+        let page = if path == "/index.html" { Some(Page::Index) } else { Page::at(path) };
+        let (status, bundle) = match page {
+            Some(page) => (StatusCode::OK, page.bundle()),
+            None => (StatusCode::NOT_FOUND, NOT_FOUND_BUNDLE),
+        };
         return (
+            status,
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ],
-            Body::from(assets.index.clone()),
+            Body::from(assets.html[&bundle].clone()),
         )
             .into_response();
     }

@@ -1,3 +1,0 @@
-fn main() {
-    yew::Renderer::<mahpki::App>::new().render();
-}
