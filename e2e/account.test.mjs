@@ -6,52 +6,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  capture, enterPin, launchBrowser, screen, startPlatform, watchForProblems,
+  capture, enterPin, launchBrowser, screen, startPlatform, until, watchForProblems,
 } from './harness.mjs';
 
 /**
- * STAND-IN for the /signin page, which is built on the mynumber-signin branch: the lead switches
- * this to that page's HPKI card way at merge. From the page's own origin (as the app would), it
- * asks the server for a challenge, has the real helper sign it with the virtual HPKI card after
- * the PIN is typed in the helper's own window, and posts the answer to /api/signin/hpki, which
- * sets this browser's signing cookie.
+ * The daily sign-in through the /signin page's HPKI card way: the PIN typed in the helper's own
+ * window; the page then goes on to the holder's page.
  */
 async function signInWithHpkiCard(page, holder) {
-  const started = await page.evaluate(async () => {
-    const config = await (await fetch('/api/config')).json();
-    const challenge = await (await fetch('/api/hpki/challenge', { method: 'POST' })).json();
-    const created = await fetch(`${config.helper_url}/v1/operations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ operation: 'authenticate', card: 'hpki', challenge: challenge.challenge }),
-    });
-    const op = await created.json();
-    return { helper: config.helper_url, challenge: challenge.challenge, id: op.id, pinPage: op.pin_page };
-  });
-  assert.ok(started.id, JSON.stringify(started));
-  const win = await page.context().newPage();
-  await win.goto(started.pinPage);
-  await win.locator('#pin').fill(holder.hpki_pin);
-  await win.locator('#pin-form button[type=submit]').click();
-  const answer = await page.evaluate(async ({ helper, challenge, id }) => {
-    for (let i = 0; i < 300; i++) {
-      const s = await (await fetch(`${helper}/v1/operations/${id}`)).json();
-      if (s.state === 'done') {
-        const { certificate, algorithm, signature } = s.result;
-        const res = await fetch('/api/signin/hpki', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ challenge, certificate, algorithm, signature }),
-        });
-        return { status: res.status, body: await res.json() };
-      }
-      if (s.state === 'failed') return { status: 0, body: s };
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return { status: -1, body: 'timed out' };
-  }, started);
-  assert.equal(answer.status, 200, JSON.stringify(answer.body));
-  if (!win.isClosed()) await win.close();
+  const origin = new URL(page.url()).origin;
+  await page.goto(`${origin}/signin`);
+  await page.getByRole('button', { name: 'HPKIカードでサインイン' }).click();
+  await enterPin(page, holder.hpki_pin);
+  await until(() => new URL(page.url()).pathname === '/account', 'the holder page', 30_000);
 }
 
 async function signingStatus(page, origin) {

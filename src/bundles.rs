@@ -56,6 +56,12 @@ pub fn phone(page: Page) -> Option<Html> {
 pub fn signin(page: Page) -> Option<Html> {
     match page {
         Page::SignIn => Some(html! { <SignInFlow /> }),
+        _ => None,
+    }
+}
+
+pub fn signin_smartphone(page: Page) -> Option<Html> {
+    match page {
         Page::SignInSmartphone => Some(html! { <SignInSmartphoneFlow /> }),
         _ => None,
     }
@@ -78,6 +84,7 @@ pub fn renderer(bundle: Bundle) -> Render {
         Bundle::Smartphone => smartphone,
         Bundle::Phone => phone,
         Bundle::SignIn => signin,
+        Bundle::SignInSmartphone => signin_smartphone,
         Bundle::Account => account,
     }
 }

@@ -18,8 +18,10 @@ pub enum Bundle {
     /// Everything opened on a phone (from a 2D code or a link): kept smallest, phones on mobile
     /// data download it.
     Phone,
-    /// The daily sign-in on the PC: the HPKI card, the My Number card, or the smartphone.
+    /// The daily sign-in on the PC with a card: the HPKI card or the My Number card.
     SignIn,
+    /// The daily sign-in on the PC with the smartphone: its 2D code, or the browser's passkey.
+    SignInSmartphone,
     /// After a sign-in: the holder's page (登録状況) and a relying service's consent.
     Account,
 }
@@ -42,6 +44,7 @@ impl Bundle {
             Bundle::Smartphone => "smartphone",
             Bundle::Phone => "phone",
             Bundle::SignIn => "signin",
+            Bundle::SignInSmartphone => "signin-smartphone",
             Bundle::Account => "account",
         }
     }
@@ -110,7 +113,7 @@ pages! {
     /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
     SignIn: "/signin" => SignIn;
     /// The daily sign-in on a PC with the smartphone: its 2D code, or the browser's passkey.
-    SignInSmartphone: "/signin/smartphone" => SignIn;
+    SignInSmartphone: "/signin/smartphone" => SignInSmartphone;
     /// 登録状況: the holder's own page after any sign-in.
     Account: "/account" => Account;
     /// The OpenID Provider's consent page (`?request=…`), the first time a holder signs in to a
