@@ -95,6 +95,28 @@ demo_helper() {
   pids+=($!)
 }
 
+# demo_rp ISSUER: the demo relying service (e2e/rp/rp.mjs, "デモ処方システム") on $RP_PORT,
+# registered once with the platform's OpenID Provider (its client in $DATA/demo-rp-client.json,
+# registered again if the database no longer has it).
+RP_PORT="${RP_PORT:-8090}"
+demo_rp() {
+  local reg="$DATA/demo-rp-client.json" id=""
+  if [ -s "$reg" ]; then
+    id="$(node -p 'require(process.argv[1]).client_id' "$reg")"
+    "${SERVER[@]}" oidc-client list 2>/dev/null | grep -q "\"client_id\":\"$id\"" || id=""
+  fi
+  if [ -z "$id" ]; then
+    "${SERVER[@]}" oidc-client add "デモ処方システム" --redirect-uri "http://localhost:$RP_PORT/callback" \
+      > "$reg" 2>/dev/null
+    chmod 600 "$reg"
+  fi
+  MAHPKI_ISSUER="$1" RP_PORT="$RP_PORT" \
+    RP_CLIENT_ID="$(node -p 'require(process.argv[1]).client_id' "$reg")" \
+    RP_CLIENT_SECRET="$(node -p 'require(process.argv[1]).client_secret' "$reg")" \
+    node "$ROOT/e2e/rp/rp.mjs" &
+  pids+=($!)
+}
+
 wait_for() {
   for _ in $(seq 1 100); do
     if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi

@@ -21,6 +21,8 @@ demo_serve
 demo_helper target/release "http://localhost:$PORT"
 wait_for "http://127.0.0.1:$PORT/api/health" "the server"
 wait_for "http://127.0.0.1:$HELPER_PORT/demo" "the helper"
+demo_rp "http://localhost:$PORT"
+wait_for "http://127.0.0.1:$RP_PORT/" "the demo relying service"
 
 cat <<MSG
 
@@ -31,6 +33,9 @@ cat <<MSG
       http://127.0.0.1:$HELPER_PORT/demo
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)
+      http://localhost:$RP_PORT/
+          a demo relying service (an electronic prescription system): 「HPKIプラットフォームで
+          ログイン」 signs a holder in through the platform's OpenID Connect and shows the ID token
       http://127.0.0.1:$METRICS_PORT/metrics
           what an operator's Prometheus scrapes (sign-ins, refusals, streams, CRL ages);
           http://localhost:$PORT/api/health/ready says whether the server can serve holders

@@ -5,6 +5,7 @@ use yew_router::prelude::*;
 
 use crate::{
     flows::{
+        consent::ConsentFlow,
         enrol::EnrolFlow,
         mynumber::MyNumberFlow,
         prove::ProveFlow,
@@ -40,6 +41,10 @@ pub enum Route {
     /// The same page under its old spelling: CA links printed with it stay valid for months.
     #[at("/enroll")]
     EnrollLegacy,
+    /// The OpenID Provider's consent page (`?request=…`), the first time a holder signs in to a
+    /// service.
+    #[at("/consent")]
+    Consent,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -54,6 +59,7 @@ fn switch(route: Route) -> Html {
         Route::SmartphoneChange => html! { <SmartphoneFlow via={Via::OldPhone} /> },
         Route::Change => html! { <ProveFlow /> },
         Route::Enrol | Route::EnrollLegacy => html! { <EnrolFlow /> },
+        Route::Consent => html! { <ConsentFlow /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

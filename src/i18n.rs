@@ -523,6 +523,34 @@ messages! {
     ReopenPinWindow:
         "PIN入力画面を開き直す",
         "Open the PIN window again";
+    // --- OpenID Connect: the consent page (issue 12) ---
+    ConsentTitle:
+        "サービス連携の確認",
+        "Allow this service to sign you in";
+    ConsentLead:
+        "次のサービスが、このプラットフォームでの本人確認の結果を求めています。",
+        "The following service asks for the result of your sign-in on this platform.";
+    ConsentClientId:
+        "クライアントID",
+        "Client ID";
+    ConsentSignedInAs:
+        "本人確認済みの方",
+        "Signed in as";
+    ConsentShares:
+        "同意すると、このサービスに本人ID、氏名、資格、認証局、本人確認の方法と時刻が伝えられます。同意は次回以降も有効です。",
+        "If you agree, the service learns your HPKI ID, name, qualification, certification authority, and how and when you signed in. Your consent is kept for next time.";
+    ConsentApprove:
+        "同意する",
+        "Agree";
+    ConsentDecline:
+        "同意しない",
+        "Do not agree";
+    ConsentLoading:
+        "連携の内容を確認しています…",
+        "Checking the request...";
+    ConsentLeaving:
+        "サービスの画面に戻っています…",
+        "Returning to the service...";
 }
 
 impl Msg {

@@ -12,6 +12,7 @@ use mahpki_protocol::{
         RegistrationOptions,
     },
     error::ErrorDetail,
+    oidc::{CONSENT_API, ConsentAnswer, ConsentOutcome, ConsentPrompt},
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -54,6 +55,16 @@ async fn post_json<B: Serialize, T: DeserializeOwned>(
 
 async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ErrorCode> {
     answer(Request::post(path).send().await).await
+}
+
+/// `GET /api/oidc/consent?request=…`: who asks the holder for consent.
+pub async fn consent_prompt(request: &str) -> Result<ConsentPrompt, ErrorCode> {
+    get_json(&format!("{CONSENT_API}?request={request}")).await
+}
+
+/// `POST /api/oidc/consent`: the holder's answer; says where to go back to.
+pub async fn consent_answer(request: &str, approve: bool) -> Result<ConsentOutcome, ErrorCode> {
+    post_json(CONSENT_API, &ConsentAnswer { request: request.to_owned(), approve }).await
 }
 
 /// `GET /api/health`.

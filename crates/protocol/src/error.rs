@@ -72,6 +72,11 @@ const CONTACT_HPKI_CA: Text = t(
     "HPKIカードを発行した認証局にお問い合わせください。",
     "Please contact the certification authority that issued your HPKI card.",
 );
+/// For what only the relying service's provider can fix.
+const ASK_SERVICE: Text = t(
+    "ご利用のサービス(電子処方箋システムなど)の提供元にお問い合わせください。",
+    "Please contact the provider of the service you were using (e.g. the prescription system).",
+);
 /// For a passing failure on the server's side.
 const TRY_AGAIN_SHORTLY: Text = t(
     "しばらくしてからもう一度お試しください。解決しない場合はお問い合わせください。",
@@ -504,6 +509,48 @@ error_codes! {
           "This phone could not confirm you (the biometric check was cancelled or timed out, or this is not the registered phone)."),
         t("もう一度「ログイン」を押して生体認証を行ってください。すでに新しいスマートフォンに変更済みの場合は、新しいスマートフォンで二次元コードを読み取ってください。",
           "Press Log in again and complete the biometric check. If you already changed to a new phone, scan the code with the new phone.");
+    // --- OpenID Connect for the services that sign (issue 12) ---
+    /// An authorization request named a client the operator never registered (or removed).
+    OidcClientUnknown, 400,
+        t("ログインを求めたサービスは、本プラットフォームに登録されていません。",
+          "The service that asked you to sign in is not registered with this platform."),
+        ASK_SERVICE;
+    /// An authorization request's redirect_uri is missing or not one the client registered:
+    /// answered with a page, never a redirect to it.
+    OidcRedirectUriInvalid, 400,
+        t("ログインを求めたサービスの戻り先が、登録されたものと一致しません。",
+          "The address the service asked to return to is not one it registered."),
+        ASK_SERVICE;
+    /// An authorization request the rules refuse (no PKCE S256, no `openid` scope, wrong
+    /// response_type…): the client hears the OAuth error at its redirect URI.
+    OidcRequestInvalid, 400,
+        t("ログインを求めたサービスからの要求の形式が正しくありません。",
+          "The service's sign-in request was not in the expected form."),
+        ASK_SERVICE;
+    /// A pending authorization request that is unknown, used or past its 10 minutes.
+    OidcRequestUnknown, 404,
+        t("このログイン要求は無効か、有効期限(10分)が切れています。",
+          "This sign-in request is not valid or has expired (after 10 minutes)."),
+        t("ご利用のサービスの画面から、もう一度ログインをやり直してください。",
+          "Please go back to the service and sign in again from its page.");
+    /// The token, revocation endpoint: the client's authentication failed (invalid_client).
+    OidcClientAuthFailed, 401,
+        t("連携サービスの認証に失敗しました。",
+          "The service's own authentication failed."),
+        ASK_SERVICE;
+    /// A code or refresh token that is unknown, used, expired, another client's, or whose PKCE
+    /// verifier or signing session does not match (invalid_grant).
+    OidcGrantInvalid, 400,
+        t("ログインの結果(認可コードまたはリフレッシュトークン)が無効です。",
+          "The sign-in result (authorization code or refresh token) is not valid."),
+        t("ご利用のサービスの画面から、もう一度ログインをやり直してください。",
+          "Please go back to the service and sign in again from its page.");
+    /// An access token that is unknown, expired, revoked, or whose signing session ended.
+    OidcTokenInvalid, 401,
+        t("アクセストークンが無効です(期限切れ・取り消し済み、またはログインが終了しています)。",
+          "The access token is not valid (expired, revoked, or the sign-in has ended)."),
+        t("ご利用のサービスの画面から、もう一度ログインをやり直してください。",
+          "Please go back to the service and sign in again from its page.");
 }
 
 // By hand rather than derived: one lookup over the catalogue instead of serde's generated match

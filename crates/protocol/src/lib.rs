@@ -12,6 +12,7 @@ pub mod health;
 pub mod helper;
 pub mod hpki_id;
 pub mod import;
+pub mod oidc;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use health::{DatabaseStatus, Health, Liveness, Readiness};

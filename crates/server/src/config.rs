@@ -77,6 +77,42 @@ pub struct Config {
     pub helper_download_url: String,
     /// The HSM holding the HPKI second certificates' keys (`[hsm]`; PKCS#11).
     pub hsm: HsmConfig,
+    /// The OpenID Provider for the services that sign (issue 12).
+    pub oidc: OidcConfig,
+}
+
+/// The OpenID Provider's keys and token lifetimes. Clients are registered with `oidc-client add`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// The signing keys (JSON, mode 0600), created on first start; `oidc rotate-key` adds one.
+    /// Unset: `<data_dir>/oidc-signing-keys.json`. Every server process on one database must
+    /// read the same file, like the server secret.
+    pub key_file: Option<PathBuf>,
+    /// How long a rotated-in key is published before it signs: longer than the processes take to
+    /// reload the file (`crl_reload_secs`, or SIGHUP) and the services take to fetch the JWKS.
+    pub key_publish_ahead_secs: u32,
+    /// Lifetime of an ID token (and how long a replaced key stays published after it).
+    pub id_token_ttl_secs: u32,
+    /// Lifetime of an access token; never past the signing session.
+    pub access_token_ttl_secs: u32,
+    /// Lifetime of a refresh token; never past the signing session it came from.
+    pub refresh_token_ttl_secs: u32,
+}
+
+impl Default for OidcConfig {
+    /// ID and access tokens short (5 and 10 minutes): the signing session is the long-lived
+    /// thing, and a refresh token (up to 18 hours, the JMA CA's session) renews them while it
+    /// lives. A new key signs after 10 minutes, twice the default CRL reload period.
+    fn default() -> Self {
+        Self {
+            key_file: None,
+            key_publish_ahead_secs: 600,
+            id_token_ttl_secs: 300,
+            access_token_ttl_secs: 600,
+            refresh_token_ttl_secs: 18 * 60 * 60,
+        }
+    }
 }
 
 /// Live-event streams one browser session, and the whole server process, may hold open.
@@ -197,6 +233,7 @@ impl Default for Config {
             metrics_listen: None,
             helper_download_url: DEFAULT_HELPER_DOWNLOAD_URL.to_owned(),
             hsm: HsmConfig::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -299,6 +336,9 @@ impl Config {
         if let Some(v) = get("MAHPKI_HSM_PIN") {
             self.hsm.pin = Some(zeroize::Zeroizing::new(v)).filter(|p| !p.is_empty());
         }
+        if let Some(v) = get("MAHPKI_OIDC_KEY_FILE") {
+            self.oidc.key_file = Some(v.into()).filter(|p: &PathBuf| !p.as_os_str().is_empty());
+        }
         if let Some(v) = get("MAHPKI_LOG_FORMAT") {
             self.log_format = v;
         }
@@ -337,6 +377,30 @@ impl Config {
     /// Where the server secret lives (see [`Config::secret_file`]).
     pub fn secret_path(&self) -> PathBuf {
         self.secret_file.clone().unwrap_or_else(|| self.data_dir.join("server-secret"))
+    }
+
+    /// Where the OIDC signing keys live (see [`OidcConfig::key_file`]).
+    pub fn oidc_key_path(&self) -> PathBuf {
+        self.oidc.key_file.clone().unwrap_or_else(|| self.data_dir.join("oidc-signing-keys.json"))
+    }
+
+    /// The OIDC signing key set at `oidc_key_path`, created on first use.
+    pub fn oidc_keys(
+        &self,
+        now_ms: i64,
+    ) -> Result<crate::oidc_keys::KeySet, crate::oidc_keys::KeyError> {
+        let o = &self.oidc;
+        crate::oidc_keys::KeySet::load_or_create(
+            &self.oidc_key_path(),
+            now_ms,
+            i64::from(o.key_publish_ahead_secs) * 1000,
+            i64::from(o.id_token_ttl_secs) * 1000,
+        )
+    }
+
+    /// The OpenID Provider's issuer identifier: the public origin.
+    pub fn issuer(&self) -> &str {
+        &self.public_origin
     }
 
     /// Cookies may drop `Secure` only for plain-HTTP localhost development.

@@ -11,6 +11,7 @@ pub mod hsm;
 pub mod http;
 pub mod import;
 pub mod metrics;
+pub mod oidc_keys;
 pub mod pki;
 pub(crate) mod random;
 pub mod secret;

@@ -8,8 +8,8 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use cli::{
     audit::AuditCommand, binding::BindingCommand, enrolment::EnrolmentCommand,
-    identity::IdentityCommand, maintenance::MaintenanceCommand, phone::PhoneCommand,
-    second_cert::SecondCertCommand,
+    identity::IdentityCommand, maintenance::MaintenanceCommand, oidc::OidcClientCommand,
+    oidc::OidcCommand, phone::PhoneCommand, second_cert::SecondCertCommand,
 };
 use mahpki_server::Config;
 
@@ -62,6 +62,16 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The OpenID Provider's ID token signing keys.
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
+    /// Relying services (OpenID Connect clients) registered with the OpenID Provider.
+    OidcClient {
+        #[command(subcommand)]
+        command: OidcClientCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -91,6 +101,8 @@ fn main() -> ExitCode {
             Command::SecondCert { command } => cli::second_cert::run(config, command).await,
             Command::Maintenance { command } => cli::maintenance::run(config, command).await,
             Command::Audit { command } => cli::audit::run(config, command).await,
+            Command::Oidc { command } => cli::oidc::run(config, command).await,
+            Command::OidcClient { command } => cli::oidc::run_client(config, command).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@ pub mod binding;
 pub mod enrolment;
 pub mod identity;
 pub mod maintenance;
+pub mod oidc;
 pub mod phone;
 pub mod second_cert;
 pub mod serve;

@@ -35,8 +35,15 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
         Some(url) => Some(mahpki_server::events::Events::postgres(url).await?),
         None => None,
     };
+    // RSA key generation (first start only) takes a moment: off the async workers.
+    let key_config = config.clone();
+    let keys =
+        tokio::task::spawn_blocking(move || key_config.oidc_keys(mahpki_server::store::now_ms()))
+            .await??;
+    let key_path = config.oidc_key_path();
     let mut state = AppState::new(config, store.clone(), hpki_trust, jpki_trust);
     state.secret = Some(secret);
+    state.oidc_keys = Some(mahpki_server::oidc_keys::SharedKeys::new(key_path, keys));
     if let Some(events) = events {
         state.events = events;
     }
@@ -119,7 +126,15 @@ async fn reload_crls(state: AppState) {
         }
         // File reads and RSA checks: off the async workers.
         let s = state.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || s.reload_crls()).await {
+        if let Err(e) = tokio::task::spawn_blocking(move || {
+            s.reload_crls();
+            // A rotated key (`oidc rotate-key`) is read with the CRLs.
+            if let Some(keys) = &s.oidc_keys {
+                keys.reload();
+            }
+        })
+        .await
+        {
             tracing::error!(error = %e, "CRL reload failed");
         }
     }

@@ -1,6 +1,11 @@
 //! Cross-site request forgery defence for every state-changing API request: the browser's Fetch
 //! Metadata (`Sec-Fetch-Site: same-origin`) where it sends it, else an `Origin` equal to ours.
 //! `SameSite=Strict` cookies are the second wall; this is the first.
+//!
+//! It guards `/api` only. The OpenID Provider's endpoints for relying services (`/oidc/token`,
+//! `/oidc/revoke`, `/oidc/userinfo`) are called cross-origin by those services' servers and are
+//! routed outside `/api` deliberately: they authenticate the client or the bearer token instead
+//! and read no cookie. The consent page's answer (`/api/oidc/consent`) stays under this guard.
 
 use axum::{
     extract::{Request, State},

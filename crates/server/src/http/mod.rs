@@ -16,6 +16,7 @@ mod health;
 mod jma;
 pub mod metrics;
 mod mynumber;
+mod oidc;
 mod phone;
 mod rate_limit;
 mod security;
@@ -72,6 +73,9 @@ pub struct AppState {
     pub streams: Streams,
     /// What `/metrics` reports; also told of every audit row the store writes.
     pub metrics: Arc<Metrics>,
+    /// The OpenID Provider's signing keys. `main` loads them (creating the file on first
+    /// start); while unset the token endpoint and the JWKS answer `server_error`.
+    pub oidc_keys: Option<crate::oidc_keys::SharedKeys>,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
             clock: Clock::system(),
             events: Events::local(),
             secret: None,
+            oidc_keys: None,
         }
     }
 }
@@ -172,6 +177,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route("/smartphone/holder", get(enrol::holder))
         .route("/smartphone/change/current/events", get(change::events))
         .route("/phone/confirmation/events", get(confirm::phone_events))
+        .route("/oidc/consent", get(oidc::consent_prompt).post(oidc::consent_answer))
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {
@@ -180,7 +186,19 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route_layer(middleware::from_fn(metrics::mark_route))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::map_response(security::no_store));
-    let app = Router::new().nest(mahpki_protocol::API_PREFIX, api);
+    // The OpenID Provider's endpoints for the relying services: outside `/api`, so outside its
+    // CSRF guard on purpose (see `oidc`); the consent page's answer is under `/api`.
+    use mahpki_protocol::oidc as p;
+    let provider = Router::new()
+        .route(p::DISCOVERY_PATH, get(oidc::discovery))
+        .route(p::JWKS_PATH, get(oidc::jwks))
+        .route(p::AUTHORIZE_PATH, get(oidc::authorize))
+        .route(p::RESUME_PATH, get(oidc::resume))
+        .route(p::TOKEN_PATH, post(oidc::token))
+        .route(p::USERINFO_PATH, get(oidc::userinfo).post(oidc::userinfo))
+        .route(p::REVOKE_PATH, post(oidc::revoke))
+        .route_layer(middleware::from_fn(metrics::mark_route));
+    let app = Router::new().nest(mahpki_protocol::API_PREFIX, api).merge(provider);
     let app = match assets {
         Some(assets) => app.fallback_service(assets.into_service()),
         None => app,

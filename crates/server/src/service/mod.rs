@@ -4,6 +4,8 @@
 //! CLI calls the same services.
 
 pub mod links;
+pub mod oidc;
+pub mod oidc_client;
 pub mod phone_code;
 pub mod second_cert;
 pub mod signin;
@@ -71,6 +73,19 @@ impl Ctx<'_> {
     }
 }
 
+/// An audit row to write, `"ok"` or the code that ended the action (for the store's
+/// transactions, which write it with the change).
+pub(crate) fn audit_event(
+    action: AuditAction,
+    hpki_id: Option<String>,
+    client: Option<&str>,
+    failure: Option<ErrorCode>,
+    detail: Option<String>,
+) -> AuditEvent {
+    let outcome = failure.map_or_else(|| "ok".to_owned(), ErrorCode::wire);
+    AuditEvent { hpki_id, action, client: client.map(Into::into), outcome, detail }
+}
+
 /// One audit row, `"ok"` or the code that ended the action.
 pub async fn audit(
     store: &Store,
@@ -109,6 +124,9 @@ pub enum ServiceError {
     BadConfirmationCode,
     #[error("the confirmation code is wrong")]
     ConfirmationWrong,
+    /// A refusal named by its catalogued code alone.
+    #[error("refused: {0:?}")]
+    Refused(ErrorCode),
     #[error("stored data: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -145,6 +163,7 @@ impl ServiceError {
             Self::WebauthnRefused => ErrorCode::WebauthnFailed,
             Self::BadConfirmationCode => ErrorCode::BadRequest,
             Self::ConfirmationWrong => ErrorCode::ConfirmationWrong,
+            Self::Refused(code) => *code,
             Self::NoRelyingParty | Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }

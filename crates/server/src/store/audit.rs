@@ -70,6 +70,21 @@ audit_actions! {
     /// `second-cert import`: the CA's certificate checked and the credential activated.
     SecondCertImport => "second_cert.import",
     SecondCertRevoke => "second_cert.revoke",
+    /// The operator registered a relying service (`oidc-client add`).
+    OidcClientAdd => "oidc.client.add",
+    OidcClientRemove => "oidc.client.remove",
+    /// The operator rotated the ID token signing key.
+    OidcKeyRotate => "oidc.key.rotate",
+    /// A holder's answer on the consent page (outcome `ok` or `access_denied`'s code).
+    OidcConsent => "oidc.consent",
+    /// An authorization request answered with a code, or refused.
+    OidcAuthorize => "oidc.authorize",
+    /// Tokens issued at the token endpoint (code or refresh grant), or refused.
+    OidcToken => "oidc.token",
+    /// A code redeemed twice or a refresh token reused: the grant's tokens were revoked.
+    OidcGrantRevoke => "oidc.grant.revoke",
+    /// A client revoked a token (RFC 7009).
+    OidcRevoke => "oidc.revoke",
 }
 
 impl std::fmt::Display for AuditAction {

@@ -13,6 +13,7 @@ mod confirmations;
 mod enrolments;
 mod grants;
 mod identities;
+mod oidc;
 mod phone_codes;
 mod proofs;
 mod retention;
@@ -39,6 +40,9 @@ pub use grants::{
 };
 pub use identities::{
     CurrentCert, IdentityRecord, ImportChange, ImportRefusal, JmaCandidate, StandingFacts,
+};
+pub use oidc::{
+    ClientRecord, CodeRecord, CodeTake, GrantOf, NewToken, PendingRequest, TokenKind, TokenRecord,
 };
 pub use phone_codes::{CodeState, EnrolError, PhoneCode};
 pub use proofs::{ProofBegin, ProofRecord, ProvedBy};

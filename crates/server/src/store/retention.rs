@@ -27,6 +27,9 @@ pub struct Purged {
     pub proofs: u64,
     /// JMA attempt counts of numbers nobody tried for a day and not backing off.
     pub jma_attempts: u64,
+    /// The OpenID Provider's expired pending requests, tokens and assertion `jti`s, and codes
+    /// that ran out longer ago than the retention age.
+    pub oidc: u64,
 }
 
 impl Purged {
@@ -39,6 +42,7 @@ impl Purged {
             + self.enrolments
             + self.proofs
             + self.jma_attempts
+            + self.oidc
     }
 }
 
@@ -125,6 +129,21 @@ impl Store {
                 &[now - super::JMA_MAX_BACKOFF_MS, now],
             )
             .await?,
+            oidc: {
+                let mut n = 0;
+                for table in ["oidc_requests", "oidc_tokens", "oidc_assertions"] {
+                    let q = format!("DELETE FROM {table} WHERE expires_ms < $1");
+                    n += delete(&mut tx, q, &[now]).await?;
+                }
+                // A code is kept past its minute so a late replay is still recognised (and
+                // revokes what the first redemption issued) for as long as ended codes are kept.
+                n + delete(
+                    &mut tx,
+                    "DELETE FROM oidc_codes WHERE expires_ms < $1".into(),
+                    &[cutoff],
+                )
+                .await?
+            },
         };
         tx.commit().await?;
         Ok(p)

@@ -116,6 +116,17 @@ pub async fn world_on(
 
 /// One server process: the real router over `store`, with a clock the test moves.
 pub fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) -> (Router, Clock) {
+    node_with(store, events, hpki, config, None)
+}
+
+/// [`node`] with the OpenID Provider's signing keys loaded.
+pub fn node_with(
+    store: Store,
+    events: Events,
+    hpki: &TrustConfig,
+    config: Config,
+    oidc_keys: Option<mahpki_server::oidc_keys::SharedKeys>,
+) -> (Router, Clock) {
     let mut state = AppState::new(
         config,
         store,
@@ -127,10 +138,36 @@ pub fn node(store: Store, events: Events, hpki: &TrustConfig, config: Config) ->
     state.limiter = RateLimiter::new(1000, 1000);
     state.events = events;
     state.secret = Some(SECRET.clone());
+    state.oidc_keys = oidc_keys;
     (router(state, None), clock)
 }
 
 impl World {
+    /// The same server (a new node on the same database, with its own manual clock) with the
+    /// OpenID Provider's signing keys from `key_file` (created if missing).
+    pub fn with_oidc_keys(mut self, key_file: &std::path::Path) -> Self {
+        let config = Config {
+            oidc: mahpki_server::config::OidcConfig {
+                key_file: Some(key_file.into()),
+                ..self.config.oidc.clone()
+            },
+            ..self.config.clone()
+        };
+        let keys = config.oidc_keys(mahpki_server::store::now_ms()).unwrap();
+        let shared = mahpki_server::oidc_keys::SharedKeys::new(key_file.into(), keys);
+        let (app, clock) = node_with(
+            self.store.clone(),
+            Events::local(),
+            &self.hpki_trust,
+            config.clone(),
+            Some(shared),
+        );
+        self.app = app;
+        self.clock = clock;
+        self.config = config;
+        self
+    }
+
     pub fn hpki_cert(&self) -> Vec<u8> {
         pki::holder_cert(&self.hpki_ca)
     }
