@@ -6,6 +6,7 @@ pub mod apdu;
 pub mod api;
 #[cfg(feature = "card-profile")]
 pub mod card_profile;
+pub mod csc;
 pub mod enrol;
 pub mod error;
 pub mod health;

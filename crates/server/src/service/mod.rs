@@ -3,6 +3,7 @@
 //! what it changed, and fails with a domain error that the HTTP layer turns into its code. The
 //! CLI calls the same services.
 
+pub mod csc;
 pub mod links;
 pub mod oidc;
 pub mod oidc_client;

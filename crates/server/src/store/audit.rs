@@ -85,6 +85,10 @@ audit_actions! {
     OidcGrantRevoke => "oidc.grant.revoke",
     /// A client revoked a token (RFC 7009).
     OidcRevoke => "oidc.revoke",
+    /// CSC `credentials/authorize`: a SAD granted for a credential (or refused).
+    CscAuthorize => "csc.authorize",
+    /// CSC `signatures/signHash`: one row per signature made (or one per refused call).
+    CscSign => "csc.sign",
 }
 
 impl std::fmt::Display for AuditAction {

@@ -10,6 +10,7 @@ mod audit;
 mod bindings;
 mod ceremonies;
 mod confirmations;
+mod csc;
 mod enrolments;
 mod grants;
 mod identities;
@@ -31,6 +32,7 @@ pub use ceremonies::{Assertion, Ceremony, Registration};
 pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
 };
+pub use csc::{NewSad, SadRecord, SadSpend};
 pub use enrolments::{
     EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
     PhoneRecord,
