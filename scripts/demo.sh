@@ -58,6 +58,8 @@ cat <<MSG
 
   HPKI second certificates (keys in the SoftHSM2 token in $DATA/hsm):
 $(second_cert_lines)
+  Remote signing with them (CSC API v2): http://localhost:$PORT/csc/v2/info, and the curl
+  walk-through in README.md, "Remote signing (CSC API v2)", with the demo relying service's token.
 
   The operator's commands on this database (from $ROOT), e.g. the demo holders and their
   second certificates:

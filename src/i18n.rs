@@ -862,6 +862,12 @@ messages! {
     EventSecondCertRevoke:
         "HPKIセカンド電子証明書の失効",
         "Your HPKI second certificate was revoked";
+    EventCscAuthorize:
+        "リモート署名の許可(署名活性化データの発行)",
+        "Remote signing authorised (signature activation data issued)";
+    EventCscSign:
+        "リモート署名",
+        "Remote signature";
     // Issue 12: the sign-in page (「原則として、1日1回」の本人認証).
     SignInTitle:
         "サインイン",

@@ -91,6 +91,10 @@ audit_actions! {
     /// `second-cert import`: the CA's certificate checked and the credential activated.
     SecondCertImport => "second_cert.import",
     SecondCertRevoke => "second_cert.revoke",
+    /// CSC `credentials/authorize`: a SAD granted for a credential (or refused).
+    CscAuthorize => "csc.authorize",
+    /// CSC `signatures/signHash`: one row per signature made (or one per refused call).
+    CscSign => "csc.sign",
 }
 
 impl AuditAction {

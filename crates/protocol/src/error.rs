@@ -622,6 +622,30 @@ error_codes! {
           "The access token is not valid (expired, revoked, or the sign-in has ended)."),
         t("ご利用のサービスの画面から、もう一度ログインをやり直してください。",
           "Please go back to the service and sign in again from its page.");
+    // ---- CSC API v2 (remote signing by a prescription system; answered as OAuth errors). ----
+    /// The access token is valid but its signing session (the daily sign-in) is over.
+    CscSessionOver, 401,
+        t("本日のサインインが終了しているため、署名できません。",
+          "The day's sign-in has ended, so nothing can be signed."),
+        t("もう一度サインインしてから、署名をやり直してください。",
+          "Sign in again, then sign again.");
+    /// A CSC request is malformed (JSON, base64, OID, hash length, numbers).
+    CscRequestInvalid, 400,
+        t("署名の要求が正しくありません。",
+          "The signing request is not valid."),
+        t("ご利用のサービスの提供元にお問い合わせください。",
+          "Contact the provider of the service you use.");
+    /// The SAD is unknown, expired, used up, or does not cover these hashes.
+    CscSadInvalid, 400,
+        t("署名の許可が無効です(期限切れ・使用済み、または対象外)。",
+          "The signing authorisation is not valid (expired, used up, or for other data)."),
+        t("署名をもう一度最初からやり直してください。",
+          "Start the signature again from the beginning.");
+    /// The credential is not the holder's, or it or its holder cannot sign now.
+    CscCredentialRefused, 403,
+        t("この署名用の証明書では署名できません。",
+          "This signing certificate cannot sign now."),
+        CONTACT_ISSUING_CA;
 }
 
 // By hand rather than derived: one lookup over the catalogue instead of serde's generated match

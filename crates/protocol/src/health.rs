@@ -37,4 +37,8 @@ pub struct Readiness {
     /// CAs (HPKI and JPKI anchors) whose CRL is out of date: their cards are refused until a
     /// current CRL is loaded.
     pub stale_crls: Vec<String>,
+    /// Whether the HSM holding the second certificates' keys answers (remote signing, the CSC
+    /// API). Reported, not required: sign-ins work without it.
+    #[serde(default)]
+    pub hsm_reachable: bool,
 }

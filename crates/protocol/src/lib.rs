@@ -8,6 +8,7 @@ pub mod api;
 pub mod audit;
 #[cfg(feature = "card-profile")]
 pub mod card_profile;
+pub mod csc;
 pub mod enrol;
 pub mod error;
 pub mod health;

@@ -163,6 +163,8 @@ pub fn event_name(a: AuditAction) -> Msg {
         AuditAction::SecondCertRequest => Msg::EventSecondCertRequest,
         AuditAction::SecondCertImport => Msg::EventSecondCertImport,
         AuditAction::SecondCertRevoke => Msg::EventSecondCertRevoke,
+        AuditAction::CscAuthorize => Msg::EventCscAuthorize,
+        AuditAction::CscSign => Msg::EventCscSign,
     }
 }
 

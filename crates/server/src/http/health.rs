@@ -37,5 +37,12 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
         super::metrics::crl_states(&state).into_iter().filter(|c| c.stale).map(|c| c.ca).collect();
     let ready = database.ok && stale_crls.is_empty();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Readiness { ready, database, stale_crls }))
+    let hsm_reachable = match state.second_certs.hsm.check().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "health: the HSM did not answer");
+            false
+        }
+    };
+    (status, Json(Readiness { ready, database, stale_crls, hsm_reachable }))
 }

@@ -11,6 +11,7 @@ mod client;
 mod client_config;
 pub mod clock;
 mod confirm;
+mod csc;
 mod csrf;
 mod enrol;
 mod health;
@@ -78,6 +79,9 @@ pub struct AppState {
     /// The OpenID Provider's signing keys. `main` loads them (creating the file on first
     /// start); while unset the token endpoint and the JWKS answer `server_error`.
     pub oidc_keys: Option<crate::oidc_keys::SharedKeys>,
+    /// The second certificates and the HSM pool holding their keys (`[hsm]`). The pool
+    /// connects on first use, so a server whose HSM is down starts and answers 503 for signing.
+    pub second_certs: crate::service::second_cert::SecondCerts,
 }
 
 impl AppState {
@@ -94,7 +98,12 @@ impl AppState {
             let metrics = Arc::clone(&metrics);
             move |e| metrics.audited(e.action.as_str(), &e.outcome)
         });
+        let second_certs = crate::service::second_cert::SecondCerts::new(
+            store.clone(),
+            crate::hsm::Hsm::new(config.hsm.clone()),
+        );
         Self {
+            second_certs,
             metrics,
             limiter: RateLimiter::new(config.rate_limit.burst, config.rate_limit.per_minute),
             streams: Streams::new(config.streams.per_session, config.streams.per_server),
@@ -215,7 +224,17 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route(p::USERINFO_PATH, get(oidc::userinfo).post(oidc::userinfo))
         .route(p::REVOKE_PATH, post(oidc::revoke))
         .route_layer(middleware::from_fn(metrics::mark_route));
-    let app = Router::new().nest(mahpki_protocol::API_PREFIX, api).merge(provider);
+    // The CSC API for signing clients: Bearer tokens, outside `/api`'s CSRF guard like `/oidc`.
+    use mahpki_protocol::csc as c;
+    let csc = Router::new()
+        .route(c::INFO_PATH, post(csc::info).get(csc::info))
+        .route(c::CREDENTIALS_LIST_PATH, post(csc::list))
+        .route(c::CREDENTIALS_INFO_PATH, post(csc::credential))
+        .route(c::CREDENTIALS_AUTHORIZE_PATH, post(csc::authorize))
+        .route(c::SIGN_HASH_PATH, post(csc::sign_hash))
+        .route_layer(middleware::from_fn(metrics::mark_route))
+        .layer(middleware::map_response(security::no_store));
+    let app = Router::new().nest(mahpki_protocol::API_PREFIX, api).merge(provider).merge(csc);
     let app = match assets {
         Some(assets) => app.fallback_service(assets.into_service()),
         None => app,

@@ -58,6 +58,8 @@ pub struct TrustAnchor {
     pub crl_paths: Vec<PathBuf>,
     /// For logs and the audit trail.
     pub name: String,
+    /// The CA certificate as loaded (the CSC API hands it out in credential chains).
+    pub der: Vec<u8>,
 }
 
 /// Seven days: how long a CRL that names no nextUpdate is trusted after its thisUpdate.
@@ -117,6 +119,7 @@ impl TrustAnchor {
             crls: Vec::new(),
             crl_paths: config.crls.clone(),
             name: cert.subject().to_string(),
+            der: der.to_vec(),
         };
         anchor.crls = anchor.read_crls()?;
         Ok(anchor)

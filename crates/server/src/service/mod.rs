@@ -4,6 +4,7 @@
 //! CLI calls the same services.
 
 pub mod account;
+pub mod csc;
 pub mod links;
 pub mod oidc;
 pub mod oidc_client;

@@ -10,6 +10,7 @@ mod audit;
 mod bindings;
 mod ceremonies;
 mod confirmations;
+mod csc;
 mod enrolments;
 mod grants;
 mod identities;
@@ -33,6 +34,7 @@ pub use confirmations::{
     CONFIRM_TRIES, ConfirmState, Confirmation, Entered, NewConfirmation, Purpose, Rotation,
     SignInProved,
 };
+pub use csc::{NewSad, SadRecord, SadSpend};
 pub use enrolments::{
     EnrolmentKind, EnrolmentRecord, Issued, LinkRef, NewEnrolment, NewPhone, PhoneBinding,
     PhoneRecord, PhoneUse,

@@ -158,7 +158,8 @@ impl Store {
             .await?,
             oidc: {
                 let mut n = 0;
-                for table in ["oidc_requests", "oidc_tokens", "oidc_assertions"] {
+                // Expired CSC SADs go with the tokens they were granted to.
+                for table in ["oidc_requests", "oidc_tokens", "oidc_assertions", "csc_sads"] {
                     let q = format!("DELETE FROM {table} WHERE expires_ms < $1");
                     n += delete(&mut tx, q, &[now]).await?;
                 }

@@ -1,0 +1,674 @@
+//! Issue 13, the CSC API v2 (`/csc/v2/*`) through the real router on SQLite and PostgreSQL: a
+//! holder signs in with the HPKI card, a relying service gets an access token by the code flow,
+//! and signs hashes with the holder's HPKI second certificate, whose key is in a real SoftHSM2
+//! token (scripts/softhsm-token.sh) and whose certificate the test HPKI CA issued from the
+//! server's CSR. Signatures are checked by openssl; each refusal signs nothing.
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::LazyLock,
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use base64::{
+    Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
+};
+use common::{
+    Db, pki,
+    world::{HOLDER, World, world_with},
+};
+use http_body_util::BodyExt as _;
+use mahpki_protocol::{
+    HpkiId,
+    api::{CardSignature, Challenge, SignatureAlgorithm},
+    csc as p,
+    oidc::{ConsentOutcome, TokenResponse},
+};
+use mahpki_server::{
+    Config,
+    hsm::{Hsm, HsmConfig},
+    pki::TrustStore,
+    service::{oidc::s256, oidc_client, second_cert::SecondCerts},
+};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+const PIN: &str = "246810";
+const RP_CALLBACK: &str = "https://rp.example/callback";
+
+static KEY_DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
+
+/// One SoftHSM2 configuration for the process (the module reads it once); one token per test.
+static PROCESS_HSM: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = token(dir.path(), "process-first");
+    // SAFETY: set once, before this process first loads the PKCS#11 module.
+    unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
+    (dir, conf)
+});
+/// The pools of one process share the module: one test at a time uses it.
+static HSM_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn token(dir: &Path, label: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/softhsm-token.sh");
+    let out = Command::new("bash").arg(script).arg(dir).arg(label).arg(PIN).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn unique_label() -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    format!("csc-{}", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+}
+
+fn hsm_config(label: &str) -> HsmConfig {
+    HsmConfig {
+        token_label: label.into(),
+        pin: Some(zeroize::Zeroizing::new(PIN.into())),
+        ..HsmConfig::default()
+    }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+async fn call(app: &Router, req: Request<Body>) -> Reply {
+    let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, text: String::from_utf8_lossy(&bytes).into() }
+}
+
+/// The holder's browser: cookies, navigations, same-origin API calls.
+struct Browser {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+    cert: Vec<u8>,
+    origin: String,
+}
+
+impl Browser {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        api: bool,
+    ) -> (Reply, Option<String>) {
+        let mut req = Request::builder().method(method).uri(path);
+        req = if api {
+            req.header("sec-fetch-site", "same-origin")
+                .header(header::CONTENT_TYPE, "application/json")
+        } else {
+            req.header("sec-fetch-site", "cross-site")
+        };
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let res = tower::ServiceExt::oneshot(
+            self.app.clone(),
+            req.body(body.map(Body::from).unwrap_or_default()).unwrap(),
+        )
+        .await
+        .unwrap();
+        for set in res.headers().get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (kv, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") || v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (Reply { status, text: String::from_utf8_lossy(&bytes).into() }, location)
+    }
+
+    /// The daily sign-in with the HPKI card.
+    async fn sign_in(&mut self) {
+        let (a, _) = self.send("POST", "/api/hpki/challenge", None, true).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        let c: Challenge = serde_json::from_str(&a.text).unwrap();
+        let challenge = URL_SAFE_NO_PAD.decode(c.challenge).unwrap();
+        let body = CardSignature {
+            challenge: URL_SAFE_NO_PAD.encode(&challenge),
+            certificate: URL_SAFE_NO_PAD.encode(&self.cert),
+            algorithm: SignatureAlgorithm::Rs256,
+            signature: URL_SAFE_NO_PAD
+                .encode(pki::keys().holder.sign_challenge(&self.origin, &challenge)),
+        };
+        let body = Some(serde_json::to_string(&body).unwrap());
+        let (a, _) = self.send("POST", "/api/signin/hpki", body, true).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+}
+
+fn query_of(url: &str) -> BTreeMap<String, String> {
+    let q = url.split_once('?').map_or("", |(_, q)| q);
+    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The relying service's code flow up to its access token.
+async fn access_token(w: &World, b: &mut Browser, name: &str) -> String {
+    let r = oidc_client::register(&w.store, name, &[RP_CALLBACK.into()], None, w.clock.now_ms())
+        .await
+        .unwrap();
+    let verifier = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let challenge = s256(&verifier);
+    let url = format!(
+        "/oidc/authorize?{}",
+        form(&[
+            ("response_type", "code"),
+            ("client_id", &r.client_id),
+            ("redirect_uri", RP_CALLBACK),
+            ("scope", "openid"),
+            ("state", "st"),
+            ("nonce", "no"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ])
+    );
+    let (a, to) = b.send("GET", &url, None, false).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let mut to = to.unwrap();
+    if to.starts_with("/signin?continue=") {
+        let resume = query_of(&to)["continue"].clone();
+        b.sign_in().await;
+        let (a, next) = b.send("GET", &resume, None, false).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+        to = next.unwrap();
+    }
+    assert!(to.starts_with("/consent?request="), "{to}");
+    let request = query_of(&to)["request"].clone();
+    let body = json!({ "request": request, "approve": true }).to_string();
+    let (a, _) = b.send("POST", "/api/oidc/consent", Some(body), true).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let out: ConsentOutcome = serde_json::from_str(&a.text).unwrap();
+    let code = query_of(&out.redirect_to)["code"].clone();
+    let basic = STANDARD.encode(format!("{}:{}", r.client_id, r.secret.unwrap()));
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", RP_CALLBACK),
+        ("code_verifier", &verifier),
+    ]);
+    let req = Request::post("/oidc/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::AUTHORIZATION, format!("Basic {basic}"))
+        .body(Body::from(body))
+        .unwrap();
+    let a = call(&w.app, req).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    serde_json::from_str::<TokenResponse>(&a.text).unwrap().access_token
+}
+
+/// A public key for rcgen to certify: the HSM key's.
+struct HsmPublicKey(Vec<u8>);
+
+impl rcgen::PublicKeyData for HsmPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_RSA_SHA256
+    }
+}
+
+/// The world with an OpenID Provider and an HSM token; the holder's second certificate made
+/// by the server's `request`, issued by the test HPKI CA, and imported.
+struct Csc {
+    w: World,
+    browser: Browser,
+    token: String,
+    credential: String,
+    cert: Vec<u8>,
+    certs: SecondCerts,
+    dir: tempfile::TempDir,
+    label: String,
+}
+
+async fn setup(db: Db) -> Csc {
+    let (process_dir, _) = &*PROCESS_HSM;
+    let label = unique_label();
+    token(process_dir.path(), &label);
+    let config = Config { hsm: hsm_config(&label), ..common::world::config() };
+    let w = world_with(db, config).await.with_oidc_keys(&KEY_DIR.path().join("keys.json"));
+    let trust = TrustStore::load(&[mahpki_server::pki::TrustConfig {
+        signing_policies: vec![pki::HPKI_POLICY_STR.into()],
+        ..w.hpki_trust.clone()
+    }])
+    .unwrap();
+    let certs = SecondCerts::new(w.store.clone(), Hsm::new(hsm_config(&label)));
+    let holder = HpkiId::parse(HOLDER).unwrap();
+    let now = mahpki_server::store::now_ms();
+    let requested = certs.request(&holder, &trust, now).await.unwrap();
+    use rsa::{pkcs1::EncodeRsaPublicKey as _, pkcs8::DecodePublicKey as _};
+    let key = rsa::PublicKey::from_public_key_der(&requested.record.public_key.unwrap()).unwrap();
+    let mut params = pki::ee_params("HPKI holder 1", 2001, pki::HPKI_POLICY);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::ContentCommitment];
+    let ca_kp = pki::keys().hpki_ca.keypair();
+    let issuer = rcgen::Issuer::new(w.hpki_ca.params.clone(), &ca_kp);
+    let cert = params
+        .signed_by(&HsmPublicKey(key.to_pkcs1_der().unwrap().into_vec()), &issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    let record = certs.import(&holder, &cert, &trust, now).await.unwrap();
+    let mut browser = Browser {
+        app: w.app.clone(),
+        cookies: BTreeMap::new(),
+        cert: w.hpki_cert(),
+        origin: w.config.public_origin.clone(),
+    };
+    let token = access_token(&w, &mut browser, "薬局システム").await;
+    Csc {
+        w,
+        browser,
+        token,
+        credential: record.credential_id,
+        cert,
+        certs,
+        dir: tempfile::tempdir().unwrap(),
+        label,
+    }
+}
+
+async fn csc_on(app: &Router, path: &str, token: Option<&str>, body: &str) -> Reply {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    call(app, req.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+impl Csc {
+    async fn csc(&self, path: &str, body: Value) -> Reply {
+        csc_on(&self.w.app, path, Some(&self.token), &body.to_string()).await
+    }
+
+    async fn authorize(&self, hashes: &[[u8; 32]]) -> Reply {
+        let hashes: Vec<String> = hashes.iter().map(|h| STANDARD.encode(h)).collect();
+        self.csc(
+            p::CREDENTIALS_AUTHORIZE_PATH,
+            json!({ "credentialID": self.credential, "numSignatures": hashes.len(),
+                    "hashes": hashes, "hashAlgorithmOID": p::OID_SHA256 }),
+        )
+        .await
+    }
+
+    async fn sad(&self, hashes: &[[u8; 32]]) -> String {
+        let a = self.authorize(hashes).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.json()["expiresIn"], 300);
+        a.json()["SAD"].as_str().unwrap().to_owned()
+    }
+
+    fn sign_body(&self, sad: &str, hashes: &[[u8; 32]], algo: &str) -> Value {
+        let hashes: Vec<String> = hashes.iter().map(|h| STANDARD.encode(h)).collect();
+        json!({ "credentialID": self.credential, "SAD": sad, "hashes": hashes,
+                "hashAlgorithmOID": p::OID_SHA256, "signAlgo": algo })
+    }
+
+    async fn sign(&self, sad: &str, hashes: &[[u8; 32]], algo: &str) -> Reply {
+        self.csc(p::SIGN_HASH_PATH, self.sign_body(sad, hashes, algo)).await
+    }
+
+    async fn signed_count(&self) -> usize {
+        let log = self.w.store.audit_tail(10_000).await.unwrap();
+        log.iter().filter(|r| r.action == "csc.sign" && r.outcome == "ok").count()
+    }
+
+    /// A refusal: its status and CSC error, and no signature in the answer.
+    fn refused(a: &Reply, status: StatusCode, error: &str) -> String {
+        assert_eq!(a.status, status, "{}", a.text);
+        assert_eq!(a.json()["error"], error, "{}", a.text);
+        assert!(a.json().get("signatures").is_none() && a.json().get("SAD").is_none());
+        a.json()["error_description"].as_str().unwrap().to_owned()
+    }
+}
+
+fn digest(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// info, credentials/list and /info, then a SAD for two hashes: one PKCS#1 v1.5 and one PSS
+/// signature, each verified by openssl with the imported certificate; the SAD is then used up.
+async fn signs_hashes_that_openssl_verifies(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let a = csc_on(&s.w.app, p::INFO_PATH, None, "{}").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let info = a.json();
+    assert_eq!(info["authType"], json!(["oauth2code"]));
+    assert_eq!(info["oauth2"], s.w.config.issuer());
+    assert_eq!(info["signAlgorithms"]["algos"], json!([p::OID_SHA256_WITH_RSA, p::OID_RSASSA_PSS]));
+
+    let a = s.csc(p::CREDENTIALS_LIST_PATH, json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json()["credentialIDs"], json!([s.credential]));
+    let a = s
+        .csc(
+            p::CREDENTIALS_INFO_PATH,
+            json!({ "credentialID": s.credential, "certificates": "chain" }),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let i = a.json();
+    assert_eq!(i["key"]["status"], "enabled");
+    assert_eq!(i["key"]["len"], 2048);
+    assert_eq!(i["auth"]["mode"], "explicit");
+    assert_eq!(i["SCAL"], "2");
+    assert_eq!(i["cert"]["status"], "valid");
+    let chain: Vec<Vec<u8>> = i["cert"]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(chain, vec![s.cert.clone(), s.w.hpki_ca.cert_der.clone()]);
+
+    let cert_path = s.dir.path().join("cert.pem");
+    std::fs::write(&cert_path, pki_pem(&s.cert)).unwrap();
+    let (ok, pubkey) = openssl(&["x509", "-in", cert_path.to_str().unwrap(), "-pubkey", "-noout"]);
+    assert!(ok, "{pubkey}");
+    let pub_path = s.dir.path().join("pub.pem");
+    std::fs::write(&pub_path, pubkey).unwrap();
+
+    let docs: [&[u8]; 2] = ["処方箋 1".as_bytes(), "処方箋 2".as_bytes()];
+    let hashes = [digest(docs[0]), digest(docs[1])];
+    let sad = s.sad(&hashes).await;
+    let algos = [p::OID_SHA256_WITH_RSA, p::OID_RSASSA_PSS];
+    for (n, (doc, algo)) in docs.iter().zip(algos).enumerate() {
+        let a = s.sign(&sad, &[hashes[n]], algo).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        let sigs = a.json()["signatures"].as_array().unwrap().clone();
+        assert_eq!(sigs.len(), 1);
+        let sig = STANDARD.decode(sigs[0].as_str().unwrap()).unwrap();
+        let (doc_path, sig_path) = (s.dir.path().join("doc"), s.dir.path().join("sig"));
+        std::fs::write(&doc_path, doc).unwrap();
+        std::fs::write(&sig_path, &sig).unwrap();
+        let mut args = vec!["dgst", "-sha256", "-verify", pub_path.to_str().unwrap()];
+        if algo == p::OID_RSASSA_PSS {
+            args.extend(["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]);
+        }
+        args.extend(["-signature", sig_path.to_str().unwrap(), doc_path.to_str().unwrap()]);
+        let (ok, text) = openssl(&args);
+        assert!(ok && text.contains("Verified OK"), "{algo}: {text}");
+        // The other document does not verify with it (the check can fail).
+        std::fs::write(&doc_path, docs[1 - n]).unwrap();
+        assert!(!openssl(&args).0, "{algo} verified another document");
+    }
+    assert_eq!(s.signed_count().await, 2);
+    // Used up (two signatures granted, two made): replaying it signs nothing.
+    let a = s.sign(&sad, &[hashes[0]], p::OID_SHA256_WITH_RSA).await;
+    Csc::refused(&a, StatusCode::BAD_REQUEST, "invalid_sad");
+    assert_eq!(s.signed_count().await, 2);
+    let detail = s.w.store.audit_tail(50).await.unwrap();
+    let row = detail.iter().find(|r| r.action == "csc.sign" && r.outcome == "ok").unwrap();
+    let d = row.detail.as_deref().unwrap();
+    assert!(d.contains(&s.credential) && d.contains("sid="), "{d}");
+    assert!(row.client.is_some(), "{row:?}");
+}
+
+fn pki_pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> =
+        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+/// Malformed requests and SADs that do not fit: each its error, nothing signed.
+async fn every_bad_request_is_refused(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let h = digest(b"prescription");
+    let sad = s.sad(&[h]).await;
+    let bad = StatusCode::BAD_REQUEST;
+    let r = |a: &Reply, e| Csc::refused(a, bad, e);
+
+    // Tokens.
+    let body = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA).to_string();
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, None, &body).await;
+    Csc::refused(&a, StatusCode::UNAUTHORIZED, "invalid_token");
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, Some(&"x".repeat(43)), &body).await;
+    Csc::refused(&a, StatusCode::UNAUTHORIZED, "invalid_token");
+    let a = csc_on(&s.w.app, p::CREDENTIALS_LIST_PATH, Some("nope"), "{}").await;
+    Csc::refused(&a, StatusCode::UNAUTHORIZED, "invalid_token");
+
+    // Malformed.
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, Some(&s.token), "{not json").await;
+    r(&a, "invalid_request");
+    let mut b = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA);
+    b["hashes"] = json!(["***"]);
+    r(&s.csc(p::SIGN_HASH_PATH, b.clone()).await, "invalid_request");
+    b["hashes"] = json!([STANDARD.encode([1u8; 20])]);
+    let d = r(&s.csc(p::SIGN_HASH_PATH, b.clone()).await, "invalid_request");
+    assert!(d.contains("32 bytes"), "{d}");
+    let mut b = s.sign_body(&sad, &[h], "1.2.840.113549.1.1.5");
+    r(&s.csc(p::SIGN_HASH_PATH, b.clone()).await, "invalid_request");
+    b["signAlgo"] = json!(p::OID_SHA256_WITH_RSA);
+    b["hashAlgorithmOID"] = json!("1.3.14.3.2.26");
+    r(&s.csc(p::SIGN_HASH_PATH, b.clone()).await, "invalid_request");
+    b["hashAlgorithmOID"] = json!("not an oid");
+    r(&s.csc(p::SIGN_HASH_PATH, b).await, "invalid_request");
+
+    // Authorize: more than multisign, zero, count ≠ hashes, malformed hash, OID, unknown or
+    // another holder's credential (the same answer).
+    let many: Vec<[u8; 32]> = (0..=p::MULTISIGN).map(|i| digest(&i.to_be_bytes())).collect();
+    let d = r(&s.authorize(&many).await, "invalid_request");
+    assert!(d.contains("multisign"), "{d}");
+    let auth = |v: Value| s.csc(p::CREDENTIALS_AUTHORIZE_PATH, v);
+    let e = STANDARD.encode(h);
+    let c = s.credential.clone();
+    r(&auth(json!({"credentialID": c, "numSignatures": 0, "hashes": [], "hashAlgorithmOID": p::OID_SHA256})).await, "invalid_request");
+    r(&auth(json!({"credentialID": c, "numSignatures": 2, "hashes": [e], "hashAlgorithmOID": p::OID_SHA256})).await, "invalid_request");
+    r(&auth(json!({"credentialID": c, "numSignatures": 1, "hashes": ["%%"], "hashAlgorithmOID": p::OID_SHA256})).await, "invalid_request");
+    r(&auth(json!({"credentialID": c, "numSignatures": 1, "hashes": [e], "hashAlgorithmOID": "1.2.3"})).await, "invalid_request");
+    r(
+        &auth(json!({"credentialID": c, "numSignatures": 1, "hashes": [e]})).await,
+        "invalid_request",
+    );
+    r(&auth(json!({"credentialID": "someone-else", "numSignatures": 1, "hashes": [e], "hashAlgorithmOID": p::OID_SHA256})).await, "invalid_request");
+
+    // SADs: for other hashes, unknown, for another credential name.
+    let other = digest(b"another prescription");
+    let d = r(&s.sign(&sad, &[other], p::OID_SHA256_WITH_RSA).await, "invalid_sad");
+    assert!(d.contains("cover"), "{d}");
+    r(
+        &s.sign(&URL_SAFE_NO_PAD.encode([0u8; 32]), &[h], p::OID_SHA256_WITH_RSA).await,
+        "invalid_sad",
+    );
+    let mut b = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA);
+    b["credentialID"] = json!("someone-else");
+    r(&s.csc(p::SIGN_HASH_PATH, b).await, "invalid_sad");
+    // Two signatures from a SAD for one.
+    r(&s.sign(&sad, &[h, h], p::OID_SHA256_WITH_RSA).await, "invalid_sad");
+    assert_eq!(s.signed_count().await, 0, "nothing signed");
+
+    // Another client's token cannot spend this client's SAD.
+    let token2 = access_token(&s.w, &mut s.browser_clone(), "他のサービス").await;
+    let body = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA).to_string();
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, Some(&token2), &body).await;
+    r(&a, "invalid_sad");
+    assert_eq!(s.signed_count().await, 0, "nothing signed");
+
+    // The SAD is still good for its one signature; then it is spent.
+    let a = s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    r(&s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await, "invalid_sad");
+
+    // Expired after five minutes.
+    let sad = s.sad(&[h]).await;
+    s.w.clock.advance_ms(5 * 60 * 1000);
+    let d = r(&s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await, "invalid_sad");
+    assert!(d.contains("expired"), "{d}");
+    assert_eq!(s.signed_count().await, 1);
+}
+
+impl Csc {
+    fn browser_clone(&self) -> Browser {
+        Browser {
+            app: self.w.app.clone(),
+            cookies: self.browser.cookies.clone(),
+            cert: self.browser.cert.clone(),
+            origin: self.browser.origin.clone(),
+        }
+    }
+}
+
+/// The day's sign-in over (sign-out, suspension, expiry): `invalid_token` saying to sign in
+/// again; a revoked credential or token: refused; nothing signed.
+async fn no_signature_without_the_days_sign_in(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let h = digest(b"prescription");
+
+    // Sign-out.
+    let mut s = setup(db).await;
+    let sad = s.sad(&[h]).await;
+    let (a, _) = s.browser.send("POST", "/api/signin/end", None, true).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    let d = Csc::refused(
+        &s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
+    assert!(d.contains("sign in again"), "{d}");
+    let d = Csc::refused(&s.authorize(&[h]).await, StatusCode::UNAUTHORIZED, "invalid_token");
+    assert!(d.contains("sign in again"), "{d}");
+
+    // Signed in again: a new token; suspension of the holder ends it too.
+    s.token = access_token(&s.w, &mut s.browser_clone(), "薬局システム2").await;
+    let sad = s.sad(&[h]).await;
+    s.w.store.identity_suspend(HOLDER, "test", None).await.unwrap();
+    let d = Csc::refused(
+        &s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
+    assert!(d.contains("sign in again"), "{d}");
+    s.w.store.identity_resume(HOLDER, None).await.unwrap();
+    let a = s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await;
+    assert_eq!(a.status, StatusCode::OK, "resumed holder, same live session: {}", a.text);
+
+    // The credential revoked: access_denied.
+    let sad = s.sad(&[h]).await;
+    s.certs.revoke(HOLDER, "test").await.unwrap();
+    Csc::refused(
+        &s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await,
+        StatusCode::FORBIDDEN,
+        "access_denied",
+    );
+    Csc::refused(&s.authorize(&[h]).await, StatusCode::FORBIDDEN, "access_denied");
+    let a = s.csc(p::CREDENTIALS_LIST_PATH, json!({})).await;
+    assert_eq!(a.json()["credentialIDs"], json!([]));
+    assert_eq!(s.signed_count().await, 1);
+
+    // The token's expiry (and the session's) after the day: invalid_token.
+    s.w.clock.advance_ms(24 * 3600 * 1000);
+    Csc::refused(&s.authorize(&[h]).await, StatusCode::UNAUTHORIZED, "invalid_token");
+}
+
+/// The HSM unavailable: 503 `temporarily_unavailable`, nothing signed and the SAD unspent (the
+/// same SAD signs once the HSM is back).
+async fn hsm_unavailable_spends_nothing(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let h = digest(b"prescription");
+    let sad = s.sad(&[h]).await;
+    // A node of the same server whose HSM has no such token.
+    let config = Config { hsm: hsm_config("no-such-token"), ..s.w.config.clone() };
+    let keys = config.oidc_keys(mahpki_server::store::now_ms()).unwrap();
+    let key_file = config.oidc.key_file.clone().unwrap();
+    let (down, _) = common::world::node_with(
+        s.w.store.clone(),
+        mahpki_server::events::Events::local(),
+        &s.w.hpki_trust,
+        config,
+        Some(mahpki_server::oidc_keys::SharedKeys::new(key_file, keys)),
+    );
+    let body = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA).to_string();
+    let a = csc_on(&down, p::SIGN_HASH_PATH, Some(&s.token), &body).await;
+    Csc::refused(&a, StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");
+    let ready = call(&down, Request::get("/api/health/ready").body(Body::empty()).unwrap()).await;
+    assert_eq!(ready.json()["hsm_reachable"], false, "{}", ready.text);
+    assert_eq!(s.signed_count().await, 0);
+    let a = s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await;
+    assert_eq!(a.status, StatusCode::OK, "the SAD was not spent: {}", a.text);
+    let ready =
+        call(&s.w.app, Request::get("/api/health/ready").body(Body::empty()).unwrap()).await;
+    assert_eq!(ready.json()["hsm_reachable"], true, "{}", ready.text);
+    let _ = &s.label;
+}
+
+/// Parallel signHash calls on a SAD for N signatures: exactly N signatures.
+async fn parallel_calls_sign_exactly_what_was_granted(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    for (granted, calls) in [(1usize, 8usize), (3, 20)] {
+        let hashes: Vec<[u8; 32]> =
+            (0..granted).map(|i| digest(format!("rx {granted} {i}").as_bytes())).collect();
+        let sad = s.sad(&hashes).await;
+        let before = s.signed_count().await;
+        let replies = futures_util::future::join_all((0..calls).map(|i| {
+            let body = s.sign_body(&sad, &[hashes[i % granted]], p::OID_SHA256_WITH_RSA);
+            let app = s.w.app.clone();
+            let token = s.token.clone();
+            async move {
+                tokio::spawn(async move {
+                    csc_on(&app, p::SIGN_HASH_PATH, Some(&token), &body.to_string()).await
+                })
+                .await
+                .unwrap()
+            }
+        }))
+        .await;
+        let ok = replies.iter().filter(|a| a.status == StatusCode::OK).count();
+        for a in replies.iter().filter(|a| a.status != StatusCode::OK) {
+            Csc::refused(a, StatusCode::BAD_REQUEST, "invalid_sad");
+        }
+        assert_eq!(ok, granted, "{replies:?}");
+        assert_eq!(s.signed_count().await - before, granted);
+    }
+}
+
+on_both_databases!(
+    signs_hashes_that_openssl_verifies,
+    every_bad_request_is_refused,
+    no_signature_without_the_days_sign_in,
+    hsm_unavailable_spends_nothing,
+    parallel_calls_sign_exactly_what_was_granted
+);
