@@ -616,8 +616,7 @@ async fn hsm_unavailable_spends_nothing(db: Db) {
     let (down, _) = common::world::node_with(
         s.w.store.clone(),
         mahpki_server::events::Events::local(),
-        &s.w.hpki_trust,
-        config,
+        &config,
         Some(mahpki_server::oidc_keys::SharedKeys::new(key_file, keys)),
     );
     let body = s.sign_body(&sad, &[h], p::OID_SHA256_WITH_RSA).to_string();
