@@ -33,6 +33,7 @@ impl Bundle {
         Bundle::Smartphone,
         Bundle::Phone,
         Bundle::SignIn,
+        Bundle::SignInSmartphone,
         Bundle::Account,
     ];
 
