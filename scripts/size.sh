@@ -20,8 +20,7 @@ ceiling() {
     mynumber) echo 153000 ;;
     phone) echo 188000 ;;
     smartphone) echo 188000 ;;
-    signin) echo 200000 ;;
-    signin-smartphone) echo 200000 ;;
+    signin-smartphone) echo 169000 ;;
     *) goal "$1" ;;
   esac
 }

@@ -19,7 +19,8 @@ suites() {
   "$@" gate clippy-wasm cargo clippy -p mahpki --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
   # Unit tests only (no integration tests, no browser): `make check`. The full run has them in cargo-test.
   "$@" cargo unit-test cargo test --workspace --all-features --locked --lib --bins
-  "$@" cargo cargo-test cargo test --workspace --all-features --locked
+  # --no-fail-fast: a failing test binary must not hide the results of the others.
+  "$@" cargo cargo-test cargo test --workspace --all-features --locked --no-fail-fast
   # OpenSC's JPKI driver against the virtual My Number card through pcscd + vpcd.
   "$@" counted opensc-check crates/cardsim/tests/opensc-check.sh
   "$@" cargo wasm-test cargo test -p mahpki --target wasm32-unknown-unknown --locked

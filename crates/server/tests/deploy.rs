@@ -57,9 +57,13 @@ fn start_as_the_unit(root: &Path) -> Server {
     let etc = root.join("etc/mahpki");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::write(etc.join("server.toml"), settings).unwrap();
+    // The web app as `scripts/web.sh` lays it out: one folder per page bundle.
     let dist = root.join("usr/local/share/mahpki/dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>mahpki</title>").unwrap();
+    for bundle in mahpki_protocol::pages::Bundle::ALL {
+        let dir = dist.join(bundle.name());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html><title>mahpki</title>").unwrap();
+    }
     let mut cmd = Command::new(BIN);
     cmd.args(exec[1..].iter().map(|a| relocate(a, root))).env_remove("MAHPKI_DATA_DIR");
     for (k, v) in env {
