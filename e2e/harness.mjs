@@ -508,7 +508,13 @@ export function watchForProblems(page) {
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // Pages are full loads (one bundle per page): a request still under way when the holder (or
+  // the flow) moves to the next page is aborted by the browser (net::ERR_ABORTED), which is no
+  // fault; every other failure is.
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText;
+    if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${why}`);
+  });
   return problems;
 }
 

@@ -68,6 +68,7 @@ fi
 
 # --- npm: wasm-opt (binaryen), playwright-core and axe-core, project-local, from the lock file ---
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@axe-core/playwright ] \
+  || [ ! -d node_modules/openid-client ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages from package-lock.json"
   # Never let any package download a browser: we drive Debian's /usr/bin/chromium.
