@@ -17,9 +17,10 @@ async function withPlatform(body) {
     const problems = watchForProblems(page);
     await body({ platform, page, holders: platform.pki.holders });
     // Refusals the flow expects (not signed in yet: 401; an unregistered card: 403; the made-up
-    // /oidc/authorize address the page goes back to: the OpenID Provider's error page for a
-    // client it does not know, 400) are logged by Chromium; anything else is a defect.
-    const expected = /the server responded with a status of (400|401|403)/;
+    // /oidc/authorize address the page goes back to: the OpenID Provider's answer for a client
+    // it does not know, 400, and what that error page asks for, 404) are logged by Chromium;
+    // anything else is a defect.
+    const expected = /the server responded with a status of (400|401|403|404)/;
     const unexpected = problems.filter((p) => !expected.test(p));
     assert.deepEqual(unexpected, []);
   } finally {
