@@ -38,15 +38,8 @@ pub async fn issue(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx();
     ctx.webauthn()?;
-    let (pc, new_cookie) = match session::current(&state, &headers).await {
-        Ok(s) => (s.id_hash, None),
-        Err(_) => {
-            let (id, hash) = session::new_id();
-            state.store.session_insert(&hash, ctx.now_ms).await?;
-            (hash, Some(session::set_cookie(state.config.is_https(), &id)))
-        }
-    };
-    let issued = phone_code::issue_change(&ctx, &pc, client.as_deref()).await?;
+    let (pc, new_cookie) = session::current_or_new(&state, &headers).await?;
+    let issued = phone_code::issue_change(&ctx, &pc.id_hash, client.as_deref()).await?;
     let mut res = Json(issued).into_response();
     if let Some(cookie) = new_cookie {
         res.headers_mut().insert(header::SET_COOKIE, cookie);
