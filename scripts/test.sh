@@ -89,6 +89,8 @@ run() {
     return 0
   fi
   section "$name"
+  # Free space before each suite: a full disk shows up as odd failures far from its cause.
+  df -h "$ROOT" | awk 'NR == 2 {print "disk: " $4 " free of " $2}'
   local log="$OUT/$name.log"
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]} p f
@@ -105,6 +107,7 @@ run() {
 suites run
 
 section "summary"
+echo "target/: $(du -sh "$ROOT/target" 2>/dev/null | cut -f1)"
 if [ ${#failures[@]} -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"
   echo "logs and screenshots: $OUT"
