@@ -39,10 +39,12 @@ use mahpki_server::{
     pki::{TrustConfig, TrustStore},
     service::links::issue_link,
     store::{
-        CodeState, EnrolmentKind, GrantVia, IdentityRecord, NewEnrolment, NewPhone, ProofBegin,
-        Retention, Store,
+        CodeState, EnrolmentKind, GrantVia, IdentityRecord, NewEnrolment, NewPhone, PcPurpose,
+        ProofBegin, Retention, Store,
     },
 };
+
+const CHANGE: PcPurpose = PcPurpose::Change;
 use webauthn_authenticator_rs::{WebauthnAuthenticator as _, softpasskey::SoftPasskey};
 use x509_parser::prelude::*;
 
@@ -585,12 +587,16 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
         .enrolment;
 
     // スマートフォン変更 codes, with their assertion states.
-    let old_proof = store.proof_issue(&hash("f1"), &hash("pc1"), T0, T0 + 300_000).await.unwrap();
-    store.proof_open(&hash("f1"), &hash("q1"), T0).await.unwrap();
+    let old_proof =
+        store.pc_code_issue(CHANGE, &hash("f1"), &hash("pc1"), T0, T0 + 300_000).await.unwrap().0;
+    store.pc_code_open(CHANGE, &hash("f1"), &hash("q1"), T0).await.unwrap();
     store.proof_begin(&begun(old_proof.id, &hash("q1"), T0, T0 + 300_000), None).await.unwrap();
-    let live_proof =
-        store.proof_issue(&hash("f2"), &hash("pc2"), now - minute, now + 4 * minute).await.unwrap();
-    store.proof_open(&hash("f2"), &hash("q2"), now - minute).await.unwrap();
+    let live_proof = store
+        .pc_code_issue(CHANGE, &hash("f2"), &hash("pc2"), now - minute, now + 4 * minute)
+        .await
+        .unwrap()
+        .0;
+    store.pc_code_open(CHANGE, &hash("f2"), &hash("q2"), now - minute).await.unwrap();
     let q2 = hash("q2");
     let live_begin = begun(live_proof.id, &q2, now - minute, now + 4 * minute);
     store.proof_begin(&live_begin, None).await.unwrap();
@@ -630,7 +636,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
     assert!(store.enrolment_get(old_cancelled.id).await.unwrap().is_none());
     assert!(store.enrolment_get(old_never_written.id).await.unwrap().is_none());
     assert!(store.ceremony_get(old_never_written.id, 0).await.unwrap().is_none());
-    assert!(store.proof_get(old_proof.id).await.unwrap().is_none());
+    assert!(store.pc_code_get(CHANGE, old_proof.id).await.unwrap().is_none());
     assert!(store.assertion_get(old_proof.id, 0).await.unwrap().is_none());
     assert!(store.session_get(&hash("s-idle")).await.unwrap().is_none());
     assert!(store.session_get(&hash("s-old")).await.unwrap().is_none());
@@ -643,7 +649,7 @@ async fn retention_deletes_what_ended_and_keeps_what_lives(db: Db) {
     assert!(store.phone_active(HOLDER).await.unwrap().is_some());
     assert!(store.enrolment_get(recent.id).await.unwrap().is_some());
     assert!(store.enrolment_get(live_link.id).await.unwrap().is_some());
-    assert!(store.proof_get(live_proof.id).await.unwrap().is_some());
+    assert!(store.pc_code_get(CHANGE, live_proof.id).await.unwrap().is_some());
     assert!(store.assertion_get(live_proof.id, now).await.unwrap().is_some());
     assert!(store.session_get(&hash("s-live")).await.unwrap().is_some());
     assert!(store.challenge_take(b"live challenge").await.unwrap().is_some());

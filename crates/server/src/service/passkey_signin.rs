@@ -18,12 +18,12 @@ use webauthn_rs::prelude::{Passkey, WebauthnError};
 use super::{
     Ctx, ServiceError,
     phone_code::{
-        Watched, code_url, new_confirmation_code, new_token, notice_key, secs_left, token_hash,
-        ttl_ms, well_formed,
+        PcTrail, Watched, cancel_pc_code, issue_pc_code, new_confirmation_code, notice_key,
+        open_pc_code, ttl_ms, watch_pc_code,
     },
     signin::Proof,
 };
-use crate::store::{AuditAction, EnrolError, Purpose, SignInAssertion, SignInCodeProof};
+use crate::store::{AuditAction, PcPurpose, Purpose, SignInAssertion, SignInCodeProof};
 
 /// Why a passkey's answer was refused. Each has its own error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +67,18 @@ impl PasskeyRefusal {
 
 /// The `factor=` every sign-in audit row of this way carries.
 const FACTOR: &str = "factor=passkey";
+
+/// The PC's sign-in code, the third purpose of the phone-code lifecycle.
+const CODE: PcTrail = PcTrail {
+    purpose: PcPurpose::SignIn,
+    issue: AuditAction::SignInCodeIssue,
+    cancel: AuditAction::SignInCodeCancel,
+    open: AuditAction::SignInCodeOpen,
+    detail: |id| match id {
+        Some(id) => Some(format!("{FACTOR} code={id}")),
+        None => Some(FACTOR.into()),
+    },
+};
 
 /// A discoverable assertion's options (no credential named), for a modal prompt: webauthn-rs
 /// marks them for autofill (conditional mediation), which needs a username field this page has
@@ -195,20 +207,8 @@ pub async fn issue_code(
     pc: &[u8],
     client: Option<&str>,
 ) -> Result<SignInCodeIssued, ServiceError> {
-    ctx.webauthn()?;
-    let (token, hash) = new_token();
-    let now = ctx.now_ms;
-    let (code, cancelled) =
-        ctx.store.signin_code_issue(&hash, pc, now, now + ttl_ms(ctx.config)).await?;
-    for id in cancelled {
-        ctx.events.publish(&notice_key(Purpose::SignIn, id, "")).await;
-    }
-    let detail = Some(format!("{FACTOR} code={}", code.id));
-    ctx.audit(AuditAction::SignInCodeIssue, None, client, None, detail).await;
-    Ok(SignInCodeIssued {
-        url: code_url(ctx.config, Purpose::SignIn, &token).to_string(),
-        expires_in_secs: secs_left(code.expires_ms, now),
-    })
+    let (url, expires_in_secs) = issue_pc_code(ctx, &CODE, pc, client).await?;
+    Ok(SignInCodeIssued { url: url.to_string(), expires_in_secs })
 }
 
 /// 中止 on the PC: its live code stops working; a phone part way through cannot finish.
@@ -217,18 +217,12 @@ pub async fn cancel_code(
     pc: &[u8],
     client: Option<&str>,
 ) -> Result<(), ServiceError> {
-    for id in ctx.store.signin_code_cancel(pc, ctx.now_ms).await? {
-        ctx.events.publish(&notice_key(Purpose::SignIn, id, "")).await;
-        let detail = Some(format!("{FACTOR} code={id}"));
-        ctx.audit(AuditAction::SignInCodeCancel, None, client, None, detail).await;
-    }
-    Ok(())
+    cancel_pc_code(ctx, &CODE, pc, client).await
 }
 
 /// The PC's code to watch: the session's newest.
 pub async fn watch_code(ctx: &Ctx<'_>, pc: &[u8]) -> Result<(Watched, String), ServiceError> {
-    let c = ctx.store.signin_code_latest(pc).await?.ok_or(EnrolError::Unknown)?;
-    Ok((Watched::Code(Purpose::SignIn, c.id), notice_key(Purpose::SignIn, c.id, "")))
+    watch_pc_code(ctx, PcPurpose::SignIn, pc).await
 }
 
 // ---- From a PC: the phone ----
@@ -241,22 +235,8 @@ pub async fn open_code(
     phone: &[u8],
     client: Option<&str>,
 ) -> Result<SignInCodeOpened, ServiceError> {
-    let action = AuditAction::SignInCodeOpen;
-    let taken = if well_formed(token) {
-        ctx.store.signin_code_open(&token_hash(token), phone, ctx.now_ms).await.map_err(Into::into)
-    } else {
-        Err(ServiceError::from(EnrolError::Unknown))
-    };
-    let c = match taken {
-        Ok(c) => c,
-        Err(e) => {
-            ctx.audit(action, None, client, Some(e.code()), Some(FACTOR.into())).await;
-            return Err(e);
-        }
-    };
-    ctx.events.publish(&notice_key(Purpose::SignIn, c.id, "")).await;
-    ctx.audit(action, None, client, None, Some(format!("{FACTOR} code={}", c.id))).await;
-    Ok(SignInCodeOpened { expires_in_secs: secs_left(c.expires_ms, ctx.now_ms) })
+    let expires_in_secs = open_pc_code(ctx, &CODE, token, phone, client).await?;
+    Ok(SignInCodeOpened { expires_in_secs })
 }
 
 /// A discoverable assertion for the phone that owns a live code.
@@ -264,7 +244,7 @@ pub async fn begin_code(
     ctx: &Ctx<'_>,
     phone: &[u8],
 ) -> Result<RequestChallengeResponse, ServiceError> {
-    let c = ctx.store.signin_code_of_phone(phone, ctx.now_ms).await?;
+    let c = ctx.store.pc_code_of_phone(PcPurpose::SignIn, phone, ctx.now_ms).await?;
     let (options, state) = discoverable(ctx)?;
     ctx.store.signin_code_assertion_put(c.id, &state, c.expires_ms).await?;
     Ok(options)
@@ -299,7 +279,7 @@ async fn finish_code_inner(
     holder: &mut Option<String>,
 ) -> Result<(i64, zeroize::Zeroizing<String>), ServiceError> {
     let now = ctx.now_ms;
-    let c = ctx.store.signin_code_of_phone(phone, now).await?;
+    let c = ctx.store.pc_code_of_phone(PcPurpose::SignIn, phone, now).await?;
     let state = ctx.store.signin_code_assertion_take(c.id, now).await?;
     let state = state.ok_or(PasskeyRefusal::ChallengeUnknown)?;
     let bound = ctx.store.phone_by_credential(credential.get_credential_id()).await?;

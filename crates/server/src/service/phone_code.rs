@@ -1,10 +1,14 @@
-//! The phone-code lifecycle, written once for both purposes: 別紙2's enrolment code (a PC's 2D
-//! code, or a CA's link) that binds a phone, and スマートフォン変更's first code that the bound
-//! phone answers to prove the holder to a PC without the HPKI card. Both are issued, taken by
-//! the first phone to present the token (which then gets its own cookie), confirmed by the
-//! short code that phone shows and the holder types on the PC (a CA's link has no PC), watched
-//! by the PC and the phone over SSE, and end used up, expired or cancelled. What differs is the
-//! WebAuthn ceremony the phone performs: a registration (enrol) or an assertion (change).
+//! The phone-code lifecycle, written once for its three purposes: 別紙2's enrolment code (a PC's
+//! 2D code, or a CA's link) that binds a phone, スマートフォン変更's first code that the bound
+//! phone answers to prove the holder to a PC without the HPKI card, and the PC's sign-in code
+//! (its passkey ceremony is `passkey_signin.rs`). Each is issued, taken by the first phone to
+//! present the token (which then gets its own cookie), confirmed by the short code that phone
+//! shows and the holder types on the PC (a CA's link has no PC), watched by the PC and the
+//! phone over SSE, and ends used up, expired or cancelled. What differs is the WebAuthn
+//! ceremony the phone performs: a registration (enrol), an assertion naming the 本人ID (change)
+//! or a discoverable one (sign-in). The change and sign-in codes, which a PC session holds
+//! before anyone knows the holder, share their issue, 中止, opening and watching here
+//! ([`PcTrail`] says what each writes in the audit trail).
 
 use std::{sync::Arc, time::Duration};
 
@@ -35,8 +39,8 @@ use crate::{
     store::{
         Assertion, AuditAction, CONFIRM_TRIES, CodeState, ConfirmState, Confirmation, EnrolError,
         EnrolmentKind, EnrolmentRecord, Entered, GrantVia, NewConfirmation, NewEnrolment, NewPhone,
-        PhoneCode as _, PhoneRecord, ProofBegin, ProofRecord, ProvedBy, Purpose, Registration,
-        Rotation, SessionRecord, SignInCodeRecord, StoreError,
+        PcCode, PcPurpose, PhoneCode as _, PhoneRecord, ProofBegin, ProvedBy, Purpose,
+        Registration, Rotation, SessionRecord, StoreError,
     },
 };
 
@@ -209,23 +213,108 @@ pub async fn cancel_enrolment(
     Ok(())
 }
 
+/// How a change or sign-in code's steps are written in the audit trail.
+pub(crate) struct PcTrail {
+    pub purpose: PcPurpose,
+    pub issue: AuditAction,
+    pub cancel: AuditAction,
+    pub open: AuditAction,
+    /// The detail of a row about code `id` (`None`: a refusal before any code was found).
+    pub detail: fn(Option<i64>) -> Option<String>,
+}
+
+/// スマートフォン変更's first code. The holder is not known yet: the trail names the proof, and
+/// its commit names the holder.
+const CHANGE: PcTrail = PcTrail {
+    purpose: PcPurpose::Change,
+    issue: AuditAction::PhoneChangeIssue,
+    cancel: AuditAction::PhoneChangeCancel,
+    open: AuditAction::PhoneChangeOpen,
+    detail: |id| id.map(|id| format!("proof={id}")),
+};
+
+/// A new code for the PC session `pc`, cancelling its live one: the URL its 2D code carries and
+/// how long it lives.
+pub(crate) async fn issue_pc_code(
+    ctx: &Ctx<'_>,
+    t: &PcTrail,
+    pc: &[u8],
+    client: Option<&str>,
+) -> Result<(Zeroizing<String>, u32), ServiceError> {
+    ctx.webauthn()?;
+    let (token, hash) = new_token();
+    let now = ctx.now_ms;
+    let expires = now + ttl_ms(ctx.config);
+    let (code, cancelled) = ctx.store.pc_code_issue(t.purpose, &hash, pc, now, expires).await?;
+    for id in cancelled {
+        ctx.events.publish(&notice_key(t.purpose.into(), id, "")).await;
+    }
+    ctx.audit(t.issue, None, client, None, (t.detail)(Some(code.id))).await;
+    Ok((code_url(ctx.config, t.purpose.into(), &token), secs_left(code.expires_ms, now)))
+}
+
+/// 中止 on the PC: its live code stops working, and a phone part way through cannot prove with
+/// it or be confirmed.
+pub(crate) async fn cancel_pc_code(
+    ctx: &Ctx<'_>,
+    t: &PcTrail,
+    pc: &[u8],
+    client: Option<&str>,
+) -> Result<(), ServiceError> {
+    for id in ctx.store.pc_code_cancel(t.purpose, pc, ctx.now_ms).await? {
+        ctx.events.publish(&notice_key(t.purpose.into(), id, "")).await;
+        ctx.audit(t.cancel, None, client, None, (t.detail)(Some(id))).await;
+    }
+    Ok(())
+}
+
+/// The phone with cookie hash `phone` presents a code's token: the first to do so owns it. How
+/// long it has left.
+pub(crate) async fn open_pc_code(
+    ctx: &Ctx<'_>,
+    t: &PcTrail,
+    token: &str,
+    phone: &[u8],
+    client: Option<&str>,
+) -> Result<u32, ServiceError> {
+    let taken = if well_formed(token) {
+        ctx.store
+            .pc_code_open(t.purpose, &token_hash(token), phone, ctx.now_ms)
+            .await
+            .map_err(ServiceError::from)
+    } else {
+        Err(ServiceError::from(EnrolError::Unknown))
+    };
+    let c = match taken {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.audit(t.open, None, client, Some(e.code()), (t.detail)(None)).await;
+            return Err(e);
+        }
+    };
+    ctx.events.publish(&notice_key(t.purpose.into(), c.id, "")).await;
+    ctx.audit(t.open, None, client, None, (t.detail)(Some(c.id))).await;
+    Ok(secs_left(c.expires_ms, ctx.now_ms))
+}
+
+/// The PC's code of `purpose` to watch: the session's newest.
+pub(crate) async fn watch_pc_code(
+    ctx: &Ctx<'_>,
+    purpose: PcPurpose,
+    pc: &[u8],
+) -> Result<(Watched, String), ServiceError> {
+    let c = ctx.store.pc_code_latest(purpose, pc).await?.ok_or(EnrolError::Unknown)?;
+    Ok((Watched::Code(purpose.into(), c.id), notice_key(purpose.into(), c.id, "")))
+}
+
 /// A new first code of スマートフォン変更 for the PC session `pc`, cancelling its live one.
 pub async fn issue_change(
     ctx: &Ctx<'_>,
     pc: &[u8],
     client: Option<&str>,
 ) -> Result<ChangeIssued, ServiceError> {
-    ctx.webauthn()?;
-    let (token, token_hash) = new_token();
-    let now = ctx.now_ms;
-    let p = ctx.store.proof_issue(&token_hash, pc, now, now + ttl_ms(ctx.config)).await?;
-    // The holder is not known yet: the trail names the proof, and its commit names the holder.
-    let detail = Some(format!("proof={}", p.id));
-    ctx.audit(AuditAction::PhoneChangeIssue, None, client, None, detail).await;
-    Ok(ChangeIssued {
-        url: code_url(ctx.config, Purpose::Change, &token).to_string(),
-        expires_in_secs: secs_left(p.expires_ms, now),
-    })
+    let (url, expires_in_secs) = issue_pc_code(ctx, &CHANGE, pc, client).await?;
+    Ok(ChangeIssued { url: url.to_string(), expires_in_secs })
 }
 
 /// 中止 on the PC of a change: its live first code stops working, and an old phone part way
@@ -235,12 +324,7 @@ pub async fn cancel_change(
     pc: &[u8],
     client: Option<&str>,
 ) -> Result<(), ServiceError> {
-    for id in ctx.store.proof_cancel(pc, ctx.now_ms).await? {
-        ctx.events.publish(&notice_key(Purpose::Change, id, "")).await;
-        let detail = Some(format!("proof={id}"));
-        ctx.audit(AuditAction::PhoneChangeCancel, None, client, None, detail).await;
-    }
-    Ok(())
+    cancel_pc_code(ctx, &CHANGE, pc, client).await
 }
 
 // ---- Phone: open ----
@@ -333,22 +417,8 @@ pub async fn open_change(
     phone: &[u8],
     client: Option<&str>,
 ) -> Result<ChangeOpened, ServiceError> {
-    let action = AuditAction::PhoneChangeOpen;
-    let taken = if well_formed(token) {
-        ctx.store.proof_open(&token_hash(token), phone, ctx.now_ms).await.map_err(Into::into)
-    } else {
-        Err(ServiceError::from(EnrolError::Unknown))
-    };
-    let p = match taken {
-        Ok(p) => p,
-        Err(e) => {
-            ctx.audit(action, None, client, Some(e.code()), None).await;
-            return Err(e);
-        }
-    };
-    ctx.events.publish(&notice_key(Purpose::Change, p.id, "")).await;
-    ctx.audit(action, None, client, None, Some(format!("proof={}", p.id))).await;
-    Ok(ChangeOpened { expires_in_secs: secs_left(p.expires_ms, ctx.now_ms) })
+    let expires_in_secs = open_pc_code(ctx, &CHANGE, token, phone, client).await?;
+    Ok(ChangeOpened { expires_in_secs })
 }
 
 // ---- Phone: the WebAuthn ceremony (enrol: registration) ----
@@ -518,7 +588,7 @@ pub async fn begin_assertion(
     client: Option<&str>,
 ) -> Result<RequestChallengeResponse, ServiceError> {
     let webauthn = ctx.webauthn()?;
-    let p = ctx.store.proof_of_phone(phone, ctx.now_ms).await?;
+    let p = ctx.store.pc_code_of_phone(PcPurpose::Change, phone, ctx.now_ms).await?;
     let hpki_id = hpki_id.as_str();
     let secret =
         ctx.secret.ok_or_else(|| ServiceError::internal("the server secret is not loaded"))?;
@@ -594,7 +664,7 @@ async fn prove_inner(
 ) -> Result<(i64, HpkiId, Zeroizing<String>), ServiceError> {
     let webauthn = ctx.webauthn()?;
     let now = ctx.now_ms;
-    let p = ctx.store.proof_of_phone(phone, now).await?;
+    let p = ctx.store.pc_code_of_phone(PcPurpose::Change, phone, now).await?;
     let (hpki_id, assertion) =
         ctx.store.assertion_get(p.id, now).await?.ok_or(ServiceError::WebauthnRefused)?;
     *holder = Some(hpki_id.clone());
@@ -753,8 +823,7 @@ pub async fn watch_enrolment(
 
 /// The PC's first code to watch: the session's newest.
 pub async fn watch_change(ctx: &Ctx<'_>, pc: &[u8]) -> Result<(Watched, String), ServiceError> {
-    let p = ctx.store.proof_latest(pc).await?.ok_or(EnrolError::Unknown)?;
-    Ok((Watched::Code(Purpose::Change, p.id), notice_key(Purpose::Change, p.id, "")))
+    watch_pc_code(ctx, PcPurpose::Change, pc).await
 }
 
 /// The phone's newest confirmation to watch.
@@ -788,7 +857,9 @@ pub async fn snapshot(ctx: &Ctx<'_>, w: Watched) -> Result<Option<Snapshot>, Sto
             Some(Snapshot::of(event.name(), event.is_final(), &event, e.expires_ms))
         }
         Watched::Code(Purpose::Change, id) => {
-            let Some(p) = ctx.store.proof_get(id).await? else { return Ok(None) };
+            let Some(p) = ctx.store.pc_code_get(PcPurpose::Change, id).await? else {
+                return Ok(None);
+            };
             let c = match p.state {
                 CodeState::Consumed => {
                     ctx.store.confirmation_of_subject(Purpose::Change, p.id).await?
@@ -801,7 +872,9 @@ pub async fn snapshot(ctx: &Ctx<'_>, w: Watched) -> Result<Option<Snapshot>, Sto
             Some(Snapshot::of(event.name(), event.is_final(), &event, expires_ms))
         }
         Watched::Code(Purpose::SignIn, id) => {
-            let Some(s) = ctx.store.signin_code_get(id).await? else { return Ok(None) };
+            let Some(s) = ctx.store.pc_code_get(PcPurpose::SignIn, id).await? else {
+                return Ok(None);
+            };
             let c = match s.state {
                 CodeState::Consumed => {
                     ctx.store.confirmation_of_subject(Purpose::SignIn, s.id).await?
@@ -855,7 +928,7 @@ fn enrolment_event(e: &EnrolmentRecord, c: Option<&Confirmation>, now: i64) -> C
 
 /// The PC's view of its first code. Proved by the old phone is not enough: the PC hears the
 /// holder (and gets the grant) only once it entered the code that phone shows.
-fn change_event(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> CodeEvent {
+fn change_event(p: &PcCode, c: Option<&Confirmation>, now: i64) -> CodeEvent {
     match p.state_at(now) {
         CodeState::Valid => CodeEvent::Waiting { expires_in_secs: secs_left(p.expires_ms, now) },
         CodeState::InUse => CodeEvent::Opened,
@@ -877,7 +950,7 @@ fn change_event(p: &ProofRecord, c: Option<&Confirmation>, now: i64) -> CodeEven
 
 /// The PC's view of its sign-in code: signed in (`completed`) only once it entered the code
 /// the phone shows.
-fn signin_event(s: &SignInCodeRecord, c: Option<&Confirmation>, now: i64) -> CodeEvent {
+fn signin_event(s: &PcCode, c: Option<&Confirmation>, now: i64) -> CodeEvent {
     match s.state_at(now) {
         CodeState::Valid => CodeEvent::Waiting { expires_in_secs: secs_left(s.expires_ms, now) },
         CodeState::InUse => CodeEvent::Opened,
@@ -911,12 +984,12 @@ async fn phone_event(ctx: &Ctx<'_>, c: &Confirmation) -> Result<PhoneConfirmEven
                     .is_some_and(|e| e.state_at(now) == CodeState::InUse),
                 Purpose::Change => ctx
                     .store
-                    .proof_get(c.subject_id)
+                    .pc_code_get(PcPurpose::Change, c.subject_id)
                     .await?
                     .is_some_and(|p| p.state == CodeState::Consumed),
                 Purpose::SignIn => ctx
                     .store
-                    .signin_code_get(c.subject_id)
+                    .pc_code_get(PcPurpose::SignIn, c.subject_id)
                     .await?
                     .is_some_and(|s| s.state == CodeState::Consumed && s.completed_ms.is_none()),
             };

@@ -15,12 +15,12 @@ mod enrolments;
 mod grants;
 mod identities;
 mod oidc;
+mod passkeys;
 mod phone_codes;
 mod proofs;
 mod retention;
 mod second_certs;
 mod sessions;
-mod signin_codes;
 mod signing_sessions;
 
 use std::{path::Path, time::Duration};
@@ -48,14 +48,14 @@ pub use identities::{
 pub use oidc::{
     ClientRecord, CodeRecord, CodeTake, GrantOf, NewToken, PendingRequest, TokenKind, TokenRecord,
 };
-pub use phone_codes::{CodeState, EnrolError, PhoneCode};
-pub use proofs::{ProofBegin, ProofRecord, ProvedBy};
+pub use passkeys::SignInCodeProof;
+pub use phone_codes::{CodeState, EnrolError, PcCode, PcPurpose, PhoneCode};
+pub use proofs::{ProofBegin, ProvedBy};
 pub use retention::{Purged, Retention};
 pub use second_certs::{
     ACTIVE, REQUESTED, REVOKED, SecondCertActivation, SecondCertRecord, SecondCertStoreError,
 };
 pub use sessions::{ChallengeRecord, SessionRecord};
-pub use signin_codes::{SignInCodeProof, SignInCodeRecord};
 pub use signing_sessions::{NewSigningSession, SigningSessionRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
