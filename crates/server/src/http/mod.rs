@@ -5,7 +5,6 @@ mod account;
 mod api_error;
 mod assets;
 mod auth;
-mod challenge;
 mod change;
 mod client;
 mod client_config;

@@ -42,8 +42,13 @@ impl Opening {
     /// Sets the cookie on `res` if the phone had none.
     pub(super) fn answer(&self, mut res: Response) -> Response {
         if self.is_new {
-            let cookie: HeaderValue =
-                session::cookie_header(cookie_name(self.https), &self.id, self.https);
+            let cookie: HeaderValue = session::cookie_header(
+                cookie_name(self.https),
+                &self.id,
+                self.https,
+                session::SameSite::Strict,
+                None,
+            );
             res.headers_mut().insert(header::SET_COOKIE, cookie);
         }
         res

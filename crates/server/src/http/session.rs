@@ -1,17 +1,12 @@
 //! Browser sessions: an opaque random id in an `HttpOnly; SameSite=Strict` cookie (`__Host-` and
 //! `Secure` whenever the site is HTTPS); the server keeps only its SHA-256.
 
+use super::{ApiError, AppState};
+use crate::{service, store::SessionRecord};
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use mahpki_protocol::ErrorCode;
 
-use super::{ApiError, AppState};
-use crate::store::SessionRecord;
-
-/// A holder who walks away: the session ends after this long without a request.
-pub const IDLE_MS: i64 = 15 * 60 * 1000;
-/// However active, a session lasts at most this long.
-pub const MAX_MS: i64 = 60 * 60 * 1000;
+pub use crate::service::session::{IDLE_MS, MAX_MS};
 
 /// Cookie name: `__Host-` binds it to this exact host over HTTPS; plain-HTTP localhost (dev and
 /// demo) cannot use the prefix, which requires `Secure`.
@@ -21,7 +16,7 @@ pub fn cookie_name(https: bool) -> &'static str {
 
 /// A new random session id (the cookie value) and its hash (the stored key).
 pub fn new_id() -> (String, Vec<u8>) {
-    let (id, hash) = crate::random::token();
+    let (id, hash) = service::session::new_id();
     (id.to_string(), hash)
 }
 
@@ -30,21 +25,41 @@ pub fn hash_id(id: &str) -> Vec<u8> {
 }
 
 pub fn set_cookie(https: bool, id: &str) -> HeaderValue {
-    cookie_header(cookie_name(https), id, https)
+    cookie_header(cookie_name(https), id, https, SameSite::Strict, None)
 }
 
-/// `Set-Cookie` for one of our random ids: host-only, script-proof, never sent cross-site.
-pub(super) fn cookie_header(name: &str, id: &str, https: bool) -> HeaderValue {
+/// When the browser sends a cookie on a request another site started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SameSite {
+    /// Never: the page session and the phone's cookie.
+    Strict,
+    /// On a top-level navigation too: the signing cookie, which a relying service's redirect
+    /// must carry.
+    Lax,
+}
+
+/// `Set-Cookie` for one of our random ids (or an empty value with `Some(0)` to clear it):
+/// host-only, script-proof, sent over https only when served so. `max_age_secs` `None` lasts
+/// the browser's session. Every cookie the server sets is formatted here.
+pub(super) fn cookie_header(
+    name: &str,
+    id: &str,
+    https: bool,
+    same_site: SameSite,
+    max_age_secs: Option<i64>,
+) -> HeaderValue {
+    let max_age = max_age_secs.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    let same_site = match same_site {
+        SameSite::Strict => "Strict",
+        SameSite::Lax => "Lax",
+    };
     let secure = if https { "; Secure" } else { "" };
-    let v = format!("{name}={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    let v = format!("{name}={id}; Path=/{max_age}; HttpOnly; SameSite={same_site}{secure}");
     HeaderValue::from_str(&v).expect("cookie is ASCII")
 }
 
 pub fn clear_cookie(https: bool) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
-    let v =
-        format!("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}", cookie_name(https));
-    HeaderValue::from_str(&v).expect("cookie is ASCII")
+    cookie_header(cookie_name(https), "", https, SameSite::Strict, Some(0))
 }
 
 /// The session id the browser sent, if any.
@@ -65,17 +80,16 @@ pub(super) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| v.len() == 43 && URL_SAFE_NO_PAD.decode(v).is_ok())
 }
 
+/// The SHA-256 of the session id this request's cookie holds, if any.
+pub fn cookie_hash(state: &AppState, headers: &HeaderMap) -> Option<Vec<u8>> {
+    cookie_id(headers, state.config.is_https()).map(|id| hash_id(&id))
+}
+
 /// The live session of this request: `Unauthenticated` without a cookie, `SessionExpired` when
 /// the cookie names a session that ended.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<SessionRecord, ApiError> {
-    let https = state.config.is_https();
-    let id = cookie_id(headers, https).ok_or(ApiError(ErrorCode::Unauthenticated))?;
-    state
-        .store
-        .session_touch(&hash_id(&id), state.clock.now_ms(), IDLE_MS, MAX_MS)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(ApiError(ErrorCode::SessionExpired))
+    let hash = cookie_hash(state, headers);
+    Ok(service::session::current(&state.ctx(), hash.as_deref()).await?)
 }
 
 /// Like [`current`], but the session must belong to an identified holder.
@@ -83,11 +97,9 @@ pub async fn authenticated(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(SessionRecord, String), ApiError> {
-    let s = current(state, headers).await?;
-    match s.hpki_id.clone() {
-        Some(h) => Ok((s, h)),
-        None => Err(ApiError(ErrorCode::Unauthenticated)),
-    }
+    let hash = cookie_hash(state, headers);
+    let (s, hpki_id) = service::session::authenticated(&state.ctx(), hash.as_deref()).await?;
+    Ok((s, hpki_id.to_string()))
 }
 
 /// This request's live session, or a new anonymous one and the cookie that names it (to set
@@ -96,17 +108,7 @@ pub(super) async fn current_or_new(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(SessionRecord, Option<HeaderValue>), ApiError> {
-    if let Ok(s) = current(state, headers).await {
-        return Ok((s, None));
-    }
-    let (id, hash) = new_id();
-    let now = state.clock.now_ms();
-    state.store.session_insert(&hash, now).await.map_err(ApiError::internal)?;
-    let s = state
-        .store
-        .session_touch(&hash, now, IDLE_MS, MAX_MS)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("a new session is gone"))?;
-    Ok((s, Some(set_cookie(state.config.is_https(), &id))))
+    let hash = cookie_hash(state, headers);
+    let (s, id) = service::session::current_or_new(&state.ctx(), hash.as_deref()).await?;
+    Ok((s, id.map(|id| set_cookie(state.config.is_https(), &id))))
 }

@@ -19,12 +19,12 @@ use mahpki_protocol::{
 
 use super::{
     ApiError, ApiJson, AppState, auth,
-    challenge::{self, Purpose},
     client::ClientAddr,
-    session,
+    session::{self, SameSite},
 };
 use crate::service::{
     self, ServiceError,
+    challenge::{self, Purpose},
     signin::{self, Begun, EndReason, Proof, SigningSession},
     signin_mynumber::{self, CardHolder},
 };
@@ -42,12 +42,7 @@ fn cookie_hash(state: &AppState, headers: &HeaderMap) -> Option<Vec<u8>> {
 
 fn set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> HeaderValue {
     let https = state.config.is_https();
-    let secure = if https { "; Secure" } else { "" };
-    let v = format!(
-        "{}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}",
-        cookie_name(https)
-    );
-    HeaderValue::from_str(&v).expect("cookie is ASCII")
+    session::cookie_header(cookie_name(https), value, https, SameSite::Lax, Some(max_age_secs))
 }
 
 pub(super) fn clear_cookie(state: &AppState) -> HeaderValue {
@@ -120,14 +115,17 @@ pub async fn hpki(
     headers: HeaderMap,
     ApiJson(sig): ApiJson<CardSignature>,
 ) -> Result<Response, ApiError> {
-    let (identity, page_cookie) = match auth::authenticate(&state, &headers, &sig).await {
+    let cookie = session::cookie_hash(&state, &headers);
+    let a = match service::auth::authenticate(&state.ctx(), cookie.as_deref(), &sig).await {
         Ok(v) => v,
         Err(e) => {
+            let e = ApiError::from(e);
             refused(&state, None, client.as_deref(), e.0, "hpki_card").await;
             return Err(e);
         }
     };
-    let hpki_id = identity.holder.hpki_id.clone();
+    let page_cookie = session::set_cookie(state.config.is_https(), &a.session_id);
+    let hpki_id = a.identity.holder.hpki_id.clone();
     answer_begun(&state, &headers, &hpki_id, Proof::HpkiCard, client.as_deref(), Some(page_cookie))
         .await
 }
@@ -174,9 +172,9 @@ async fn mynumber_holder(
 ) -> Result<CardHolder, (ApiError, Option<String>)> {
     let s = session::current(state, headers).await.map_err(|e| (e, None))?;
     let trust = state.jpki_trust.current();
-    let cert = challenge::verify(state, &s.id_hash, Purpose::JpkiSignIn, &trust, sig)
+    let cert = challenge::verify(&state.ctx(), &s.id_hash, Purpose::JpkiSignIn, &trust, sig)
         .await
-        .map_err(|e| (e, None))?;
+        .map_err(|e| (e.into(), None))?;
     signin_mynumber::holder_of(&state.ctx(), &cert).await.map_err(|e| {
         let hpki_id = match &e {
             ServiceError::MyNumberBindingEnded { hpki_id } => Some(hpki_id.to_string()),

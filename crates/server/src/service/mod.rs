@@ -4,13 +4,18 @@
 //! CLI calls the same services.
 
 pub mod account;
+pub mod auth;
+pub mod challenge;
 pub mod csc;
+pub mod jma;
 pub mod links;
+pub mod mynumber;
 pub mod oidc;
 pub mod oidc_client;
 pub mod passkey_signin;
 pub mod phone_code;
 pub mod second_cert;
+pub mod session;
 pub mod signin;
 pub mod signin_mynumber;
 

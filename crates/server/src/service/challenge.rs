@@ -9,7 +9,7 @@ use mahpki_protocol::{
     api::{CardSignature, Challenge},
 };
 
-use super::{ApiError, AppState};
+use super::{Ctx, ServiceError};
 use crate::pki::{TrustStore, VerifiedCert, cert_error_code, verify_signed_challenge};
 
 pub const TTL_MS: i64 = 5 * 60 * 1000;
@@ -33,18 +33,15 @@ impl Purpose {
     }
 }
 
+/// A new challenge for the page session `session_hash` to have a card sign for `purpose`.
 pub async fn issue(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     session_hash: &[u8],
     purpose: Purpose,
-) -> Result<Challenge, ApiError> {
+) -> Result<Challenge, ServiceError> {
     let challenge = crate::random::bytes::<32>();
-    let expires = state.clock.now_ms() + TTL_MS;
-    state
-        .store
-        .challenge_insert(&challenge, session_hash, purpose.as_str(), expires)
-        .await
-        .map_err(ApiError::internal)?;
+    let expires = ctx.now_ms + TTL_MS;
+    ctx.store.challenge_insert(&challenge, session_hash, purpose.as_str(), expires).await?;
     Ok(Challenge {
         challenge: URL_SAFE_NO_PAD.encode(challenge),
         expires_in_secs: u32::try_from(TTL_MS / 1000).unwrap_or(u32::MAX),
@@ -55,41 +52,38 @@ pub async fn issue(
 /// against `trust`. The challenge is gone afterwards whatever the outcome: a failed attempt
 /// cannot be replayed either.
 pub async fn verify(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     session_hash: &[u8],
     purpose: Purpose,
     trust: &TrustStore,
     sig: &CardSignature,
-) -> Result<VerifiedCert, ApiError> {
+) -> Result<VerifiedCert, ServiceError> {
+    let refused = ServiceError::Refused;
     let challenge = decode(&sig.challenge, ErrorCode::ChallengeUnknown)?;
-    let record = state
-        .store
-        .challenge_take(&challenge)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(ApiError(ErrorCode::ChallengeUnknown))?;
+    let record = ctx.store.challenge_take(&challenge).await?;
+    let record = record.ok_or(refused(ErrorCode::ChallengeUnknown))?;
     if record.session_hash != session_hash {
-        return Err(ApiError(ErrorCode::ChallengeWrongSession));
+        return Err(refused(ErrorCode::ChallengeWrongSession));
     }
     if record.purpose != purpose.as_str() {
-        return Err(ApiError(ErrorCode::ChallengeWrongPurpose));
+        return Err(refused(ErrorCode::ChallengeWrongPurpose));
     }
-    if state.clock.now_ms() > record.expires_ms {
-        return Err(ApiError(ErrorCode::ChallengeExpired));
+    if ctx.now_ms > record.expires_ms {
+        return Err(refused(ErrorCode::ChallengeExpired));
     }
     let certificate = decode(&sig.certificate, ErrorCode::CertificateMalformed)?;
     let signature = decode(&sig.signature, ErrorCode::SignatureInvalid)?;
     verify_signed_challenge(
         trust,
         &certificate,
-        &state.config.public_origin,
+        &ctx.config.public_origin,
         &challenge,
         &signature,
-        state.clock.now_secs(),
+        ctx.now_ms.div_euclid(1000),
     )
-    .map_err(|e| ApiError(cert_error_code(&e)))
+    .map_err(|e| ServiceError::Refused(cert_error_code(&e)))
 }
 
-fn decode(b64: &str, on_error: ErrorCode) -> Result<Vec<u8>, ApiError> {
-    URL_SAFE_NO_PAD.decode(b64).map_err(|_| ApiError(on_error))
+fn decode(b64: &str, on_error: ErrorCode) -> Result<Vec<u8>, ServiceError> {
+    URL_SAFE_NO_PAD.decode(b64).map_err(|_| ServiceError::Refused(on_error))
 }
