@@ -433,8 +433,10 @@ async fn cancelled_expired_and_refused_codes(db: Db) {
     let second = sign_in_code(&mut pc).await;
     let mut p2 = w.phone();
     refused(&open_code(&mut p2, &first.url).await, ErrorCode::EnrolmentCancelled);
-    // Expired.
+    // Expired, and still told so once the PC issued another: written down as expired then, not
+    // as replaced.
     w.clock.advance_ms(i64::from(w.config.enrolment_ttl_secs) * 1000);
+    sign_in_code(&mut pc).await;
     refused(&open_code(&mut p2, &second.url).await, ErrorCode::EnrolmentExpired);
     // A token never issued.
     let fake = format!("{ORIGIN}/signin/phone#{}", "A".repeat(43));
