@@ -6,6 +6,7 @@
 
 use mahpki_protocol::{
     ErrorCode,
+    endpoints::{self as ep, Endpoint as _},
     enrol::{CodeEvent, PhoneConfirmEvent},
 };
 use serde::de::DeserializeOwned;
@@ -25,7 +26,7 @@ pub struct EnrolmentCode;
 
 impl Stream for EnrolmentCode {
     type Event = CodeEvent;
-    const PATH: &'static str = "/api/smartphone/enrolments/current/events";
+    const PATH: &'static str = ep::EnrolmentEvents::URL;
     const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
@@ -34,7 +35,7 @@ pub struct ChangeCode;
 
 impl Stream for ChangeCode {
     type Event = CodeEvent;
-    const PATH: &'static str = "/api/smartphone/change/current/events";
+    const PATH: &'static str = ep::ChangeEvents::URL;
     const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
@@ -43,14 +44,14 @@ pub struct SignInCode;
 
 impl Stream for SignInCode {
     type Event = CodeEvent;
-    const PATH: &'static str = "/api/signin/phone/current/events";
+    const PATH: &'static str = ep::SignInCodeEvents::URL;
     const NAMES: &'static [&'static str] = CodeEvent::NAMES;
 }
 
 /// The phone's side: its confirmation, keyed by the phone's own cookie.
 impl Stream for PhoneConfirmEvent {
     type Event = Self;
-    const PATH: &'static str = "/api/phone/confirmation/events";
+    const PATH: &'static str = ep::ConfirmationEvents::URL;
     const NAMES: &'static [&'static str] = PhoneConfirmEvent::NAMES;
 }
 

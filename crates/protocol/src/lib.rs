@@ -9,6 +9,7 @@ pub mod audit;
 #[cfg(feature = "card-profile")]
 pub mod card_profile;
 pub mod csc;
+pub mod endpoints;
 pub mod enrol;
 pub mod error;
 pub mod health;

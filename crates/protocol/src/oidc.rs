@@ -16,8 +16,6 @@ pub const JWKS_PATH: &str = "/oidc/jwks";
 pub const REVOKE_PATH: &str = "/oidc/revoke";
 /// The app's consent page; takes `?request=…`.
 pub const CONSENT_PAGE: &str = "/consent";
-/// The consent page's API: `GET ?request=…` says who asks, `POST` answers.
-pub const CONSENT_API: &str = "/api/oidc/consent";
 
 /// The OAuth 2.0 / OpenID Connect error names this provider answers (RFC 6749 §4.1.2.1 and
 /// §5.2, OIDC Core §3.1.2.6, RFC 6750 §3.1).

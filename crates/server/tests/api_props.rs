@@ -6,7 +6,8 @@
 //! a success or a typed `{"error":{"code",…}}` whose code is in the catalogue and whose status is
 //! the code's own.
 //!
-//! The routes are read from the router's source, so a route added later is fuzzed too.
+//! The routes are protocol's endpoint table and the router's own, so a route added later is
+//! fuzzed too.
 //! The case count is small for `make test`; `make fuzz` sets PROPTEST_CASES for a long run.
 
 mod common;
@@ -25,8 +26,9 @@ use common::{
 };
 use http_body_util::BodyExt as _;
 use mahpki_protocol::{
-    ErrorBody, HpkiId,
+    ErrorBody, ErrorCode, HpkiId,
     api::{Ca, Holder, Qualification},
+    endpoints::{self, Method},
     enrol::{EnrolmentIssued, RegistrationOptions},
 };
 use mahpki_server::{
@@ -51,10 +53,22 @@ fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// `(method, path)` of every state-changing API route, read from the router itself.
+/// `(method, path)` of every state-changing API route: the rows of protocol's endpoint table
+/// (which the router routes, see below), and the routes the router's source writes out itself
+/// (the old spellings only it keeps).
 fn write_routes() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = endpoints::ALL
+        .iter()
+        .filter_map(|(method, path)| {
+            let method = match method {
+                Method::Post => "POST",
+                Method::Delete => "DELETE",
+                Method::Get => return None,
+            };
+            Some((method, format!("{}{path}", mahpki_protocol::API_PREFIX)))
+        })
+        .collect();
     let src = include_str!("../src/http/mod.rs");
-    let mut out = Vec::new();
     for line in src.lines().map(str::trim) {
         let Some(rest) = line.strip_prefix(".route(\"") else { continue };
         let Some((path, handlers)) = rest.split_once('"') else { continue };
@@ -66,6 +80,38 @@ fn write_routes() -> Vec<(&'static str, String)> {
     }
     assert!(out.len() >= 10, "the router's routes were not found: {out:?}");
     out
+}
+
+/// Every row of the endpoint table is routed at its method: none answers `not_found` or
+/// `method_not_allowed` (whatever else it refuses without a session or a body).
+#[tokio::test]
+async fn every_endpoint_of_the_table_is_routed() {
+    let w = world(Db::Sqlite).await;
+    for (method, path) in endpoints::ALL {
+        let method = match method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        };
+        let path = format!("{}{}", mahpki_protocol::API_PREFIX, path.replace("{id}", "1"));
+        let path = path.replace("{sid}", &"A".repeat(43));
+        let req = Request::builder()
+            .method(method)
+            .uri(&path)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let res = tower::ServiceExt::oneshot(w.app.clone(), req).await.unwrap();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        if let Ok(e) = serde_json::from_slice::<ErrorBody>(&bytes) {
+            let code = e.error.code;
+            assert!(
+                !matches!(code, ErrorCode::NotFound | ErrorCode::MethodNotAllowed),
+                "{method} {path}: {code:?}"
+            );
+        }
+    }
 }
 
 fn holder_cert(ca: &pki::Ca) -> Vec<u8> {

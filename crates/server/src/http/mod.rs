@@ -30,10 +30,12 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
+    handler::Handler,
     http::StatusCode,
     middleware,
-    routing::{delete, get, post},
+    routing::{MethodFilter, get, on, post},
 };
+use mahpki_protocol::endpoints::{self as ep, Endpoint, Method};
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 pub use crate::pki::cert_error_code;
@@ -145,6 +147,22 @@ impl AppState {
     }
 }
 
+/// Routes an endpoint of protocol's table at its path and method, so neither is written here.
+trait At {
+    fn at<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, endpoint: E, handler: H) -> Self;
+}
+
+impl At for Router<AppState> {
+    fn at<E: Endpoint, H: Handler<T, AppState>, T: 'static>(self, _: E, handler: H) -> Self {
+        let method = match E::METHOD {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Delete => MethodFilter::DELETE,
+        };
+        self.route(E::PATH, on(method, handler))
+    }
+}
+
 /// Builds the whole application. `assets` is `None` when no web app is configured.
 pub fn router(state: AppState, assets: Option<Assets>) -> Router {
     let csp = security::ContentSecurityPolicy::new(
@@ -152,57 +170,59 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         assets.as_ref().map(Assets::inline_script_hashes).unwrap_or_default(),
     );
     let card_endpoints = Router::new()
-        .route("/hpki/challenge", post(auth::hpki_challenge))
-        .route("/hpki/finish", post(auth::hpki_finish))
-        .route("/mynumber/challenge", post(mynumber::mynumber_challenge))
-        .route("/mynumber/finish", post(mynumber::mynumber_finish))
-        .route("/signin/hpki", post(signin::hpki))
-        .route("/signin/mynumber/challenge", post(signin::mynumber_challenge))
-        .route("/signin/mynumber", post(signin::mynumber))
-        .route("/jma/login", post(jma::login))
-        .route("/smartphone/enrolments", post(enrol::issue))
-        .route("/smartphone/enrolments/current", delete(enrol::cancel))
-        .route("/enrol/open", post(enrol::open))
-        .route("/enrol/begin", post(enrol::begin))
-        .route("/enrol/finish", post(enrol::finish))
-        // The old spelling, for a page loaded before the rename (CA links stay valid for months).
+        .at(ep::HpkiChallenge, auth::hpki_challenge)
+        .at(ep::HpkiFinish, auth::hpki_finish)
+        .at(ep::MyNumberChallenge, mynumber::mynumber_challenge)
+        .at(ep::MyNumberFinish, mynumber::mynumber_finish)
+        .at(ep::SignInHpki, signin::hpki)
+        .at(ep::SignInMyNumberChallenge, signin::mynumber_challenge)
+        .at(ep::SignInMyNumber, signin::mynumber)
+        .at(ep::JmaLogin, jma::login)
+        .at(ep::EnrolmentIssue, enrol::issue)
+        .at(ep::EnrolmentCancel, enrol::cancel)
+        .at(ep::EnrolOpen, enrol::open)
+        .at(ep::EnrolBegin, enrol::begin)
+        .at(ep::EnrolFinish, enrol::finish)
+        // The old spelling, for a page loaded before the rename (CA links stay valid for months):
+        // the server's alone, no client calls it.
         .route("/enroll/open", post(enrol::open))
         .route("/enroll/begin", post(enrol::begin))
         .route("/enroll/finish", post(enrol::finish))
-        .route("/smartphone/change", post(change::issue))
-        .route("/smartphone/change/current", delete(change::cancel))
-        .route("/change/open", post(change::open))
-        .route("/change/begin", post(change::begin))
-        .route("/change/finish", post(change::finish))
-        .route("/smartphone/confirm", post(confirm::enter))
-        .route("/signin/passkey/begin", post(passkey::begin))
-        .route("/signin/passkey/finish", post(passkey::finish))
-        .route("/signin/phone", post(passkey::issue))
-        .route("/signin/phone/current", delete(passkey::cancel))
-        .route("/signin/phone/open", post(passkey::open))
-        .route("/signin/phone/begin", post(passkey::phone_begin))
-        .route("/signin/phone/finish", post(passkey::phone_finish))
+        .at(ep::ChangeIssue, change::issue)
+        .at(ep::ChangeCancel, change::cancel)
+        .at(ep::ChangeOpen, change::open)
+        .at(ep::ChangeBeginAssertion, change::begin)
+        .at(ep::ChangeFinishAssertion, change::finish)
+        .at(ep::Confirm, confirm::enter)
+        .at(ep::PasskeyBegin, passkey::begin)
+        .at(ep::PasskeyFinish, passkey::finish)
+        .at(ep::SignInCodeIssue, passkey::issue)
+        .at(ep::SignInCodeCancel, passkey::cancel)
+        .at(ep::SignInCodeOpen, passkey::open)
+        .at(ep::SignInCodeBegin, passkey::phone_begin)
+        .at(ep::SignInCodeFinish, passkey::phone_finish)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let api = Router::new()
-        .route("/health", get(health::health))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/config", get(client_config::client_config))
-        .route("/session", get(auth::current_session))
-        .route("/session/logout", post(auth::logout))
-        .route("/signin", get(signin::get))
-        .route("/signin/end", post(signin::end))
-        .route("/account", get(account::get))
-        .route("/account/phones/{id}/revoke", post(account::revoke_phone))
-        .route("/account/mynumber/{id}/revoke", post(account::revoke_mynumber))
-        .route("/account/sessions/end-all", post(account::end_all))
-        .route("/account/sessions/{sid}/end", post(account::end_session))
-        .route("/smartphone/enrolments/current/events", get(enrol::events))
-        .route("/smartphone/holder", get(enrol::holder))
-        .route("/smartphone/change/current/events", get(change::events))
-        .route("/phone/confirmation/events", get(confirm::phone_events))
-        .route("/oidc/consent", get(oidc::consent_prompt).post(oidc::consent_answer))
-        .route("/signin/phone/current/events", get(passkey::events))
+        .at(ep::Health, health::health)
+        .at(ep::HealthLive, health::live)
+        .at(ep::HealthReady, health::ready)
+        .at(ep::Config, client_config::client_config)
+        .at(ep::Session, auth::current_session)
+        .at(ep::Logout, auth::logout)
+        .at(ep::SignIn, signin::get)
+        .at(ep::SignInEnd, signin::end)
+        .at(ep::AccountShow, account::get)
+        .at(ep::AccountRevokePhone, account::revoke_phone)
+        .at(ep::AccountRevokeMyNumber, account::revoke_mynumber)
+        .at(ep::AccountEndAll, account::end_all)
+        .at(ep::AccountEndSession, account::end_session)
+        .at(ep::EnrolmentEvents, enrol::events)
+        .at(ep::SmartphoneHolder, enrol::holder)
+        .at(ep::ChangeEvents, change::events)
+        .at(ep::ConfirmationEvents, confirm::phone_events)
+        .at(ep::ConsentPromptGet, oidc::consent_prompt)
+        .at(ep::ConsentAnswerPost, oidc::consent_answer)
+        .at(ep::SignInCodeEvents, passkey::events)
         .merge(card_endpoints)
         .fallback(|| async { ApiError::from(mahpki_protocol::ErrorCode::NotFound) })
         .method_not_allowed_fallback(|| async {
