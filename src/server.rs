@@ -115,9 +115,13 @@ where
 }
 
 /// `DELETE` of endpoint `E` (204, no body). Best effort: what it ends expires by itself too.
-async fn delete<E: Endpoint<Request = (), Response = ()>>() {
+fn delete<E: Endpoint<Request = (), Response = ()>>() -> impl Future<Output = ()> {
     const { assert!(matches!(E::METHOD, Method::Delete)) };
-    if let Err(e) = Request::delete(E::URL).send().await {
+    delete_at(E::URL)
+}
+
+async fn delete_at(url: &'static str) {
+    if let Err(e) = Request::delete(url).send().await {
         tracing_fallback(&e.to_string());
     }
 }
@@ -262,14 +266,14 @@ pub async fn enrol_finish(finish: &FinishEnrolment) -> Result<PhoneBound, ErrorC
 
 /// `DELETE /api/smartphone/enrolments/current` (204, no body): 中止 on the PC; the code on
 /// screen stops working now instead of at its expiry. Best effort: it expires by itself too.
-pub async fn cancel_enrolment() {
-    delete::<ep::EnrolmentCancel>().await;
+pub fn cancel_enrolment() -> impl Future<Output = ()> {
+    delete::<ep::EnrolmentCancel>()
 }
 
 /// `DELETE /api/smartphone/change/current` (204, no body): 中止 on the PC during a change; the
 /// first code on screen stops working now. Best effort, like [`cancel_enrolment`].
-pub async fn cancel_change() {
-    delete::<ep::ChangeCancel>().await;
+pub fn cancel_change() -> impl Future<Output = ()> {
+    delete::<ep::ChangeCancel>()
 }
 
 /// `GET /api/account`: the signed-in holder's page (登録状況).
@@ -279,19 +283,19 @@ pub async fn account() -> Result<Account, ErrorCode> {
 
 /// `POST /api/account/phones/{id}/revoke`.
 pub async fn account_revoke_phone(id: i64) -> Result<AccountDone, ErrorCode> {
-    post_at::<ep::AccountRevokePhone>(&ep::AccountRevokePhone::url_with(&id.to_string())).await
+    post_at::<ep::AccountRevokePhone>(&ep::AccountRevokePhone::url_with(id)).await
 }
 
 /// `POST /api/account/mynumber/{id}/revoke`.
 pub async fn account_revoke_mynumber(id: i64) -> Result<AccountDone, ErrorCode> {
-    let url = ep::AccountRevokeMyNumber::url_with(&id.to_string());
+    let url = ep::AccountRevokeMyNumber::url_with(id);
     post_at::<ep::AccountRevokeMyNumber>(&url).await
 }
 
 /// `POST /api/account/sessions/{sid}/end`. A sid is URL-safe (random base64url).
 pub async fn account_end_session(sid: &str) -> Result<AccountDone, ErrorCode> {
-    let sid = String::from(js_sys::encode_uri_component(sid));
-    post_at::<ep::AccountEndSession>(&ep::AccountEndSession::url_with(&sid)).await
+    let sid = js_sys::encode_uri_component(sid);
+    post_at::<ep::AccountEndSession>(&ep::AccountEndSession::url_with(sid)).await
 }
 
 /// `POST /api/account/sessions/end-all`.
@@ -354,8 +358,8 @@ pub async fn signin_code_finish(
 }
 
 /// `DELETE /api/signin/phone/current` (204): 中止 on the PC; its code stops working now.
-pub async fn signin_code_cancel() {
-    delete::<ep::SignInCodeCancel>().await;
+pub fn signin_code_cancel() -> impl Future<Output = ()> {
+    delete::<ep::SignInCodeCancel>()
 }
 
 /// `POST /api/session/logout` (204, no body). Best effort: the session also expires by itself.

@@ -2,9 +2,9 @@
 //! the answer it gives. The server's router and the app's client both read the path and method
 //! from here, so a path is written once; the types say what the two sides exchange.
 //!
-//! A row with no request type takes no body; a row answering `()` answers 204 with no body. Paths
-//! are axum's, `{name}` for a path parameter (at most one; the client fills it with
-//! [`Endpoint::url_with`]).
+//! A row with no request type takes no body; a row answering `()` answers 204 with no body. A path
+//! parameter (at most one) is written between the path's two parts, `"/a/" {id} "/b"`: its
+//! `PATH` is axum's `/a/{id}/b`, and the client fills it with [`Endpoint::url_with`].
 //! Zero-sized and `const` only: a bundle carries the paths it calls and nothing else.
 
 use crate::{
@@ -38,19 +38,21 @@ pub trait Endpoint {
     /// Its JSON answer (`()`: 204, no body). A server-sent event stream's events.
     type Response;
 
+    /// A row with a path parameter: [`Self::URL`] up to it, and after it (`""` without one).
+    const URL_HEAD: &'static str;
+    const URL_TAIL: &'static str;
+
     /// [`Self::URL`] with its path parameter (a row has at most one) filled with `value`.
-    fn url_with(value: &str) -> String {
-        match Self::URL.split_once('{').and_then(|(a, rest)| Some((a, rest.split_once('}')?.1))) {
-            Some((before, after)) => [before, value, after].concat(),
-            None => Self::URL.to_owned(),
-        }
+    fn url_with(value: impl core::fmt::Display) -> String {
+        format!("{}{value}{}", Self::URL_HEAD, Self::URL_TAIL)
     }
 }
 
 macro_rules! endpoints {
     ($(
         $(#[$doc:meta])*
-        $name:ident: $method:ident $path:literal $(($req:ty))? => $resp:ty;
+        $name:ident: $method:ident $path:literal $({$param:ident} $tail:literal)?
+            $(($req:ty))? => $resp:ty;
     )*) => {
         $(
             $(#[$doc])*
@@ -59,19 +61,23 @@ macro_rules! endpoints {
 
             impl Endpoint for $name {
                 const METHOD: Method = Method::$method;
-                const PATH: &'static str = $path;
+                const PATH: &'static str = concat!($path $(, "{", stringify!($param), "}", $tail)?);
                 // `API_PREFIX`, spelled as a literal so `concat!` can join it (a test checks).
-                const URL: &'static str = concat!("/api", $path);
+                const URL: &'static str = concat!("/api", $path $(, "{", stringify!($param), "}", $tail)?);
+                const URL_HEAD: &'static str = concat!("/api", $path);
+                const URL_TAIL: &'static str = endpoints!(@tail $($tail)?);
                 type Request = endpoints!(@request $($req)?);
                 type Response = $resp;
             }
         )*
 
         /// Every endpoint's method and path (for the tests that check the table).
-        pub const ALL: &[(Method, &str)] = &[$((Method::$method, $path)),*];
+        pub const ALL: &[(Method, &str)] = &[$((Method::$method, <$name as Endpoint>::PATH)),*];
     };
     (@request) => { () };
     (@request $req:ty) => { $req };
+    (@tail) => { "" };
+    (@tail $tail:literal) => { $tail };
 }
 
 endpoints! {
@@ -142,10 +148,10 @@ endpoints! {
 
     // ---- The holder's page (登録状況) ----
     AccountShow: Get "/account" => Account;
-    AccountRevokePhone: Post "/account/phones/{id}/revoke" => AccountDone;
-    AccountRevokeMyNumber: Post "/account/mynumber/{id}/revoke" => AccountDone;
+    AccountRevokePhone: Post "/account/phones/" {id} "/revoke" => AccountDone;
+    AccountRevokeMyNumber: Post "/account/mynumber/" {id} "/revoke" => AccountDone;
     AccountEndAll: Post "/account/sessions/end-all" => AccountDone;
-    AccountEndSession: Post "/account/sessions/{sid}/end" => AccountDone;
+    AccountEndSession: Post "/account/sessions/" {sid} "/end" => AccountDone;
 
     // ---- The OpenID Provider's consent page ----
     /// `GET ?request=…` says who asks.
@@ -173,8 +179,10 @@ mod tests {
 
     #[test]
     fn path_parameters_are_filled() {
-        assert_eq!(AccountRevokePhone::url_with("7"), "/api/account/phones/7/revoke");
+        assert_eq!(AccountRevokePhone::PATH, "/account/phones/{id}/revoke");
+        assert_eq!(AccountRevokePhone::URL, "/api/account/phones/{id}/revoke");
+        assert_eq!(AccountRevokePhone::url_with(7), "/api/account/phones/7/revoke");
         assert_eq!(AccountEndSession::url_with("a-b"), "/api/account/sessions/a-b/end");
-        assert_eq!(Session::url_with("x"), "/api/session");
+        assert_eq!(Session::URL_TAIL, "");
     }
 }
