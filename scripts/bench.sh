@@ -7,6 +7,7 @@ cd "$ROOT"
 
 scripts/web.sh --release >/dev/null 2>&1
 size_table=$(scripts/size.sh)
+# Starts its own PostgreSQL cluster, fsync on, for the PostgreSQL rows.
 auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | grep '^|')
 # Starts its own PostgreSQL cluster (as the server tests do) for the two-process row.
 enrol_rows=$(cargo bench --locked -p mahpki-server --bench enrol 2>/dev/null | grep '^|')
@@ -16,8 +17,9 @@ browser_rows=$(MAHPKI_SERVER_BIN="$ROOT/target/release/mahpki-server" \
   MAHPKI_HELPER_BIN="$ROOT/target/release/mahpki-helper" \
   MAHPKI_CARDSIM_BIN="$ROOT/target/release/cardsim" \
   node e2e/bench/enrol_browser.mjs | grep '^|')
-# Through the real pcscd + vpcd (the example starts pcscd only if none runs).
-card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
+# Through the real pcscd + vpcd (the example starts pcscd only if none runs), which the
+# end-to-end runs share: under their lock.
+card_table=$(flock /tmp/e2e.lock cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
 
 {
   echo "# Benchmarks"
@@ -53,18 +55,15 @@ card_table=$(cargo run --release --locked -p mahpki-cardsim --example card_bench
   echo "of deserialised, a serde-free reader for the few wire types a page reads, the error texts a page can meet rather than all,"
   echo "and fewer Yew components per screen (each monomorphises Yew's lifecycle, ~0.5-7 KB each before wasm-opt)."
   echo
-  echo "## Server: HPKI card authentication"
+  echo "## Server: sign-in throughput (issue 14, goal 3)"
   echo
-  echo "Challenge + finish through the real router on SQLite (challenge taken from the store, certificate signature and CRL, holder lookup, session rotation; two RSA-2048 verifications per login), beside the raw verify rate that bounds it."
+  echo "Through the real router, 16 browsers signing in back to back for 5 s each (\`benches/auth.rs\`): the HPKI card (challenge + finish: challenge taken from the store, certificate chain and CRL, signature, holder lookup, session rotation, audit), the My Number card's daily sign-in (challenge + sign-in: the same card checks, the binding, a signing session) and the passkey on the phone (begin + finish: WebAuthn assertion, counter, signing session). SQLite in WAL mode; PostgreSQL in a cluster of its own with fsync on, as deployed. Beside them, in the same run, the crypto that bounds them: raw verifications per second on one core × cores ÷ verifications per sign-in (two RSA for a card: the certificate's and the challenge's; one P-256 for a passkey). The test fixture's keys are RSA-3072 (real HPKI and JPKI cards: RSA-2048, about twice as fast to verify), and the bench's own cards sign with them on the same two cores, which the server's figures pay for too."
   echo
   echo "| what | rate |"
   echo "|---|---|"
   echo "$auth_rows"
   echo
-  echo "Reading: the two RSA verifications of a login cost well under a millisecond; the rest is SQLite's durable commits"
-  echo "(synchronous = FULL, so a binding the holder was told is complete survives a power cut): about six fsync'd writes per"
-  echo "login (session, challenge issue and take, session rotation, audit). PostgreSQL or fewer writes per login would raise it."
-  echo "Numbers from a machine that was also compiling are noisy; compare runs on an idle machine."
+  cat scripts/bench-signin-writes.md
   echo
   echo "## Server: smartphone enrolment, phone finish to PC completion (別紙2)"
   echo

@@ -144,21 +144,29 @@ pub async fn begin(
     // A browser agent string is the holder's own description of the device; keep it short.
     let user_agent: Option<String> = user_agent.map(|ua| ua.chars().take(200).collect());
     ctx.store
-        .signing_session_begin(&NewSigningSession {
-            sid: &sid,
-            cookie_hash: &cookie_hash,
-            hpki_id: hpki_id.as_str(),
-            factor: factor.as_str(),
-            amr: &amr,
-            mynumber_id,
-            phone_id,
-            user_agent: user_agent.as_deref(),
-            now_ms: ctx.now_ms,
-            expires_ms,
-            replaces_cookie_hash: replaces,
-        })
+        .signing_session_begin(
+            &NewSigningSession {
+                sid: &sid,
+                cookie_hash: &cookie_hash,
+                hpki_id: hpki_id.as_str(),
+                factor: factor.as_str(),
+                amr: &amr,
+                mynumber_id,
+                phone_id,
+                user_agent: user_agent.as_deref(),
+                now_ms: ctx.now_ms,
+                expires_ms,
+                replaces_cookie_hash: replaces,
+            },
+            &super::audit_event(
+                AuditAction::SignIn,
+                Some(hpki_id.to_string()),
+                client,
+                None,
+                detail(),
+            ),
+        )
         .await?;
-    ctx.audit(AuditAction::SignIn, Some(hpki_id.to_string()), client, None, detail()).await;
     let session = SigningSession {
         sid,
         hpki_id: hpki_id.clone(),

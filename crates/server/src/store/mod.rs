@@ -90,6 +90,12 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// The same database for the rows a crash may lose (an anonymous page session, an
+    /// unanswered challenge, a session's idle clock): their commits skip the fsync (SQLite
+    /// `synchronous = NORMAL`, PostgreSQL `synchronous_commit = off`). Whatever commits durably
+    /// afterwards on `pool` flushes the log up to itself, so these rows are on disk by the time
+    /// a sign-in that consumed them is acknowledged; only unanswered ones can be lost.
+    relaxed: AnyPool,
     backend: Backend,
     /// Told of every audit row written (the server's metrics); shared by every clone.
     observer: AuditObserver,
@@ -180,25 +186,14 @@ impl Store {
             source,
         })?;
         let url = format!("sqlite://{}?mode=rwc", data_dir.join(SQLITE_FILE).display());
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL lets readers run beside the writer. FULL: a binding the holder was told
-                    // is complete survives a power cut. The busy timeout queues writers instead of
-                    // failing them.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
+        // WAL lets readers run beside the writer. FULL: a binding the holder was told is
+        // complete survives a power cut. The busy timeout queues writers instead of failing them.
+        let pool = sqlite_pool(&url, 8, SQLITE_DURABLE).await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Sqlite, observer: AuditObserver::default() })
+        // NORMAL in WAL mode: the commit is atomic and ordered but not synced; the next FULL
+        // commit (or checkpoint) syncs the log with it.
+        let relaxed = sqlite_pool(&url, 4, SQLITE_RELAXED).await?;
+        Ok(Self { pool, relaxed, backend: Backend::Sqlite, observer: AuditObserver::default() })
     }
 
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
@@ -209,7 +204,20 @@ impl Store {
             .connect(url)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres, observer: AuditObserver::default() })
+        let relaxed = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Commits return before their WAL record is flushed; any later synchronous
+                    // commit flushes it (PostgreSQL's WAL is one ordered log).
+                    conn.execute("SET synchronous_commit = off").await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Self { pool, relaxed, backend: Backend::Postgres, observer: AuditObserver::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -235,6 +243,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.relaxed.close().await;
         self.pool.close().await;
     }
 
@@ -250,9 +259,52 @@ impl Store {
     }
 }
 
+/// A pool on the SQLite file at `url` whose connections run `pragmas` (one of the two below).
+async fn sqlite_pool(url: &str, max: u32, pragmas: &'static str) -> Result<AnyPool, StoreError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+const SQLITE_DURABLE: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+const SQLITE_RELAXED: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
 /// The wall clock in Unix milliseconds (the server's handlers use their `Clock` instead).
 pub fn now_ms() -> i64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the pool of rows a crash may lose skips the fsync; both see each other's commits.
+    #[tokio::test]
+    async fn sqlite_syncs_every_commit_but_the_relaxed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        let level = |pool: AnyPool| async move {
+            let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&pool).await.unwrap();
+            n
+        };
+        // 2 = FULL, 1 = NORMAL (https://sqlite.org/pragma.html#pragma_synchronous).
+        assert_eq!(level(store.pool.clone()).await, 2);
+        assert_eq!(level(store.relaxed.clone()).await, 1);
+        store.session_insert(b"relaxed", 1).await.unwrap();
+        assert!(store.session_get(b"relaxed").await.unwrap().is_some());
+        store.challenge_insert(b"c", b"relaxed", "hpki", 9).await.unwrap();
+        assert!(store.challenge_take(b"c").await.unwrap().is_some());
+        assert!(store.challenge_take(b"c").await.unwrap().is_none(), "single use");
+    }
 }

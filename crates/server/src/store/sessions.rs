@@ -54,11 +54,12 @@ pub(super) async fn rotate_in(
 }
 
 impl Store {
+    /// A new anonymous session. Not synced: after a crash the browser is simply given another.
     pub async fn session_insert(&self, id_hash: &[u8], now: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sessions (id_hash, hpki_id, created_ms, last_seen_ms) VALUES ($1, NULL, $2, $2)")
             .bind(id_hash)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.relaxed)
             .await?;
         Ok(())
     }
@@ -94,10 +95,11 @@ impl Store {
             self.session_delete(id_hash).await?;
             return Ok(None);
         }
+        // The idle clock is not synced: a crash can only set it back a little.
         sqlx::query("UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2")
             .bind(now)
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.relaxed)
             .await?;
         s.last_seen_ms = now;
         Ok(Some(s))
@@ -130,6 +132,7 @@ impl Store {
         Ok(())
     }
 
+    /// Not synced: an unanswered challenge lost in a crash is asked for again.
     pub async fn challenge_insert(
         &self,
         challenge: &[u8],
@@ -142,12 +145,14 @@ impl Store {
             .bind(session_hash)
             .bind(purpose)
             .bind(expires_ms)
-            .execute(&self.pool)
+            .execute(&self.relaxed)
             .await?;
         Ok(())
     }
 
     /// Removes and returns a challenge: whatever happens next, it can never be used again.
+    /// Not synced itself: the durable commit that follows (the sign-in, its audit row) flushes
+    /// the log up to it, so a challenge that signed someone in cannot come back after a crash.
     pub async fn challenge_take(
         &self,
         challenge: &[u8],
@@ -156,7 +161,7 @@ impl Store {
             "DELETE FROM challenges WHERE challenge = $1 RETURNING session_hash, purpose, expires_ms",
         )
         .bind(challenge)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.relaxed)
         .await?)
     }
 }

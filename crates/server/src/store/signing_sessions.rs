@@ -1,7 +1,7 @@
 //! Signing sessions: a holder's once-a-day sign-in on one device (see migration 0009). Whether
 //! one is alive is written once, in [`ALIVE`], so every read agrees with the holder's page.
 
-use super::{Store, StoreError, sql};
+use super::{AuditEvent, Store, StoreError, sql};
 
 /// The columns every read returns, in [`SigningSessionRecord`]'s order.
 const COLUMNS: &str = "s.sid, s.hpki_id, s.factor, s.amr, s.mynumber_id, s.phone_id, \
@@ -47,10 +47,12 @@ pub struct NewSigningSession<'a> {
 }
 
 impl Store {
-    /// Records a sign-in, ending the one it replaces on this device.
+    /// Records a sign-in, ending the one it replaces on this device, and its audit row: one
+    /// commit (one fsync) for both, so the row exists exactly when the session does.
     pub async fn signing_session_begin(
         &self,
         new: &NewSigningSession<'_>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(old) = new.replaces_cookie_hash {
@@ -80,6 +82,7 @@ impl Store {
         .bind(new.expires_ms)
         .execute(&mut *tx)
         .await?;
+        self.audit_in(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

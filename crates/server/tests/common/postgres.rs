@@ -9,7 +9,7 @@ use std::{
     process::{Command, Stdio},
     sync::{
         OnceLock,
-        atomic::{AtomicU32, Ordering},
+        atomic::{AtomicBool, AtomicU32, Ordering},
         mpsc,
     },
     time::{Duration, Instant},
@@ -21,6 +21,16 @@ pub struct PgServer {
 
 static SERVER: OnceLock<PgServer> = OnceLock::new();
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+/// Tests run the server with fsync off (their data is thrown away); a benchmark of durable
+/// writes asks for it on, as a deployment runs, before the first database is made.
+static FSYNC: AtomicBool = AtomicBool::new(false);
+
+/// The server this process starts will fsync its commits, as a deployment's does. Call before
+/// the first [`fresh_database_url`].
+pub fn durable() {
+    assert!(SERVER.get().is_none(), "the test PostgreSQL already started");
+    FSYNC.store(true, Ordering::SeqCst);
+}
 
 fn bin_dir() -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
@@ -83,12 +93,13 @@ fn start() -> PgServer {
     let (tx, rx) = mpsc::channel();
     let postgres = bin.join("postgres");
     let sock_dir = dir.clone();
+    let fsync = if FSYNC.load(Ordering::SeqCst) { "fsync=on" } else { "fsync=off" };
     // This thread lives until the process ends; PDEATHSIG fires when it (the parent) goes.
     std::thread::spawn(move || {
         let mut cmd = Command::new(postgres);
         cmd.arg("-D")
             .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", fsync])
             .arg("-k")
             .arg(&sock_dir)
             .stdout(Stdio::null())
