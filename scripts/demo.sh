@@ -39,7 +39,9 @@ cat <<MSG
           (their PINs are shown there)
       http://localhost:$RP_PORT/
           a demo relying service (an electronic prescription system): 「HPKIプラットフォームで
-          ログイン」 signs a holder in through the platform's OpenID Connect and shows the ID token
+          ログイン」 signs a holder in through the platform's OpenID Connect and shows the ID token;
+          then 「処方箋に署名」 signs a sample prescription with the holder's HPKI second
+          certificate (CSC API v2) and verifies the signature
       http://127.0.0.1:$METRICS_PORT/metrics
           what an operator's Prometheus scrapes (sign-ins, refusals, streams, CRL ages);
           http://localhost:$PORT/api/health/ready says whether the server can serve holders

@@ -10,6 +10,7 @@ pub const CREDENTIALS_LIST_PATH: &str = "/csc/v2/credentials/list";
 pub const CREDENTIALS_INFO_PATH: &str = "/csc/v2/credentials/info";
 pub const CREDENTIALS_AUTHORIZE_PATH: &str = "/csc/v2/credentials/authorize";
 pub const SIGN_HASH_PATH: &str = "/csc/v2/signatures/signHash";
+pub const SIGN_DOC_PATH: &str = "/csc/v2/signatures/signDoc";
 
 /// sha256WithRSAEncryption: RSASSA-PKCS1-v1_5 with SHA-256.
 pub const OID_SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
@@ -19,6 +20,16 @@ pub const OID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 pub const OID_SHA256: &str = "2.16.840.1.101.3.4.2.1";
 /// rsaEncryption (the key's algorithm).
 pub const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+
+/// CAdES (`signature_format` "C"), the one signDoc makes.
+pub const FORMAT_CADES: &str = "C";
+/// Baseline B-B, the one conformance level signDoc makes (and its default).
+pub const CONFORMANCE_B_B: &str = "Ades-B-B";
+/// A detached signature: the document itself is not in the answer.
+pub const ENVELOPE_DETACHED: &str = "Detached";
+/// Largest document signDoc accepts (decoded), inside the API's 64 KiB request body: an
+/// e-prescription's XML is a few KiB.
+pub const MAX_DOCUMENT_BYTES: usize = 32 * 1024;
 
 /// Most signatures one SAD may authorise (the credentials' `multisign`).
 pub const MULTISIGN: u32 = 100;
@@ -173,6 +184,60 @@ pub struct SignHashRequest {
 pub struct SignHashResponse {
     /// Base64 signatures, in the order of the request's hashes.
     pub signatures: Vec<String>,
+}
+
+/// `signatures/signDoc`. The SAD must cover each document's SHA-256 hash (what the signature's
+/// message-digest attribute holds), as `credentials/authorize` was given them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignDocRequest {
+    #[serde(rename = "credentialID")]
+    pub credential_id: String,
+    #[serde(rename = "SAD")]
+    pub sad: String,
+    #[serde(default)]
+    pub documents: Vec<SignDocument>,
+    /// Documents' hashes to sign instead of documents: not supported (use signHash).
+    #[serde(rename = "documentDigests", default)]
+    pub document_digests: Option<Vec<DocumentDigests>>,
+    #[serde(rename = "operationMode", default)]
+    pub operation_mode: Option<String>,
+    #[serde(rename = "clientData", default)]
+    pub client_data: Option<String>,
+}
+
+/// A `documentDigests` entry (refused: signDoc here signs documents).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentDigests {
+    #[serde(default)]
+    pub hashes: Vec<String>,
+    #[serde(rename = "hashAlgorithmOID", default)]
+    pub hash_algorithm_oid: Option<String>,
+}
+
+/// One document of signDoc (the specification's mixed spelling).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignDocument {
+    /// The document, base64.
+    pub document: String,
+    /// `C` (CAdES).
+    pub signature_format: String,
+    /// `Ades-B-B` (the default).
+    #[serde(default)]
+    pub conformance_level: Option<String>,
+    #[serde(rename = "signAlgo")]
+    pub sign_algo: String,
+    #[serde(rename = "signAlgoParams", default)]
+    pub sign_algo_params: Option<String>,
+    /// `Detached` (the default for CAdES here).
+    #[serde(default)]
+    pub signed_envelope_property: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignDocResponse {
+    /// Base64 DER CMS SignedData (detached CAdES), in the order of the request's documents.
+    #[serde(rename = "signatureObject")]
+    pub signature_object: Vec<String>,
 }
 
 /// A refusal, as OAuth 2.0 and the CSC API spell it.

@@ -635,6 +635,13 @@ error_codes! {
           "The signing request is not valid."),
         t("ご利用のサービスの提供元にお問い合わせください。",
           "Contact the provider of the service you use.");
+    /// signDoc cannot sign the document as asked: its format, conformance level, envelope,
+    /// algorithm or size.
+    CscDocumentRefused, 400,
+        t("この文書は、要求された形式では署名できません(署名形式・準拠レベル・大きさ)。",
+          "This document cannot be signed in the form asked (format, level or size)."),
+        t("ご利用のサービスの提供元にお問い合わせください。",
+          "Contact the provider of the service you use.");
     /// The SAD is unknown, expired, used up, or does not cover these hashes.
     CscSadInvalid, 400,
         t("署名の許可が無効です(期限切れ・使用済み、または対象外)。",

@@ -7,7 +7,6 @@
 mod common;
 
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     process::Command,
     sync::LazyLock,
@@ -22,14 +21,13 @@ use base64::{
     Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
 };
 use common::{
-    Db, pki,
+    Db,
+    holder::{Holder, Reply, call, form, query_of},
+    pki,
     world::{HOLDER, World, world_with},
 };
-use http_body_util::BodyExt as _;
 use mahpki_protocol::{
-    HpkiId,
-    api::{CardSignature, Challenge, SignatureAlgorithm},
-    csc as p,
+    HpkiId, csc as p,
     oidc::{ConsentOutcome, TokenResponse},
 };
 use mahpki_server::{
@@ -77,104 +75,8 @@ fn hsm_config(label: &str) -> HsmConfig {
     }
 }
 
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-}
-
-async fn call(app: &Router, req: Request<Body>) -> Reply {
-    let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, text: String::from_utf8_lossy(&bytes).into() }
-}
-
-/// The holder's browser: cookies, navigations, same-origin API calls.
-struct Browser {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-    cert: Vec<u8>,
-    origin: String,
-}
-
-impl Browser {
-    async fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Option<String>,
-        api: bool,
-    ) -> (Reply, Option<String>) {
-        let mut req = Request::builder().method(method).uri(path);
-        req = if api {
-            req.header("sec-fetch-site", "same-origin")
-                .header(header::CONTENT_TYPE, "application/json")
-        } else {
-            req.header("sec-fetch-site", "cross-site")
-        };
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
-        let res = tower::ServiceExt::oneshot(
-            self.app.clone(),
-            req.body(body.map(Body::from).unwrap_or_default()).unwrap(),
-        )
-        .await
-        .unwrap();
-        for set in res.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (kv, attrs) = set.split_once(';').unwrap_or((set, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") || v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (Reply { status, text: String::from_utf8_lossy(&bytes).into() }, location)
-    }
-
-    /// The daily sign-in with the HPKI card.
-    async fn sign_in(&mut self) {
-        let (a, _) = self.send("POST", "/api/hpki/challenge", None, true).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-        let c: Challenge = serde_json::from_str(&a.text).unwrap();
-        let challenge = URL_SAFE_NO_PAD.decode(c.challenge).unwrap();
-        let body = CardSignature {
-            challenge: URL_SAFE_NO_PAD.encode(&challenge),
-            certificate: URL_SAFE_NO_PAD.encode(&self.cert),
-            algorithm: SignatureAlgorithm::Rs256,
-            signature: URL_SAFE_NO_PAD
-                .encode(pki::keys().holder.sign_challenge(&self.origin, &challenge)),
-        };
-        let body = Some(serde_json::to_string(&body).unwrap());
-        let (a, _) = self.send("POST", "/api/signin/hpki", body, true).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    }
-}
-
-fn query_of(url: &str) -> BTreeMap<String, String> {
-    let q = url.split_once('?').map_or("", |(_, q)| q);
-    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
 /// The relying service's code flow up to its access token.
-async fn access_token(w: &World, b: &mut Browser, name: &str) -> String {
+async fn access_token(w: &World, b: &mut Holder, name: &str) -> String {
     let r = oidc_client::register(&w.store, name, &[RP_CALLBACK.into()], None, w.clock.now_ms())
         .await
         .unwrap();
@@ -193,20 +95,20 @@ async fn access_token(w: &World, b: &mut Browser, name: &str) -> String {
             ("code_challenge_method", "S256"),
         ])
     );
-    let (a, to) = b.send("GET", &url, None, false).await;
+    let a = b.send("GET", &url, None, false).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
-    let mut to = to.unwrap();
+    let mut to = a.location.unwrap();
     if to.starts_with("/signin?continue=") {
         let resume = query_of(&to)["continue"].clone();
         b.sign_in().await;
-        let (a, next) = b.send("GET", &resume, None, false).await;
+        let a = b.send("GET", &resume, None, false).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
-        to = next.unwrap();
+        to = a.location.unwrap();
     }
     assert!(to.starts_with("/consent?request="), "{to}");
     let request = query_of(&to)["request"].clone();
     let body = json!({ "request": request, "approve": true }).to_string();
-    let (a, _) = b.send("POST", "/api/oidc/consent", Some(body), true).await;
+    let a = b.send("POST", "/api/oidc/consent", Some(body), true).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let out: ConsentOutcome = serde_json::from_str(&a.text).unwrap();
     let code = query_of(&out.redirect_to)["code"].clone();
@@ -243,7 +145,7 @@ impl rcgen::PublicKeyData for HsmPublicKey {
 /// by the server's `request`, issued by the test HPKI CA, and imported.
 struct Csc {
     w: World,
-    browser: Browser,
+    browser: Holder,
     token: String,
     credential: String,
     cert: Vec<u8>,
@@ -279,12 +181,7 @@ async fn setup(db: Db) -> Csc {
         .der()
         .to_vec();
     let record = certs.import(&holder, &cert, &trust, now).await.unwrap();
-    let mut browser = Browser {
-        app: w.app.clone(),
-        cookies: BTreeMap::new(),
-        cert: w.hpki_cert(),
-        origin: w.config.public_origin.clone(),
-    };
+    let mut browser = Holder::new(&w);
     let token = access_token(&w, &mut browser, "薬局システム").await;
     Csc {
         w,
@@ -540,8 +437,8 @@ async fn every_bad_request_is_refused(db: Db) {
 }
 
 impl Csc {
-    fn browser_clone(&self) -> Browser {
-        Browser {
+    fn browser_clone(&self) -> Holder {
+        Holder {
             app: self.w.app.clone(),
             cookies: self.browser.cookies.clone(),
             cert: self.browser.cert.clone(),
@@ -559,7 +456,7 @@ async fn no_signature_without_the_days_sign_in(db: Db) {
     // Sign-out.
     let mut s = setup(db).await;
     let sad = s.sad(&[h]).await;
-    let (a, _) = s.browser.send("POST", "/api/signin/end", None, true).await;
+    let a = s.browser.send("POST", "/api/signin/end", None, true).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
     let d = Csc::refused(
         &s.sign(&sad, &[h], p::OID_SHA256_WITH_RSA).await,
@@ -664,10 +561,244 @@ async fn parallel_calls_sign_exactly_what_was_granted(db: Db) {
     }
 }
 
+const RSA: &str = p::OID_SHA256_WITH_RSA;
+
+/// How many successful signatures the audit log records for `hash`.
+async fn signed_hash_count(s: &Csc, hash: &[u8; 32]) -> usize {
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let log = s.w.store.audit_tail(10_000).await.unwrap();
+    log.iter()
+        .filter(|r| r.action == "csc.sign" && r.outcome == "ok")
+        .filter(|r| r.detail.as_deref().is_some_and(|d| d.contains(&format!("hash={hex}"))))
+        .count()
+}
+
+/// Each hash a SAD covers is signed at most once: the same hash twice in one call, again in a
+/// second call, by parallel calls racing, and (below the service's checks) straight at the
+/// store, which refuses it by itself.
+async fn each_hash_signs_once(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let bad = StatusCode::BAD_REQUEST;
+    let (h1, h2) = (digest(b"rx once 1"), digest(b"rx once 2"));
+
+    // Twice in one call: refused whole, nothing signed, the SAD untouched.
+    let sad = s.sad(&[h1, h2]).await;
+    let d = Csc::refused(&s.sign(&sad, &[h1, h1], RSA).await, bad, "invalid_sad");
+    assert!(d.contains("once"), "{d}");
+    assert_eq!(s.signed_count().await, 0);
+
+    // Twice in two calls: the second is refused although the SAD has a signature left.
+    let a = s.sign(&sad, &[h1], RSA).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let d = Csc::refused(&s.sign(&sad, &[h1], RSA).await, bad, "invalid_sad");
+    assert!(d.contains("signed"), "{d}");
+    // With h1 (signed) beside h2: refused whole, h2 not signed.
+    Csc::refused(&s.sign(&sad, &[h2, h1], RSA).await, bad, "invalid_sad");
+    assert_eq!(s.signed_count().await, 1);
+    // The other hash still signs, once.
+    let a = s.sign(&sad, &[h2], RSA).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    Csc::refused(&s.sign(&sad, &[h2], RSA).await, bad, "invalid_sad");
+    assert_eq!((signed_hash_count(&s, &h1).await, signed_hash_count(&s, &h2).await), (1, 1));
+
+    // Racing: a SAD for two hashes, 24 parallel calls, each signing one of them (12 each):
+    // exactly one signature of each.
+    let (h3, h4) = (digest(b"rx race 3"), digest(b"rx race 4"));
+    let sad = s.sad(&[h3, h4]).await;
+    let replies = futures_util::future::join_all((0..24).map(|i| {
+        let body = s.sign_body(&sad, &[if i % 2 == 0 { h3 } else { h4 }], RSA);
+        let (app, token) = (s.w.app.clone(), s.token.clone());
+        async move {
+            tokio::spawn(async move {
+                csc_on(&app, p::SIGN_HASH_PATH, Some(&token), &body.to_string()).await
+            })
+            .await
+            .unwrap()
+        }
+    }))
+    .await;
+    let ok = replies.iter().filter(|a| a.status == StatusCode::OK).count();
+    for a in replies.iter().filter(|a| a.status != StatusCode::OK) {
+        Csc::refused(a, bad, "invalid_sad");
+    }
+    assert_eq!(ok, 2, "{replies:?}");
+    assert_eq!((signed_hash_count(&s, &h3).await, signed_hash_count(&s, &h4).await), (1, 1));
+
+    // The store alone: a hash repeated in one spend, or spent again, takes nothing.
+    let (h5, h6) = (digest(b"rx store 5"), digest(b"rx store 6"));
+    let sad = s.sad(&[h5, h6]).await;
+    let id = s.w.store.csc_sad_get(&Sha256::digest(sad.as_bytes())).await.unwrap().unwrap().id;
+    let now = s.w.clock.now_ms();
+    assert!(s.w.store.csc_sad_spend(id, &[h5, h5], now).await.unwrap().is_none());
+    assert!(s.w.store.csc_sad_spend(id, &[digest(b"not covered")], now).await.unwrap().is_none());
+    s.w.store.csc_sad_spend(id, &[h5], now).await.unwrap().unwrap().commit(&[]).await.unwrap();
+    assert!(s.w.store.csc_sad_spend(id, &[h5], now).await.unwrap().is_none());
+    // A dropped spend (the HSM failed) gives its hash back.
+    drop(s.w.store.csc_sad_spend(id, &[h6], now).await.unwrap().unwrap());
+    let spend = s.w.store.csc_sad_spend(id, &[h6], now).await.unwrap();
+    assert!(spend.is_some(), "the rolled-back hash is signable again");
+    drop(spend);
+    assert_eq!(
+        s.w.store.csc_sad_get(&Sha256::digest(sad.as_bytes())).await.unwrap().unwrap().remaining,
+        1
+    );
+}
+
+fn document(doc: &[u8]) -> Value {
+    json!({ "document": STANDARD.encode(doc), "signature_format": "C",
+            "conformance_level": "Ades-B-B", "signAlgo": RSA,
+            "signed_envelope_property": "Detached" })
+}
+
+impl Csc {
+    async fn sign_doc(&self, sad: &str, documents: Vec<Value>) -> Reply {
+        let body = json!({ "credentialID": self.credential, "SAD": sad, "documents": documents });
+        self.csc(p::SIGN_DOC_PATH, body).await
+    }
+}
+
+/// signDoc: a detached CAdES B-B signature that `openssl cms -verify` accepts against the HPKI
+/// CA for the document (and refuses for another), with the four signed attributes (the
+/// signing-certificate-v2 naming the credential's certificate's SHA-256); the SAD covers the
+/// document's hash and signs it once.
+async fn sign_doc_makes_cades_that_openssl_verifies(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let a = csc_on(&s.w.app, p::INFO_PATH, None, "{}").await;
+    let methods = a.json()["methods"].clone();
+    assert!(methods.as_array().unwrap().contains(&json!("signatures/signDoc")), "{methods}");
+    assert_eq!(a.json()["conformance_levels"], json!(["Ades-B-B"]));
+
+    let doc = "処方箋\n患者: 山田太郎\nRp1 アムロジピン錠5mg 1錠 分1 朝食後 14日分\n".as_bytes();
+    let sad = s.sad(&[digest(doc)]).await;
+    let a = s.sign_doc(&sad, vec![document(doc)]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let objects = a.json()["signatureObject"].as_array().unwrap().clone();
+    assert_eq!(objects.len(), 1);
+    let cms = STANDARD.decode(objects[0].as_str().unwrap()).unwrap();
+
+    let dir = s.dir.path();
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    std::fs::write(path("sig.der"), &cms).unwrap();
+    std::fs::write(path("doc"), doc).unwrap();
+    std::fs::write(path("ca.pem"), pki_pem(&s.w.hpki_ca.cert_der)).unwrap();
+    let verify = |content: &str| {
+        openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &path("sig.der"),
+            "-content",
+            content,
+            "-CAfile",
+            &path("ca.pem"),
+            "-out",
+            &path("out"),
+        ])
+    };
+    let (ok, text) = verify(&path("doc"));
+    assert!(ok && text.contains("Verification successful"), "{text}");
+    std::fs::write(path("other"), b"another prescription").unwrap();
+    let (ok, text) = verify(&path("other"));
+    assert!(!ok, "another document verified: {text}");
+
+    let (ok, printed) =
+        openssl(&["cms", "-cmsout", "-print", "-inform", "DER", "-in", &path("sig.der")]);
+    assert!(ok, "{printed}");
+    for attribute in
+        ["contentType", "signingTime", "messageDigest", "id-smime-aa-signingCertificateV2"]
+    {
+        assert!(printed.contains(attribute), "{attribute} missing: {printed}");
+    }
+    assert!(printed.contains("eContent: <ABSENT>"), "not detached: {printed}");
+    let cert_hash: [u8; 32] = Sha256::digest(&s.cert).into();
+    assert!(cms.windows(32).any(|w| w == cert_hash), "signing-certificate-v2 names the cert");
+
+    // The SAD covered this document once.
+    let d = Csc::refused(
+        &s.sign_doc(&sad, vec![document(doc)]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_sad",
+    );
+    assert!(d.contains("signed") || d.contains("used up"), "{d}");
+    let sad = s.sad(&[digest(doc), digest(b"second")]).await;
+    let d = Csc::refused(
+        &s.sign_doc(&sad, vec![document(doc), document(doc)]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_sad",
+    );
+    assert!(d.contains("once"), "{d}");
+    let d = Csc::refused(
+        &s.sign_doc(&sad, vec![document(b"not covered")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_sad",
+    );
+    assert!(d.contains("cover"), "{d}");
+    assert_eq!(s.signed_count().await, 1);
+}
+
+/// signDoc's refusals: each its typed error and nothing signed; the SAD still signs after.
+async fn sign_doc_refusals(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let doc = b"prescription for signDoc";
+    let sad = s.sad(&[digest(doc)]).await;
+    let bad = StatusCode::BAD_REQUEST;
+    let with = |k: &str, v: Value| {
+        let mut d = document(doc);
+        d[k] = v;
+        d
+    };
+    for (d, says) in [
+        (with("signature_format", json!("X")), "signature_format"),
+        (with("signature_format", json!("P")), "signature_format"),
+        (with("conformance_level", json!("Ades-B-T")), "conformance_level"),
+        (with("signed_envelope_property", json!("Enveloping")), "Detached"),
+        (with("signAlgo", json!(p::OID_RSASSA_PSS)), "signAlgo"),
+        (with("document", json!("")), "empty"),
+    ] {
+        let text = Csc::refused(&s.sign_doc(&sad, vec![d]).await, bad, "invalid_request");
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    let big = vec![b'x'; p::MAX_DOCUMENT_BYTES + 1];
+    let text = Csc::refused(&s.sign_doc(&sad, vec![document(&big)]).await, bad, "invalid_request");
+    assert!(text.contains("32 KiB"), "{text}");
+    let text = Csc::refused(
+        &s.sign_doc(&sad, vec![with("document", json!("%%%"))]).await,
+        bad,
+        "invalid_request",
+    );
+    assert!(text.contains("base64"), "{text}");
+    Csc::refused(&s.sign_doc(&sad, vec![]).await, bad, "invalid_request");
+    let body = json!({ "credentialID": s.credential, "SAD": sad, "documents": [document(doc)],
+                       "documentDigests": [{ "hashes": [STANDARD.encode(digest(doc))],
+                                              "hashAlgorithmOID": p::OID_SHA256 }] });
+    let text = Csc::refused(&s.csc(p::SIGN_DOC_PATH, body).await, bad, "invalid_request");
+    assert!(text.contains("documentDigests"), "{text}");
+    let a = csc_on(&s.w.app, p::SIGN_DOC_PATH, None, "{}").await;
+    Csc::refused(&a, StatusCode::UNAUTHORIZED, "invalid_token");
+    // The catalogued code is what the audit log keeps.
+    let log = s.w.store.audit_tail(100).await.unwrap();
+    assert!(
+        log.iter().any(|r| r.action == "csc.sign" && r.outcome.contains("csc_document_refused")),
+        "{log:?}"
+    );
+    assert_eq!(s.signed_count().await, 0);
+    let a = s.sign_doc(&sad, vec![document(doc)]).await;
+    assert_eq!(a.status, StatusCode::OK, "nothing was spent: {}", a.text);
+}
+
 on_both_databases!(
     signs_hashes_that_openssl_verifies,
     every_bad_request_is_refused,
     no_signature_without_the_days_sign_in,
     hsm_unavailable_spends_nothing,
-    parallel_calls_sign_exactly_what_was_granted
+    parallel_calls_sign_exactly_what_was_granted,
+    each_hash_signs_once,
+    sign_doc_makes_cades_that_openssl_verifies,
+    sign_doc_refusals
 );

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::{collections::BTreeMap, sync::LazyLock};
+use std::sync::LazyLock;
 
 use axum::{
     Router,
@@ -18,14 +18,14 @@ use base64::{
     Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
 };
 use common::{
-    Db, pki,
+    Db,
+    holder::{Holder, Reply, call, form, query_of},
+    pki,
     world::{HOLDER, ORIGIN, World, world},
 };
-use http_body_util::BodyExt as _;
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use mahpki_protocol::{
     ErrorCode,
-    api::{CardSignature, Challenge, SignatureAlgorithm},
     oidc::{ConsentOutcome, ConsentPrompt, TokenResponse},
 };
 use mahpki_server::service::{oidc::s256, oidc_client};
@@ -46,123 +46,6 @@ async fn provider_at(db: Db, origin: &str) -> World {
     common::world::world_with(db, config)
         .await
         .with_oidc_keys(&KEY_DIR.path().join("oidc-signing-keys.json"))
-}
-
-/// An HTTP answer as a client sees it.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    www_authenticate: Option<String>,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or(Value::Null)
-    }
-
-    /// The OAuth `error` of a JSON error answer.
-    fn oauth_error(&self) -> Option<String> {
-        self.json()["error"].as_str().map(str::to_owned)
-    }
-
-    fn code(&self) -> Option<ErrorCode> {
-        serde_json::from_value(self.json()["error"]["code"].clone()).ok()
-    }
-}
-
-async fn call(app: &Router, req: Request<Body>) -> Reply {
-    let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
-    let h = res.headers();
-    let get = |n: header::HeaderName| h.get(n).map(|v| v.to_str().unwrap().to_owned());
-    let (location, www_authenticate) = (get(header::LOCATION), get(header::WWW_AUTHENTICATE));
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, location, www_authenticate, text: String::from_utf8_lossy(&bytes).into() }
-}
-
-/// The holder's browser: a cookie jar, top-level navigations and same-origin API calls.
-struct Holder {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-    /// The holder's HPKI card's certificate.
-    cert: Vec<u8>,
-    /// The origin the card's signature names (the server's public origin).
-    origin: String,
-}
-
-impl Holder {
-    fn new(w: &World) -> Self {
-        let origin = w.config.public_origin.clone();
-        Self { app: w.app.clone(), cookies: BTreeMap::new(), cert: w.hpki_cert(), origin }
-    }
-
-    async fn send(&mut self, method: &str, path: &str, body: Option<String>, api: bool) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
-        if api {
-            req = req
-                .header("sec-fetch-site", "same-origin")
-                .header(header::CONTENT_TYPE, "application/json");
-        } else {
-            // A navigation that came from the relying service's page.
-            req = req.header("sec-fetch-site", "cross-site");
-        }
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
-        let res = tower::ServiceExt::oneshot(
-            self.app.clone(),
-            req.body(body.map(Body::from).unwrap_or_default()).unwrap(),
-        )
-        .await
-        .unwrap();
-        for set in res.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (kv, attrs) = set.split_once(';').unwrap_or((set, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") || v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            location,
-            www_authenticate: None,
-            text: String::from_utf8_lossy(&bytes).into(),
-        }
-    }
-
-    async fn navigate(&mut self, path: &str) -> Reply {
-        self.send("GET", path, None, false).await
-    }
-
-    /// Signs in with the HPKI card (challenge, the card's signature over the origin, the
-    /// sign-in endpoint), as the sign-in page does.
-    async fn sign_in(&mut self) {
-        let a = self.send("POST", "/api/hpki/challenge", None, true).await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-        let c: Challenge = serde_json::from_str(&a.text).unwrap();
-        let challenge = URL_SAFE_NO_PAD.decode(c.challenge).unwrap();
-        let keys = pki::keys();
-        let cert = &self.cert;
-        let body = CardSignature {
-            challenge: URL_SAFE_NO_PAD.encode(&challenge),
-            certificate: URL_SAFE_NO_PAD.encode(cert),
-            algorithm: SignatureAlgorithm::Rs256,
-            signature: URL_SAFE_NO_PAD.encode(keys.holder.sign_challenge(&self.origin, &challenge)),
-        };
-        let a = self
-            .send("POST", "/api/signin/hpki", Some(serde_json::to_string(&body).unwrap()), true)
-            .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    }
 }
 
 /// A relying service: its registration, and the calls its server makes.
@@ -192,16 +75,6 @@ fn rand_bytes(n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
     getrandom::fill(&mut b).unwrap();
     b
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
-/// The query parameters of a URL (or path).
-fn query_of(url: &str) -> BTreeMap<String, String> {
-    let q = url.split_once('?').map_or("", |(_, q)| q);
-    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
 impl Rp {

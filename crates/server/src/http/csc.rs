@@ -109,3 +109,13 @@ pub async fn sign_hash(
         .await,
     )
 }
+
+pub async fn sign_doc(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
+    answer(
+        async {
+            let caller = caller(&state, &headers).await?;
+            csc::sign_doc(&state.ctx(), &state.second_certs, &caller, &body(&bytes)?).await
+        }
+        .await,
+    )
+}

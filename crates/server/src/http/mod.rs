@@ -251,6 +251,7 @@ pub fn router(state: AppState, assets: Option<Assets>) -> Router {
         .route(c::CREDENTIALS_INFO_PATH, post(csc::credential))
         .route(c::CREDENTIALS_AUTHORIZE_PATH, post(csc::authorize))
         .route(c::SIGN_HASH_PATH, post(csc::sign_hash))
+        .route(c::SIGN_DOC_PATH, post(csc::sign_doc))
         .route_layer(middleware::from_fn(metrics::mark_route))
         .layer(middleware::map_response(security::no_store));
     let app = Router::new().nest(mahpki_protocol::API_PREFIX, api).merge(provider).merge(csc);

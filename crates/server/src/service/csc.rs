@@ -6,6 +6,8 @@
 //! holder, client and session, lasts five minutes, and its counter is spent in the database in
 //! the statement that checks it, kept open while the HSM signs (an HSM failure spends nothing).
 
+pub mod cades;
+
 use base64::{
     Engine as _,
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
@@ -39,6 +41,10 @@ pub enum CscError {
     InvalidRequest(String),
     #[error("invalid_sad: {0}")]
     InvalidSad(&'static str),
+    /// signDoc cannot sign this document as asked (format, conformance level, envelope,
+    /// algorithm, size).
+    #[error("invalid_request (document): {0}")]
+    Document(String),
     /// The credential cannot sign (revoked, expired).
     #[error("access_denied: {0}")]
     AccessDenied(&'static str),
@@ -53,7 +59,7 @@ impl CscError {
     pub fn error(&self) -> &'static str {
         match self {
             Self::InvalidToken(_) | Self::SessionOver => OAuthError::InvalidToken.as_str(),
-            Self::InvalidRequest(_) => OAuthError::InvalidRequest.as_str(),
+            Self::InvalidRequest(_) | Self::Document(_) => OAuthError::InvalidRequest.as_str(),
             Self::InvalidSad(_) => "invalid_sad",
             Self::AccessDenied(_) => OAuthError::AccessDenied.as_str(),
             Self::Hsm(_) => "temporarily_unavailable",
@@ -68,7 +74,7 @@ impl CscError {
             Self::SessionOver => "the holder's sign-in for the day (signing session) is over: \
                                   the holder must sign in again"
                 .into(),
-            Self::InvalidRequest(d) => d.clone(),
+            Self::InvalidRequest(d) | Self::Document(d) => d.clone(),
             Self::Hsm(_) => "the signing device (HSM) is unavailable; nothing was signed and \
                              the SAD was not used: try again shortly"
                 .into(),
@@ -80,7 +86,7 @@ impl CscError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidToken(_) | Self::SessionOver => 401,
-            Self::InvalidRequest(_) | Self::InvalidSad(_) => 400,
+            Self::InvalidRequest(_) | Self::Document(_) | Self::InvalidSad(_) => 400,
             Self::AccessDenied(_) => 403,
             Self::Hsm(_) => 503,
             Self::Internal(_) => 500,
@@ -93,6 +99,7 @@ impl CscError {
             Self::InvalidToken(_) => ErrorCode::OidcTokenInvalid,
             Self::SessionOver => ErrorCode::CscSessionOver,
             Self::InvalidRequest(_) => ErrorCode::CscRequestInvalid,
+            Self::Document(_) => ErrorCode::CscDocumentRefused,
             Self::InvalidSad(_) => ErrorCode::CscSadInvalid,
             Self::AccessDenied(_) => ErrorCode::CscCredentialRefused,
             Self::Hsm(_) => ErrorCode::HsmUnavailable,
@@ -155,6 +162,7 @@ pub fn info(ctx: &Ctx<'_>) -> p::InfoResponse {
         "credentials/info",
         "credentials/authorize",
         "signatures/signHash",
+        "signatures/signDoc",
     ];
     p::InfoResponse {
         specs: "2.0.0.2".into(),
@@ -171,10 +179,10 @@ pub fn info(ctx: &Ctx<'_>) -> p::InfoResponse {
             algos: vec![p::OID_SHA256_WITH_RSA.into(), p::OID_RSASSA_PSS.into()],
         },
         signature_formats: p::SignatureFormats {
-            formats: vec!["C".into()],
-            envelope_properties: vec![vec!["Detached".into()]],
+            formats: vec![p::FORMAT_CADES.into()],
+            envelope_properties: vec![vec![p::ENVELOPE_DETACHED.into()]],
         },
-        conformance_levels: vec!["Ades-B-B".into()],
+        conformance_levels: vec![p::CONFORMANCE_B_B.into()],
     }
 }
 
@@ -347,12 +355,13 @@ async fn authorize_inner(
     if hashes.len() != req.num_signatures as usize {
         return Err(invalid("numSignatures must equal the number of hashes (SCAL2)"));
     }
-    let mut canonical: Vec<String> = hashes.into_iter().map(|(_, c)| c).collect();
-    canonical.sort();
-    canonical.dedup();
-    if canonical.len() != req.num_signatures as usize {
+    let mut covered: Vec<[u8; 32]> = hashes.iter().map(|(d, _)| *d).collect();
+    covered.sort();
+    covered.dedup();
+    if covered.len() != req.num_signatures as usize {
         return Err(invalid("the hashes must differ"));
     }
+    let canonical: Vec<String> = covered.iter().map(|d| STANDARD.encode(d)).collect();
     let r = owned(ctx, caller, &req.credential_id).await?;
     usable(ctx, &r)?;
     let sad = URL_SAFE_NO_PAD.encode(random::bytes::<32>());
@@ -375,6 +384,7 @@ async fn authorize_inner(
         client_id: &g.client_id,
         sid: &g.sid,
         hashes: canonical.join(" "),
+        covered,
         remaining: i64::from(req.num_signatures),
         now_ms: ctx.now_ms,
         expires_ms: ctx.now_ms + SAD_TTL_MS,
@@ -393,7 +403,66 @@ fn sign_alg(oid: &str) -> Result<SignAlg, CscError> {
     }
 }
 
-/// `signatures/signHash`: signs each hash the SAD covers, spending one signature each.
+/// What `take` took: the credential to sign with, its key in the HSM, and the SAD's spend to
+/// commit once every signature is made.
+struct Taken {
+    record: SecondCertRecord,
+    key_id: Vec<u8>,
+    spend: crate::store::SadSpend,
+}
+
+/// Checks that the SAD `sad` is the caller's (holder, client, signing session) for
+/// `credential_id`, alive and covering `digests`, each not yet signed with it, and takes their
+/// signatures from it (the store's transaction decides between racing calls).
+async fn take(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    credential_id: &str,
+    sad: &str,
+    digests: &[[u8; 32]],
+) -> Result<Taken, CscError> {
+    let g = &caller.grant;
+    let sad_hash = Sha256::digest(sad.as_bytes()).to_vec();
+    let sad = ctx
+        .store
+        .csc_sad_get(&sad_hash)
+        .await?
+        .filter(|s| {
+            s.credential_id == credential_id
+                && s.hpki_id == g.hpki_id.as_str()
+                && s.client_id == g.client_id
+                && s.sid == g.sid
+        })
+        .ok_or(CscError::InvalidSad("the SAD is unknown or not for this credential and token"))?;
+    if ctx.now_ms >= sad.expires_ms {
+        return Err(CscError::InvalidSad("the SAD has expired"));
+    }
+    let covered: Vec<&str> = sad.hashes.split(' ').collect();
+    if !digests.iter().all(|d| covered.contains(&STANDARD.encode(d).as_str())) {
+        return Err(CscError::InvalidSad("the SAD does not cover these hashes"));
+    }
+    let mut distinct = digests.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() != digests.len() {
+        return Err(CscError::InvalidSad("a SAD signs each of its hashes once"));
+    }
+    let n = i64::try_from(digests.len()).unwrap_or(i64::MAX);
+    if sad.remaining < n {
+        return Err(CscError::InvalidSad("the SAD's signatures are used up"));
+    }
+    let record = owned(ctx, caller, credential_id).await?;
+    usable(ctx, &record)?;
+    let key_id = crate::pki::unhex(&record.key_id)
+        .ok_or_else(|| CscError::Internal(format!("credential {}: key_id", credential_id)))?;
+    // The checks above name the refusal; this one (in the database) is the one that holds.
+    let spend = ctx.store.csc_sad_spend(sad.id, digests, ctx.now_ms).await?.ok_or(
+        CscError::InvalidSad("the SAD's signatures are used up or these hashes are signed"),
+    )?;
+    Ok(Taken { record, key_id, spend })
+}
+
+/// `signatures/signHash`: signs each hash the SAD covers, each at most once.
 pub async fn sign_hash(
     ctx: &Ctx<'_>,
     certs: &SecondCerts,
@@ -428,43 +497,14 @@ async fn sign_hash_inner(
         return Err(invalid("only synchronous operation (operationMode S) is supported"));
     }
     let hashes = parse_hashes(&req.hashes)?;
+    let digests: Vec<[u8; 32]> = hashes.iter().map(|(d, _)| *d).collect();
     let g = &caller.grant;
-    let sad_hash = Sha256::digest(req.sad.as_bytes()).to_vec();
-    let sad = ctx
-        .store
-        .csc_sad_get(&sad_hash)
-        .await?
-        .filter(|s| {
-            s.credential_id == req.credential_id
-                && s.hpki_id == g.hpki_id.as_str()
-                && s.client_id == g.client_id
-                && s.sid == g.sid
-        })
-        .ok_or(CscError::InvalidSad("the SAD is unknown or not for this credential and token"))?;
-    if ctx.now_ms >= sad.expires_ms {
-        return Err(CscError::InvalidSad("the SAD has expired"));
-    }
-    let covered: Vec<&str> = sad.hashes.split(' ').collect();
-    if !hashes.iter().all(|(_, c)| covered.contains(&c.as_str())) {
-        return Err(CscError::InvalidSad("the SAD does not cover these hashes"));
-    }
-    let n = i64::try_from(hashes.len()).unwrap_or(i64::MAX);
-    if sad.remaining < n {
-        return Err(CscError::InvalidSad("the SAD's signatures are used up"));
-    }
-    let r = owned(ctx, caller, &req.credential_id).await?;
-    usable(ctx, &r)?;
-    let key_id = crate::pki::unhex(&r.key_id)
-        .ok_or_else(|| CscError::Internal(format!("credential {}: key_id", r.credential_id)))?;
-    let spend = ctx
-        .store
-        .csc_sad_spend(sad.id, n, ctx.now_ms)
-        .await?
-        .ok_or(CscError::InvalidSad("the SAD's signatures are used up"))?;
+    let Taken { record: r, key_id, spend } =
+        take(ctx, caller, &req.credential_id, &req.sad, &digests).await?;
     let mut signatures = Vec::with_capacity(hashes.len());
     let mut events = Vec::with_capacity(hashes.len());
     for (digest, _) in &hashes {
-        // Dropping `spend` on failure rolls the counter back: nothing signed, nothing spent.
+        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
         let signature = certs
             .hsm
             .sign_digest(key_id.clone(), alg, *digest)
@@ -487,6 +527,118 @@ async fn sign_hash_inner(
     }
     spend.commit(&events).await?;
     Ok(p::SignHashResponse { signatures })
+}
+
+/// `signatures/signDoc`: a detached CAdES B-B signature of each document, each document's
+/// SHA-256 covered by the SAD (as signHash's hashes are) and signed at most once.
+pub async fn sign_doc(
+    ctx: &Ctx<'_>,
+    certs: &SecondCerts,
+    caller: &Caller,
+    req: &p::SignDocRequest,
+) -> Result<p::SignDocResponse, CscError> {
+    let result = sign_doc_inner(ctx, certs, caller, req).await;
+    if let Err(e) = &result {
+        let g = &caller.grant;
+        let detail =
+            format!("credential={} sid={} signDoc {}", req.credential_id, g.sid, e.description());
+        ctx.audit(
+            AuditAction::CscSign,
+            Some(g.hpki_id.to_string()),
+            Some(&g.client_id),
+            Some(e.code()),
+            Some(detail),
+        )
+        .await;
+    }
+    result
+}
+
+/// One document's bytes, once its form is one signDoc makes.
+fn parse_document(d: &p::SignDocument) -> Result<Vec<u8>, CscError> {
+    let refuse = |m: &str| CscError::Document(m.into());
+    if d.signature_format != p::FORMAT_CADES {
+        return Err(refuse("signature_format must be C (CAdES)"));
+    }
+    if d.conformance_level.as_deref().is_some_and(|c| c != p::CONFORMANCE_B_B) {
+        return Err(refuse("conformance_level must be Ades-B-B"));
+    }
+    if d.signed_envelope_property.as_deref().is_some_and(|e| e != p::ENVELOPE_DETACHED) {
+        return Err(refuse("signed_envelope_property must be Detached"));
+    }
+    if d.sign_algo != p::OID_SHA256_WITH_RSA {
+        return Err(refuse("signAlgo must be sha256WithRSAEncryption (1.2.840.113549.1.1.11)"));
+    }
+    // Refused before decoding: base64 is 4/3 the size.
+    if d.document.len() > p::MAX_DOCUMENT_BYTES.div_ceil(3) * 4 + 4 {
+        return Err(refuse("the document is larger than 32 KiB"));
+    }
+    let bytes =
+        STANDARD.decode(&d.document).map_err(|_| invalid("a document is not valid base64"))?;
+    if bytes.is_empty() {
+        return Err(refuse("the document is empty"));
+    }
+    if bytes.len() > p::MAX_DOCUMENT_BYTES {
+        return Err(refuse("the document is larger than 32 KiB"));
+    }
+    Ok(bytes)
+}
+
+async fn sign_doc_inner(
+    ctx: &Ctx<'_>,
+    certs: &SecondCerts,
+    caller: &Caller,
+    req: &p::SignDocRequest,
+) -> Result<p::SignDocResponse, CscError> {
+    if req.document_digests.is_some() {
+        return Err(invalid("documentDigests are not supported: send documents, or use signHash"));
+    }
+    if req.operation_mode.as_deref().is_some_and(|m| m != "S") {
+        return Err(invalid("only synchronous operation (operationMode S) is supported"));
+    }
+    if req.documents.is_empty() {
+        return Err(invalid("documents are required"));
+    }
+    if req.documents.len() > p::MULTISIGN as usize {
+        return Err(invalid("too many documents"));
+    }
+    let documents = req.documents.iter().map(parse_document).collect::<Result<Vec<_>, _>>()?;
+    let digests: Vec<[u8; 32]> = documents.iter().map(|d| Sha256::digest(d).into()).collect();
+    let g = &caller.grant;
+    let Taken { record: r, key_id, spend } =
+        take(ctx, caller, &req.credential_id, &req.sad, &digests).await?;
+    let cert = r.certificate.as_deref().ok_or_else(|| {
+        CscError::Internal(format!("credential {}: no certificate", r.credential_id))
+    })?;
+    let mut signatures = Vec::with_capacity(digests.len());
+    let mut events = Vec::with_capacity(digests.len());
+    for digest in &digests {
+        let prepared = cades::prepare(digest, cert, ctx.now_ms)
+            .map_err(|e| CscError::Internal(e.to_string()))?;
+        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
+        let value = certs
+            .hsm
+            .sign_digest(key_id.clone(), SignAlg::RsaPkcs1Sha256, prepared.digest)
+            .await
+            .map_err(|e| CscError::Hsm(e.to_string()))?;
+        let cms = cades::finish(prepared, &value).map_err(|e| CscError::Internal(e.to_string()))?;
+        signatures.push(STANDARD.encode(cms));
+        events.push(audit_event(
+            AuditAction::CscSign,
+            Some(g.hpki_id.to_string()),
+            Some(&g.client_id),
+            None,
+            Some(format!(
+                "credential={} sid={} hash={} algo={} format=CAdES-B-B",
+                r.credential_id,
+                g.sid,
+                crate::pki::hex(digest),
+                p::OID_SHA256_WITH_RSA
+            )),
+        ));
+    }
+    spend.commit(&events).await?;
+    Ok(p::SignDocResponse { signature_object: signatures })
 }
 
 impl From<SecondCertError> for CscError {

@@ -1,7 +1,9 @@
-//! CSC API v2 signature activation data: the SAD rows `credentials/authorize` writes and
-//! `signatures/signHash` spends. The spend decrements the counter in the statement that checks
-//! it and stays open (its transaction) while the HSM signs, so a failed signature gives the
-//! signatures back and parallel spends never exceed what was granted.
+//! CSC API v2 signature activation data: the SAD rows `credentials/authorize` writes (with one
+//! `csc_sad_hashes` row per hash it covers) and `signatures/signHash` / `signDoc` spend. The
+//! spend deletes each signed hash's row, and decrements the counter, in statements that check
+//! they found what they take, and stays open (its transaction) while the HSM signs: a failed
+//! signature gives everything back, a hash is signed at most once per SAD, and parallel spends
+//! never exceed what was granted.
 
 use super::{AuditEvent, Store, StoreError};
 
@@ -29,6 +31,8 @@ pub struct NewSad<'a> {
     pub client_id: &'a str,
     pub sid: &'a str,
     pub hashes: String,
+    /// The same hashes, each signable once (`csc_sad_hashes`).
+    pub covered: Vec<[u8; 32]>,
     pub remaining: i64,
     pub now_ms: i64,
     pub expires_ms: i64,
@@ -77,6 +81,17 @@ impl Store {
         .bind(s.expires_ms)
         .execute(&mut *tx)
         .await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM csc_sads WHERE sad_hash = $1")
+            .bind(s.sad_hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        for h in &s.covered {
+            sqlx::query("INSERT INTO csc_sad_hashes (sad_id, hash) VALUES ($1, $2)")
+                .bind(id)
+                .bind(&h[..])
+                .execute(&mut *tx)
+                .await?;
+        }
         self.audit_in(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -88,14 +103,17 @@ impl Store {
         Ok(sqlx::query_as(q).bind(sad_hash).fetch_optional(&self.pool).await?)
     }
 
-    /// Takes `n` signatures from the SAD `id` if it still has them and is not expired at
-    /// `now_ms`; `None` otherwise (used up, expired, or another call took them first).
+    /// Takes the signatures of `hashes` from the SAD `id`: each hash must still be unsigned
+    /// with it (its row is deleted), the counter must have them, and the SAD must not be
+    /// expired at `now_ms`; `None` otherwise (used, expired, or another call took them first:
+    /// the database's row locks decide between racing calls).
     pub async fn csc_sad_spend(
         &self,
         id: i64,
-        n: i64,
+        hashes: &[[u8; 32]],
         now_ms: i64,
     ) -> Result<Option<SadSpend>, StoreError> {
+        let n = i64::try_from(hashes.len()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE csc_sads SET remaining = remaining - $1 \
@@ -108,6 +126,17 @@ impl Store {
         .await?;
         if done.rows_affected() != 1 {
             return Ok(None);
+        }
+        for h in hashes {
+            // A hash repeated in `hashes` finds its row gone the second time.
+            let done = sqlx::query("DELETE FROM csc_sad_hashes WHERE sad_id = $1 AND hash = $2")
+                .bind(id)
+                .bind(&h[..])
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(None);
+            }
         }
         Ok(Some(SadSpend { store: self.clone(), tx }))
     }

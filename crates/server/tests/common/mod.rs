@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod browser;
 pub mod crl;
+pub mod holder;
 pub mod pki;
 pub mod postgres;
 pub mod world;
