@@ -7,10 +7,10 @@ use yew::prelude::*;
 use super::step::{Action, Step};
 use crate::{
     flows::{
-        card_view::CardProgress,
+        card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::action_button,
+        widgets::{FlowFrame, Status, action_button},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -33,6 +33,27 @@ fn step_name(step: &Step) -> &'static str {
         Step::Done { .. } => "done",
         Step::Failed { .. } => "failed",
         Step::Cancelled => "cancelled",
+    }
+}
+
+/// The step's heading, and what the live region says on it.
+fn heading_and_status(ctx: &LangContext, step: &Step) -> (AttrValue, Option<Status>) {
+    let t = |m| AttrValue::from(ctx.t(m));
+    let busy = |card, stage| Some(Status::Busy(t(card_view::headline(card, stage))));
+    match step {
+        Step::CheckingHelper => {
+            (t(Msg::StepHelperTitle), Some(Status::Busy(t(Msg::HelperChecking))))
+        }
+        Step::HelperMissing(code, _) => (ctx.lang.pick(code.message()).into(), None),
+        Step::Ready { .. } => (t(Msg::StepHpkiTitle), None),
+        Step::HpkiAuth(stage) => (t(Msg::StepHpkiTitle), busy(CardType::Hpki, stage)),
+        Step::Identified(_) => (t(Msg::StepIdentifiedTitle), None),
+        Step::JpkiAuth(_, stage) => (t(Msg::StepJpkiTitle), busy(CardType::Jpki, stage)),
+        Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(t(Msg::DoneMessage)))),
+        Step::Failed { .. } => (t(Msg::FailedTitle), None),
+        Step::Cancelled => {
+            (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::CancelledMessage))))
+        }
     }
 }
 
@@ -69,13 +90,12 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::JpkiAuth(session, stage) => html! {
             <>
-                <HolderCard holder={session.holder.clone()} />
                 <CardProgress card={CardType::Jpki} stage={stage.clone()} />
+                <HolderCard holder={session.holder.clone()} />
             </>
         },
         Step::Done { session, bound } => html! {
             <>
-                <p class="notice success" role="status">{ t(Msg::DoneMessage) }</p>
                 <HolderCard holder={session.holder.clone()} />
                 { expiry(&ctx, Msg::CertificateExpiryLabel, &bound.binding) }
                 if let Some(old) = &bound.replaced {
@@ -88,7 +108,6 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::Failed { failure, session } => html! {
             <>
-                <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 <p>{ t(Msg::NothingBound) }</p>
                 if let Some(s) = session {
@@ -107,18 +126,17 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
             </>
         },
         Step::Cancelled => html! {
-            <Cancelled message={Msg::CancelledMessage} on_start_over={on.reform(|()| Action::CheckHelper)} />
+            <Cancelled on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
+    let (heading, status) = heading_and_status(&ctx, &props.step);
     html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={step_name(&props.step)}
-            aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(Msg::MyNumberSiteTitle) }</h1>
+        <FlowFrame title={Msg::MyNumberSiteTitle} step={step_name(&props.step)} {heading} {status}>
             { body }
             if props.step.cancellable() {
                 <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
             }
-        </section>
+        </FlowFrame>
     }
 }
 
