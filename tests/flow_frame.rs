@@ -1,7 +1,7 @@
 //! The frame every flow's steps render in (`flows::widgets::FlowFrame`), in real headless
-//! Chromium: a new step moves the focus to its heading (the page's first render does not), the
-//! language switch does not, the live region is one element that stays while its words change,
-//! and a code's countdown reaches it only at the minute and at 30 seconds.
+//! Chromium: a new step moves the focus to its heading (the page's first render and new words on
+//! the same step do not), the live region is one element that stays while its words change, and
+//! a code's countdown reaches it only at the minute and at 30 seconds.
 #![cfg(target_arch = "wasm32")]
 
 use std::{cell::RefCell, rc::Rc};
@@ -109,6 +109,7 @@ async fn a_new_step_moves_the_focus_to_its_heading_and_the_first_render_does_not
     assert_eq!(active_id().as_deref(), Some("flow-title"));
     assert!(m.root.query_selector("#step-title").unwrap().is_none());
     assert_eq!(by_id(&m.root, "flow-status").text_content().as_deref(), Some(""));
+    assert!(region.is_same_node(Some(&by_id(&m.root, "flow-status"))), "the live region was replaced");
 }
 
 #[wasm_bindgen_test]
