@@ -153,30 +153,9 @@ messages! {
         "スマートフォンの登録",
         "Register this smartphone";
     // Each step's heading (flows::widgets::FlowFrame): the focus goes to it when the step changes.
-    StepHelperTitle:
-        "カード読み取りソフトの確認",
-        "Finding the card helper";
-    StepHpkiTitle:
-        "HPKIカードによる本人確認",
-        "Identification with the HPKI card";
     StepIdentifiedTitle:
         "本人IDの確認",
         "Check your HPKI ID";
-    StepJpkiTitle:
-        "マイナンバーカードの認証",
-        "My Number card authentication";
-    StepCodeTitle:
-        "二次元コードの発行",
-        "Issuing a 2D code";
-    StepScanTitle:
-        "二次元コードの読み取り",
-        "Scan the 2D code";
-    StepPhoneTitle:
-        "スマートフォンでの操作",
-        "Continue on the smartphone";
-    StepReplaceTitle:
-        "登録済みのスマートフォン",
-        "A smartphone is already registered";
     StepBiometricTitle:
         "生体認証",
         "Biometric check";
@@ -1102,17 +1081,6 @@ pub fn expires_in(lang: Lang, secs: u32) -> String {
     match lang {
         Lang::Ja => format!("有効期限まで残り {m}分{s:02}秒"),
         Lang::En => format!("Expires in {m}:{s:02}"),
-    }
-}
-
-/// What the live region says about a code's countdown: it changes only once a minute and once
-/// more at 30 seconds, so a screen reader is not told the time every second.
-pub fn expires_soon(lang: Lang, secs: u32) -> String {
-    match (lang, secs) {
-        (Lang::Ja, 0..=30) => "有効期限まで残り30秒以内です。".into(),
-        (Lang::En, 0..=30) => "Less than 30 seconds left.".into(),
-        (Lang::Ja, _) => format!("有効期限まで残り約{}分です。", secs.div_ceil(60)),
-        (Lang::En, _) => format!("About {} min left.", secs.div_ceil(60)),
     }
 }
 

@@ -36,25 +36,26 @@ fn step_name(step: &Step) -> &'static str {
     }
 }
 
-/// The step's heading, and what the live region says on it.
-fn heading_and_status(ctx: &LangContext, step: &Step) -> (AttrValue, Option<Status>) {
+/// The step's heading, and what the live region says on it. Headings reuse the screen's own
+/// words where they fit (the bundle carries each string once); while the helper is looked for,
+/// the page's title is the heading.
+fn heading_and_status(ctx: &LangContext, step: &Step) -> (Option<AttrValue>, Option<Status>) {
     let t = |m| AttrValue::from(ctx.t(m));
     let busy = |card, stage| Some(Status::Busy(t(card_view::headline(card, stage))));
-    match step {
-        Step::CheckingHelper => {
-            (t(Msg::StepHelperTitle), Some(Status::Busy(t(Msg::HelperChecking))))
-        }
+    let (heading, status) = match step {
+        Step::CheckingHelper => return (None, Some(Status::Busy(t(Msg::HelperChecking)))),
         Step::HelperMissing(code, _) => (ctx.lang.pick(code.message()).into(), None),
-        Step::Ready { .. } => (t(Msg::StepHpkiTitle), None),
-        Step::HpkiAuth(stage) => (t(Msg::StepHpkiTitle), busy(CardType::Hpki, stage)),
+        Step::Ready { .. } => (t(Msg::RegisterWithHpki), None),
+        Step::HpkiAuth(stage) => (t(Msg::RegisterWithHpki), busy(CardType::Hpki, stage)),
         Step::Identified(_) => (t(Msg::StepIdentifiedTitle), None),
-        Step::JpkiAuth(_, stage) => (t(Msg::StepJpkiTitle), busy(CardType::Jpki, stage)),
+        Step::JpkiAuth(_, stage) => (t(Msg::RegisterMyNumber), busy(CardType::Jpki, stage)),
         Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(t(Msg::DoneMessage)))),
         Step::Failed { .. } => (t(Msg::FailedTitle), None),
         Step::Cancelled => {
             (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::CancelledMessage))))
         }
-    }
+    };
+    (Some(heading), status)
 }
 
 #[function_component(MyNumberView)]

@@ -24,19 +24,20 @@ pub struct SignInSmartphoneViewProps {
     pub on_action: Callback<Action>,
 }
 
-/// The step's heading, and what the live region says on it.
+/// The step's heading, and what the live region says on it (while the code is issued, the
+/// page's title is the heading).
 fn heading_and_status(
     ctx: &LangContext,
     props: &SignInSmartphoneViewProps,
-) -> (AttrValue, Option<Status>) {
+) -> (Option<AttrValue>, Option<Status>) {
     let t = |m| AttrValue::from(ctx.t(m));
     let busy = |m| Some(Status::Busy(t(m)));
-    match &props.step {
-        Step::Issuing => (t(Msg::StepCodeTitle), busy(Msg::Issuing)),
+    let (heading, status) = match &props.step {
+        Step::Issuing => return (None, busy(Msg::Issuing)),
         Step::ShowCode(code) => {
-            (t(Msg::StepScanTitle), Some(countdown_status(ctx.lang, code, props.now_ms)))
+            (t(Msg::SignInQrAlt), Some(countdown_status(ctx.lang, code, props.now_ms)))
         }
-        Step::Opened(_) => (t(Msg::StepPhoneTitle), busy(Msg::SignInContinueOnPhone)),
+        Step::Opened(_) => (t(Msg::SignInContinueOnPhone), None),
         Step::Confirm { .. } => (t(Msg::ConfirmEnterTitle), None),
         Step::PasskeyHere => (t(Msg::PasskeyHereTitle), busy(Msg::PasskeyHereWaiting)),
         Step::SignedIn(_) => (t(Msg::SignedInTitle), Some(Status::Done(t(Msg::SignedInMoving)))),
@@ -45,7 +46,8 @@ fn heading_and_status(
         Step::Cancelled => {
             (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::SignInCancelled))))
         }
-    }
+    };
+    (Some(heading), status)
 }
 
 #[function_component(SignInSmartphoneView)]

@@ -43,8 +43,14 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
     }
 }
 
-/// What the flow's live region says on a code's screen: the countdown's minute and its last 30
-/// seconds, never each second (the countdown on screen is outside any live region).
+/// What the flow's live region says on a code's screen: the time left rounded up to the whole
+/// minute, then 30 seconds once, so its words change once a minute, never each second (the
+/// countdown on screen is outside any live region).
 pub fn countdown_status(lang: Lang, code: &Code, now_ms: f64) -> Status {
-    Status::Unseen(i18n::expires_soon(lang, seconds_left(code, now_ms)).into())
+    Status::Unseen(i18n::expires_in(lang, announced(seconds_left(code, now_ms))).into())
+}
+
+/// The seconds the live region announces for `secs` left.
+pub fn announced(secs: u32) -> u32 {
+    if secs > 30 { secs.div_ceil(60) * 60 } else { 30 }
 }

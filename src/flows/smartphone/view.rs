@@ -32,40 +32,42 @@ pub struct SmartphoneViewProps {
     pub on_action: Callback<Action>,
 }
 
-/// The step's heading, and what the live region says on it.
+/// The step's heading, and what the live region says on it. Headings reuse the screen's own
+/// words where they fit (the bundle carries each string once); where a step has none (a wait,
+/// the replace question, which says itself), the page's title is the heading.
 fn heading_and_status(
     ctx: &LangContext,
     props: &SmartphoneViewProps,
-) -> (AttrValue, Option<Status>) {
-    let t = |m| AttrValue::from(ctx.t(m));
-    let busy = |m| Some(Status::Busy(t(m)));
+) -> (Option<AttrValue>, Option<Status>) {
+    let t = |m| Some(AttrValue::from(ctx.t(m)));
+    let said = |m| AttrValue::from(ctx.t(m));
+    let busy = |m| Some(Status::Busy(said(m)));
     let change = props.via == Via::OldPhone;
     let cancelled = if change { Msg::ChangeCancelled } else { Msg::SmartphoneCancelled };
+    let start = Msg::RegisterOrChangeWithHpki;
+    let countdown = |code| Some(countdown_status(ctx.lang, code, props.now_ms));
     match &props.step {
-        Step::CheckingHelper => (t(Msg::StepHelperTitle), busy(Msg::HelperChecking)),
-        Step::HelperMissing(code, _) => (ctx.lang.pick(code.message()).into(), None),
-        Step::Ready { .. } => (t(Msg::StepHpkiTitle), None),
-        Step::HpkiAuth(stage) => {
-            (t(Msg::StepHpkiTitle), busy(card_view::headline(CardType::Hpki, stage)))
-        }
+        Step::CheckingHelper => (None, busy(Msg::HelperChecking)),
+        Step::HelperMissing(code, _) => (Some(ctx.lang.pick(code.message()).into()), None),
+        Step::Ready { .. } => (t(start), None),
+        Step::HpkiAuth(stage) => (t(start), busy(card_view::headline(CardType::Hpki, stage))),
         Step::JmaForm { .. } => (t(Msg::JmaEntry), None),
         Step::JmaChecking(_) => (t(Msg::JmaEntry), busy(Msg::Checking)),
-        Step::ChangeIssuing => (t(Msg::StepCodeTitle), busy(Msg::Checking)),
-        Step::Issuing(_) => (t(Msg::StepCodeTitle), busy(Msg::Issuing)),
-        Step::FirstCode(code) | Step::ShowCode(_, code) => {
-            (t(Msg::StepScanTitle), Some(countdown_status(ctx.lang, code, props.now_ms)))
-        }
-        Step::FirstOpened(_) => (t(Msg::StepPhoneTitle), busy(Msg::ContinueOnOldPhone)),
-        Step::Opened(..) => (t(Msg::StepPhoneTitle), busy(Msg::ContinueOnPhone)),
+        Step::ChangeIssuing => (None, busy(Msg::Checking)),
+        Step::Issuing(_) => (None, busy(Msg::Issuing)),
+        Step::FirstCode(code) => (t(Msg::ChangeQrAlt), countdown(code)),
+        Step::ShowCode(_, code) => (t(Msg::QrAlt), countdown(code)),
+        Step::FirstOpened(_) => (t(Msg::ContinueOnOldPhone), None),
+        Step::Opened(..) => (t(Msg::ContinueOnPhone), None),
         Step::Confirm(_) => (t(Msg::ConfirmEnterTitle), None),
         Step::ConfirmFailed { .. } | Step::Failed { .. } => (t(Msg::FailedTitle), None),
         Step::FirstExpired | Step::Expired { .. } => (t(Msg::ExpiredTitle), None),
-        Step::AskReplace(_) => (t(Msg::StepReplaceTitle), None),
-        Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(t(Msg::SmartphoneDone)))),
+        Step::AskReplace(_) => (None, None),
+        Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(said(Msg::SmartphoneDone)))),
         Step::KeptCurrent(_) => {
-            (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::KeptCurrent))))
+            (t(Msg::StepCancelledTitle), Some(Status::Note(said(Msg::KeptCurrent))))
         }
-        Step::Cancelled => (t(Msg::StepCancelledTitle), Some(Status::Note(t(cancelled)))),
+        Step::Cancelled => (t(Msg::StepCancelledTitle), Some(Status::Note(said(cancelled)))),
     }
 }
 
