@@ -152,7 +152,7 @@ messages! {
     EnrolSiteTitle:
         "スマートフォンの登録",
         "Register this smartphone";
-    // Each step's heading (flows::widgets::FlowFrame): the focus goes to it when the step changes.
+    // Each step's heading (flows::widgets::flow_frame): the focus goes to it when the step changes.
     StepIdentifiedTitle:
         "本人IDの確認",
         "Check your HPKI ID";

@@ -1,4 +1,4 @@
-//! The frame every flow's steps render in (`flows::widgets::FlowFrame`), in real headless
+//! The frame every flow's steps render in (`flows::widgets::{flow_frame, use_step_focus}`), in real headless
 //! Chromium: a new step moves the focus to its heading (the page's first render and new words on
 //! the same step do not), the live region is one element that stays while its words change, and
 //! a code's countdown reaches it only at the minute and at 30 seconds.
@@ -10,9 +10,10 @@ use gloo_timers::future::TimeoutFuture;
 use mahpki::{
     flows::{
         smartphone::code_view::announced,
-        widgets::{FlowFrame, Status},
+        widgets::{Frame, Status, flow_frame, use_step_focus},
     },
     i18n::{self, Lang, Msg},
+    lang::use_lang,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -47,12 +48,20 @@ fn harness(props: &HarnessProps) -> Html {
         let set = screen.setter();
         *props.setter.borrow_mut() = Some(Callback::from(move |s| set.set(s)));
     }
-    html! {
-        <FlowFrame title={Msg::MyNumberSiteTitle} step={screen.step}
-            heading={screen.heading.map(AttrValue::from)} status={screen.status.clone()}>
-            <button type="button" id="step-button">{ "a button" }</button>
-        </FlowFrame>
-    }
+    let ctx = use_lang();
+    let focus = use_step_focus(screen.step);
+    let frame = Frame {
+        title: Msg::MyNumberSiteTitle,
+        step: screen.step,
+        heading: screen.heading.map(AttrValue::from),
+        status: screen.status.clone(),
+    };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! { <button type="button" id="step-button">{ "a button" }</button> },
+    )
 }
 
 fn active_id() -> Option<String> {

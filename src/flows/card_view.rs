@@ -21,7 +21,7 @@ pub struct CardProgressProps {
 }
 
 /// The main line for a stage, in the guide's words where the guide has them: what the flow's
-/// live region (`widgets::FlowFrame`) says while the card works.
+/// live region (`widgets::flow_frame`) says while the card works.
 pub fn headline(card: CardType, stage: &CardStage) -> Msg {
     match (stage, card) {
         (CardStage::Preparing, _) => Msg::StagePreparing,

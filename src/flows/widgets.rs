@@ -1,11 +1,12 @@
 //! Small pieces of markup that flows and the shared screens use alike, and the frame every flow
-//! renders its steps in ([`FlowFrame`]): the step's heading that takes the focus when the step
-//! changes, and the one live region that says what the page waits for or what happened.
+//! renders its steps in ([`flow_frame`], [`use_step_focus`]): the step's heading that takes the
+//! focus when the step changes, and the one live region that says what the page waits for or
+//! what happened.
 
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use crate::{i18n::Msg, lang::use_lang};
+use crate::{i18n::Msg, lang::LangContext};
 
 /// A button that reports `action` to the flow.
 pub fn action_button<A: Clone + 'static>(
@@ -32,34 +33,28 @@ pub enum Status {
     Unseen(AttrValue),
 }
 
-#[derive(Properties, PartialEq)]
-pub struct FlowFrameProps {
-    /// The flow's name: the page's `h1`.
+/// A flow's screen: the flow's name (`h1`), the step's name (`data-step`), its own heading
+/// (`h2`; without one, e.g. a page whose sections have their own, the `h1` is the step's
+/// heading), and what the live region says.
+pub struct Frame {
     pub title: Msg,
-    /// The step's name (`data-step`): a new one moves the focus to `heading`.
     pub step: &'static str,
-    /// The step's own heading (`h2`); without one (a page whose sections have their own), the
-    /// focus goes to the `h1`.
     pub heading: Option<AttrValue>,
-    #[prop_or_default]
     pub status: Option<Status>,
-    #[prop_or_default]
-    pub children: Html,
 }
 
-/// A flow's screen. When the step changes, the focus goes to the new step's heading (so a
-/// screen reader reads where the holder is, and Tab goes on from there); not on the page's first
-/// render, where the browser starts at the top. The live region is always in the page, so a
-/// change of its text is announced (a region inserted with its text often is not); failures are
-/// `role="alert"` in the step itself (`error_view`). A countdown never goes in here.
-#[function_component(FlowFrame)]
-pub fn flow_frame(props: &FlowFrameProps) -> Html {
-    let ctx = use_lang();
-    let (title, heading) = (use_node_ref(), use_node_ref());
+/// Moves the focus to the step's heading whenever `step` changes (so a screen reader reads where
+/// the holder now is, and Tab goes on from there); not on the page's first render, where the
+/// browser starts at the top. Each flow's view calls it once and hands the ref to [`flow_frame`].
+/// (A hook and a plain function rather than a component: a component type of its own costs
+/// every page bundle kilobytes.)
+#[hook]
+pub fn use_step_focus(step: &'static str) -> NodeRef {
+    let target = use_node_ref();
     let mounted = use_mut_ref(|| false);
     {
-        let target = if props.heading.is_some() { heading.clone() } else { title.clone() };
-        use_effect_with(props.step, move |_| {
+        let target = target.clone();
+        use_effect_with(step, move |_| {
             if mounted.replace(true)
                 && let Some(h) = target.cast::<HtmlElement>()
             {
@@ -67,18 +62,29 @@ pub fn flow_frame(props: &FlowFrameProps) -> Html {
             }
         });
     }
-    let (class, busy, text) = match &props.status {
+    target
+}
+
+/// A flow's screen around `body`. The live region is always in the page, so a change of its text
+/// is announced (a region inserted with its text often is not); failures are `role="alert"` in
+/// the step itself (`error_view`). A countdown never goes in here.
+pub fn flow_frame(ctx: &LangContext, focus: &NodeRef, frame: Frame, body: Html) -> Html {
+    let (class, busy, text) = match frame.status {
         None => ("flow-status", false, AttrValue::default()),
-        Some(Status::Busy(t)) => ("flow-status progress-headline", true, t.clone()),
-        Some(Status::Done(t)) => ("flow-status notice success", false, t.clone()),
-        Some(Status::Note(t)) => ("flow-status notice", false, t.clone()),
-        Some(Status::Unseen(t)) => ("flow-status visually-hidden", false, t.clone()),
+        Some(Status::Busy(t)) => ("flow-status progress-headline", true, t),
+        Some(Status::Done(t)) => ("flow-status notice success", false, t),
+        Some(Status::Note(t)) => ("flow-status notice", false, t),
+        Some(Status::Unseen(t)) => ("flow-status visually-hidden", false, t),
+    };
+    let (title_ref, heading_ref) = match frame.heading {
+        Some(_) => (NodeRef::default(), focus.clone()),
+        None => (focus.clone(), NodeRef::default()),
     };
     html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step}>
-            <h1 id="flow-title" tabindex="-1" ref={title}>{ ctx.t(props.title) }</h1>
-            if let Some(text) = &props.heading {
-                <h2 id="step-title" class="step-title" tabindex="-1" ref={heading}>{ text.clone() }</h2>
+        <section class="card flow" aria-labelledby="flow-title" data-step={frame.step}>
+            <h1 id="flow-title" tabindex="-1" ref={title_ref}>{ ctx.t(frame.title) }</h1>
+            if let Some(text) = frame.heading {
+                <h2 id="step-title" class="step-title" tabindex="-1" ref={heading_ref}>{ text }</h2>
             }
             <p id="flow-status" {class} role="status" aria-live="polite" aria-atomic="true">
                 if busy { <span class="spinner" aria-hidden="true"></span> }
@@ -87,7 +93,7 @@ pub fn flow_frame(props: &FlowFrameProps) -> Html {
             // No `aria-busy` here or above: inside a busy element a screen reader may hold back the
             // live region's and the alerts' news until the wait is over, and here the waits are
             // what the holder must hear about (the spinner and the live region say the page waits).
-            { props.children.clone() }
+            { body }
         </section>
     }
 }

@@ -7,7 +7,7 @@ use super::step::{Action, Step};
 use crate::{
     flows::{
         error_view::FailureNotice,
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::use_lang,
@@ -59,9 +59,17 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
         Step::Leaving => (None, busy(Msg::ConsentLeaving)),
         Step::Failed(_) => (Some(t(Msg::FailedTitle).into()), None),
     };
-    html! {
-        <FlowFrame title={Msg::ConsentTitle} step={props.step.name()} {heading} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::ConsentTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

@@ -9,7 +9,7 @@ use crate::{
     flows::{
         confirm::ConfirmShow,
         error_view::PhoneFailure,
-        widgets::{FlowFrame, Status},
+        widgets::{Frame, Status, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::{LangContext, use_lang},
@@ -112,9 +112,18 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
         }
     };
     let (heading, status) = heading_and_status(&ctx, &props.step);
-    html! {
-        <FlowFrame title={Msg::EnrolSiteTitle} step={props.step.name()} heading={t(heading)} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame =
+        Frame { title: Msg::EnrolSiteTitle, step, heading: Some(t(heading).into()), status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

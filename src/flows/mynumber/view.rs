@@ -10,7 +10,7 @@ use crate::{
         card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -131,14 +131,22 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
     };
     let (heading, status) = heading_and_status(&ctx, &props.step);
-    html! {
-        <FlowFrame title={Msg::MyNumberSiteTitle} step={step_name(&props.step)} {heading} {status}>
-            { body }
-            if props.step.cancellable() {
-                <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-            }
-        </FlowFrame>
-    }
+    let step = step_name(&props.step);
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::MyNumberSiteTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+                    if props.step.cancellable() {
+                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
+                    }
+            </>
+        },
+    )
 }
 
 fn expiry(ctx: &LangContext, label: Msg, b: &MyNumberBinding) -> Html {

@@ -9,7 +9,7 @@ use crate::{
     flows::{
         confirm::ConfirmShow,
         error_view::PhoneFailure,
-        widgets::{FlowFrame, Status},
+        widgets::{Frame, Status, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::use_lang,
@@ -71,9 +71,18 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
         Step::Done => (Msg::StepDoneTitle, Some(Status::Done(t(Msg::ProveDone).into()))),
         Step::Failed { .. } => (Msg::FailedTitle, None),
     };
-    html! {
-        <FlowFrame title={Msg::ProveSiteTitle} step={props.step.name()} heading={t(heading)} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame =
+        Frame { title: Msg::ProveSiteTitle, step, heading: Some(t(heading).into()), status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

@@ -10,7 +10,7 @@ use crate::{
         card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, HolderCard, Readers},
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -195,9 +195,17 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
     let (heading, status) = heading_and_status(&ctx, &props.step);
     // While it checks, the page's own title is the heading.
     let heading = (props.step != Step::Checking).then_some(heading);
-    html! {
-        <FlowFrame title={Msg::SignInTitle} step={step_name(&props.step)} {heading} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = step_name(&props.step);
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::SignInTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

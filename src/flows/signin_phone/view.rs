@@ -8,7 +8,7 @@ use crate::{
     flows::{
         confirm::ConfirmShow,
         error_view::FailureNotice,
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::use_lang,
@@ -63,9 +63,17 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
     };
     // Where the step has no heading of its own, the page's title is the heading.
     let heading = (heading != Msg::SignInPhoneTitle).then(|| AttrValue::from(t(heading)));
-    html! {
-        <FlowFrame title={Msg::SignInPhoneTitle} step={props.step.name()} {heading} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::SignInPhoneTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

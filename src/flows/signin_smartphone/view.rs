@@ -11,7 +11,7 @@ use crate::{
         error_view::FailureNotice,
         run::Failure,
         smartphone::code_view::{CodePanel, countdown_status},
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::{LangContext, use_lang},
@@ -109,9 +109,17 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
         },
     };
     let (heading, status) = heading_and_status(&ctx, props);
-    html! {
-        <FlowFrame title={Msg::SignInSmartphoneTitle} step={props.step.name()} {heading} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::SignInSmartphoneTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

@@ -17,7 +17,7 @@ use crate::{
         error_view::FailureNotice,
         run::Failure,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::{LangContext, use_lang},
@@ -206,13 +206,25 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         },
     };
     let (heading, status) = heading_and_status(&ctx, props);
-    html! {
-        <FlowFrame title={if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle }}
-            step={props.step.name()} {heading} {status}>
-            { body }
-            if props.step.cancellable() {
-                <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-            }
-        </FlowFrame>
-    }
+    let step = props.step.name();
+    let focus = use_step_focus(step);
+    let frame = Frame {
+        title: if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle },
+        step,
+        heading,
+        status,
+    };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+                    if props.step.cancellable() {
+                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
+                    }
+            </>
+        },
+    )
 }

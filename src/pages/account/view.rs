@@ -14,7 +14,7 @@ use crate::{
     flows::{
         error_view::FailureNotice,
         start_view::HolderCard,
-        widgets::{FlowFrame, Status, action_button},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -88,11 +88,19 @@ pub fn account_view(props: &AccountViewProps) -> Html {
             </>
         },
     };
-    html! {
-        <FlowFrame title={Msg::AccountTitle} step={step_name(&props.step)} {heading} {status}>
-            { body }
-        </FlowFrame>
-    }
+    let step = step_name(&props.step);
+    let focus = use_step_focus(step);
+    let frame = Frame { title: Msg::AccountTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        &focus,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }
 
 fn done_message(p: &Pending) -> Msg {
