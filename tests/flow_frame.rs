@@ -49,7 +49,7 @@ fn harness(props: &HarnessProps) -> Html {
         *props.setter.borrow_mut() = Some(Callback::from(move |s| set.set(s)));
     }
     let ctx = use_lang();
-    let focus = use_step_focus(screen.step);
+    use_step_focus(screen.step);
     let frame = Frame {
         title: Msg::MyNumberSiteTitle,
         step: screen.step,
@@ -58,7 +58,6 @@ fn harness(props: &HarnessProps) -> Html {
     };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! { <button type="button" id="step-button">{ "a button" }</button> },
     )

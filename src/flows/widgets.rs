@@ -3,6 +3,7 @@
 //! focus when the step changes, and the one live region that says what the page waits for or
 //! what happened.
 
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -45,30 +46,30 @@ pub struct Frame {
 
 /// Moves the focus to the step's heading whenever `step` changes (so a screen reader reads where
 /// the holder now is, and Tab goes on from there); not on the page's first render, where the
-/// browser starts at the top. Each flow's view calls it once and hands the ref to [`flow_frame`].
+/// browser starts at the top. Each flow's view calls it once, beside its [`flow_frame`].
 /// (A hook and a plain function rather than a component: a component type of its own costs
 /// every page bundle kilobytes.)
 #[hook]
-pub fn use_step_focus(step: &'static str) -> NodeRef {
-    let target = use_node_ref();
+pub fn use_step_focus(step: &'static str) {
     let mounted = use_mut_ref(|| false);
-    {
-        let target = target.clone();
-        use_effect_with(step, move |_| {
-            if mounted.replace(true)
-                && let Some(h) = target.cast::<HtmlElement>()
-            {
-                let _ = h.focus();
+    use_effect_with(step, move |_| {
+        if mounted.replace(true) {
+            // The step's heading, or the page's title where the step has none.
+            let doc = web_sys::window().and_then(|w| w.document());
+            let el = doc.and_then(|d| {
+                d.get_element_by_id("step-title").or(d.get_element_by_id("flow-title"))
+            });
+            if let Some(el) = el {
+                let _ = el.unchecked_into::<HtmlElement>().focus();
             }
-        });
-    }
-    target
+        }
+    });
 }
 
 /// A flow's screen around `body`. The live region is always in the page, so a change of its text
 /// is announced (a region inserted with its text often is not); failures are `role="alert"` in
 /// the step itself (`error_view`). A countdown never goes in here.
-pub fn flow_frame(ctx: &LangContext, focus: &NodeRef, frame: Frame, body: Html) -> Html {
+pub fn flow_frame(ctx: &LangContext, frame: Frame, body: Html) -> Html {
     let (class, busy, text) = match frame.status {
         None => ("flow-status", false, AttrValue::default()),
         Some(Status::Busy(t)) => ("flow-status progress-headline", true, t),
@@ -76,15 +77,11 @@ pub fn flow_frame(ctx: &LangContext, focus: &NodeRef, frame: Frame, body: Html) 
         Some(Status::Note(t)) => ("flow-status notice", false, t),
         Some(Status::Unseen(t)) => ("flow-status visually-hidden", false, t),
     };
-    let (title_ref, heading_ref) = match frame.heading {
-        Some(_) => (NodeRef::default(), focus.clone()),
-        None => (focus.clone(), NodeRef::default()),
-    };
     html! {
         <section class="card flow" aria-labelledby="flow-title" data-step={frame.step}>
-            <h1 id="flow-title" tabindex="-1" ref={title_ref}>{ ctx.t(frame.title) }</h1>
+            <h1 id="flow-title" tabindex="-1">{ ctx.t(frame.title) }</h1>
             if let Some(text) = frame.heading {
-                <h2 id="step-title" class="step-title" tabindex="-1" ref={heading_ref}>{ text }</h2>
+                <h2 id="step-title" class="step-title" tabindex="-1">{ text }</h2>
             }
             <p id="flow-status" {class} role="status" aria-live="polite" aria-atomic="true">
                 if busy { <span class="spinner" aria-hidden="true"></span> }

@@ -60,11 +60,10 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
         Step::Failed(_) => (Some(t(Msg::FailedTitle).into()), None),
     };
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::ConsentTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

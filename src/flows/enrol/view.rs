@@ -113,12 +113,11 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
     };
     let (heading, status) = heading_and_status(&ctx, &props.step);
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame =
         Frame { title: Msg::EnrolSiteTitle, step, heading: Some(t(heading).into()), status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

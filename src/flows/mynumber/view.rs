@@ -132,11 +132,10 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
     };
     let (heading, status) = heading_and_status(&ctx, &props.step);
     let step = step_name(&props.step);
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::MyNumberSiteTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

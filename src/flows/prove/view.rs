@@ -72,12 +72,11 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
         Step::Failed { .. } => (Msg::FailedTitle, None),
     };
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame =
         Frame { title: Msg::ProveSiteTitle, step, heading: Some(t(heading).into()), status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

@@ -196,11 +196,10 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
     // While it checks, the page's own title is the heading.
     let heading = (props.step != Step::Checking).then_some(heading);
     let step = step_name(&props.step);
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::SignInTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

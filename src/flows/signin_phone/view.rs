@@ -64,11 +64,10 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
     // Where the step has no heading of its own, the page's title is the heading.
     let heading = (heading != Msg::SignInPhoneTitle).then(|| AttrValue::from(t(heading)));
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::SignInPhoneTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

@@ -110,11 +110,10 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
     };
     let (heading, status) = heading_and_status(&ctx, props);
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::SignInSmartphoneTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

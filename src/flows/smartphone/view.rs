@@ -207,7 +207,7 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
     };
     let (heading, status) = heading_and_status(&ctx, props);
     let step = props.step.name();
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame {
         title: if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle },
         step,
@@ -216,7 +216,6 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
     };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>

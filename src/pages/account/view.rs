@@ -89,11 +89,10 @@ pub fn account_view(props: &AccountViewProps) -> Html {
         },
     };
     let step = step_name(&props.step);
-    let focus = use_step_focus(step);
+    use_step_focus(step);
     let frame = Frame { title: Msg::AccountTitle, step, heading, status };
     flow_frame(
         &ctx,
-        &focus,
         frame,
         html! {
             <>
