@@ -152,6 +152,19 @@ messages! {
     EnrolSiteTitle:
         "スマートフォンの登録",
         "Register this smartphone";
+    // Each step's heading (flows::widgets::flow_frame): the focus goes to it when the step changes.
+    StepIdentifiedTitle:
+        "本人IDの確認",
+        "Check your HPKI ID";
+    StepBiometricTitle:
+        "生体認証",
+        "Biometric check";
+    StepDoneTitle:
+        "登録完了",
+        "Registration complete";
+    StepCancelledTitle:
+        "中止しました",
+        "Cancelled";
     BackToTop:
         "トップページへ戻る",
         "Back to the top page";

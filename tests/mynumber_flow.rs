@@ -405,7 +405,12 @@ async fn buttons_emit_the_holders_actions() {
 async fn screens_name_their_step_for_assistive_technology_and_tests() {
     let m = mount(Step::HpkiAuth(CardStage::Communicating), Lang::Ja).await;
     assert_eq!(m.attr("section", "data-step").as_deref(), Some("hpki_auth"));
-    assert_eq!(m.attr("section", "aria-busy").as_deref(), Some("true"));
+    // No `aria-busy` over the live region or the alerts (it would hush them while the card works).
+    assert!(m.root.query_selector("[aria-busy=true]").unwrap().is_none());
+    assert_eq!(m.attr("#step-title", "tabindex").as_deref(), Some("-1"));
+    assert_eq!(m.attr("#flow-status", "aria-live").as_deref(), Some("polite"));
+    let said = |m: &Mounted| m.root.query_selector("#flow-status").unwrap().unwrap().text_content();
+    assert_eq!(said(&m).as_deref(), Some("HPKIカードと通信をしています。"));
     assert_eq!(m.attr("[data-stage]", "data-stage").as_deref(), Some("communicating"));
     assert!(m.root.query_selector("[role=status][aria-live=polite]").unwrap().is_some());
     let done = mount(
@@ -416,6 +421,10 @@ async fn screens_name_their_step_for_assistive_technology_and_tests() {
         Lang::Ja,
     )
     .await;
-    assert_eq!(done.attr("section", "aria-busy").as_deref(), Some("false"));
     assert_eq!(done.attr("#hpki-id", "class").as_deref(), Some("hpki-id"));
+    assert_eq!(done.attr("#step-title", "tabindex").as_deref(), Some("-1"));
+    assert_eq!(
+        said(&done).as_deref(),
+        Some("マイナンバーカードの登録が完了しました。ブラウザを終了してください。")
+    );
 }

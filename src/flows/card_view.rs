@@ -1,4 +1,5 @@
-//! What the page says while a card operation runs: which card, what the helper waits for.
+//! What the page says while a card operation runs: which card, what the helper waits for. The
+//! headline goes to the flow's live region ([`headline`]); the rest is shown here.
 
 use mahpki_protocol::{
     ErrorCode,
@@ -19,8 +20,9 @@ pub struct CardProgressProps {
     pub stage: CardStage,
 }
 
-/// The main line for a stage, in the guide's words where the guide has them.
-fn headline(card: CardType, stage: &CardStage) -> Msg {
+/// The main line for a stage, in the guide's words where the guide has them: what the flow's
+/// live region (`widgets::flow_frame`) says while the card works.
+pub fn headline(card: CardType, stage: &CardStage) -> Msg {
     match (stage, card) {
         (CardStage::Preparing, _) => Msg::StagePreparing,
         (CardStage::WaitingCard(WaitReason::NoReader), _) => Msg::StageNoReader,
@@ -89,10 +91,6 @@ pub fn card_progress(props: &CardProgressProps) -> Html {
     };
     html! {
         <div class="progress" data-stage={stage_name}>
-            <p class="progress-headline" role="status" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                { t(headline(props.card, &props.stage)) }
-            </p>
             { detail }
         </div>
     }

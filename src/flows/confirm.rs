@@ -54,7 +54,8 @@ pub struct ConfirmEntryProps {
 }
 
 /// The PC: 「スマートフォンに表示されている確認コードを入力してください」, the field, 「確認」, and
-/// after a wrong entry how many tries remain.
+/// after a wrong entry how many tries remain. (Its heading, `Msg::ConfirmEnterTitle`, is the
+/// flow's step heading.)
 #[function_component(ConfirmEntry)]
 pub fn confirm_entry(props: &ConfirmEntryProps) -> Html {
     let ctx = use_lang();
@@ -74,7 +75,6 @@ pub fn confirm_entry(props: &ConfirmEntryProps) -> Html {
     let wrong = props.wrong || props.tries_left < TRIES;
     html! {
         <form class="confirm-form" {onsubmit}>
-            <h2>{ t(Msg::ConfirmEnterTitle) }</h2>
             <p class="instruction">{ t(props.instruction) }</p>
             <div class="field">
                 <label for="confirm-code">{ t(Msg::VerificationCodeLabel) }</label>
@@ -103,8 +103,8 @@ pub struct ConfirmShowProps {
     pub code: AttrValue,
 }
 
-/// The phone: the code, where to type it (the PC) and never to tell it to anyone, and that it
-/// waits for the PC.
+/// The phone: the code, where to type it (the PC) and never to tell it to anyone. (That it waits
+/// for the PC, `Msg::ConfirmWaiting`, is the flow's live region.)
 #[function_component(ConfirmShow)]
 pub fn confirm_show(props: &ConfirmShowProps) -> Html {
     let ctx = use_lang();
@@ -114,9 +114,6 @@ pub fn confirm_show(props: &ConfirmShowProps) -> Html {
             <p class="instruction">{ t(Msg::ConfirmShowInstruction) }</p>
             <p class="verification">{ t(Msg::VerificationCodeLabel) }{ ": " }<strong id="confirm-code-shown">{ props.code.clone() }</strong></p>
             <p class="notice">{ t(Msg::ConfirmShowNever) }</p>
-            <p class="progress-headline" role="status" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>{ t(Msg::ConfirmWaiting) }
-            </p>
         </div>
     }
 }

@@ -45,13 +45,13 @@ pub struct PhoneFailureProps {
     pub reissue: Option<Msg>,
 }
 
-/// A phone page's failure: the notice, then 「もう一度試す」 or where to get a new code.
+/// A phone page's failure (the step's heading says 「登録できませんでした」): the notice, then
+/// 「もう一度試す」 or where to get a new code.
 #[function_component(PhoneFailure)]
 pub fn phone_failure(props: &PhoneFailureProps) -> Html {
     let ctx = use_lang();
     html! {
         <>
-            <h2>{ ctx.t(Msg::FailedTitle) }</h2>
             <FailureNotice failure={props.failure} />
             if let Some(note) = props.note {
                 <p>{ ctx.t(note) }</p>

@@ -15,16 +15,12 @@ use crate::{
     lang::use_lang,
 };
 
-/// Looking for the helper. The browser's local-network prompt may appear now: say why first.
+/// Looking for the helper (the flow's live region says so: `Msg::HelperChecking`). The
+/// browser's local-network prompt may appear now: say why first.
 #[function_component(CheckingHelper)]
 pub fn checking_helper() -> Html {
     let ctx = use_lang();
-    html! {
-        <>
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ ctx.t(Msg::HelperChecking) }</p>
-            <p class="notice">{ ctx.t(Msg::LocalNetworkNotice) }</p>
-        </>
-    }
+    html! { <p class="notice">{ ctx.t(Msg::LocalNetworkNotice) }</p> }
 }
 
 #[derive(Properties, PartialEq)]
@@ -35,15 +31,14 @@ pub struct HelperMissingProps {
     pub on_retry: Callback<()>,
 }
 
-/// The helper is not there (or too old): said once, with where to get it and how to go on.
-/// Never a dead end.
+/// The helper is not there (or too old): said once (the step's heading is the code's message),
+/// with where to get it and how to go on. Never a dead end.
 #[function_component(HelperMissing)]
 pub fn helper_missing(props: &HelperMissingProps) -> Html {
     let ctx = use_lang();
     let code = props.code;
     html! {
         <div data-error={code.wire()}>
-            <h2>{ ctx.lang.pick(code.message()) }</h2>
             <p class="remedy">{ ctx.lang.pick(code.remedy()) }</p>
             <p><a href={props.download.clone()} target="_blank" rel="noopener noreferrer" id="helper-download">{ ctx.t(Msg::HelperDownload) }</a></p>
             <p class="hint">{ ctx.t(Msg::HelperBlockedHint) }</p>
@@ -145,18 +140,15 @@ pub fn readers(props: &ReadersProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct CancelledProps {
-    /// What the holder cancelled and that nothing was registered.
-    pub message: Msg,
     pub on_start_over: Callback<()>,
 }
 
-/// After 中止: nothing half done, and the two ways on.
+/// After 中止: nothing half done (the flow's live region says `message`), and the two ways on.
 #[function_component(Cancelled)]
 pub fn cancelled(props: &CancelledProps) -> Html {
     let ctx = use_lang();
     html! {
         <>
-            <p class="notice" role="status">{ ctx.t(props.message) }</p>
             <div class="actions">
                 { action_button(ctx.t(Msg::StartOver), true, (), &props.on_start_over) }
                 <BackToTop />

@@ -5,7 +5,10 @@ use yew::prelude::*;
 
 use super::step::{Action, Step};
 use crate::{
-    flows::{error_view::FailureNotice, widgets::action_button},
+    flows::{
+        error_view::FailureNotice,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
+    },
     i18n::Msg,
     lang::use_lang,
 };
@@ -21,13 +24,8 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
-    let status = |m: Msg| {
-        html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(m) }</p>
-        }
-    };
     let body = match &props.step {
-        Step::Loading => status(Msg::ConsentLoading),
+        Step::Loading | Step::Leaving => html! {},
         Step::Asking(p) | Step::Sending(p) => {
             let sending = matches!(props.step, Step::Sending(_));
             html! {
@@ -41,9 +39,7 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
                         <dd>{ format!("{} ({})", p.holder.name_kanji, p.holder.hpki_id) }</dd>
                     </dl>
                     <p>{ t(Msg::ConsentShares) }</p>
-                    if sending {
-                        { status(Msg::ConsentLeaving) }
-                    } else {
+                    if !sending {
                         <div class="actions">
                             { action_button(t(Msg::ConsentApprove), true, Action::Approve, on) }
                             { action_button(t(Msg::ConsentDecline), false, Action::Decline, on) }
@@ -52,18 +48,27 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
                 </>
             }
         }
-        Step::Leaving => status(Msg::ConsentLeaving),
-        Step::Failed(f) => html! {
+        Step::Failed(f) => html! { <FailureNotice failure={*f} /> },
+    };
+    let busy = |m| Some(Status::Busy(t(m).into()));
+    // The service's name heads the question: it is what the holder decides about.
+    let (heading, status): (Option<AttrValue>, _) = match &props.step {
+        Step::Loading => (None, busy(Msg::ConsentLoading)),
+        Step::Asking(p) => (Some(p.client_name.clone().into()), None),
+        Step::Sending(p) => (Some(p.client_name.clone().into()), busy(Msg::ConsentLeaving)),
+        Step::Leaving => (None, busy(Msg::ConsentLeaving)),
+        Step::Failed(_) => (Some(t(Msg::FailedTitle).into()), None),
+    };
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame = Frame { title: Msg::ConsentTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
             <>
-                <h2>{ t(Msg::FailedTitle) }</h2>
-                <FailureNotice failure={*f} />
+                    { body }
             </>
         },
-    };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::ConsentTitle) }</h1>
-            { body }
-        </section>
-    }
+    )
 }

@@ -6,15 +6,39 @@ use yew::prelude::*;
 
 use super::step::{Action, Step};
 use crate::{
-    flows::{confirm::ConfirmShow, error_view::PhoneFailure},
+    flows::{
+        confirm::ConfirmShow,
+        error_view::PhoneFailure,
+        widgets::{Frame, Status, flow_frame, use_step_focus},
+    },
     i18n::Msg,
-    lang::use_lang,
+    lang::{LangContext, use_lang},
 };
 
 #[derive(Properties, PartialEq)]
 pub struct EnrolViewProps {
     pub step: Step,
     pub on_action: Callback<Action>,
+}
+
+/// The step's heading, and what the live region says on it.
+fn heading_and_status(ctx: &LangContext, step: &Step) -> (Msg, Option<Status>) {
+    let busy = |m| Some(Status::Busy(ctx.t(m).into()));
+    match step {
+        Step::Opening => (Msg::StepIdentifiedTitle, busy(Msg::EnrolOpening)),
+        Step::Login(_) if step.confirmation().is_some() => {
+            (Msg::VerificationCodeLabel, busy(Msg::ConfirmWaiting))
+        }
+        Step::Login(_) if !step.link() => {
+            (Msg::StepIdentifiedTitle, Some(Status::Done(ctx.t(Msg::ConfirmedOnPc).into())))
+        }
+        Step::Login(_) => (Msg::StepIdentifiedTitle, None),
+        Step::Registering(_) => (Msg::StepBiometricTitle, busy(Msg::EnrolBiometric)),
+        Step::Label { .. } => (Msg::LabelTitle, None),
+        Step::Saving(_) => (Msg::LabelTitle, busy(Msg::EnrolSaving)),
+        Step::Done { .. } => (Msg::StepDoneTitle, Some(Status::Done(ctx.t(Msg::EnrolDone).into()))),
+        Step::Failed { .. } => (Msg::FailedTitle, None),
+    }
 }
 
 #[function_component(EnrolView)]
@@ -32,9 +56,7 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
         }
     };
     let body = match &props.step {
-        Step::Opening => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolOpening) }</p>
-        },
+        Step::Opening | Step::Saving(_) => html! {},
         Step::Login(opened) if props.step.confirmation().is_some() => html! {
             <>
                 { username(opened.hpki_id.to_string()) }
@@ -46,9 +68,6 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
             html! {
                 <>
                     { username(opened.hpki_id.to_string()) }
-                    if !props.step.link() {
-                        <p class="notice success" role="status">{ t(Msg::ConfirmedOnPc) }</p>
-                    }
                     <p>{ t(Msg::EnrolLoginHint) }</p>
                     <div class="actions">
                         <button type="button" class="button primary" onclick={move |_| on.emit(Action::Register)}>{ t(Msg::RegisterButton) }</button>
@@ -56,12 +75,7 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
                 </>
             }
         }
-        Step::Registering(opened) => html! {
-            <>
-                { username(opened.hpki_id.to_string()) }
-                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolBiometric) }</p>
-            </>
-        },
+        Step::Registering(opened) => username(opened.hpki_id.to_string()),
         Step::Label { label, .. } => {
             let (on, input) = (on.clone(), label_input.clone());
             let onsubmit = move |e: SubmitEvent| {
@@ -72,7 +86,6 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
             };
             html! {
                 <form class="label-form" {onsubmit}>
-                    <h2>{ t(Msg::LabelTitle) }</h2>
                     <p>{ t(Msg::LabelHint) }</p>
                     <div class="field">
                         <label for="label">{ t(Msg::LabelField) }</label>
@@ -83,16 +96,10 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
                 </form>
             }
         }
-        Step::Saving(_) => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolSaving) }</p>
-        },
         Step::Done { link, .. } => html! {
-            <>
-                <p class="notice success" role="status">{ t(Msg::EnrolDone) }</p>
-                if !*link {
-                    <p>{ t(Msg::EnrolDonePcNote) }</p>
-                }
-            </>
+            if !*link {
+                <p>{ t(Msg::EnrolDonePcNote) }</p>
+            }
         },
         Step::Failed { failure, .. } => {
             // A CA's link: the remedy itself says to ask the CA, in place of any PC.
@@ -104,10 +111,18 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
             }
         }
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::EnrolSiteTitle) }</h1>
-            { body }
-        </section>
-    }
+    let (heading, status) = heading_and_status(&ctx, &props.step);
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame =
+        Frame { title: Msg::EnrolSiteTitle, step, heading: Some(t(heading).into()), status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

@@ -7,10 +7,10 @@ use yew::prelude::*;
 use super::step::{Action, Step};
 use crate::{
     flows::{
-        card_view::CardProgress,
+        card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::action_button,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -34,6 +34,28 @@ fn step_name(step: &Step) -> &'static str {
         Step::Failed { .. } => "failed",
         Step::Cancelled => "cancelled",
     }
+}
+
+/// The step's heading, and what the live region says on it. Headings reuse the screen's own
+/// words where they fit (the bundle carries each string once); while the helper is looked for,
+/// the page's title is the heading.
+fn heading_and_status(ctx: &LangContext, step: &Step) -> (Option<AttrValue>, Option<Status>) {
+    let t = |m| AttrValue::from(ctx.t(m));
+    let busy = |card, stage| Some(Status::Busy(t(card_view::headline(card, stage))));
+    let (heading, status) = match step {
+        Step::CheckingHelper => return (None, Some(Status::Busy(t(Msg::HelperChecking)))),
+        Step::HelperMissing(code, _) => (ctx.lang.pick(code.message()).into(), None),
+        Step::Ready { .. } => (t(Msg::RegisterWithHpki), None),
+        Step::HpkiAuth(stage) => (t(Msg::RegisterWithHpki), busy(CardType::Hpki, stage)),
+        Step::Identified(_) => (t(Msg::StepIdentifiedTitle), None),
+        Step::JpkiAuth(_, stage) => (t(Msg::RegisterMyNumber), busy(CardType::Jpki, stage)),
+        Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(t(Msg::DoneMessage)))),
+        Step::Failed { .. } => (t(Msg::FailedTitle), None),
+        Step::Cancelled => {
+            (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::CancelledMessage))))
+        }
+    };
+    (Some(heading), status)
 }
 
 #[function_component(MyNumberView)]
@@ -69,13 +91,12 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::JpkiAuth(session, stage) => html! {
             <>
-                <HolderCard holder={session.holder.clone()} />
                 <CardProgress card={CardType::Jpki} stage={stage.clone()} />
+                <HolderCard holder={session.holder.clone()} />
             </>
         },
         Step::Done { session, bound } => html! {
             <>
-                <p class="notice success" role="status">{ t(Msg::DoneMessage) }</p>
                 <HolderCard holder={session.holder.clone()} />
                 { expiry(&ctx, Msg::CertificateExpiryLabel, &bound.binding) }
                 if let Some(old) = &bound.replaced {
@@ -88,7 +109,6 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
         },
         Step::Failed { failure, session } => html! {
             <>
-                <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 <p>{ t(Msg::NothingBound) }</p>
                 if let Some(s) = session {
@@ -107,19 +127,25 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
             </>
         },
         Step::Cancelled => html! {
-            <Cancelled message={Msg::CancelledMessage} on_start_over={on.reform(|()| Action::CheckHelper)} />
+            <Cancelled on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={step_name(&props.step)}
-            aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(Msg::MyNumberSiteTitle) }</h1>
-            { body }
-            if props.step.cancellable() {
-                <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-            }
-        </section>
-    }
+    let (heading, status) = heading_and_status(&ctx, &props.step);
+    let step = step_name(&props.step);
+    use_step_focus(step);
+    let frame = Frame { title: Msg::MyNumberSiteTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+                    if props.step.cancellable() {
+                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
+                    }
+            </>
+        },
+    )
 }
 
 fn expiry(ctx: &LangContext, label: Msg, b: &MyNumberBinding) -> Html {

@@ -6,7 +6,11 @@ use yew::prelude::*;
 
 use super::step::{Action, Step};
 use crate::{
-    flows::{confirm::ConfirmShow, error_view::PhoneFailure},
+    flows::{
+        confirm::ConfirmShow,
+        error_view::PhoneFailure,
+        widgets::{Frame, Status, flow_frame, use_step_focus},
+    },
     i18n::Msg,
     lang::use_lang,
 };
@@ -24,9 +28,7 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
     let on = props.on_action.clone();
     let username = use_node_ref();
     let body = match &props.step {
-        Step::Opening => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolOpening) }</p>
-        },
+        Step::Opening | Step::Proving(..) => html! {},
         Step::Login { hpki_id, invalid, .. } => {
             let (on, input) = (on.clone(), username.clone());
             let onsubmit = move |e: SubmitEvent| {
@@ -51,29 +53,35 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
                 </form>
             }
         }
-        Step::Proving(..) => html! {
-            <>
-                <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::EnrolBiometric) }</p>
-            </>
-        },
         Step::Confirming(_) => html! {
             <ConfirmShow code={props.step.confirmation().unwrap_or_default().to_owned()} />
         },
-        Step::Done => html! {
-            <>
-                <p class="notice success" role="status">{ t(Msg::ProveDone) }</p>
-                <p>{ t(Msg::ProveDoneNote) }</p>
-            </>
-        },
+        Step::Done => html! { <p>{ t(Msg::ProveDoneNote) }</p> },
         Step::Failed { failure, .. } => html! {
             <PhoneFailure failure={*failure} note={Msg::NothingChanged} reissue={Some(Msg::ProveReissueHint)}
                 on_retry={props.step.retryable().then(|| on.reform(|()| Action::Retry))} />
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::ProveSiteTitle) }</h1>
-            { body }
-        </section>
-    }
+    let busy = |m| Some(Status::Busy(t(m).into()));
+    let (heading, status) = match &props.step {
+        Step::Opening => (Msg::StepIdentifiedTitle, busy(Msg::EnrolOpening)),
+        Step::Login { .. } => (Msg::StepIdentifiedTitle, None),
+        Step::Proving(..) => (Msg::StepBiometricTitle, busy(Msg::EnrolBiometric)),
+        Step::Confirming(_) => (Msg::VerificationCodeLabel, busy(Msg::ConfirmWaiting)),
+        Step::Done => (Msg::StepDoneTitle, Some(Status::Done(t(Msg::ProveDone).into()))),
+        Step::Failed { .. } => (Msg::FailedTitle, None),
+    };
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame =
+        Frame { title: Msg::ProveSiteTitle, step, heading: Some(t(heading).into()), status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

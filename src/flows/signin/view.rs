@@ -7,10 +7,10 @@ use yew::prelude::*;
 use super::step::{Action, Helper, Step, Way};
 use crate::{
     flows::{
-        card_view::CardProgress,
+        card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, HolderCard, Readers},
-        widgets::action_button,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -122,6 +122,26 @@ fn ways(ctx: &LangContext, helper: &Helper, on: &Callback<Action>) -> Html {
     }
 }
 
+/// The step's heading, and what the live region says on it.
+fn heading_and_status(ctx: &LangContext, step: &Step) -> (AttrValue, Option<Status>) {
+    let t = |m| AttrValue::from(ctx.t(m));
+    match step {
+        Step::Checking => (t(Msg::SignInTitle), Some(Status::Busy(t(Msg::SignInChecking)))),
+        Step::SignedIn(_) => (t(Msg::SignedInTitle), None),
+        Step::Choose(_) => (t(Msg::SignInChooseTitle), None),
+        Step::Card(way, stage) => {
+            let title = match way {
+                Way::HpkiCard => Msg::SignInHpkiButton,
+                Way::MyNumber => Msg::SignInMyNumberButton,
+            };
+            (t(title), Some(Status::Busy(t(card_view::headline(way.card(), stage)))))
+        }
+        Step::Done(_) => (t(Msg::SignedInTitle), Some(Status::Done(t(Msg::SignInDone)))),
+        Step::Failed(_) => (t(Msg::SignInFailedTitle), None),
+        Step::SignedOut => (t(Msg::SignedOutTitle), Some(Status::Done(t(Msg::SignedOutMessage)))),
+    }
+}
+
 #[function_component(SignInView)]
 pub fn signin_view(props: &SignInViewProps) -> Html {
     let ctx = use_lang();
@@ -129,12 +149,9 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
     let on = &props.on_action;
     let onward = if props.continuing { Msg::ContinueToService } else { Msg::GoToAccount };
     let body = match &props.step {
-        Step::Checking => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::SignInChecking) }</p>
-        },
+        Step::Checking => html! {},
         Step::SignedIn(s) => html! {
             <>
-                <h2>{ t(Msg::SignedInTitle) }</h2>
                 { session(&ctx, s) }
                 <div class="actions">
                     { action_button(t(onward), true, Action::Continue, on) }
@@ -146,28 +163,19 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
         },
         Step::Choose(helper) => html! {
             <>
-                <h2>{ t(Msg::SignInChooseTitle) }</h2>
                 { ways(&ctx, helper, on) }
                 <div class="actions"><BackToTop /></div>
             </>
         },
         Step::Card(way, stage) => html! {
             <>
-                <h2>{ t(match way { Way::HpkiCard => Msg::SignInHpkiButton, Way::MyNumber => Msg::SignInMyNumberButton }) }</h2>
                 <CardProgress card={way.card()} stage={stage.clone()} />
                 <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
             </>
         },
-        Step::Done(s) => html! {
-            <>
-                <h2>{ t(Msg::SignedInTitle) }</h2>
-                <p class="notice success" role="status">{ t(Msg::SignInDone) }</p>
-                { session(&ctx, s) }
-            </>
-        },
+        Step::Done(s) => session(&ctx, s),
         Step::Failed(failure) => html! {
             <>
-                <h2>{ t(Msg::SignInFailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 <div class="actions">
                     { action_button(t(Msg::TryAgain), true, Action::Retry, on) }
@@ -177,8 +185,6 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
         },
         Step::SignedOut => html! {
             <>
-                <h2>{ t(Msg::SignedOutTitle) }</h2>
-                <p class="notice success" role="status">{ t(Msg::SignedOutMessage) }</p>
                 <div class="actions">
                     { action_button(t(Msg::SignInTitle), true, Action::SignInAgain, on) }
                     <BackToTop />
@@ -186,11 +192,19 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
             </>
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={step_name(&props.step)}
-            aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(Msg::SignInTitle) }</h1>
-            { body }
-        </section>
-    }
+    let (heading, status) = heading_and_status(&ctx, &props.step);
+    // While it checks, the page's own title is the heading.
+    let heading = (props.step != Step::Checking).then_some(heading);
+    let step = step_name(&props.step);
+    use_step_focus(step);
+    let frame = Frame { title: Msg::SignInTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

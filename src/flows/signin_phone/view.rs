@@ -5,7 +5,11 @@ use yew::prelude::*;
 
 use super::step::{Action, For, Step};
 use crate::{
-    flows::{confirm::ConfirmShow, error_view::FailureNotice, widgets::action_button},
+    flows::{
+        confirm::ConfirmShow,
+        error_view::FailureNotice,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
+    },
     i18n::Msg,
     lang::use_lang,
 };
@@ -21,13 +25,8 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
-    let waiting = |m| {
-        html! {
-            <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(m) }</p>
-        }
-    };
     let body = match &props.step {
-        Step::Opening => waiting(Msg::SignInPhoneOpening),
+        Step::Opening | Step::Checking(_) | Step::PcSignedIn | Step::SignedIn(_) => html! {},
         Step::Ready(who) => html! {
             <>
                 if *who == For::Pc {
@@ -39,17 +38,9 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
                 <div class="actions">{ action_button(t(Msg::PasskeySignInButton), true, Action::SignIn, on) }</div>
             </>
         },
-        Step::Checking(_) => waiting(Msg::PasskeyChecking),
         Step::Confirming { code } => html! { <ConfirmShow code={code.clone()} /> },
-        Step::PcSignedIn => html! {
-            <p class="notice success" role="status">{ t(Msg::SignInPhoneDone) }</p>
-        },
-        Step::SignedIn(_) => html! {
-            <p class="notice success" role="status">{ t(Msg::SignedInMoving) }</p>
-        },
         Step::Failed { failure, retry } => html! {
             <>
-                <h2>{ t(Msg::SignInFailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 if retry.is_some() {
                     <div class="actions">{ action_button(t(Msg::TryAgain), true, Action::Retry, on) }</div>
@@ -59,10 +50,29 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
             </>
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::SignInPhoneTitle) }</h1>
-            { body }
-        </section>
-    }
+    let busy = |m| Some(Status::Busy(t(m).into()));
+    let done = |m| Some(Status::Done(t(m).into()));
+    let (heading, status) = match &props.step {
+        Step::Opening => (Msg::SignInPhoneTitle, busy(Msg::SignInPhoneOpening)),
+        Step::Ready(_) => (Msg::SignInPhoneTitle, None),
+        Step::Checking(_) => (Msg::StepBiometricTitle, busy(Msg::PasskeyChecking)),
+        Step::Confirming { .. } => (Msg::VerificationCodeLabel, busy(Msg::ConfirmWaiting)),
+        Step::PcSignedIn => (Msg::SignedInTitle, done(Msg::SignInPhoneDone)),
+        Step::SignedIn(_) => (Msg::SignedInTitle, done(Msg::SignedInMoving)),
+        Step::Failed { .. } => (Msg::SignInFailedTitle, None),
+    };
+    // Where the step has no heading of its own, the page's title is the heading.
+    let heading = (heading != Msg::SignInPhoneTitle).then(|| AttrValue::from(t(heading)));
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame = Frame { title: Msg::SignInPhoneTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

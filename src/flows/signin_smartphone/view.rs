@@ -10,11 +10,11 @@ use crate::{
         confirm::ConfirmEntry,
         error_view::FailureNotice,
         run::Failure,
-        smartphone::code_view::{CodePanel, PhoneOpened},
-        widgets::action_button,
+        smartphone::code_view::{CodePanel, countdown_status},
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
-    lang::use_lang,
+    lang::{LangContext, use_lang},
 };
 
 #[derive(Properties, PartialEq)]
@@ -24,16 +24,37 @@ pub struct SignInSmartphoneViewProps {
     pub on_action: Callback<Action>,
 }
 
+/// The step's heading, and what the live region says on it (while the code is issued, the
+/// page's title is the heading).
+fn heading_and_status(
+    ctx: &LangContext,
+    props: &SignInSmartphoneViewProps,
+) -> (Option<AttrValue>, Option<Status>) {
+    let t = |m| AttrValue::from(ctx.t(m));
+    let busy = |m| Some(Status::Busy(t(m)));
+    let (heading, status) = match &props.step {
+        Step::Issuing => return (None, busy(Msg::Issuing)),
+        Step::ShowCode(code) => {
+            (t(Msg::SignInQrAlt), Some(countdown_status(ctx.lang, code, props.now_ms)))
+        }
+        Step::Opened(_) => (t(Msg::SignInContinueOnPhone), None),
+        Step::Confirm { .. } => (t(Msg::ConfirmEnterTitle), None),
+        Step::PasskeyHere => (t(Msg::PasskeyHereTitle), busy(Msg::PasskeyHereWaiting)),
+        Step::SignedIn(_) => (t(Msg::SignedInTitle), Some(Status::Done(t(Msg::SignedInMoving)))),
+        Step::Expired => (t(Msg::ExpiredTitle), None),
+        Step::ConfirmFailed | Step::Failed(_) => (t(Msg::SignInFailedTitle), None),
+        Step::Cancelled => {
+            (t(Msg::StepCancelledTitle), Some(Status::Note(t(Msg::SignInCancelled))))
+        }
+    };
+    (Some(heading), status)
+}
+
 #[function_component(SignInSmartphoneView)]
 pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
-    let waiting = |m| {
-        html! {
-            <p class="progress-headline" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(m) }</p>
-        }
-    };
     let passkey_here = html! {
         <section class="passkey-here" aria-labelledby="passkey-here-title">
             <h2 id="passkey-here-title">{ t(Msg::PasskeyHereTitle) }</h2>
@@ -43,7 +64,7 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
     };
     let reissue = html! { <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div> };
     let body = match &props.step {
-        Step::Issuing => waiting(Msg::Issuing),
+        Step::Issuing | Step::PasskeyHere | Step::SignedIn(_) => html! {},
         Step::ShowCode(code) => html! {
             <>
                 <CodePanel code={code.clone()} now_ms={props.now_ms} instruction={Msg::SignInScanCode}
@@ -54,7 +75,7 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
         },
         Step::Opened(_) => html! {
             <>
-                <PhoneOpened headline={Msg::SignInContinueOnPhone} hint={Msg::SignInContinueOnPhoneHint} />
+                <p>{ t(Msg::SignInContinueOnPhoneHint) }</p>
                 <div class="actions">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
             </>
         },
@@ -65,44 +86,39 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
                 <div class="actions">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
             </>
         },
-        Step::PasskeyHere => waiting(Msg::PasskeyHereWaiting),
-        Step::SignedIn(_) => html! {
-            <p class="notice success" role="status">{ t(Msg::SignedInMoving) }</p>
-        },
         Step::Expired => html! {
             <>
-                <h2>{ t(Msg::ExpiredTitle) }</h2>
                 <p>{ t(Msg::ExpiredHint) }</p>
                 { reissue }
             </>
         },
         Step::ConfirmFailed => html! {
             <>
-                <h2>{ t(Msg::SignInFailedTitle) }</h2>
                 <FailureNotice failure={Failure::from(ErrorCode::ConfirmationFailed)} />
                 <p>{ t(Msg::SignInNobodySignedIn) }</p>
                 { reissue }
             </>
         },
-        Step::Cancelled => html! {
-            <>
-                <p class="notice" role="status">{ t(Msg::SignInCancelled) }</p>
-                { reissue }
-            </>
-        },
+        Step::Cancelled => reissue,
         Step::Failed(failure) => html! {
             <>
-                <h2>{ t(Msg::SignInFailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 { reissue }
                 { passkey_here }
             </>
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}>
-            <h1 id="flow-title">{ t(Msg::SignInSmartphoneTitle) }</h1>
-            { body }
-        </section>
-    }
+    let (heading, status) = heading_and_status(&ctx, props);
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame = Frame { title: Msg::SignInSmartphoneTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }

@@ -1,13 +1,13 @@
-//! The two screens every code shows, whichever phone it is for: the code itself (2D code,
-//! countdown, and the link for a phone that cannot scan), and the wait while the phone that
-//! opened it goes on. (The confirmation between the two is `flows::confirm`.)
+//! What every code's screen shows, whichever phone it is for: the code itself (2D code,
+//! countdown, and the link for a phone that cannot scan), and what the flow's live region says
+//! about its countdown. (The confirmation that follows is `flows::confirm`.)
 
 use yew::prelude::*;
 
 use super::step::{Code, seconds_left};
 use crate::{
-    flows::qr::Qr,
-    i18n::{self, Msg},
+    flows::{qr::Qr, widgets::Status},
+    i18n::{self, Lang, Msg},
     lang::use_lang,
 };
 
@@ -43,22 +43,14 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct PhoneOpenedProps {
-    pub headline: Msg,
-    pub hint: Msg,
+/// What the flow's live region says on a code's screen: the time left rounded up to the whole
+/// minute, then 30 seconds once, so its words change once a minute, never each second (the
+/// countdown on screen is outside any live region).
+pub fn countdown_status(lang: Lang, code: &Code, now_ms: f64) -> Status {
+    Status::Unseen(i18n::expires_in(lang, announced(seconds_left(code, now_ms))).into())
 }
 
-#[function_component(PhoneOpened)]
-pub fn phone_opened(props: &PhoneOpenedProps) -> Html {
-    let ctx = use_lang();
-    let t = |m| ctx.t(m);
-    html! {
-        <>
-            <p class="progress-headline" role="status" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>{ t(props.headline) }
-            </p>
-            <p>{ t(props.hint) }</p>
-        </>
-    }
+/// The seconds the live region announces for `secs` left.
+pub fn announced(secs: u32) -> u32 {
+    if secs > 30 { secs.div_ceil(60) * 60 } else { 30 }
 }

@@ -60,9 +60,6 @@ pub fn jma_form(props: &JmaFormProps) -> Html {
                     value={props.entry.card_id.clone()}
                     autocomplete="off" autocapitalize="characters" spellcheck="false" />
             </div>
-            if props.checking {
-                <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::Checking) }</p>
-            }
             <div class="actions">
                 <button type="submit" class="button primary" disabled={props.checking}>{ t(Msg::JmaSubmit) }</button>
                 if !props.checking {

@@ -6,21 +6,21 @@ use mahpki_protocol::{ErrorCode, helper::CardType};
 use yew::prelude::*;
 
 use super::{
-    code_view::{CodePanel, PhoneOpened},
+    code_view::{CodePanel, countdown_status},
     jma_view::JmaForm,
     step::{Action, Step, Via},
 };
 use crate::{
     flows::{
-        card_view::CardProgress,
+        card_view::{self, CardProgress},
         confirm::ConfirmEntry,
         error_view::FailureNotice,
         run::Failure,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::action_button,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
     },
     i18n::Msg,
-    lang::use_lang,
+    lang::{LangContext, use_lang},
 };
 
 #[derive(Properties, PartialEq)]
@@ -30,6 +30,45 @@ pub struct SmartphoneViewProps {
     /// `Date.now()` of the last countdown tick.
     pub now_ms: f64,
     pub on_action: Callback<Action>,
+}
+
+/// The step's heading, and what the live region says on it. Headings reuse the screen's own
+/// words where they fit (the bundle carries each string once); where a step has none (a wait,
+/// the replace question, which says itself), the page's title is the heading.
+fn heading_and_status(
+    ctx: &LangContext,
+    props: &SmartphoneViewProps,
+) -> (Option<AttrValue>, Option<Status>) {
+    let t = |m| Some(AttrValue::from(ctx.t(m)));
+    let said = |m| AttrValue::from(ctx.t(m));
+    let busy = |m| Some(Status::Busy(said(m)));
+    let change = props.via == Via::OldPhone;
+    let cancelled = if change { Msg::ChangeCancelled } else { Msg::SmartphoneCancelled };
+    let start = Msg::RegisterOrChangeWithHpki;
+    let countdown = |code| Some(countdown_status(ctx.lang, code, props.now_ms));
+    match &props.step {
+        Step::CheckingHelper => (None, busy(Msg::HelperChecking)),
+        Step::HelperMissing(code, _) => (Some(ctx.lang.pick(code.message()).into()), None),
+        Step::Ready { .. } => (t(start), None),
+        Step::HpkiAuth(stage) => (t(start), busy(card_view::headline(CardType::Hpki, stage))),
+        Step::JmaForm { .. } => (t(Msg::JmaEntry), None),
+        Step::JmaChecking(_) => (t(Msg::JmaEntry), busy(Msg::Checking)),
+        Step::ChangeIssuing => (None, busy(Msg::Checking)),
+        Step::Issuing(_) => (None, busy(Msg::Issuing)),
+        Step::FirstCode(code) => (t(Msg::ChangeQrAlt), countdown(code)),
+        Step::ShowCode(_, code) => (t(Msg::QrAlt), countdown(code)),
+        Step::FirstOpened(_) => (t(Msg::ContinueOnOldPhone), None),
+        Step::Opened(..) => (t(Msg::ContinueOnPhone), None),
+        Step::Confirm(_) => (t(Msg::ConfirmEnterTitle), None),
+        Step::ConfirmFailed { .. } | Step::Failed { .. } => (t(Msg::FailedTitle), None),
+        Step::FirstExpired | Step::Expired { .. } => (t(Msg::ExpiredTitle), None),
+        Step::AskReplace(_) => (None, None),
+        Step::Done { .. } => (t(Msg::StepDoneTitle), Some(Status::Done(said(Msg::SmartphoneDone)))),
+        Step::KeptCurrent(_) => {
+            (t(Msg::StepCancelledTitle), Some(Status::Note(said(Msg::KeptCurrent))))
+        }
+        Step::Cancelled => (t(Msg::StepCancelledTitle), Some(Status::Note(said(cancelled)))),
+    }
 }
 
 #[function_component(SmartphoneView)]
@@ -60,16 +99,12 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         Step::JmaChecking(entry) => html! {
             <JmaForm failure={None} entry={entry.clone()} checking=true on_action={on.clone()} />
         },
-        Step::ChangeIssuing => html! {
-            <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::Checking) }</p>
-        },
+        Step::ChangeIssuing => html! {},
         Step::FirstCode(code) => html! {
             <CodePanel code={code.clone()} now_ms={props.now_ms} instruction={Msg::ScanWithOldPhone}
                 qr_label={Msg::ChangeQrAlt} link_id="change-link" />
         },
-        Step::FirstOpened(_) => html! {
-            <PhoneOpened headline={Msg::ContinueOnOldPhone} hint={Msg::ContinueOnOldPhoneHint} />
-        },
+        Step::FirstOpened(_) => html! { <p>{ t(Msg::ContinueOnOldPhoneHint) }</p> },
         Step::Confirm(c) => html! {
             <>
                 if let Some(h) = &c.holder {
@@ -85,7 +120,6 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
                 if let Some(h) = holder {
                     <HolderCard holder={h.clone()} />
                 }
-                <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={Failure::from(ErrorCode::ConfirmationFailed)} />
                 <p>{ t(if change { Msg::ChangeNothingChanged } else { Msg::SmartphoneNothingBound }) }</p>
                 <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
@@ -93,7 +127,6 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         },
         Step::FirstExpired => html! {
             <>
-                <h2>{ t(Msg::ExpiredTitle) }</h2>
                 <p>{ t(Msg::ExpiredHint) }</p>
                 <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
             </>
@@ -101,7 +134,6 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         Step::Issuing(holder) => html! {
             <>
                 <HolderCard holder={holder.clone()} />
-                <p role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{ t(Msg::Issuing) }</p>
             </>
         },
         Step::AskReplace(holder) => html! {
@@ -127,21 +159,19 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         },
         Step::Opened(holder, _) => html! {
             <>
+                <p>{ t(Msg::ContinueOnPhoneHint) }</p>
                 <HolderCard holder={holder.clone()} />
-                <PhoneOpened headline={Msg::ContinueOnPhone} hint={Msg::ContinueOnPhoneHint} />
             </>
         },
         Step::Expired { holder, .. } => html! {
             <>
-                <HolderCard holder={holder.clone()} />
-                <h2>{ t(Msg::ExpiredTitle) }</h2>
                 <p>{ t(Msg::ExpiredHint) }</p>
+                <HolderCard holder={holder.clone()} />
                 <div class="actions">{ action_button(t(Msg::Reissue), true, Action::Reissue, on) }</div>
             </>
         },
         Step::Done { holder, replaced } => html! {
             <>
-                <p class="notice success" role="status">{ t(Msg::SmartphoneDone) }</p>
                 <p>{ t(Msg::CloseWholeBrowser) }</p>
                 <HolderCard holder={holder.clone()} />
                 if *replaced {
@@ -151,14 +181,12 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
         },
         Step::KeptCurrent(holder) => html! {
             <>
-                <p class="notice" role="status">{ t(Msg::KeptCurrent) }</p>
                 <HolderCard holder={holder.clone()} />
                 <a href={Page::Index.path()} class="button">{ t(Msg::BackToTop) }</a>
             </>
         },
         Step::Failed { failure, holder } => html! {
             <>
-                <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 <p>{ t(if change { Msg::ChangeNothingChanged } else { Msg::SmartphoneNothingBound }) }</p>
                 if let Some(h) = holder {
@@ -174,17 +202,28 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
             </>
         },
         Step::Cancelled => html! {
-            <Cancelled message={if change { Msg::ChangeCancelled } else { Msg::SmartphoneCancelled }} on_start_over={on.reform(|()| Action::CheckHelper)} />
+            <Cancelled on_start_over={on.reform(|()| Action::CheckHelper)} />
         },
     };
-    html! {
-        <section class="card flow" aria-labelledby="flow-title" data-step={props.step.name()}
-            aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle }) }</h1>
-            { body }
-            if props.step.cancellable() {
-                <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-            }
-        </section>
-    }
+    let (heading, status) = heading_and_status(&ctx, props);
+    let step = props.step.name();
+    use_step_focus(step);
+    let frame = Frame {
+        title: if change { Msg::SmartphoneChangeSiteTitle } else { Msg::SmartphoneSiteTitle },
+        step,
+        heading,
+        status,
+    };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+                    if props.step.cancellable() {
+                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
+                    }
+            </>
+        },
+    )
 }

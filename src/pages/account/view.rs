@@ -11,7 +11,11 @@ use yew::prelude::*;
 
 use super::step::{Action, Pending, Step};
 use crate::{
-    flows::{error_view::FailureNotice, start_view::HolderCard, widgets::action_button},
+    flows::{
+        error_view::FailureNotice,
+        start_view::HolderCard,
+        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
+    },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
 };
@@ -42,12 +46,18 @@ pub fn account_view(props: &AccountViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
-    // What the live region says: progress and results, read out without moving the focus.
-    let status: Option<String> = match &props.step {
-        Step::Loading => Some(t(Msg::AccountLoading).into()),
-        Step::Working { .. } => Some(t(Msg::AccountWorking).into()),
-        Step::Shown { done: Some(p), .. } => Some(t(done_message(p)).into()),
-        Step::SignedOut { after } => Some(signed_out_message(&ctx, after)),
+    // What the live region says: progress and results.
+    let status = match &props.step {
+        Step::Loading => Some(Status::Busy(t(Msg::AccountLoading).into())),
+        Step::Working { .. } => Some(Status::Busy(t(Msg::AccountWorking).into())),
+        Step::Shown { done: Some(p), .. } => Some(Status::Note(t(done_message(p)).into())),
+        Step::SignedOut { after } => Some(Status::Note(signed_out_message(&ctx, after).into())),
+        _ => None,
+    };
+    // The shown page's sections have their own headings: there the page's title is the step's.
+    let heading: Option<AttrValue> = match &props.step {
+        Step::Confirming { .. } => Some(t(Msg::AccountConfirmTitle).into()),
+        Step::Failed { .. } => Some(t(Msg::FailedTitle).into()),
         _ => None,
     };
     let body = match &props.step {
@@ -68,7 +78,6 @@ pub fn account_view(props: &AccountViewProps) -> Html {
         },
         Step::Failed { account, failure } => html! {
             <>
-                <h2>{ t(Msg::FailedTitle) }</h2>
                 <FailureNotice failure={*failure} />
                 <div class="actions">
                     if account.is_some() {
@@ -79,16 +88,18 @@ pub fn account_view(props: &AccountViewProps) -> Html {
             </>
         },
     };
-    html! {
-        <section class="card flow account" aria-labelledby="flow-title" data-step={step_name(&props.step)}
-            aria-busy={props.step.busy().to_string()}>
-            <h1 id="flow-title">{ t(Msg::AccountTitle) }</h1>
-            <p class="notice status" role="status" aria-live="polite" hidden={status.is_none()}>
-                { status.unwrap_or_default() }
-            </p>
-            { body }
-        </section>
-    }
+    let step = step_name(&props.step);
+    use_step_focus(step);
+    let frame = Frame { title: Msg::AccountTitle, step, heading, status };
+    flow_frame(
+        &ctx,
+        frame,
+        html! {
+            <>
+                    { body }
+            </>
+        },
+    )
 }
 
 fn done_message(p: &Pending) -> Msg {
@@ -398,8 +409,7 @@ fn confirming(ctx: &LangContext, a: &Account, p: &Pending, on: &Callback<Action>
         }
     };
     html! {
-        <div class="confirming" role="group" aria-labelledby="confirm-title">
-            <h2 id="confirm-title">{ t(Msg::AccountConfirmTitle) }</h2>
+        <div class="confirming" role="group" aria-labelledby="step-title">
             <p>{ t(explain) }</p>
             { subject }
             <p class="hint">{ t(Msg::AccountNothingDone) }</p>
