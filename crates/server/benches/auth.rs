@@ -7,9 +7,8 @@
 //! Prints Markdown table rows for BENCHMARKS.md.
 
 // The tests' world (PKI fixture, browser, phones with soft passkeys, PostgreSQL server); the
-// bench uses only part of it.
+// bench uses only part of it (common/mod.rs allows the dead code itself).
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::{
