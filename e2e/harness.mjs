@@ -565,7 +565,8 @@ export async function capture(page, name, { fullPage = true } = {}) {
 /** Waits for a flow's screen (`data-step`) and, if given, its card stage (`data-stage`). */
 export async function screen(page, step, stage) {
   const sel = stage ? `section[data-step="${step}"] [data-stage="${stage}"]` : `section[data-step="${step}"]`;
-  await page.locator(sel).waitFor({ timeout: 30_000 });
+  // Attached, not visible: a stage whose words are all in the live region has an empty box.
+  await page.locator(sel).waitFor({ state: 'attached', timeout: 30_000 });
 }
 
 /** The helper's PIN window for the operation the page waits on: found by the link the page

@@ -14,11 +14,13 @@ goal() {
 # (2026-12-02, rounded up), so it can only shrink until it meets the goal. Lower these as cuts
 # land (see BENCHMARKS.md for what is left to cut). They were set once more on 2026-12-02 when the
 # daily sign-in's pages (issue 12) joined the split: the phone's sign-in page, the error codes and
-# strings of sign-in, OIDC and remote signing, and the two sign-in bundles.
+# strings of sign-in, OIDC and remote signing, and the two sign-in bundles. And on 2026-12-02, later, for
+# the accessible flow frame (issue 16: focus to each step's heading, one live region, the
+# countdown announced by the minute): +1.3 KB on mynumber, +0.9 KB on phone.
 ceiling() {
   case "$1" in
-    mynumber) echo 153000 ;;
-    phone) echo 188000 ;;
+    mynumber) echo 154500 ;;
+    phone) echo 189000 ;;
     smartphone) echo 188000 ;;
     signin-smartphone) echo 169000 ;;
     *) goal "$1" ;;
