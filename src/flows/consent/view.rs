@@ -62,13 +62,5 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
     let step = props.step.name();
     use_step_focus(step);
     let frame = Frame { title: Msg::ConsentTitle, step, heading, status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

@@ -116,13 +116,5 @@ pub fn enrol_view(props: &EnrolViewProps) -> Html {
     use_step_focus(step);
     let frame =
         Frame { title: Msg::EnrolSiteTitle, step, heading: Some(t(heading).into()), status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

@@ -75,13 +75,5 @@ pub fn prove_view(props: &ProveViewProps) -> Html {
     use_step_focus(step);
     let frame =
         Frame { title: Msg::ProveSiteTitle, step, heading: Some(t(heading).into()), status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

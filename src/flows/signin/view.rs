@@ -198,13 +198,5 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
     let step = step_name(&props.step);
     use_step_focus(step);
     let frame = Frame { title: Msg::SignInTitle, step, heading, status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

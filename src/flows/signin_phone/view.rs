@@ -66,13 +66,5 @@ pub fn signin_phone_view(props: &SignInPhoneViewProps) -> Html {
     let step = props.step.name();
     use_step_focus(step);
     let frame = Frame { title: Msg::SignInPhoneTitle, step, heading, status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

@@ -112,13 +112,5 @@ pub fn signin_smartphone_view(props: &SignInSmartphoneViewProps) -> Html {
     let step = props.step.name();
     use_step_focus(step);
     let frame = Frame { title: Msg::SignInSmartphoneTitle, step, heading, status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }

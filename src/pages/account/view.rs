@@ -91,15 +91,7 @@ pub fn account_view(props: &AccountViewProps) -> Html {
     let step = step_name(&props.step);
     use_step_focus(step);
     let frame = Frame { title: Msg::AccountTitle, step, heading, status };
-    flow_frame(
-        &ctx,
-        frame,
-        html! {
-            <>
-                    { body }
-            </>
-        },
-    )
+    flow_frame(&ctx, frame, body)
 }
 
 fn done_message(p: &Pending) -> Msg {
