@@ -328,16 +328,8 @@ pub async fn authorize(
 ) -> Result<p::AuthorizeResponse, CscError> {
     let result = authorize_inner(ctx, caller, req).await;
     if let Err(e) = &result {
-        let g = &caller.grant;
         let detail = format!("credential={} {}", req.credential_id, e.description());
-        ctx.audit(
-            AuditAction::CscAuthorize,
-            Some(g.hpki_id.to_string()),
-            Some(&g.client_id),
-            Some(e.code()),
-            Some(detail),
-        )
-        .await;
+        audit_refusal(ctx, caller, AuditAction::CscAuthorize, e, detail).await;
     }
     result
 }
@@ -471,16 +463,13 @@ pub async fn sign_hash(
 ) -> Result<p::SignHashResponse, CscError> {
     let result = sign_hash_inner(ctx, certs, caller, req).await;
     if let Err(e) = &result {
-        let g = &caller.grant;
-        let detail = format!("credential={} sid={} {}", req.credential_id, g.sid, e.description());
-        ctx.audit(
-            AuditAction::CscSign,
-            Some(g.hpki_id.to_string()),
-            Some(&g.client_id),
-            Some(e.code()),
-            Some(detail),
-        )
-        .await;
+        let detail = format!(
+            "credential={} sid={} {}",
+            req.credential_id,
+            caller.grant.sid,
+            e.description()
+        );
+        audit_refusal(ctx, caller, AuditAction::CscSign, e, detail).await;
     }
     result
 }
@@ -539,19 +528,34 @@ pub async fn sign_doc(
 ) -> Result<p::SignDocResponse, CscError> {
     let result = sign_doc_inner(ctx, certs, caller, req).await;
     if let Err(e) = &result {
-        let g = &caller.grant;
-        let detail =
-            format!("credential={} sid={} signDoc {}", req.credential_id, g.sid, e.description());
-        ctx.audit(
-            AuditAction::CscSign,
-            Some(g.hpki_id.to_string()),
-            Some(&g.client_id),
-            Some(e.code()),
-            Some(detail),
-        )
-        .await;
+        let detail = format!(
+            "credential={} sid={} signDoc {}",
+            req.credential_id,
+            caller.grant.sid,
+            e.description()
+        );
+        audit_refusal(ctx, caller, AuditAction::CscSign, e, detail).await;
     }
     result
+}
+
+/// The audit row of a refused authorize or signature: the caller's holder and client, the code.
+async fn audit_refusal(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    action: AuditAction,
+    e: &CscError,
+    detail: String,
+) {
+    let g = &caller.grant;
+    ctx.audit(
+        action,
+        Some(g.hpki_id.to_string()),
+        Some(&g.client_id),
+        Some(e.code()),
+        Some(detail),
+    )
+    .await;
 }
 
 /// One document's bytes, once its form is one signDoc makes.
