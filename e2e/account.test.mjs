@@ -50,6 +50,7 @@ test('登録状況: sign in with the HPKI card, register and revoke the My Numbe
     assert.match(text, new RegExp(holder.name_kanji));
     assert.match(text, /マイナンバーカードは登録されていません。/);
     assert.match(text, /スマートフォンは登録されていません。/);
+    assert.match(text, /リモート署名の記録はありません。/);
     assert.match(text, /サインイン\(HPKIカード\)/);
     assert.match(text, /\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}/);
     const mine = page.locator('table.sessions tbody tr');

@@ -676,6 +676,15 @@ messages! {
     AccountEventsNone:
         "記録はありません。",
         "No events yet.";
+    AccountSignaturesHeading:
+        "最近のリモート署名(最大20件)",
+        "Recent remote signatures (up to 20)";
+    AccountSignaturesNone:
+        "リモート署名の記録はありません。",
+        "No remote signatures yet.";
+    AccountService:
+        "サービス",
+        "Service";
     AccountWhen:
         "日時",
         "When";
@@ -1088,6 +1097,15 @@ pub fn expires_in(lang: Lang, secs: u32) -> String {
 pub fn date_time(lang: Lang, secs: i64) -> String {
     let (h, min) = crate::date::jst_hm(secs);
     format!("{} {h}:{min:02}", date(lang, secs))
+}
+
+/// 「3件の署名」: how many signatures a service made at once.
+pub fn signatures_count(lang: Lang, n: u32) -> String {
+    match (lang, n) {
+        (Lang::Ja, _) => format!("{n}件の署名"),
+        (Lang::En, 1) => "1 signature".to_owned(),
+        (Lang::En, _) => format!("{n} signatures"),
+    }
 }
 
 /// 「「私のスマートフォン」を取り消す」: a row's button, named by its row for a screen reader.

@@ -12,7 +12,10 @@ use mahpki::{
 };
 use mahpki_protocol::{
     ErrorCode,
-    account::{Account, AccountDone, AccountEvent, AccountMyNumber, AccountPhone, AccountSession},
+    account::{
+        Account, AccountDone, AccountEvent, AccountMyNumber, AccountPhone, AccountSession,
+        AccountSignatures,
+    },
     api::{Ca, Qualification, SignInFactor},
     audit::AuditAction,
 };
@@ -92,11 +95,28 @@ fn account() -> Account {
                 factor: None,
             },
         ],
+        signatures: vec![
+            AccountSignatures {
+                at: NOW - 600, service: "○○薬局システム".into(), count: 3
+            },
+            AccountSignatures {
+                at: NOW - 3 * 3600 - 20 * 60,
+                service: "clinic-emr".into(),
+                count: 1,
+            },
+        ],
     }
 }
 
 fn empty() -> Account {
-    Account { mynumber: None, phones: vec![], sessions: vec![], events: vec![], ..account() }
+    Account {
+        mynumber: None,
+        phones: vec![],
+        sessions: vec![],
+        events: vec![],
+        signatures: vec![],
+        ..account()
+    }
 }
 
 fn shown() -> Step {
@@ -209,6 +229,12 @@ async fn every_screen_in_both_languages() {
                 "スマートフォンの登録の取消し",
                 "受け付けられませんでした: 指定されたものは、すでに取り消されているか終了しています。",
                 "マイナンバーカードの登録",
+                "最近のリモート署名",
+                "○○薬局システム",
+                "3件の署名",
+                "2026年12月2日 9:14",
+                "clinic-emr",
+                "1件の署名",
                 "サインアウト",
             ],
             vec![
@@ -223,6 +249,10 @@ async fn every_screen_in_both_languages() {
                 "Unknown",
                 "Signed in (HPKI card)",
                 "Refused: What you chose was already revoked",
+                "Recent remote signatures",
+                "Service",
+                "3 signatures",
+                "1 signature",
                 "Sign out",
             ],
         ),
@@ -231,8 +261,19 @@ async fn every_screen_in_both_languages() {
                 account: empty(),
                 done: Some(Pending::RevokePhone { id: 3, label: "Pixel".into() }),
             },
-            vec!["スマートフォンの登録を取り消しました", "登録されていません", "記録はありません"],
-            vec!["was revoked", "No My Number card", "No smartphone", "No events"],
+            vec![
+                "スマートフォンの登録を取り消しました",
+                "登録されていません",
+                "記録はありません",
+                "リモート署名の記録はありません",
+            ],
+            vec![
+                "was revoked",
+                "No My Number card",
+                "No smartphone",
+                "No events",
+                "No remote signatures",
+            ],
         ),
         (
             confirming(Pending::RevokePhone { id: 3, label: "Pixel".into() }),
@@ -317,7 +358,7 @@ async fn the_buttons_ask_for_their_rows_item() {
         ]
     );
     // Tables have their headers; the result region is polite.
-    assert_eq!(m.screen.root.query_selector_all("table th[scope='col']").unwrap().length(), 13);
+    assert_eq!(m.screen.root.query_selector_all("table th[scope='col']").unwrap().length(), 16);
     assert_eq!(m.screen.attr("[role='status']", "aria-live").as_deref(), Some("polite"));
     let c =
         mount(Step::Confirming { account: account(), pending: Pending::EndAll }, Lang::En).await;

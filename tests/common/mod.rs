@@ -64,10 +64,10 @@ impl Mounted {
         self.root.query_selector(selector).unwrap()?.get_attribute(name)
     }
 
-    /// The screen's text with the holder's own (Japanese) name and the Japanese terms an English
-    /// text quotes on purpose taken out: what is left must be English.
+    /// The screen's text with the holder's own (Japanese) name, a service's name and the
+    /// Japanese terms an English text quotes on purpose taken out: what is left must be English.
     pub fn english_rest(&self) -> String {
-        ["医療 一郎", "イリョウ イチロウ", "市区町村窓口", "本人ID"]
+        ["医療 一郎", "イリョウ イチロウ", "市区町村窓口", "本人ID", "○○薬局システム"]
             .iter()
             .fold(self.text(), |t, quoted| t.replace(quoted, ""))
     }

@@ -22,6 +22,19 @@ pub struct Account {
     pub sessions: Vec<AccountSession>,
     /// The holder's last 20 audit events, newest first.
     pub events: Vec<AccountEvent>,
+    /// The holder's last 20 batches of remote signatures (CSC), newest first.
+    pub signatures: Vec<AccountSignatures>,
+}
+
+/// Remote signatures one service made with the holder's key within one minute (only the ones
+/// made: refused requests are among the events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSignatures {
+    /// Unix seconds: the newest of them.
+    pub at: i64,
+    /// The service's display name (its client id if it has none any more).
+    pub service: String,
+    pub count: u32,
 }
 
 /// The My Number card binding.

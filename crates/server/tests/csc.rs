@@ -27,7 +27,10 @@ use common::{
     world::{HOLDER, World, world_with},
 };
 use mahpki_protocol::{
-    HpkiId, csc as p,
+    HpkiId,
+    account::Account,
+    audit::AuditAction,
+    csc as p,
     oidc::{ConsentOutcome, TokenResponse},
 };
 use mahpki_server::{
@@ -35,6 +38,7 @@ use mahpki_server::{
     hsm::{Hsm, HsmConfig},
     pki::TrustStore,
     service::{oidc::s256, oidc_client, second_cert::SecondCerts},
+    store::AuditEvent,
 };
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -645,6 +649,77 @@ async fn each_hash_signs_once(db: Db) {
     );
 }
 
+/// The holder's page lists their successful remote signatures: per service and minute, newest
+/// first, the service by its name (its id once it has none); refused calls and another
+/// holder's signatures (of the same service, at the same time) never appear.
+async fn account_page_lists_remote_signatures(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let mut s = setup(db).await;
+    let page = |a: Reply| -> Account {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        serde_json::from_str(&a.text).unwrap()
+    };
+    let a = s.browser.send("GET", "/api/account", None, true).await;
+    assert_eq!(page(a).signatures, vec![], "nothing signed yet");
+
+    let hashes = [digest(b"page 1"), digest(b"page 2"), digest(b"page 3")];
+    let sad = s.sad(&hashes).await;
+    assert_eq!(s.sign(&sad, &hashes[..2], RSA).await.status, StatusCode::OK);
+    // Refused (signed already): not a signature.
+    Csc::refused(&s.sign(&sad, &hashes[..1], RSA).await, StatusCode::BAD_REQUEST, "invalid_sad");
+    assert_eq!(s.sign(&sad, &hashes[2..], RSA).await.status, StatusCode::OK);
+    // Another holder's signature by the same service, and one of this holder by a client no
+    // longer registered (a row as csc.rs writes it).
+    let client = s.w.store.audit_tail(10).await.unwrap().into_iter().rev();
+    let client = client.filter_map(|r| r.client).next().unwrap();
+    for (holder, client) in [("JMA-0000002", client.as_str()), (HOLDER, "gone-client")] {
+        let e = AuditEvent {
+            hpki_id: Some(holder.into()),
+            action: AuditAction::CscSign,
+            client: Some(client.into()),
+            outcome: "ok".into(),
+            detail: Some("credential=x sid=y hash=00".into()),
+        };
+        s.w.store.audit(&e).await.unwrap();
+    }
+    let a = s.browser.send("GET", "/api/account", None, true).await;
+    let shown = page(a).signatures;
+    // The service's three signatures fall in one minute unless the calls straddled one.
+    let log = s.w.store.audit_tail(100).await.unwrap();
+    let mut minutes: Vec<i64> = log
+        .iter()
+        .filter(|r| r.hpki_id.as_deref() == Some(HOLDER) && r.client.as_ref() == Some(&client))
+        .filter(|r| r.action == "csc.sign" && r.outcome == "ok")
+        .map(|r| r.at_ms / 60_000)
+        .collect();
+    minutes.dedup();
+    assert_eq!(shown.len(), 1 + minutes.len(), "{shown:?}");
+    assert_eq!((shown[0].service.as_str(), shown[0].count), ("gone-client", 1), "newest first");
+    assert!(shown[1..].iter().all(|b| b.service == "薬局システム"), "{shown:?}");
+    assert_eq!(shown[1..].iter().map(|b| b.count).sum::<u32>(), 3, "{shown:?}");
+    assert!(shown.windows(2).all(|w| w[0].at >= w[1].at), "{shown:?}");
+    // The other holder's row is theirs alone.
+    let theirs = s.w.store.signatures_of("JMA-0000002", 20).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].count, 1);
+
+    // At most 20 rows.
+    for n in 0..25 {
+        let e = AuditEvent {
+            hpki_id: Some(HOLDER.into()),
+            action: AuditAction::CscSign,
+            client: Some(format!("client-{n}")),
+            outcome: "ok".into(),
+            detail: None,
+        };
+        s.w.store.audit(&e).await.unwrap();
+    }
+    let a = s.browser.send("GET", "/api/account", None, true).await;
+    let shown = page(a).signatures;
+    assert_eq!(shown.len(), 20);
+    assert_eq!(shown[0].service, "client-24");
+}
+
 fn document(doc: &[u8]) -> Value {
     json!({ "document": STANDARD.encode(doc), "signature_format": "C",
             "conformance_level": "Ades-B-B", "signAlgo": RSA,
@@ -800,5 +875,6 @@ on_both_databases!(
     parallel_calls_sign_exactly_what_was_granted,
     each_hash_signs_once,
     sign_doc_makes_cades_that_openssl_verifies,
-    sign_doc_refusals
+    sign_doc_refusals,
+    account_page_lists_remote_signatures
 );

@@ -2,7 +2,9 @@
 //! the holder's [`Action`]s, so tests can show any screen in either language.
 
 use mahpki_protocol::{
-    account::{Account, AccountEvent, AccountMyNumber, AccountPhone, AccountSession},
+    account::{
+        Account, AccountEvent, AccountMyNumber, AccountPhone, AccountSession, AccountSignatures,
+    },
     api::SignInFactor,
     audit::AuditAction,
     pages::Page,
@@ -203,6 +205,10 @@ fn page(ctx: &LangContext, a: &Account, on: &Callback<Action>) -> Html {
                     <li><a href={Page::SmartphoneChange.path()}>{ t(Msg::SmartphoneChangeTitle) }</a></li>
                 </ul>
             </section>
+            <section aria-labelledby="account-signatures">
+                <h2 id="account-signatures">{ t(Msg::AccountSignaturesHeading) }</h2>
+                { signatures(ctx, &a.signatures) }
+            </section>
             <section aria-labelledby="account-events">
                 <h2 id="account-events">{ t(Msg::AccountEventsHeading) }</h2>
                 { events(ctx, &a.events) }
@@ -361,6 +367,32 @@ fn events(ctx: &LangContext, events: &[AccountEvent]) -> Html {
                 <th scope="col">{ t(Msg::AccountOutcome) }</th>
             </tr></thead>
             <tbody>{ for events.iter().map(row) }</tbody>
+        </table>
+    }
+}
+
+fn signatures(ctx: &LangContext, batches: &[AccountSignatures]) -> Html {
+    let t = |m| ctx.t(m);
+    if batches.is_empty() {
+        return html! { <p>{ t(Msg::AccountSignaturesNone) }</p> };
+    }
+    let row = |b: &AccountSignatures| {
+        html! {
+            <tr>
+                <td>{ i18n::date_time(ctx.lang, b.at) }</td>
+                <td>{ &b.service }</td>
+                <td>{ i18n::signatures_count(ctx.lang, b.count) }</td>
+            </tr>
+        }
+    };
+    html! {
+        <table class="account-table signatures">
+            <thead><tr>
+                <th scope="col">{ t(Msg::AccountWhen) }</th>
+                <th scope="col">{ t(Msg::AccountService) }</th>
+                <th scope="col">{ t(Msg::EventCscSign) }</th>
+            </tr></thead>
+            <tbody>{ for batches.iter().map(row) }</tbody>
         </table>
     }
 }

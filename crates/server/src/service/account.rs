@@ -6,7 +6,9 @@
 
 use mahpki_protocol::{
     ErrorCode, HpkiId,
-    account::{Account, AccountEvent, AccountMyNumber, AccountPhone, AccountSession},
+    account::{
+        Account, AccountEvent, AccountMyNumber, AccountPhone, AccountSession, AccountSignatures,
+    },
     api::SignInFactor,
 };
 
@@ -14,10 +16,12 @@ use super::{
     Ctx, ServiceError,
     signin::{self, EndReason, SigningSession},
 };
-use crate::store::{AuditAction, AuditRecord, Revoker};
+use crate::store::{AuditAction, AuditRecord, Revoker, SignatureBatch};
 
 /// How many audit events the page shows.
 pub const EVENTS_SHOWN: i64 = 20;
+/// How many batches of remote signatures the page shows.
+pub const SIGNATURES_SHOWN: i64 = 20;
 
 /// Why the holder's page refused an action (each a catalogued code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -75,7 +79,18 @@ pub async fn show(ctx: &Ctx<'_>, current: &SigningSession) -> Result<Account, Se
         .collect();
     let events =
         ctx.store.audit_of(hpki_id, EVENTS_SHOWN).await?.into_iter().filter_map(event).collect();
-    Ok(Account { holder: identity.holder, mynumber, phones, sessions, events })
+    let signatures =
+        ctx.store.signatures_of(hpki_id, SIGNATURES_SHOWN).await?.into_iter().map(batch).collect();
+    Ok(Account { holder: identity.holder, mynumber, phones, sessions, events, signatures })
+}
+
+/// A batch of signatures as the holder reads it: the service by its name, else by its id.
+fn batch(b: SignatureBatch) -> AccountSignatures {
+    AccountSignatures {
+        at: secs(b.at_ms),
+        service: b.name.or(b.client).unwrap_or_default(),
+        count: u32::try_from(b.count).unwrap_or(u32::MAX),
+    }
 }
 
 fn secs(ms: i64) -> i64 {

@@ -54,6 +54,19 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+/// The holder's successful remote signatures of one service within one minute (what one
+/// signing by a pharmacy or clinic system looks like to the doctor).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SignatureBatch {
+    /// The newest signature of the batch.
+    pub at_ms: i64,
+    /// The OIDC client that asked for them.
+    pub client: Option<String>,
+    /// Its display name, while it is registered.
+    pub name: Option<String>,
+    pub count: i64,
+}
+
 fn insert(e: &AuditEvent) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(
         "INSERT INTO audit_log (at_ms, hpki_id, action, client, outcome, detail) \
@@ -102,6 +115,27 @@ impl Store {
              WHERE hpki_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(hpki_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The holder's newest `limit` batches of successful remote signatures (`csc_sign` rows with
+    /// outcome `ok`), newest first, each the signatures one client made in one minute.
+    pub async fn signatures_of(
+        &self,
+        hpki_id: &str,
+        limit: i64,
+    ) -> Result<Vec<SignatureBatch>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT MAX(a.at_ms) AS at_ms, a.client AS client, c.name AS name, \
+             COUNT(*) AS count FROM audit_log a \
+             LEFT JOIN oidc_clients c ON c.client_id = a.client \
+             WHERE a.hpki_id = $1 AND a.action = $2 AND a.outcome = 'ok' \
+             GROUP BY a.client, c.name, a.at_ms / 60000 ORDER BY MAX(a.id) DESC LIMIT $3",
+        )
+        .bind(hpki_id)
+        .bind(AuditAction::CscSign.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -27,7 +27,7 @@ use std::{path::Path, time::Duration};
 
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
-pub use audit::{AuditAction, AuditEvent, AuditObserver, AuditRecord};
+pub use audit::{AuditAction, AuditEvent, AuditObserver, AuditRecord, SignatureBatch};
 pub use bindings::{BindError, BindOutcome, MyNumberRecord, NewMyNumberBinding};
 pub use ceremonies::{Assertion, Ceremony, Registration, SignInAssertion};
 pub use confirmations::{
