@@ -20,4 +20,8 @@ SRC="$ROOT/scripts/wine/bcryptprimitives.c"
 if [ ! -f "$SHIM" ] || [ "$SRC" -nt "$SHIM" ]; then
   x86_64-w64-mingw32-gcc -O2 -shared -o "$SHIM" "$SRC" -lbcrypt
 fi
+# One wineserver that outlives each program by a minute: with the default, the server of one test
+# binary could be shutting down as the next connected ("wine client error: recvmsg: Connection
+# reset by peer", seen once in a full run). It exits by itself a minute after the last program.
+wineserver -p60 >/dev/null 2>&1 || true
 exec wine "$@"
