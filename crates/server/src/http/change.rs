@@ -24,8 +24,7 @@ use super::{
     ApiError, ApiJson, AppState,
     client::ClientAddr,
     phone::{Opening, phone_of, phone_or_audit},
-    session,
-    watch::{self, Watcher},
+    session, watch,
 };
 use crate::{service::phone_code, store::AuditAction};
 
@@ -52,11 +51,7 @@ pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let s = session::current(&state, &headers).await?;
-    let slot = watch::stream_slot(&state, &s.id_hash)?;
-    let notices = state.events.subscribe();
-    let (target, key) = phone_code::watch_change(&state.ctx(), &s.id_hash).await?;
-    Ok(watch::watch(state, target, key, notices, Watcher::new(s, slot)))
+    watch::pc_code(state, &headers, crate::store::PcPurpose::Change).await
 }
 
 /// `DELETE /api/smartphone/change/current` (PC, 中止). 204 whether or not one was live.

@@ -24,8 +24,7 @@ use super::{
     ApiError, ApiJson, AppState,
     client::ClientAddr,
     phone::{Opening, phone_of},
-    session, signin,
-    watch::{self, Watcher},
+    session, signin, watch,
 };
 use crate::service::passkey_signin;
 
@@ -99,11 +98,7 @@ pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let s = session::current(&state, &headers).await?;
-    let slot = watch::stream_slot(&state, &s.id_hash)?;
-    let notices = state.events.subscribe();
-    let (target, key) = passkey_signin::watch_code(&state.ctx(), &s.id_hash).await?;
-    Ok(watch::watch(state, target, key, notices, Watcher::new(s, slot)))
+    watch::pc_code(state, &headers, crate::store::PcPurpose::SignIn).await
 }
 
 /// `POST /api/signin/phone/open` (phone): the first phone to present the token owns the code.

@@ -14,7 +14,7 @@ use super::{ApiError, AppState, session};
 use crate::{
     events::{self, StreamSlot},
     service::phone_code::{self, Snapshot, Watched},
-    store::SessionRecord,
+    store::{PcPurpose, SessionRecord},
 };
 
 /// A place for one more live-event stream of session `s`, or the typed refusal.
@@ -67,6 +67,20 @@ impl Watcher {
 
 fn session_ends(s: &SessionRecord) -> i64 {
     (s.last_seen_ms + session::IDLE_MS).min(s.created_ms + session::MAX_MS)
+}
+
+/// The SSE answer for the PC's newest code of one purpose (スマートフォン変更's first code or the
+/// sign-in code): the same session checks, stream cap and watch for both.
+pub(super) async fn pc_code(
+    state: AppState,
+    headers: &axum::http::HeaderMap,
+    purpose: PcPurpose,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
+    let s = session::current(&state, headers).await?;
+    let slot = stream_slot(&state, &s.id_hash)?;
+    let notices = state.events.subscribe();
+    let (target, key) = phone_code::watch_pc_code(&state.ctx(), purpose, &s.id_hash).await?;
+    Ok(watch(state, target, key, notices, Watcher::new(s, slot)))
 }
 
 /// The SSE answer: `target`'s state now, then each change (woken by notices under `key`, or by

@@ -18,8 +18,8 @@ use webauthn_rs::prelude::{Passkey, WebauthnError};
 use super::{
     Ctx, ServiceError,
     phone_code::{
-        PcTrail, Watched, cancel_pc_code, issue_pc_code, new_confirmation_code, notice_key,
-        open_pc_code, ttl_ms, watch_pc_code,
+        PcTrail, cancel_pc_code, issue_pc_code, new_confirmation_code, notice_key, open_pc_code,
+        ttl_ms,
     },
     signin::Proof,
 };
@@ -218,11 +218,6 @@ pub async fn cancel_code(
     client: Option<&str>,
 ) -> Result<(), ServiceError> {
     cancel_pc_code(ctx, &CODE, pc, client).await
-}
-
-/// The PC's code to watch: the session's newest.
-pub async fn watch_code(ctx: &Ctx<'_>, pc: &[u8]) -> Result<(Watched, String), ServiceError> {
-    watch_pc_code(ctx, PcPurpose::SignIn, pc).await
 }
 
 // ---- From a PC: the phone ----

@@ -821,11 +821,6 @@ pub async fn watch_enrolment(
     Ok((Watched::Code(Purpose::Enrolment, e.id), notice_key(Purpose::Enrolment, e.id, &e.hpki_id)))
 }
 
-/// The PC's first code to watch: the session's newest.
-pub async fn watch_change(ctx: &Ctx<'_>, pc: &[u8]) -> Result<(Watched, String), ServiceError> {
-    watch_pc_code(ctx, PcPurpose::Change, pc).await
-}
-
 /// The phone's newest confirmation to watch.
 pub async fn watch_confirmation(
     ctx: &Ctx<'_>,
