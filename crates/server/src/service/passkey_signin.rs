@@ -23,7 +23,9 @@ use super::{
     },
     signin::Proof,
 };
-use crate::store::{AuditAction, PcPurpose, Purpose, SignInAssertion, SignInCodeProof};
+use crate::store::{
+    AssertionFor, AuditAction, PcPurpose, Purpose, SignInAssertion, SignInCodeProof,
+};
 
 /// Why a passkey's answer was refused. Each has its own error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -157,7 +159,13 @@ pub async fn begin_on_device(
     session: &[u8],
 ) -> Result<RequestChallengeResponse, ServiceError> {
     let (options, state) = discoverable(ctx)?;
-    ctx.store.signin_assertion_put(session, &state, ctx.now_ms + ttl_ms(ctx.config)).await?;
+    ctx.store
+        .signin_assertion_put(
+            AssertionFor::Browser(session),
+            &state,
+            ctx.now_ms + ttl_ms(ctx.config),
+        )
+        .await?;
     Ok(options)
 }
 
@@ -187,7 +195,7 @@ async fn finish_on_device_inner(
     holder: &mut Option<String>,
 ) -> Result<(HpkiId, Proof), ServiceError> {
     // Taken first: whatever follows, this challenge is never answered again.
-    let state = ctx.store.signin_assertion_take(session, ctx.now_ms).await?;
+    let state = ctx.store.signin_assertion_take(AssertionFor::Browser(session), ctx.now_ms).await?;
     let state = state.ok_or(PasskeyRefusal::ChallengeUnknown)?;
     let phone = ctx.store.phone_by_credential(credential.get_credential_id()).await?;
     *holder = phone.as_ref().map(|p| p.hpki_id.clone());
@@ -241,7 +249,7 @@ pub async fn begin_code(
 ) -> Result<RequestChallengeResponse, ServiceError> {
     let c = ctx.store.pc_code_of_phone(PcPurpose::SignIn, phone, ctx.now_ms).await?;
     let (options, state) = discoverable(ctx)?;
-    ctx.store.signin_code_assertion_put(c.id, &state, c.expires_ms).await?;
+    ctx.store.signin_assertion_put(AssertionFor::Code(c.id), &state, c.expires_ms).await?;
     Ok(options)
 }
 
@@ -275,7 +283,7 @@ async fn finish_code_inner(
 ) -> Result<(i64, zeroize::Zeroizing<String>), ServiceError> {
     let now = ctx.now_ms;
     let c = ctx.store.pc_code_of_phone(PcPurpose::SignIn, phone, now).await?;
-    let state = ctx.store.signin_code_assertion_take(c.id, now).await?;
+    let state = ctx.store.signin_assertion_take(AssertionFor::Code(c.id), now).await?;
     let state = state.ok_or(PasskeyRefusal::ChallengeUnknown)?;
     let bound = ctx.store.phone_by_credential(credential.get_credential_id()).await?;
     *holder = bound.as_ref().map(|p| p.hpki_id.clone());

@@ -48,7 +48,7 @@ pub use identities::{
 pub use oidc::{
     ClientRecord, CodeRecord, CodeTake, GrantOf, NewToken, PendingRequest, TokenKind, TokenRecord,
 };
-pub use passkeys::SignInCodeProof;
+pub use passkeys::{AssertionFor, SignInCodeProof};
 pub use phone_codes::{CodeState, EnrolError, PcCode, PcPurpose, PhoneCode};
 pub use proofs::{ProofBegin, ProvedBy};
 pub use retention::{Purged, Retention};

@@ -31,43 +31,66 @@ pub struct SignInCodeProof<'a> {
     pub now_ms: i64,
 }
 
-impl Store {
-    // ---- On the device itself ----
+/// Whose discoverable assertion waits: a browser's own on the device itself (by its session), or
+/// that of the phone which owns a PC's sign-in code.
+#[derive(Debug, Clone, Copy)]
+pub enum AssertionFor<'a> {
+    Browser(&'a [u8]),
+    Code(i64),
+}
 
-    /// Stores the discoverable assertion `session_hash`'s browser is about to answer, replacing
-    /// the one it asked for before (one at a time).
+impl AssertionFor<'_> {
+    /// Its table and key column.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Browser(_) => ("signin_assertions", "session_hash"),
+            Self::Code(_) => ("signin_code_assertions", "code_id"),
+        }
+    }
+}
+
+impl Store {
+    // ---- The waiting assertion (on the device itself, or the phone of a PC's code) ----
+
+    /// Stores the discoverable assertion `who` is about to answer, replacing the one asked for
+    /// before (one at a time). On the relaxed pool: an unanswered challenge lost in a crash
+    /// costs the holder one more tap, so it need not cost a sync.
     pub async fn signin_assertion_put(
         &self,
-        session_hash: &[u8],
+        who: AssertionFor<'_>,
         state: &SignInAssertion,
         expires_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO signin_assertions (session_hash, state, expires_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (session_hash) DO UPDATE SET state = excluded.state, \
-             expires_ms = excluded.expires_ms",
-        )
-        .bind(session_hash)
-        .bind(state.stored())
-        .bind(expires_ms)
-        .execute(&self.pool)
-        .await?;
+        let (table, key) = who.table();
+        let q = format!(
+            "INSERT INTO {table} ({key}, state, expires_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT ({key}) DO UPDATE SET state = excluded.state, \
+             expires_ms = excluded.expires_ms"
+        );
+        let q = sqlx::query(sql(q));
+        let q = match who {
+            AssertionFor::Browser(session_hash) => q.bind(session_hash),
+            AssertionFor::Code(code_id) => q.bind(code_id),
+        };
+        q.bind(state.stored()).bind(expires_ms).execute(&self.relaxed).await?;
         Ok(())
     }
 
-    /// Takes (deletes and returns) the browser's waiting assertion if it is still live: a
-    /// challenge is answered once, right or wrong, and only by the browser that asked for it.
+    /// Takes (deletes and returns) `who`'s waiting assertion if it is still live: a challenge
+    /// is answered once, right or wrong, and only by the browser or phone that asked for it.
     pub async fn signin_assertion_take(
         &self,
-        session_hash: &[u8],
+        who: AssertionFor<'_>,
         now: i64,
     ) -> Result<Option<SignInAssertion>, StoreError> {
-        let state: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM signin_assertions WHERE session_hash = $1 RETURNING state, expires_ms",
-        )
-        .bind(session_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        let (table, key) = who.table();
+        let q = format!("DELETE FROM {table} WHERE {key} = $1 RETURNING state, expires_ms");
+        let q = sqlx::query_as(sql(q));
+        let q = match who {
+            AssertionFor::Browser(session_hash) => q.bind(session_hash),
+            AssertionFor::Code(code_id) => q.bind(code_id),
+        };
+        let state: Option<(String, i64)> = q.fetch_optional(&self.relaxed).await?;
         match state {
             Some((state, expires_ms)) if expires_ms > now => {
                 Ok(Some(SignInAssertion::from_stored(state)?))
@@ -107,46 +130,6 @@ impl Store {
     }
 
     // ---- From a PC, through its sign-in code ----
-
-    /// Stores the assertion the phone that owns code `code_id` is about to answer.
-    pub async fn signin_code_assertion_put(
-        &self,
-        code_id: i64,
-        state: &SignInAssertion,
-        expires_ms: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO signin_code_assertions (code_id, state, expires_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (code_id) DO UPDATE SET state = excluded.state, \
-             expires_ms = excluded.expires_ms",
-        )
-        .bind(code_id)
-        .bind(state.stored())
-        .bind(expires_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Takes (deletes and returns) the code's waiting assertion if still live: answered once.
-    pub async fn signin_code_assertion_take(
-        &self,
-        code_id: i64,
-        now: i64,
-    ) -> Result<Option<SignInAssertion>, StoreError> {
-        let state: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM signin_code_assertions WHERE code_id = $1 RETURNING state, expires_ms",
-        )
-        .bind(code_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match state {
-            Some((state, expires_ms)) if expires_ms > now => {
-                Ok(Some(SignInAssertion::from_stored(state)?))
-            }
-            _ => Ok(None),
-        }
-    }
 
     /// Commits the phone's proof in one transaction: the code becomes 'proved' for the holder
     /// (only by the phone that owns it, while live), the phone must still be working, its
