@@ -129,6 +129,10 @@ fn asking(holder: Option<Holder>, code: &Code, tries_left: u8) -> Step {
 async fn confirm(asked: Confirming, entered: String, set: impl Fn(Step)) {
     set(Step::Confirm(Confirming { sending: true, wrong: false, ..asked.clone() }));
     match server::confirm(entered).await {
+        // A change's first code: this answer carries the session's new id (the grant), so the
+        // second code is asked for only now. The stream's `proved` may arrive before it, and a
+        // request sent then would go with the old, dead id.
+        Ok(_) if asked.holder.is_none() => proved(set).await,
         Ok(_) => {}
         // The server counted exactly this entry; its event says the same number, whichever
         // arrives first.
@@ -169,7 +173,8 @@ fn on_enrolment(holder: &Holder, code: &Code, event: Result<CodeEvent, ErrorCode
 }
 
 /// What a pushed event about the old phone's first code turns the screen into. `None` for
-/// `proved`: the caller goes on to the second code.
+/// `proved`: the answer to the PC's own entry of the code goes on to the second code (see
+/// [`confirm`]).
 fn on_change(code: &Code, event: Result<CodeEvent, ErrorCode>) -> Option<Step> {
     Some(match event {
         // `completed` belongs to an enrolment, never to a change's first code.
@@ -204,9 +209,7 @@ fn follow(
             }
         })),
         None => events::subscribe::<events::ChangeCode>(Callback::from(move |e| {
-            if matches!(e, Ok(CodeEvent::Proved { .. })) {
-                spawn_local(proved(set.clone()));
-            } else if let Some(next) = on_change(&code, e) {
+            if let Some(next) = on_change(&code, e) {
                 set(next);
             }
         })),
