@@ -9,11 +9,9 @@ use std::{cell::RefCell, rc::Rc};
 use mahpki::{
     flows::{
         card::CardStage,
+        continue_to::{ACCOUNT_PATH, after_sign_in, link},
         run::Failure,
-        signin::{
-            Action, Helper, SignInView, Step, Way,
-            step::{ACCOUNT_PATH, after_sign_in},
-        },
+        signin::{Action, Helper, SignInView, Step, Way},
     },
     i18n::{Lang, Msg},
 };
@@ -42,17 +40,18 @@ impl std::ops::Deref for Mounted {
     }
 }
 
-async fn mount_with(step: Step, lang: Lang, continuing: bool) -> Mounted {
+async fn mount_with(step: Step, lang: Lang, continue_to: Option<&str>) -> Mounted {
+    let continue_to = continue_to.map(|c| AttrValue::from(c.to_owned()));
     let actions = Rc::new(RefCell::new(Vec::new()));
     let log = actions.clone();
     let on_action = Callback::from(move |a| log.borrow_mut().push(a));
     let screen =
-        common::mount(lang, html! { <SignInView {step} {continuing} {on_action} /> }).await;
+        common::mount(lang, html! { <SignInView {step} {continue_to} {on_action} /> }).await;
     Mounted { screen, actions }
 }
 
 async fn mount(step: Step, lang: Lang) -> Mounted {
-    mount_with(step, lang, false).await
+    mount_with(step, lang, None).await
 }
 
 /// 2031-03-31 09:00 to 2031-04-01 03:00 in Japan (18 hours).
@@ -187,6 +186,21 @@ async fn the_three_ways_in_the_guides_order() {
     }
 }
 
+/// Sent by a relying service, the smartphone way keeps where to go back to: signing in with the
+/// phone from the PC ends at the service, not at the holder's page.
+#[wasm_bindgen_test]
+async fn the_smartphone_way_carries_the_relying_services_step() {
+    let m = mount_with(ready(), Lang::Ja, Some(BACK)).await;
+    let href = m.attr("a#signin-smartphone", "href").unwrap_or_default();
+    assert_eq!(href, "/signin/smartphone?continue=%2Foidc%2Fauthorize%3Frequest%3Dabc%26x%3D1");
+    // Only a path to continue to is carried; anything else is dropped, not passed on.
+    assert_eq!(
+        link("/signin/smartphone", Some("https://evil.example/oidc/")),
+        "/signin/smartphone"
+    );
+    assert_eq!(link("/signin/smartphone", None), "/signin/smartphone");
+}
+
 /// Without the helper the card buttons are disabled (and say why); the smartphone way stays.
 #[wasm_bindgen_test]
 async fn without_the_helper_only_the_smartphone_way_is_offered() {
@@ -255,11 +269,15 @@ async fn buttons_emit_the_holders_actions() {
 /// Sent by a relying service, the signed-in screen goes back to it rather than to the holder's page.
 #[wasm_bindgen_test]
 async fn a_relying_services_holder_is_sent_back_to_it() {
-    let m = mount_with(Step::SignedIn(signed_in(SignInFactor::HpkiCard)), Lang::Ja, true).await;
+    let m =
+        mount_with(Step::SignedIn(signed_in(SignInFactor::HpkiCard)), Lang::Ja, Some(BACK)).await;
     m.press("サービスの画面へ進む");
     assert_eq!(*m.actions.borrow(), vec![Action::Continue]);
     assert!(!m.text().contains("登録状況へ進む"));
 }
+
+/// The `continue` a relying service's sign-in carries.
+const BACK: &str = "/oidc/authorize?request=abc&x=1";
 
 /// Where a sign-in goes on to: only a path of this site under /oidc/, else the holder's page.
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@ pub mod card;
 pub mod card_view;
 pub mod confirm;
 pub mod consent;
+pub mod continue_to;
 pub mod enrol;
 pub mod error_view;
 pub mod events;

@@ -19,7 +19,7 @@ pub use view::SignInView;
 use crate::{
     flows::{
         card::{self, CardStage, PinWindow},
-        hpki,
+        continue_to, hpki,
         run::{Failure, Runs, Ticket},
     },
     helper::HelperClient,
@@ -76,25 +76,10 @@ async fn run(way: Way, window: PinWindow, ticket: Ticket, set: impl Fn(Step) + C
         Ok(s) => {
             set(Step::Done(s));
             if ticket.live() {
-                go_on();
+                continue_to::go_on();
             }
         }
         Err(f) => set(Step::Failed(f)),
-    }
-}
-
-/// The page's `continue` parameter, decoded.
-fn continue_param() -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("continue")
-}
-
-/// A full navigation: the relying service's authorization endpoint is the server's, not a page
-/// of this app, and the holder's page may live in another bundle.
-fn go_on() {
-    let target = step::after_sign_in(continue_param().as_deref()).to_owned();
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().assign(&target);
     }
 }
 
@@ -102,8 +87,9 @@ fn go_on() {
 pub fn signin_flow() -> Html {
     let step = use_state(|| Step::Checking);
     let runs = use_memo((), |()| Runs::default());
-    let continuing =
-        use_memo((), |()| continue_param().is_some_and(|p| step::is_continue_path(&p)));
+    let continue_to = use_memo((), |()| {
+        continue_to::here().filter(|p| continue_to::is_continue_path(p)).map(AttrValue::from)
+    });
     {
         let (step, runs) = (step.clone(), runs.clone());
         use_effect_with((), move |()| {
@@ -129,7 +115,7 @@ pub fn signin_flow() -> Html {
                 set(Step::Checking);
                 spawn_local(check(set, false));
             }
-            Action::Continue => go_on(),
+            Action::Continue => continue_to::go_on(),
             Action::SignOut => {
                 let ticket = runs.next();
                 let set = ticket.setter(&step);
@@ -142,5 +128,5 @@ pub fn signin_flow() -> Html {
             }
         })
     };
-    html! { <SignInView step={(*step).clone()} continuing={*continuing} {on_action} /> }
+    html! { <SignInView step={(*step).clone()} continue_to={(*continue_to).clone()} {on_action} /> }
 }

@@ -8,6 +8,7 @@ use super::step::{Action, Helper, Step, Way};
 use crate::{
     flows::{
         card_view::{self, CardProgress},
+        continue_to,
         error_view::FailureNotice,
         start_view::{BackToTop, HolderCard, Readers},
         widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
@@ -22,9 +23,10 @@ pub const SMARTPHONE_PATH: &str = "/signin/smartphone";
 #[derive(Properties, PartialEq)]
 pub struct SignInViewProps {
     pub step: Step,
-    /// A relying service sent the holder here (`?continue=` under `/oidc/`).
+    /// Where a relying service that sent the holder here wants them back (`?continue=` under
+    /// `/oidc/`, checked); the スマートフォン page's link carries it along.
     #[prop_or_default]
-    pub continuing: bool,
+    pub continue_to: Option<AttrValue>,
     pub on_action: Callback<Action>,
 }
 
@@ -68,7 +70,12 @@ fn session(ctx: &LangContext, s: &SignedIn) -> Html {
 }
 
 /// The three ways in, in the guide's order: (i) HPKIカード, (ii) マイナンバーカード, (iii) スマートフォン.
-fn ways(ctx: &LangContext, helper: &Helper, on: &Callback<Action>) -> Html {
+fn ways(
+    ctx: &LangContext,
+    helper: &Helper,
+    continue_to: Option<&str>,
+    on: &Callback<Action>,
+) -> Html {
     let t = |m| ctx.t(m);
     let ready = matches!(helper, Helper::Ready(_));
     let start = |way: Way, label: Msg| {
@@ -115,7 +122,7 @@ fn ways(ctx: &LangContext, helper: &Helper, on: &Callback<Action>) -> Html {
                 <h3 id="way-smartphone">{ t(Msg::SignInSmartphoneWay) }</h3>
                 <p class="hint">{ t(Msg::SignInSmartphoneHint) }</p>
                 <div class="actions">
-                    <a class="button primary" id="signin-smartphone" href={SMARTPHONE_PATH}>{ t(Msg::SignInSmartphoneButton) }</a>
+                    <a class="button primary" id="signin-smartphone" href={continue_to::link(SMARTPHONE_PATH, continue_to)}>{ t(Msg::SignInSmartphoneButton) }</a>
                 </div>
             </article>
         </>
@@ -147,7 +154,8 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
     let ctx = use_lang();
     let t = |m| ctx.t(m);
     let on = &props.on_action;
-    let onward = if props.continuing { Msg::ContinueToService } else { Msg::GoToAccount };
+    let onward =
+        if props.continue_to.is_some() { Msg::ContinueToService } else { Msg::GoToAccount };
     let body = match &props.step {
         Step::Checking => html! {},
         Step::SignedIn(s) => html! {
@@ -163,7 +171,7 @@ pub fn signin_view(props: &SignInViewProps) -> Html {
         },
         Step::Choose(helper) => html! {
             <>
-                { ways(&ctx, helper, on) }
+                { ways(&ctx, helper, props.continue_to.as_deref(), on) }
                 <div class="actions"><BackToTop /></div>
             </>
         },

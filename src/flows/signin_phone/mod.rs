@@ -14,7 +14,7 @@ pub use step::{Action, For, Step};
 pub use view::SignInPhoneView;
 
 use crate::{
-    flows::{confirm, fragment, passkey},
+    flows::{confirm, continue_to, fragment, passkey},
     server, webauthn,
 };
 
@@ -35,7 +35,7 @@ async fn sign_in(who: For, set: impl Fn(Step)) {
         For::ThisPhone => match passkey::sign_in_here().await {
             Ok(s) => {
                 set(Step::SignedIn(s));
-                passkey::go_on();
+                continue_to::go_on();
             }
             Err(e) => set(step::failed(who, e)),
         },

@@ -17,7 +17,7 @@ pub use view::SignInSmartphoneView;
 
 use crate::{
     flows::{
-        events, passkey,
+        continue_to, events, passkey,
         run::{Runs, Ticket},
         smartphone::step::Code,
     },
@@ -53,7 +53,7 @@ async fn confirm(asked: Step, entered: String, set: impl Fn(Step)) {
     let done = matches!(next, Step::SignedIn(_));
     set(next);
     if done {
-        passkey::go_on();
+        continue_to::go_on();
     }
 }
 
@@ -65,7 +65,7 @@ async fn passkey_here(ticket: Ticket, step: UseStateHandle<Step>) {
     match passkey::sign_in_here().await {
         Ok(s) => {
             set(Step::SignedIn(s));
-            passkey::go_on();
+            continue_to::go_on();
         }
         Err(e) => set(Step::Failed(e.into())),
     }
