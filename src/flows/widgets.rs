@@ -23,6 +23,19 @@ pub fn action_button<A: Clone + 'static>(
     }
 }
 
+/// The flow's 中止 row under the step, when the step can be cancelled; nothing otherwise.
+pub fn cancel_row<A: Clone + 'static>(
+    ctx: &LangContext,
+    shown: bool,
+    cancel: A,
+    on: &Callback<A>,
+) -> Html {
+    if !shown {
+        return Html::default();
+    }
+    html! { <div class="actions secondary">{ action_button(ctx.t(Msg::Cancel), false, cancel, on) }</div> }
+}
+
 /// What the flow's live region says on a step: the page waits (with the spinner), the flow
 /// ended well, a plain note (e.g. after 中止), or words for the screen reader only (what the
 /// screen already shows another way, e.g. a countdown's thresholds).

@@ -10,7 +10,7 @@ use crate::{
         card_view::{self, CardProgress},
         error_view::FailureNotice,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
+        widgets::{Frame, Status, action_button, cancel_row, flow_frame, use_step_focus},
     },
     i18n::{self, Msg},
     lang::{LangContext, use_lang},
@@ -137,14 +137,7 @@ pub fn mynumber_view(props: &MyNumberViewProps) -> Html {
     flow_frame(
         &ctx,
         frame,
-        html! {
-            <>
-                    { body }
-                    if props.step.cancellable() {
-                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-                    }
-            </>
-        },
+        html! { <>{ body }{ cancel_row(&ctx, props.step.cancellable(), Action::Cancel, on) }</> },
     )
 }
 

@@ -17,7 +17,7 @@ use crate::{
         error_view::FailureNotice,
         run::Failure,
         start_view::{BackToTop, Cancelled, CheckingHelper, HelperMissing, HolderCard, HpkiReady},
-        widgets::{Frame, Status, action_button, flow_frame, use_step_focus},
+        widgets::{Frame, Status, action_button, cancel_row, flow_frame, use_step_focus},
     },
     i18n::Msg,
     lang::{LangContext, use_lang},
@@ -217,13 +217,6 @@ pub fn smartphone_view(props: &SmartphoneViewProps) -> Html {
     flow_frame(
         &ctx,
         frame,
-        html! {
-            <>
-                    { body }
-                    if props.step.cancellable() {
-                        <div class="actions secondary">{ action_button(t(Msg::Cancel), false, Action::Cancel, on) }</div>
-                    }
-            </>
-        },
+        html! { <>{ body }{ cancel_row(&ctx, props.step.cancellable(), Action::Cancel, on) }</> },
     )
 }
