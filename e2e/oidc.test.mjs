@@ -3,43 +3,11 @@
 // helper, virtual card behind pcscd + vpcd, PIN in the helper's window), consents once, and the
 // app shows the ID token's claims it verified itself. Screenshots of every screen.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  ROOT, capture, enterPin, expectAccessible, freePort, launchBrowser, startPlatform, until, watchForProblems,
+  capture, enterPin, expectAccessible, launchBrowser, startPlatform, watchForProblems,
 } from './harness.mjs';
-
-/** The demo relying service for `issuer`, registered as a client of the platform. */
-async function startRp(platform) {
-  const port = await freePort();
-  const registered = JSON.parse(await platform.cli(
-    'oidc-client', 'add', 'デモ処方システム', '--redirect-uri', `http://localhost:${port}/callback`,
-  ));
-  assert.equal(registered.token_endpoint_auth_method, 'client_secret_basic');
-  assert.match(registered.client_secret, /^[A-Za-z0-9_-]{43}$/);
-  const child = spawn(process.execPath, [join(ROOT, 'e2e', 'rp', 'rp.mjs')], {
-    env: {
-      ...process.env,
-      MAHPKI_ISSUER: platform.server.origin,
-      RP_CLIENT_ID: registered.client_id,
-      RP_CLIENT_SECRET: registered.client_secret,
-      RP_PORT: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  await until(() => /rp listening on/.test(log) || child.exitCode !== null, 'the relying service to start', 30_000);
-  assert.equal(child.exitCode, null, log);
-  return {
-    origin: `http://localhost:${port}`,
-    clientId: registered.client_id,
-    log: () => log,
-    stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGTERM'); }),
-  };
-}
+import { startRp } from './relying.mjs';
 
 test('OIDC: a relying service signs a holder in with the HPKI card, consent once, claims shown', async () => {
   const platform = await startPlatform();
@@ -47,6 +15,8 @@ test('OIDC: a relying service signs a holder in with the HPKI card, consent once
   let rp;
   try {
     rp = await startRp(platform);
+    assert.equal(rp.registered.token_endpoint_auth_method, 'client_secret_basic');
+    assert.match(rp.registered.client_secret, /^[A-Za-z0-9_-]{43}$/);
     const holder = platform.pki.holders[0];
     await platform.cards.insert('hpki', holder.hpki_id);
     const page = await browser.context.newPage();
