@@ -20,6 +20,13 @@ browser_rows=$(MAHPKI_SERVER_BIN="$ROOT/target/release/mahpki-server" \
 # Through the real pcscd + vpcd (the example starts pcscd only if none runs), which the
 # end-to-end runs share: under their lock.
 card_table=$(flock /tmp/e2e.lock cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
+# Issue 14 goal 5: APDUs per step of one authentication, the helper's beside OpenSC's (its
+# transcripts recorded at the virtual card behind the real pcscd + vpcd, under the same lock).
+apdu_dir=$(mktemp -d)
+flock /tmp/e2e.lock env CARDSIM_BIN="$ROOT/target/release/cardsim" scripts/opensc-apdus.sh "$apdu_dir" >/dev/null
+card_apdus=$(cargo run --release --locked -p mahpki-helper --all-features --example card_apdus -- \
+  --opensc "$apdu_dir/sign.apdus" --opensc-read "$apdu_dir/read.apdus" 2>/dev/null)
+rm -rf "$apdu_dir"
 
 {
   echo "# Benchmarks"
@@ -86,5 +93,13 @@ card_table=$(flock /tmp/e2e.lock cargo run --release --locked -p mahpki-cardsim 
   echo "APDUs exchanged and time per flow through the real pcscd + vpcd stack (cardsim's card_bench)."
   echo
   echo "$card_table"
+  echo
+  echo "## Card round trips: APDUs per step of one authentication (issue 14, goal 5)"
+  echo
+  echo "Ours: what the helper's operation runner sends for one authentication (crates/helper/examples/card_apdus.rs): it finds the card, trying the wanted kind's applications first, and reads it in the same hold of the card (certificate, and PIN tries with an empty VERIFY); after the PIN page it selects the application again, verifies and signs. Counted at each cardsim card in the helper's in-process virtual reader. OpenSC $(opensc-tool --info 2>/dev/null | awk '/OpenSC/{print $2; exit}') (JPKI only: it has no HPKI driver): one \`pkcs11-tool --login --pin … --sign --mechanism SHA256-RSA-PKCS --id 01\` run against the virtual My Number card behind the real pcscd + vpcd (\`scripts/opensc-apdus.sh\`): loading the module binds the card (its drivers probe it until the jpki driver takes it; the PKCS#15 emulation selects the JPKI AP and asks both PINs' tries) and reads every certificate file to build its objects, the authentication certificate among them; then C_Login (SELECT the PIN EF, VERIFY) and C_Sign (SELECT the key EF, \`80 2A\` over the DigestInfo). Its APDUs are recorded at the card and checked against OpenSC's own log (as many \"Outgoing APDU\"s at debug 9; lower levels leave PIN commands out); file caching off (the default). One classifier sorts both transcripts: a SELECT of an EF counts for what is done with the EF."
+  echo
+  echo "$card_apdus"
+  echo
+  echo "Goal: ours <= OpenSC's on each step. Met on every step but one: the helper selects the application twice, once to find and read the card and once after the PIN page, where OpenSC's one process selects it once and keeps that selection from C_Login to C_Sign. The helper keeps the second SELECT on purpose: the holder may take a minute at the PIN page while other programs use the card, and a VERIFY sent to another application's PIN EF would spend that PIN's tries. Before this work the helper sent 15 (JPKI), 13 (JMA), 12 (annex B) and 18 (annex B without extended APDUs) APDUs: it read each file as a 5-byte header READ then the rest (now one READ with Le 0, extended where the card takes it, continued only where an answer stops), selected the annex B certificate EF before reading it (now read by its short EF identifier), and selected the application once to identify the card and again to read it (now one hold of the card). Left: a card without extended APDUs costs one refused extended READ and one refused extended PSO per authentication (the profile promises extended length; the refusal is not remembered between the read and the signature); JPKI's CA certificate (2 APDUs, EF 000B) is read and returned as \`ca_certificate\` though the web app does not send it on; JPKI 署名用 (the signature certificate) is not in the helper's driver, so it has no row. OpenSC's probing (its first row) goes with \`card_drivers = jpki;\` in opensc.conf (43 APDUs in all then, measured once by hand), which a default install does not set."
 } > BENCHMARKS.md
 cat BENCHMARKS.md

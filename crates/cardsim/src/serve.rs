@@ -136,11 +136,36 @@ fn serve_connection(card: &SharedCard, mut s: TcpStream) -> io::Result<()> {
             Request::GetAtr => write_message(&mut w, c.atr())?,
             Request::Apdu(apdu) => {
                 let resp = c.transmit(&apdu);
+                // Logged before the answer leaves, so a host that got its answer finds the line.
+                debug!(target: APDU_LOG, "{}", apdu_log_line(&apdu, &resp));
                 write_message(&mut w, &resp)?;
             }
         }
     }
     Ok(())
+}
+
+/// `RUST_LOG=cardsim::apdu=debug` logs every command APDU a card behind vpcd gets, one line each
+/// ([`apdu_log_line`]), so what a host sends is counted at the card (scripts/opensc-apdus.sh).
+pub const APDU_LOG: &str = "cardsim::apdu";
+
+/// `apdu <command hex> <SW hex>`; the data of commands that carry a PIN (VERIFY, CHANGE
+/// REFERENCE DATA, RESET RETRY COUNTER) is written `xx` per byte.
+pub fn apdu_log_line(apdu: &[u8], resp: &[u8]) -> String {
+    let carries_pin = matches!(apdu.get(1), Some(0x20 | 0x21 | 0x24 | 0x2c));
+    let mut line = String::from("apdu ");
+    for (i, b) in apdu.iter().enumerate() {
+        if carries_pin && i >= 5 {
+            line.push_str("xx");
+        } else {
+            line.push_str(&format!("{b:02X}"));
+        }
+    }
+    line.push(' ');
+    for b in &resp[resp.len().saturating_sub(2)..] {
+        line.push_str(&format!("{b:02X}"));
+    }
+    line
 }
 
 /// Which card the control interface means.
@@ -278,5 +303,26 @@ impl Server {
     /// Key of the card in the reader.
     pub fn inserted(&self) -> Option<String> {
         self.inner.slot.lock().expect("slot lock").as_ref().map(|(k, _)| k.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apdu_log_line;
+
+    #[test]
+    fn apdu_log_lines_hide_pins() {
+        assert_eq!(
+            apdu_log_line(&[0x00, 0xa4, 0x02, 0x0c, 0x02, 0x00, 0x18], &[0x90, 0x00]),
+            "apdu 00A4020C020018 9000"
+        );
+        let verify = [0x00, 0x20, 0x00, 0x80, 0x04, b'1', b'2', b'3', b'4'];
+        assert_eq!(apdu_log_line(&verify, &[0x63, 0xc2]), "apdu 0020008004xxxxxxxx 63C2");
+        // A tries-left query has no data to hide; a signature's data is not logged, only SW.
+        assert_eq!(apdu_log_line(&[0x00, 0x20, 0x00, 0x80], &[0x63, 0xc3]), "apdu 00200080 63C3");
+        assert_eq!(
+            apdu_log_line(&[0x80, 0x2a, 0x00, 0x80], &[1, 2, 3, 0x90, 0x00]),
+            "apdu 802A0080 9000"
+        );
     }
 }

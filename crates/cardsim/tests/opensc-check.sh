@@ -4,17 +4,12 @@
 # objects, read its certificate and sign with its auth key; the signature must verify against the
 # card's certificate. Prints one line per check and `opensc-check: N passed, M failed`.
 #
-# Uses reader "Virtual PCD 00 01" (vpcd port 35964) so it does not collide with cards other suites
-# put into "Virtual PCD 00 00". Starts pcscd only if none runs, and stops only what it started.
+# pcscd, vpcd and the virtual card as scripts/pcsc-lib.sh sets them up (reader "Virtual PCD 00 01";
+# pcscd started only if none runs). Run it under /tmp/e2e.lock.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$ROOT"
-READER_NAME="Virtual PCD 00 01"
-VPCD_PORT=35964
-SEED=11
-HOLDER=HP0000000001
-MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
-BIN="${CARDSIM_BIN:-$ROOT/target/debug/cardsim}"
+source "$ROOT/scripts/pcsc-lib.sh"
 
 passed=0
 failed=0
@@ -29,44 +24,15 @@ check() { # check NAME CMD...: one pass/fail line
   fi
 }
 
-tmp=$(mktemp -d)
-pcscd_pid=""
-cardsim_pid=""
-cleanup() {
-  [ -n "$cardsim_pid" ] && kill "$cardsim_pid" 2>/dev/null && wait "$cardsim_pid" 2>/dev/null
-  [ -n "$pcscd_pid" ] && kill "$pcscd_pid" 2>/dev/null && wait "$pcscd_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 cargo build -q -p mahpki-cardsim --bin cardsim || { echo "opensc-check: 0 passed, 1 failed"; exit 1; }
 
-if ! pidof pcscd >/dev/null; then
-  pcscd --foreground >"$tmp/pcscd.log" 2>&1 &
-  pcscd_pid=$!
-  for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
-fi
-
-"$BIN" pki --seed "$SEED" --out "$tmp/pki" >/dev/null
-auth_pin=$(grep -A16 "\"hpki_id\": \"$HOLDER\"" "$tmp/pki/holders.json" | grep -m1 '"jpki_auth_pin"' | cut -d'"' -f4)
+pcsc_setup
+tmp="$PCSC_TMP"
+pcsc_start
+auth_pin=$(pcsc_auth_pin)
 cert="$tmp/pki/holders/$HOLDER/jpki-auth.pem"
-
-"$BIN" serve --seed "$SEED" --vpcd-port "$VPCD_PORT" --control-port 0 >"$tmp/cardsim.out" 2>"$tmp/cardsim.err" &
-cardsim_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/cardsim.out" 2>/dev/null | head -1 | cut -d: -f2)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-"$BIN" ctl --control-port "$port" insert jpki "$HOLDER" >/dev/null
-
-# pcscd polls vpcd; wait until the reader reports the card and OpenSC names it.
-name=""
-for _ in $(seq 50); do
-  name=$(opensc-tool --reader "$READER_NAME" -n 2>/dev/null) && [ -n "$name" ] && break
-  sleep 0.2
-done
+pcsc_serve
+name=$(pcsc_insert jpki)
 check "opensc-tool -n names the card jpki (got '$name')" [ "$name" = "jpki" ]
 
 pkcs15-tool --reader "$READER_NAME" -D >"$tmp/p15.txt" 2>&1
@@ -79,9 +45,7 @@ check "pkcs15-tool reads the certificate the PKI issued" \
   cmp -s <(openssl x509 -in "$tmp/read.pem" -outform DER 2>/dev/null) "$tmp/pki/holders/$HOLDER/jpki-auth.der"
 
 # The auth-PIN token of this reader's card.
-slot=$(pkcs11-tool --module "$MODULE" -L 2>/dev/null |
-  awk -v r="$READER_NAME" '/^Slot /{s=$3; d=substr($0, index($0,":")+2)} /token label/ && d==r && /User Authentication PIN/{print s; exit}')
-slot=${slot#(}; slot=${slot%%)*}
+slot=$(pcsc_auth_slot)
 echo "auth-PIN slot: $slot"
 printf 'signed by the virtual My Number card\n' >"$tmp/data"
 pkcs11-tool --module "$MODULE" --slot "$slot" --login --pin "$auth_pin" --sign --mechanism SHA256-RSA-PKCS \

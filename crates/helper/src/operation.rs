@@ -234,10 +234,14 @@ impl Runner<'_> {
     }
 
     fn run(&self) -> Result<AuthenticationResult, Stop> {
-        let (mut session, detected) = loop {
+        let (mut session, detected, info) = loop {
             let remaining = self.check()?;
-            let next = match find_card(self.backend, self.op.card) {
-                Ok(Search::Found(s, d)) => break (s, d),
+            // Reading the card found is communicating with it.
+            let communicating = || {
+                self.op.set(OperationState::Communicating);
+            };
+            let next = match find_card(self.backend, self.op.card, &communicating) {
+                Ok(Search::Found(s, d, info)) => break (s, d, info),
                 Ok(Search::NoReader) => {
                     OperationState::WaitingCard { reason: WaitReason::NoReader }
                 }
@@ -253,8 +257,7 @@ impl Runner<'_> {
             self.backend.wait_for_change(self.cfg.poll.min(remaining));
         };
         self.check()?;
-        self.op.set(OperationState::Communicating);
-        let info = session.read_info(detected)?;
+        let info = info?;
         let mut tries_left = match info.pin {
             PinStatus::Locked => return Err(CardError::PinLocked(self.op.card).into()),
             PinStatus::TriesLeft(n) => Some(n),

@@ -305,11 +305,12 @@ proptest! {
         let (jpki_pin, hpki_pin) = pins();
         let di = sha256_digest_info(&[9; 32]);
         for wanted in [CardType::Jpki, CardType::Hpki] {
-            let Ok(Search::Found(mut session, detected)) = find_card(&readers, wanted) else {
+            let Ok(Search::Found(mut session, detected, info)) = find_card(&readers, wanted, &|| {})
+            else {
                 continue;
             };
             prop_assert_eq!(detected.card_type(), Some(wanted));
-            let Ok(info) = session.read_info(detected) else { continue };
+            let Ok(info) = info else { continue };
             check_read(&info.certificate)?;
             let pin = if wanted == CardType::Jpki { &jpki_pin } else { &hpki_pin };
             let _ = session.authenticate(detected, &info, pin, &di);

@@ -85,20 +85,16 @@ fn drive<C: Card>(mut card: C, profile: &HpkiProfile) -> (Vec<Vec<u8>>, usize, u
 #[test]
 fn jma_card_transcript() {
     let h = &test_pki().holders[0];
-    let (sent, cert_len, pin_len) = drive(h.hpki_card_with(&sim_profile::JMA), &card_profile::JMA);
-    let rest = cert_len - 5;
-    let read_rest = format!("00 b0 00 05 00 {:02x} {:02x}", rest >> 8, rest & 0xff);
-    let read_rest: &'static str = Box::leak(read_rest.into_boxed_str());
+    let (sent, _, pin_len) = drive(h.hpki_card_with(&sim_profile::JMA), &card_profile::JMA);
     check(
         "jma",
         &sent,
         &[
             // SELECT the JMA authentication application by its DF name.
             Apdu::Exact("00 a4 04 0c 10 e8 28 bd 08 0f a0 00 00 03 91 00 00 00 00 00 02"),
-            // SELECT EF 0016 (certificate); READ its DER header, then the rest in one extended READ.
+            // SELECT EF 0016 (certificate); READ it whole in one extended READ (Le 0000).
             Apdu::Exact("00 a4 02 0c 02 00 16"),
-            Apdu::Exact("00 b0 00 00 05"),
-            Apdu::Exact(read_rest),
+            Apdu::Exact("00 b0 00 00 00 00 00"),
             // SELECT EF 0002 (PIN), then an empty VERIFY P2 88 for the tries left.
             Apdu::Exact("00 a4 02 0c 02 00 02"),
             Apdu::Exact("00 20 00 88"),
@@ -117,21 +113,17 @@ fn jma_card_transcript() {
 #[test]
 fn jahis_annex_b_card_transcript() {
     let h = &test_pki().holders[0];
-    let (sent, cert_len, pin_len) =
+    let (sent, _, pin_len) =
         drive(h.hpki_card_with(&sim_profile::GUIDELINE), &card_profile::JAHIS_ANNEX_B);
-    let rest = cert_len - 5;
-    let read_rest = format!("00 b0 00 05 00 {:02x} {:02x}", rest >> 8, rest & 0xff);
-    let read_rest: &'static str = Box::leak(read_rest.into_boxed_str());
     check(
         "jahis-annex-b",
         &sent,
         &[
             // SELECT the application: RID E8 28 BD 08 0F, our placeholder PIX "JAHIS" 00 02.
             Apdu::Exact("00 a4 04 0c 0c e8 28 bd 08 0f 4a 41 48 49 53 00 02"),
-            // SELECT EF 0018 (certificate, SFI 18), READ header and rest.
-            Apdu::Exact("00 a4 02 0c 02 00 18"),
-            Apdu::Exact("00 b0 00 00 05"),
-            Apdu::Exact(read_rest),
+            // READ the certificate by its short EF identifier 18 (P1 98), nothing selected, whole
+            // in one extended READ.
+            Apdu::Exact("00 b0 98 00 00 00 00"),
             // The PIN is SFI 16: VERIFY P2 96 names it, nothing is selected.
             Apdu::Exact("00 20 00 96"),
             Apdu::Exact("00 a4 04 0c 0c e8 28 bd 08 0f 4a 41 48 49 53 00 02"),
@@ -141,4 +133,31 @@ fn jahis_annex_b_card_transcript() {
             Apdu::Starts("00 2a 9e 9a 00 01 00", 7 + 256 + 2),
         ],
     );
+}
+
+#[test]
+fn jahis_annex_b_card_without_extended_length_transcript() {
+    let h = &test_pki().holders[0];
+    let short = HpkiProfile { extended_length: false, ..card_profile::JAHIS_ANNEX_B };
+    let (sent, cert_len, pin_len) = drive(h.hpki_card_with(&sim_profile::GUIDELINE_SHORT), &short);
+    // The certificate in 256-byte short READs: the first by SFI, the others from their offset.
+    let mut expected = vec![
+        Apdu::Exact("00 a4 04 0c 0c e8 28 bd 08 0f 4a 41 48 49 53 00 02"),
+        Apdu::Exact("00 b0 98 00 00"),
+    ];
+    for offset in (256..cert_len).step_by(256) {
+        let le = (cert_len - offset).min(256) as u8; // 256 encodes as 00
+        let read = format!("00 b0 {:02x} {:02x} {le:02x}", offset >> 8, offset & 0xff);
+        expected.push(Apdu::Exact(Box::leak(read.into_boxed_str())));
+    }
+    expected.extend([
+        Apdu::Exact("00 20 00 96"),
+        Apdu::Exact("00 a4 04 0c 0c e8 28 bd 08 0f 4a 41 48 49 53 00 02"),
+        Apdu::Starts("00 20 00 96", 5 + pin_len),
+        Apdu::Exact("00 22 41 b6 04 81 02 00 17"),
+        // PSO CDS chained: CLA 10 with the first 255 bytes, then CLA 00 with the last and Le 00.
+        Apdu::Starts("10 2a 9e 9a ff", 5 + 255),
+        Apdu::Starts("00 2a 9e 9a 01", 5 + 1 + 1),
+    ]);
+    check("jahis-annex-b without extended length", &sent, &expected);
 }

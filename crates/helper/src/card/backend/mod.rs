@@ -28,6 +28,10 @@ pub trait CardBackend: Send + Sync + 'static {
     }
 }
 
+/// What one look at a card tells an operation wanting a card of some kind: which card it is,
+/// and for one of that kind, its certificate and PIN tries or why they could not be read.
+pub type Look = (Detected, Option<Result<CardInfo, CardError>>);
+
 /// One connected card, whatever carries it.
 pub trait CardSession: Send {
     /// Whether this very card is still in its reader (checked without APDUs while the holder
@@ -36,6 +40,17 @@ pub trait CardSession: Send {
         true
     }
     fn identify(&mut self) -> Result<Detected, CardError>;
+    /// [`Self::identify`] (trying the applications of kind `wanted` first) and, for a card of
+    /// that kind, `found()` then [`Self::read_info`], in one hold of the card where it can be
+    /// held: the application is then selected once for both.
+    fn identify_and_read(&mut self, wanted: CardType, found: &dyn Fn()) -> Result<Look, CardError> {
+        let detected = self.identify()?;
+        let info = (detected.card_type() == Some(wanted)).then(|| {
+            found();
+            self.read_info(detected)
+        });
+        Ok((detected, info))
+    }
     /// Certificates and PIN tries, no PIN needed.
     fn read_info(&mut self, card: Detected) -> Result<CardInfo, CardError>;
     /// VERIFY then sign `digest_info` (SHA-256 DigestInfo), under one exclusive hold of the card.
@@ -90,6 +105,17 @@ impl<C: ApduCard> CardSession for ApduSession<C> {
         self.run(false, driver::identify)
     }
 
+    fn identify_and_read(&mut self, wanted: CardType, found: &dyn Fn()) -> Result<Look, CardError> {
+        self.run(false, |t| {
+            let detected = driver::identify_trying(t, wanted)?;
+            let info = (detected.card_type() == Some(wanted)).then(|| {
+                found();
+                driver::read_selected(t, detected)
+            });
+            Ok((detected, info))
+        })
+    }
+
     fn read_info(&mut self, card: Detected) -> Result<CardInfo, CardError> {
         self.run(false, |t| match card {
             Detected::Jpki => jpki::read_info(t),
@@ -140,11 +166,17 @@ pub enum Search {
     NoCard,
     /// Only cards of the other kind (or unknown cards) are present.
     Other(CardPresence),
-    Found(Box<dyn CardSession>, Detected),
+    /// The card, what it is, and what reading it gave (see [`CardSession::identify_and_read`]).
+    Found(Box<dyn CardSession>, Detected, Result<CardInfo, CardError>),
 }
 
-/// Looks through every reader for a card of type `wanted`.
-pub fn find_card(backend: &dyn CardBackend, wanted: CardType) -> Result<Search, CardError> {
+/// Looks through every reader for a card of type `wanted`, and reads the one it finds; `found`
+/// is called when it starts reading.
+pub fn find_card(
+    backend: &dyn CardBackend,
+    wanted: CardType,
+    found: &dyn Fn(),
+) -> Result<Search, CardError> {
     let names = backend.readers()?;
     if names.is_empty() {
         return Ok(Search::NoReader);
@@ -165,9 +197,9 @@ pub fn find_card(backend: &dyn CardBackend, wanted: CardType) -> Result<Search, 
                 continue;
             }
         };
-        match session.identify() {
-            Ok(d) if d.card_type() == Some(wanted) => return Ok(Search::Found(session, d)),
-            Ok(d) => other = Some(d.presence()),
+        match session.identify_and_read(wanted, found) {
+            Ok((d, Some(info))) => return Ok(Search::Found(session, d, info)),
+            Ok((d, None)) => other = Some(d.presence()),
             Err(e) => tracing::debug!(reader = %name, error = %e, "card not identified"),
         }
     }

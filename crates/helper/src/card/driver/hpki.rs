@@ -4,7 +4,8 @@
 use mahpki_protocol::{card_profile::HpkiProfile, helper::CardType};
 
 use super::iso7816::{
-    CardInfo, PinStatus, pin_status, read_der_file, select_aid, select_ef, sign_outcome, verify,
+    CardInfo, PinStatus, is_length_refusal, pin_status, read_der_file, select_aid, select_ef,
+    sign_outcome, verify,
 };
 use mahpki_protocol::apdu::Command;
 
@@ -29,8 +30,16 @@ fn select_pin(t: &mut dyn Transport, p: &HpkiProfile) -> Result<(), CardError> {
 
 pub fn read_info(t: &mut dyn Transport, p: &HpkiProfile) -> Result<CardInfo, CardError> {
     select_ap(t, p)?;
-    select_ef(t, p.cert_ef.fid_bytes())?;
-    let certificate = read_der_file(t, p.extended_length)?;
+    read_selected(t, p)
+}
+
+/// [`read_info`] once the application is selected (by `identify`, in the same hold of the card).
+pub fn read_selected(t: &mut dyn Transport, p: &HpkiProfile) -> Result<CardInfo, CardError> {
+    // A certificate EF with a short identifier is read without selecting it.
+    if p.cert_ef.sfi.is_none() {
+        select_ef(t, p.cert_ef.fid_bytes())?;
+    }
+    let certificate = read_der_file(t, p.cert_ef.sfi, p.extended_length)?;
     select_pin(t, p)?;
     let pin = match pin_status(t, p.verify_p2)? {
         // Some cards answer 63Cx only after a failure; the issuer's count is then the truth.
@@ -47,11 +56,6 @@ pub fn pso_commands(p: &HpkiProfile, block: &[u8]) -> Vec<(Command, bool)> {
     } else {
         Command::new(p.pso, block, Some(256)).chained().into_iter().map(|c| (c, false)).collect()
     }
-}
-
-/// Status words with which a card refuses an APDU's length form.
-fn is_length_refusal(sw: u16) -> bool {
-    matches!(sw, 0x6700 | 0x6d00 | 0x6e00) || sw >> 8 == 0x6c
 }
 
 /// Sends the PSO (one command, or every link of a chain), returning the final answer; stops at

@@ -31,10 +31,16 @@ fn select_ap(t: &mut dyn Transport) -> Result<(), CardError> {
 /// Certificates (readable without PIN) and the PIN's tries left.
 pub fn read_info(t: &mut dyn Transport) -> Result<CardInfo, CardError> {
     select_ap(t)?;
+    read_selected(t)
+}
+
+/// [`read_info`] once the AP is selected (by `identify`, in the same hold of the card).
+pub fn read_selected(t: &mut dyn Transport) -> Result<CardInfo, CardError> {
+    // The card has no short EF identifiers: each EF is selected.
     select_ef(t, AUTH_CERT_EF)?;
-    let certificate = read_der_file(t, TRY_EXTENDED_READ)?;
+    let certificate = read_der_file(t, None, TRY_EXTENDED_READ)?;
     select_ef(t, AUTH_CA_EF)?;
-    let ca_certificate = Some(read_der_file(t, TRY_EXTENDED_READ)?);
+    let ca_certificate = Some(read_der_file(t, None, TRY_EXTENDED_READ)?);
     select_ef(t, AUTH_PIN_EF)?;
     let pin = pin_status(t, VERIFY_P2)?;
     Ok(CardInfo { certificate, ca_certificate, pin })

@@ -46,14 +46,43 @@ impl Detected {
     }
 }
 
+/// Which card is in the reader, trying the My Number card's application first.
 pub fn identify(t: &mut dyn Transport) -> Result<Detected, CardError> {
-    if select_aid(t, jpki::AUTH_AP)? {
-        return Ok(Detected::Jpki);
-    }
-    for &profile in card_profile::ALL {
-        if select_aid(t, profile.auth_aid)? {
-            return Ok(Detected::Hpki(profile));
+    identify_trying(t, CardType::Jpki)
+}
+
+/// Which card is in the reader, trying the applications of kind `first` before the others (the
+/// card an operation waits for answers the first SELECT). The application found stays selected.
+pub fn identify_trying(t: &mut dyn Transport, first: CardType) -> Result<Detected, CardError> {
+    let kinds = match first {
+        CardType::Jpki => [CardType::Jpki, CardType::Hpki],
+        CardType::Hpki => [CardType::Hpki, CardType::Jpki],
+    };
+    for kind in kinds {
+        match kind {
+            CardType::Jpki => {
+                if select_aid(t, jpki::AUTH_AP)? {
+                    return Ok(Detected::Jpki);
+                }
+            }
+            CardType::Hpki => {
+                for &profile in card_profile::ALL {
+                    if select_aid(t, profile.auth_aid)? {
+                        return Ok(Detected::Hpki(profile));
+                    }
+                }
+            }
         }
     }
     Ok(Detected::Unsupported)
+}
+
+/// [`jpki::read_info`] or [`hpki::read_info`] for a card `identify` just found, its application
+/// still selected (in the same hold of the card), so it is not selected again.
+pub fn read_selected(t: &mut dyn Transport, card: Detected) -> Result<CardInfo, CardError> {
+    match card {
+        Detected::Jpki => jpki::read_selected(t),
+        Detected::Hpki(p) => hpki::read_selected(t, p),
+        Detected::HpkiToken | Detected::Unsupported => Err(CardError::Unsupported),
+    }
 }
