@@ -16,12 +16,14 @@ pub fn after_sign_in(continue_to: Option<&str>) -> &str {
 }
 
 /// A path on this site under `/oidc/`: no scheme or host can hide in it (`//`, `\`), nor
-/// anything the browser would strip or rewrite (control characters, spaces).
+/// anything the browser's URL parser would strip (ASCII tab and newlines) or rewrite (other
+/// controls, space). Non-ASCII it percent-encodes, which cannot change the path's site; checking
+/// bytes rather than Unicode classes keeps the Unicode tables out of the page bundles.
 pub fn is_continue_path(p: &str) -> bool {
     p.starts_with(CONTINUE_PREFIX)
         && !p.contains('\\')
         && !p.contains("//")
-        && !p.chars().any(|c| c.is_control() || c.is_whitespace())
+        && !p.bytes().any(|b| b.is_ascii_control() || b == b' ')
 }
 
 /// `path` carrying `continue_to` along when it is one to continue to (another sign-in page of
