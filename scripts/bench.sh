@@ -17,6 +17,8 @@ browser_rows=$(MAHPKI_SERVER_BIN="$ROOT/target/release/mahpki-server" \
   MAHPKI_HELPER_BIN="$ROOT/target/release/mahpki-helper" \
   MAHPKI_CARDSIM_BIN="$ROOT/target/release/cardsim" \
   node e2e/bench/enrol_browser.mjs | grep '^|')
+# The release server and bundles: navigation to the first screen, with its breakdown.
+first_rows=$(MAHPKI_SERVER_BIN="$ROOT/target/release/mahpki-server" node e2e/bench/first_screen.mjs | grep '^|')
 # Through the real pcscd + vpcd (the example starts pcscd only if none runs), which the
 # end-to-end runs share: under their lock.
 card_table=$(flock /tmp/e2e.lock cargo run --release --locked -p mahpki-cardsim --example card_bench 2>/dev/null | grep '^|')
@@ -87,6 +89,14 @@ rm -rf "$apdu_dir"
   echo "| what | rounds | median | p95 | max |"
   echo "|---|---:|---:|---:|---:|"
   echo "$browser_rows"
+  echo
+  echo "## Browsers: navigation to the first screen (issue 14, goal 2)"
+  echo
+  echo "Headless Chromium on loopback, the release server and bundles (\`e2e/bench/first_screen.mjs\`), median of each part over the rounds, milliseconds from navigation start: the html's last byte; the wasm's last byte (fetched from the html's preload); compile + instantiate (from the wasm's last byte to \`WebAssembly.instantiate\` resolving); render (from instantiation to the app's first screen replacing the loading line); total (navigation start to the frame that paints it; median and p95). Cold: HTTP cache off, a first visit. Warm: the cache and Chromium's compiled-wasm cache filled, the clinic's daily visit. Goal: total <= 100 ms."
+  echo
+  echo "| page | rounds | html | wasm | compile | render | total (median) | total (p95) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "$first_rows"
   echo
   echo "## Virtual cards: read the authentication certificate, verify the PIN, sign"
   echo
