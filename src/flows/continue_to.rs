@@ -17,13 +17,14 @@ pub fn after_sign_in(continue_to: Option<&str>) -> &str {
 
 /// A path on this site under `/oidc/`: no scheme or host can hide in it (`//`, `\`), nor
 /// anything the browser's URL parser would strip (ASCII tab and newlines) or rewrite (other
-/// controls, space). Non-ASCII it percent-encodes, which cannot change the path's site; checking
-/// bytes rather than Unicode classes keeps the Unicode tables out of the page bundles.
+/// controls, space). Non-ASCII it percent-encodes, which cannot change the path's site. Written
+/// over bytes: `str::contains("//")` and the Unicode classes would link the substring searcher
+/// and Unicode tables into every sign-in bundle (about 0.8 KB gzipped).
 pub fn is_continue_path(p: &str) -> bool {
-    p.starts_with(CONTINUE_PREFIX)
-        && !p.contains('\\')
-        && !p.contains("//")
-        && !p.bytes().any(|b| b.is_ascii_control() || b == b' ')
+    let b = p.as_bytes();
+    b.starts_with(CONTINUE_PREFIX.as_bytes())
+        && !b.windows(2).any(|w| w == b"//")
+        && !b.iter().any(|&c| c == b'\\' || c == b' ' || c.is_ascii_control())
 }
 
 /// `path` carrying `continue_to` along when it is one to continue to (another sign-in page of
