@@ -77,11 +77,15 @@ test('CSC: the prescription service signs a prescription with the HPKI second ce
     const problems = watchForProblems(page);
 
     await page.goto(`${rp.origin}/`);
-    await page.locator('#login').click();
+    // Asks for `openid profile service`: the consent page says the service will sign.
+    await page.locator('#login-sign').click();
     await page.waitForURL(/\/signin\?continue=/);
     await page.getByRole('button', { name: /HPKIカード/ }).first().click();
     await enterPin(page, holder.hpki_pin, 'csc-01-pin-window');
     await page.waitForURL(/\/consent\?request=/);
+    await page.locator('#consent-remote-signing').waitFor();
+    assert.match(await page.locator('#consent-remote-signing').textContent(), /HPKIセカンド電子証明書で電子署名/);
+    await capture(page, 'csc-01-consent-signing');
     await page.getByRole('button', { name: '同意する' }).click();
     await page.waitForURL(`${rp.origin}/`);
     await page.locator('#signed-in').waitFor();
