@@ -3,9 +3,10 @@
 //!
 //! The holder's authorisation is the OpenID Provider's access token resting on an alive signing
 //! session (the day's sign-in) and granted the signing scope (`service`: a token for signing the
-//! holder in only calls nothing here but `info`); SCAL2: a SAD is bound to the hashes it may sign, to the token's
-//! holder, client and session, lasts five minutes, and its counter is spent in the database in
-//! the statement that checks it, kept open while the HSM signs (an HSM failure spends nothing).
+//! holder in only calls nothing here but `info`); SCAL2: a SAD is bound to the hashes it may
+//! sign, to the token's holder, client and session, lasts five minutes, and its counter is spent
+//! in the database in the statement that checks it, kept open while the HSM signs (an HSM
+//! failure spends nothing).
 
 pub mod cades;
 
@@ -555,32 +556,32 @@ async fn sign_hash_inner(
     let g = &caller.grant;
     let Taken { record: r, key_id, spend } =
         take(ctx, caller, &req.credential_id, &req.sad, &digests).await?;
-    let mut signatures = Vec::with_capacity(hashes.len());
-    let mut events = Vec::with_capacity(hashes.len());
-    for (digest, _) in &hashes {
-        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
-        let signature = certs
-            .hsm
-            .sign_digest(key_id.clone(), alg, *digest)
-            .await
-            .map_err(|e| CscError::Hsm(e.to_string()))?;
-        signatures.push(STANDARD.encode(&signature));
-        events.push(audit_event(
-            AuditAction::CscSign,
-            Some(g.hpki_id.to_string()),
-            Some(&g.client_id),
-            None,
-            Some(format!(
-                "credential={} sid={} hash={} algo={}",
-                r.credential_id,
-                g.sid,
-                crate::pki::hex(digest),
-                req.sign_algo
-            )),
-        ));
-    }
+    // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
+    let signatures = certs
+        .hsm
+        .sign_digests(key_id, alg, digests.clone())
+        .await
+        .map_err(|e| CscError::Hsm(e.to_string()))?;
+    let events: Vec<_> = digests
+        .iter()
+        .map(|digest| {
+            audit_event(
+                AuditAction::CscSign,
+                Some(g.hpki_id.to_string()),
+                Some(&g.client_id),
+                None,
+                Some(format!(
+                    "credential={} sid={} hash={} algo={}",
+                    r.credential_id,
+                    g.sid,
+                    crate::pki::hex(digest),
+                    req.sign_algo
+                )),
+            )
+        })
+        .collect();
     spend.commit(&events).await?;
-    Ok(p::SignHashResponse { signatures })
+    Ok(p::SignHashResponse { signatures: signatures.iter().map(|s| STANDARD.encode(s)).collect() })
 }
 
 /// `signatures/signDoc`: a detached CAdES B-B signature of each document, each document's
@@ -679,17 +680,20 @@ async fn sign_doc_inner(
     let cert = r.certificate.as_deref().ok_or_else(|| {
         CscError::Internal(format!("credential {}: no certificate", r.credential_id))
     })?;
+    let prepared = digests
+        .iter()
+        .map(|d| cades::prepare(d, cert, ctx.now_ms))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CscError::Internal(e.to_string()))?;
+    // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
+    let values = certs
+        .hsm
+        .sign_digests(key_id, SignAlg::RsaPkcs1Sha256, prepared.iter().map(|p| p.digest).collect())
+        .await
+        .map_err(|e| CscError::Hsm(e.to_string()))?;
     let mut signatures = Vec::with_capacity(digests.len());
     let mut events = Vec::with_capacity(digests.len());
-    for digest in &digests {
-        let prepared = cades::prepare(digest, cert, ctx.now_ms)
-            .map_err(|e| CscError::Internal(e.to_string()))?;
-        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
-        let value = certs
-            .hsm
-            .sign_digest(key_id.clone(), SignAlg::RsaPkcs1Sha256, prepared.digest)
-            .await
-            .map_err(|e| CscError::Hsm(e.to_string()))?;
+    for ((digest, prepared), value) in digests.iter().zip(prepared).zip(values) {
         let cms = cades::finish(prepared, &value).map_err(|e| CscError::Internal(e.to_string()))?;
         signatures.push(STANDARD.encode(cms));
         events.push(audit_event(
