@@ -70,7 +70,8 @@ test('CSC: signed in with the phone from the PC, the prescription service signs 
     const page = await pcBrowser.context.newPage();
     const problems = watchForProblems(page);
     await page.goto(`${rp.origin}/`);
-    await page.locator('#login').click();
+    // Asks for `openid profile service`: the consent page says the service will sign.
+    await page.locator('#login-sign').click();
     await page.waitForURL(/\/signin\?continue=/);
     // The phone's way keeps where to go back to.
     await page.locator('#signin-smartphone').click();
@@ -86,6 +87,9 @@ test('CSC: signed in with the phone from the PC, the prescription service signs 
 
     // First use of this service: consent, then back at the service, signed in with the phone.
     await page.waitForURL(/\/consent\?request=/);
+    await page.locator('#consent-remote-signing').waitFor();
+    assert.match(await page.locator('#consent-remote-signing').textContent(), /HPKIセカンド電子証明書で電子署名/);
+    await capture(page, 'csc-01-consent-signing');
     await page.getByRole('button', { name: '同意する' }).click();
     await page.waitForURL(`${rp.origin}/`);
     await page.locator('#signed-in').waitFor();

@@ -37,6 +37,8 @@ test('OIDC: a relying service signs a holder in with the HPKI card, consent once
     await page.locator('#consent-client-name').waitFor();
     assert.equal((await page.locator('#consent-client-name').textContent()).trim(), 'デモ処方システム');
     assert.match(await page.locator('main').textContent(), new RegExp(holder.hpki_id));
+    // Sign-in only (`openid profile`): nothing said about signing, and the service cannot sign.
+    assert.equal(await page.locator('#consent-remote-signing').count(), 0);
     await expectAccessible(page, 'oidc-consent');
     await capture(page, 'oidc-04-consent');
     await page.getByRole('button', { name: '同意する' }).click();
@@ -50,6 +52,7 @@ test('OIDC: a relying service signs a holder in with the HPKI card, consent once
     assert.equal(await claim('amr'), '["sc","pin","mfa"]');
     assert.equal(await claim('name'), holder.name_kanji);
     await capture(page, 'oidc-05-signed-in');
+    await page.locator('#no-signing').waitFor();
 
     // Again: signed in and consented, the platform sends the holder straight back.
     await page.locator('#again').click();

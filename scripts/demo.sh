@@ -38,10 +38,11 @@ cat <<MSG
           the virtual card reader: insert a demo holder's HPKI card or My Number card
           (their PINs are shown there)
       http://localhost:$RP_PORT/
-          a demo relying service (an electronic prescription system): 「HPKIプラットフォームで
-          ログイン」 signs a holder in through the platform's OpenID Connect and shows the ID token;
-          then 「処方箋に署名」 signs a sample prescription with the holder's HPKI second
-          certificate (CSC API v2) and verifies the signature
+          a demo relying service (an electronic prescription system): 「ログインして処方箋に署名」
+          signs a holder in through the platform's OpenID Connect (asking to sign: scope
+          service, which the consent page names) and shows the ID token; then 「処方箋に署名」
+          signs a sample prescription with the holder's HPKI second certificate (CSC API v2)
+          and verifies the signature. 「ログインのみ」 signs in without the right to sign
       http://127.0.0.1:$METRICS_PORT/metrics
           what an operator's Prometheus scrapes (sign-ins, refusals, streams, CRL ages);
           http://localhost:$PORT/api/health/ready says whether the server can serve holders

@@ -558,6 +558,9 @@ messages! {
     ConsentShares:
         "同意すると、このサービスに本人ID、氏名、資格、認証局、本人確認の方法と時刻が伝えられます。同意は次回以降も有効です。",
         "If you agree, the service learns your HPKI ID, name, qualification, certification authority, and how and when you signed in. Your consent is kept for next time.";
+    ConsentRemoteSigning:
+        "このサービスは、あなたのHPKIセカンド電子証明書で電子署名(リモート署名)を行います。",
+        "This service will make electronic signatures (remote signing) with your HPKI second certificate.";
     ConsentApprove:
         "同意する",
         "Agree";

@@ -2,9 +2,12 @@
 // holder in through the platform's OpenID Provider with the authorization code flow (PKCE S256,
 // state, nonce, client_secret_basic) using the `openid-client` library, which checks discovery,
 // the JWKS, the ID token's signature, issuer, audience, expiry and nonce itself, then shows the
-// ID token's claims and the userinfo answer. Signed in, 「処方箋に署名」 signs a sample
-// prescription with the holder's HPKI second certificate through the platform's CSC API v2
-// (credentials/list, credentials/authorize bound to the prescription's SHA-256,
+// ID token's claims and the userinfo answer. Two ways in: 「ログインして処方箋に署名」 asks for
+// scopes `openid profile service` (`service`: the CSC API's scope for signing with the holder's
+// HPKI second certificate, which the platform's consent page names), 「ログインのみ」 for
+// `openid profile` (sign-in only: the platform refuses such a token every CSC call but info).
+// Signed in with `service`, 「処方箋に署名」 signs a sample prescription through the platform's
+// CSC API v2 (credentials/list, credentials/authorize bound to the prescription's SHA-256,
 // signatures/signHash) and verifies the signature itself with node's crypto against the
 // credential's certificate.
 //
@@ -66,6 +69,9 @@ Rp2 ロキソプロフェンナトリウム錠60mg 1錠 疼痛時 10回分
 交付年月日: ${new Date().toISOString().slice(0, 10)}
 `;
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+/** What each way in asks for; `service` lets the platform's CSC API sign for the holder. */
+const SIGN_IN_SCOPE = 'openid profile';
+const SIGNING_SCOPE = 'openid profile service';
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 
 /** One CSC API v2 call with the holder's access token; a refusal throws with its error. */
@@ -100,6 +106,10 @@ async function signPrescription(accessToken) {
 }
 
 function signForm(s) {
+  if (!s.scope?.split(' ').includes('service')) {
+    return `<p id="no-signing">署名の許可を得ていないため、このままでは署名できません (signed in only: not allowed to sign).</p>
+<p><a class="button" id="login-sign" href="/login?signing=1">署名の許可を求めてログインし直す (sign in again to sign)</a></p>`;
+  }
   return `<form method="post" action="/sign"><input type="hidden" name="csrf" value="${escape(s.csrf)}">
 <button class="button" id="sign" type="submit">処方箋に署名 (sign the prescription)</button></form>`;
 }
@@ -134,18 +144,20 @@ const server = createServer(async (req, res) => {
 ${s.signed ? signResult(s.signed) : ''}${s.signError ? `<p id="sign-error" role="alert">${escape(s.signError)}</p>` : ''}
 <h2>IDトークン (ID token claims)</h2>${claimsTable(s.claims)}
 <h2>UserInfo</h2>${claimsTable(s.userinfo)}
-<p><a class="button" id="again" href="/login">もう一度ログイン (sign in again)</a></p>`);
+<p><a class="button" id="again" href="${s.signing ? '/login?signing=1' : '/login'}">もう一度ログイン (sign in again)</a></p>`);
       }
       return page(res, 200, `<p>HPKIセカンド電子証明書管理・認証プラットフォームで本人確認をします。</p>
-<p><a class="button" id="login" href="/login">HPKIプラットフォームでログイン (Sign in)</a></p>`);
+<p><a class="button" id="login-sign" href="/login?signing=1">ログインして処方箋に署名 (sign in to sign prescriptions)</a></p>
+<p><a class="button" id="login" href="/login">ログインのみ (sign in only)</a></p>`);
     }
     if (url.pathname === '/login') {
       s.verifier = client.randomPKCECodeVerifier();
       s.state = client.randomState();
       s.nonce = client.randomNonce();
+      s.signing = url.searchParams.get('signing') === '1';
       const params = {
         redirect_uri: redirectUri,
-        scope: 'openid profile',
+        scope: s.signing ? SIGNING_SCOPE : SIGN_IN_SCOPE,
         code_challenge: await client.calculatePKCECodeChallenge(s.verifier),
         code_challenge_method: 'S256',
         state: s.state,
@@ -187,6 +199,7 @@ ${s.signed ? signResult(s.signed) : ''}${s.signError ? `<p id="sign-error" role=
       s.userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
       // Kept on the server for the CSC API; the browser only sees this app's cookie.
       s.accessToken = tokens.access_token;
+      s.scope = tokens.scope ?? '';
       s.csrf = randomBytes(32).toString('base64url');
       delete s.signed;
       delete s.signError;

@@ -91,9 +91,11 @@ audit_actions! {
     /// `second-cert import`: the CA's certificate checked and the credential activated.
     SecondCertImport => "second_cert.import",
     SecondCertRevoke => "second_cert.revoke",
-    /// CSC `credentials/authorize`: a SAD granted for a credential (or refused).
+    /// CSC `credentials/authorize`: a SAD granted for a credential (or refused; also a
+    /// `credentials/list` or `info` refused to a token without the signing scope).
     CscAuthorize => "csc.authorize",
-    /// CSC `signatures/signHash`: one row per signature made (or one per refused call).
+    /// CSC `signatures/signHash` and `signDoc`: one row per signature made (or one per refused
+    /// call).
     CscSign => "csc.sign",
 }
 

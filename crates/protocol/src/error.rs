@@ -648,6 +648,12 @@ error_codes! {
           "The signing authorisation is not valid (expired, used up, or for other data)."),
         t("署名をもう一度最初からやり直してください。",
           "Start the signature again from the beginning.");
+    /// The access token was not granted the signing scope (`service`): the holder let the
+    /// service sign them in, not sign for them (RFC 6750 `insufficient_scope`).
+    CscScopeInsufficient, 403,
+        t("このサービスには、電子署名の許可がありません。",
+          "This service was not allowed to sign for you."),
+        ASK_SERVICE;
     /// The credential is not the holder's, or it or its holder cannot sign now.
     CscCredentialRefused, 403,
         t("この署名用の証明書では署名できません。",

@@ -17,6 +17,12 @@ pub const REVOKE_PATH: &str = "/oidc/revoke";
 /// The app's consent page; takes `?request=…`.
 pub const CONSENT_PAGE: &str = "/consent";
 
+/// The scope a relying service asks for to sign with the holder's HPKI second certificate
+/// through the CSC API: CSC API v2.0.0.2's `service` scope (service authorisation, which
+/// `credentials/list`, `credentials/authorize` and the signing methods need). An access token
+/// without it signs the holder in and nothing more.
+pub const SIGNING_SCOPE: &str = "service";
+
 /// The OAuth 2.0 / OpenID Connect error names this provider answers (RFC 6749 §4.1.2.1 and
 /// §5.2, OIDC Core §3.1.2.6, RFC 6750 §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +41,7 @@ pub enum OAuthError {
     RequestNotSupported,
     RequestUriNotSupported,
     InvalidToken,
+    InsufficientScope,
     ServerError,
 }
 
@@ -54,6 +61,7 @@ impl OAuthError {
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
         }
     }
@@ -64,6 +72,7 @@ impl OAuthError {
             Self::InvalidClient | Self::UnauthorizedClient => ErrorCode::OidcClientAuthFailed,
             Self::InvalidGrant => ErrorCode::OidcGrantInvalid,
             Self::InvalidToken => ErrorCode::OidcTokenInvalid,
+            Self::InsufficientScope => ErrorCode::CscScopeInsufficient,
             Self::ServerError => ErrorCode::Internal,
             Self::AccessDenied
             | Self::LoginRequired
@@ -126,6 +135,10 @@ pub struct ConsentPrompt {
     pub client_id: String,
     /// The signed-in holder the service will learn about.
     pub holder: Holder,
+    /// Whether the service also asks to sign with the holder's HPKI second certificate
+    /// ([`SIGNING_SCOPE`]): the page says so, since that is more than signing in.
+    #[serde(default)]
+    pub remote_signing: bool,
 }
 
 /// `POST /api/oidc/consent`: the holder's answer.

@@ -6,11 +6,7 @@
 
 mod common;
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    sync::LazyLock,
-};
+use std::{path::PathBuf, process::Command, sync::LazyLock};
 
 use axum::{
     Router,
@@ -22,36 +18,29 @@ use base64::{
 };
 use common::{
     Db,
+    csc::{
+        RP_CALLBACK, SIGNING, access_token, access_token_of, hsm_config, register,
+        second_certificate, softhsm_token,
+    },
     holder::{Holder, Reply, call, form, query_of},
-    pki,
     world::{HOLDER, World, world_with},
 };
-use mahpki_protocol::{
-    HpkiId,
-    account::Account,
-    audit::AuditAction,
-    csc as p,
-    oidc::{ConsentOutcome, TokenResponse},
-};
+use mahpki_protocol::{account::Account, audit::AuditAction, csc as p};
 use mahpki_server::{
     Config,
-    hsm::{Hsm, HsmConfig},
-    pki::TrustStore,
-    service::{oidc::s256, oidc_client, second_cert::SecondCerts},
+    hsm::Hsm,
+    service::{oidc::s256, second_cert::SecondCerts},
     store::AuditEvent,
 };
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-
-const PIN: &str = "246810";
-const RP_CALLBACK: &str = "https://rp.example/callback";
 
 static KEY_DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
 
 /// One SoftHSM2 configuration for the process (the module reads it once); one token per test.
 static PROCESS_HSM: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
     let dir = tempfile::tempdir().unwrap();
-    let conf = token(dir.path(), "process-first");
+    let conf = softhsm_token(dir.path(), "process-first");
     // SAFETY: set once, before this process first loads the PKCS#11 module.
     unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
     (dir, conf)
@@ -59,90 +48,9 @@ static PROCESS_HSM: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
 /// The pools of one process share the module: one test at a time uses it.
 static HSM_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn token(dir: &Path, label: &str) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/softhsm-token.sh");
-    let out = Command::new("bash").arg(script).arg(dir).arg(label).arg(PIN).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
 fn unique_label() -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     format!("csc-{}", N.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
-}
-
-fn hsm_config(label: &str) -> HsmConfig {
-    HsmConfig {
-        token_label: label.into(),
-        pin: Some(zeroize::Zeroizing::new(PIN.into())),
-        ..HsmConfig::default()
-    }
-}
-
-/// The relying service's code flow up to its access token.
-async fn access_token(w: &World, b: &mut Holder, name: &str) -> String {
-    let r = oidc_client::register(&w.store, name, &[RP_CALLBACK.into()], None, w.clock.now_ms())
-        .await
-        .unwrap();
-    let verifier = URL_SAFE_NO_PAD.encode([7u8; 32]);
-    let challenge = s256(&verifier);
-    let url = format!(
-        "/oidc/authorize?{}",
-        form(&[
-            ("response_type", "code"),
-            ("client_id", &r.client_id),
-            ("redirect_uri", RP_CALLBACK),
-            ("scope", "openid"),
-            ("state", "st"),
-            ("nonce", "no"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ])
-    );
-    let a = b.send("GET", &url, None, false).await;
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
-    let mut to = a.location.unwrap();
-    if to.starts_with("/signin?continue=") {
-        let resume = query_of(&to)["continue"].clone();
-        b.sign_in().await;
-        let a = b.send("GET", &resume, None, false).await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
-        to = a.location.unwrap();
-    }
-    assert!(to.starts_with("/consent?request="), "{to}");
-    let request = query_of(&to)["request"].clone();
-    let body = json!({ "request": request, "approve": true }).to_string();
-    let a = b.send("POST", "/api/oidc/consent", Some(body), true).await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let out: ConsentOutcome = serde_json::from_str(&a.text).unwrap();
-    let code = query_of(&out.redirect_to)["code"].clone();
-    let basic = STANDARD.encode(format!("{}:{}", r.client_id, r.secret.unwrap()));
-    let body = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", RP_CALLBACK),
-        ("code_verifier", &verifier),
-    ]);
-    let req = Request::post("/oidc/token")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::AUTHORIZATION, format!("Basic {basic}"))
-        .body(Body::from(body))
-        .unwrap();
-    let a = call(&w.app, req).await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    serde_json::from_str::<TokenResponse>(&a.text).unwrap().access_token
-}
-
-/// A public key for rcgen to certify: the HSM key's.
-struct HsmPublicKey(Vec<u8>);
-
-impl rcgen::PublicKeyData for HsmPublicKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        &rcgen::PKCS_RSA_SHA256
-    }
 }
 
 /// The world with an OpenID Provider and an HSM token; the holder's second certificate made
@@ -161,30 +69,11 @@ struct Csc {
 async fn setup(db: Db) -> Csc {
     let (process_dir, _) = &*PROCESS_HSM;
     let label = unique_label();
-    token(process_dir.path(), &label);
+    softhsm_token(process_dir.path(), &label);
     let config = Config { hsm: hsm_config(&label), ..common::world::config() };
     let w = world_with(db, config).await.with_oidc_keys(&KEY_DIR.path().join("keys.json"));
-    let trust = TrustStore::load(&[mahpki_server::pki::TrustConfig {
-        signing_policies: vec![pki::HPKI_POLICY_STR.into()],
-        ..w.hpki_trust.clone()
-    }])
-    .unwrap();
     let certs = SecondCerts::new(w.store.clone(), Hsm::new(hsm_config(&label)));
-    let holder = HpkiId::parse(HOLDER).unwrap();
-    let now = mahpki_server::store::now_ms();
-    let requested = certs.request(&holder, &trust, now).await.unwrap();
-    use rsa::{pkcs1::EncodeRsaPublicKey as _, pkcs8::DecodePublicKey as _};
-    let key = rsa::PublicKey::from_public_key_der(&requested.record.public_key.unwrap()).unwrap();
-    let mut params = pki::ee_params("HPKI holder 1", 2001, pki::HPKI_POLICY);
-    params.key_usages = vec![rcgen::KeyUsagePurpose::ContentCommitment];
-    let ca_kp = pki::keys().hpki_ca.keypair();
-    let issuer = rcgen::Issuer::new(w.hpki_ca.params.clone(), &ca_kp);
-    let cert = params
-        .signed_by(&HsmPublicKey(key.to_pkcs1_der().unwrap().into_vec()), &issuer)
-        .unwrap()
-        .der()
-        .to_vec();
-    let record = certs.import(&holder, &cert, &trust, now).await.unwrap();
+    let (record, cert) = second_certificate(&w, &certs, HOLDER).await;
     let mut browser = Holder::new(&w);
     let token = access_token(&w, &mut browser, "薬局システム").await;
     Csc {
@@ -867,7 +756,107 @@ async fn sign_doc_refusals(db: Db) {
     assert_eq!(a.status, StatusCode::OK, "nothing was spent: {}", a.text);
 }
 
+/// A token for signing the holder in only (`openid profile`, without the signing scope
+/// `service`): every method but `info` refuses it with `insufficient_scope` (403, the challenge
+/// naming the scope), each refusal audited with the service and the holder; no SAD is made and
+/// nothing is signed, not even with a SAD the same service got with the signing scope in the
+/// same sign-in (same holder, client and session). Let sign, the same service signs. An unknown
+/// scope is refused at the authorization endpoint.
+async fn a_token_without_the_signing_scope_signs_nothing(db: Db) {
+    let _hsm = HSM_LOCK.lock().await;
+    let s = setup(db).await;
+    let rp = register(&s.w, "ログインだけのサービス").await;
+    let signin_only = access_token_of(&s.w, &mut s.browser_clone(), &rp, "openid profile").await;
+    let h = digest(b"a prescription in the doctor's name");
+    let hashes = json!([STANDARD.encode(h)]);
+    let some_sad = URL_SAFE_NO_PAD.encode([1u8; 32]);
+    let c = s.credential.clone();
+    let calls = [
+        (p::CREDENTIALS_LIST_PATH, json!({ "credentialInfo": true })),
+        (p::CREDENTIALS_INFO_PATH, json!({ "credentialID": c })),
+        (
+            p::CREDENTIALS_AUTHORIZE_PATH,
+            json!({ "credentialID": c, "numSignatures": 1, "hashes": hashes,
+                    "hashAlgorithmOID": p::OID_SHA256 }),
+        ),
+        (
+            p::SIGN_HASH_PATH,
+            json!({ "credentialID": c, "SAD": some_sad, "hashes": hashes,
+                    "hashAlgorithmOID": p::OID_SHA256, "signAlgo": RSA }),
+        ),
+        (
+            p::SIGN_DOC_PATH,
+            json!({ "credentialID": c, "SAD": some_sad, "documents": [document(b"rx")] }),
+        ),
+    ];
+    let challenge = "Bearer error=\"insufficient_scope\", scope=\"service\"";
+    for (path, body) in &calls {
+        let a = csc_on(&s.w.app, path, Some(&signin_only), &body.to_string()).await;
+        let d = Csc::refused(&a, StatusCode::FORBIDDEN, "insufficient_scope");
+        assert!(d.contains("not granted the signing scope"), "{path}: {d}");
+        assert_eq!(a.www_authenticate.as_deref(), Some(challenge), "{path}");
+        assert!(a.json().get("credentialIDs").is_none() && a.json().get("key").is_none());
+    }
+    // `info` needs no token at all.
+    let a = csc_on(&s.w.app, p::INFO_PATH, Some(&signin_only), "{}").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+
+    let log = s.w.store.audit_tail(200).await.unwrap();
+    let refusals: Vec<_> = log.iter().filter(|r| r.outcome == "csc_scope_insufficient").collect();
+    assert_eq!(refusals.len(), calls.len(), "{log:?}");
+    for r in &refusals {
+        assert_eq!(r.client.as_deref(), Some(rp.client_id.as_str()), "{r:?}");
+        assert_eq!(r.hpki_id.as_deref(), Some(HOLDER), "{r:?}");
+    }
+    let signing_refusals = refusals.iter().filter(|r| r.action == "csc.sign").count();
+    assert_eq!(signing_refusals, 2, "{refusals:?}");
+    let granted = |log: &[mahpki_server::store::AuditRecord]| {
+        log.iter()
+            .filter(|r| r.action == "csc.authorize" && r.outcome == "ok")
+            .filter(|r| r.client.as_deref() == Some(rp.client_id.as_str()))
+            .count()
+    };
+    assert_eq!(granted(&log), 0, "no SAD for the sign-in-only token");
+    assert_eq!(s.signed_count().await, 0);
+
+    // The same service asks to sign (a second consent, same sign-in): its SAD still signs
+    // nothing for the sign-in-only token.
+    let signing = access_token_of(&s.w, &mut s.browser_clone(), &rp, SIGNING).await;
+    let body = calls[2].1.to_string();
+    let a = csc_on(&s.w.app, p::CREDENTIALS_AUTHORIZE_PATH, Some(&signing), &body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let sad = a.json()["SAD"].as_str().unwrap().to_owned();
+    assert_eq!(granted(&s.w.store.audit_tail(200).await.unwrap()), 1);
+    let body = s.sign_body(&sad, &[h], RSA).to_string();
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, Some(&signin_only), &body).await;
+    Csc::refused(&a, StatusCode::FORBIDDEN, "insufficient_scope");
+    assert_eq!(s.signed_count().await, 0);
+    let a = csc_on(&s.w.app, p::SIGN_HASH_PATH, Some(&signing), &body).await;
+    assert_eq!(a.status, StatusCode::OK, "the SAD was not spent: {}", a.text);
+    assert_eq!(s.signed_count().await, 1);
+
+    // A scope the provider does not know: back to the service with invalid_scope, no code.
+    let url = format!(
+        "/oidc/authorize?{}",
+        form(&[
+            ("response_type", "code"),
+            ("client_id", &rp.client_id),
+            ("redirect_uri", RP_CALLBACK),
+            ("scope", "openid service sign"),
+            ("state", "st"),
+            ("code_challenge", &s256(&URL_SAFE_NO_PAD.encode([7u8; 32]))),
+            ("code_challenge_method", "S256"),
+        ])
+    );
+    let a = s.browser_clone().send("GET", &url, None, false).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let q = query_of(a.location.as_deref().unwrap());
+    assert_eq!(q.get("error").map(String::as_str), Some("invalid_scope"), "{q:?}");
+    assert!(!q.contains_key("code"), "{q:?}");
+}
+
 on_both_databases!(
+    a_token_without_the_signing_scope_signs_nothing,
     signs_hashes_that_openssl_verifies,
     every_bad_request_is_refused,
     no_signature_without_the_days_sign_in,

@@ -275,6 +275,8 @@ async fn discovery_names_every_endpoint_and_the_jwks_has_kids(db: Db) {
     assert_eq!(d["token_endpoint"], format!("{ORIGIN}/oidc/token"));
     assert_eq!(d["jwks_uri"], format!("{ORIGIN}/oidc/jwks"));
     assert_eq!(d["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    // `service`: the CSC API's scope for signing with the holder's second certificate.
+    assert_eq!(d["scopes_supported"], serde_json::json!(["openid", "profile", "service"]));
     assert_eq!(
         d["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "private_key_jwt"])
@@ -339,6 +341,8 @@ async fn a_bad_request_goes_back_with_its_oauth_error(db: Db) {
         (&[("code_challenge", "too-short")], "invalid_request"),
         (&[("scope", "profile")], "invalid_scope"),
         (&[("scope", "openid admin")], "invalid_scope"),
+        (&[("scope", "openid service credential")], "invalid_scope"),
+        (&[("scope", "openid Service")], "invalid_scope"),
         (&[("response_type", "token")], "unsupported_response_type"),
         (&[("response_type", "code id_token")], "unsupported_response_type"),
         (&[("max_age", "soon")], "invalid_request"),
@@ -796,6 +800,77 @@ async fn a_revoked_access_token_opens_nothing(db: Db) {
     refused(&rp.userinfo("garbage").await, StatusCode::UNAUTHORIZED, "invalid_token");
 }
 
+/// A consent covers the scope agreed to: a service the holder let sign them in that later asks
+/// to sign too (`service`) shows the consent page again, which now says it will sign with the
+/// HPKI second certificate; once agreed, either request goes straight back. Declining the
+/// wider request keeps the narrower consent as it was.
+async fn asking_to_sign_needs_its_own_consent(db: Db) {
+    let w = provider(db).await;
+    let rp = Rp::register(&w, "処方システム").await;
+    let mut holder = Holder::new(&w);
+    holder.sign_in().await;
+    let consent_page = |a: Reply| -> String {
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+        let to = a.location.unwrap();
+        assert!(to.starts_with("/consent?request="), "{to}");
+        query_of(&to)["request"].clone()
+    };
+    let prompt = async |holder: &mut Holder, request: &str| -> ConsentPrompt {
+        let a =
+            holder.send("GET", &format!("/api/oidc/consent?request={request}"), None, true).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        serde_json::from_str(&a.text).unwrap()
+    };
+    let answer = async |holder: &mut Holder, request: &str, approve: bool| -> String {
+        let body = serde_json::json!({ "request": request, "approve": approve }).to_string();
+        let a = holder.send("POST", "/api/oidc/consent", Some(body), true).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        serde_json::from_str::<ConsentOutcome>(&a.text).unwrap().redirect_to
+    };
+
+    // Sign-in only: the page does not speak of signing.
+    let f = Flow::new();
+    let request = consent_page(holder.navigate(&rp.authorize_url(&f, &[])).await);
+    assert!(!prompt(&mut holder, &request).await.remote_signing);
+    code_of(&answer(&mut holder, &request, true).await, &f);
+    let scope = w.store.oidc_consent_scope(HOLDER, &rp.client_id).await.unwrap();
+    assert_eq!(scope.as_deref(), Some("openid profile"));
+    next_code(&mut holder, &rp, &f, &[]).await;
+
+    // Asking to sign: asked again, and the page says so. Declined: the sign-in consent stays.
+    let signing = [("scope", "openid profile service")];
+    let request = consent_page(holder.navigate(&rp.authorize_url(&f, &signing)).await);
+    assert!(prompt(&mut holder, &request).await.remote_signing);
+    let back = answer(&mut holder, &request, false).await;
+    assert_eq!(query_of(&back).get("error").map(String::as_str), Some("access_denied"));
+    let scope = w.store.oidc_consent_scope(HOLDER, &rp.client_id).await.unwrap();
+    assert_eq!(scope.as_deref(), Some("openid profile"));
+    next_code(&mut holder, &rp, &f, &[]).await;
+    // prompt=none cannot skip it: the service hears consent_required.
+    let a = holder.navigate(&rp.authorize_url(&f, &[signing[0], ("prompt", "none")])).await;
+    let to = a.location.unwrap();
+    assert_eq!(query_of(&to).get("error").map(String::as_str), Some("consent_required"), "{to}");
+
+    // Agreed: the token carries the scope, and both kinds of request go straight back.
+    let request = consent_page(holder.navigate(&rp.authorize_url(&f, &signing)).await);
+    let code = code_of(&answer(&mut holder, &request, true).await, &f);
+    assert_eq!(tokens(&rp.redeem(&code, &f).await).scope, "openid profile service");
+    let scope = w.store.oidc_consent_scope(HOLDER, &rp.client_id).await.unwrap();
+    assert_eq!(scope.as_deref(), Some("openid profile service"));
+    let code = next_code(&mut holder, &rp, &f, &signing).await;
+    assert_eq!(tokens(&rp.redeem(&code, &f).await).scope, "openid profile service");
+    let code = next_code(&mut holder, &rp, &f, &[("scope", "openid")]).await;
+    assert_eq!(tokens(&rp.redeem(&code, &f).await).scope, "openid");
+    let log = w.actions().await;
+    let consents = log.iter().filter(|(a, o)| a == "oidc.consent" && o == "ok").count();
+    assert_eq!(consents, 2, "{log:?}");
+
+    // Another service's consent is its own.
+    let other = Rp::register(&w, "他のシステム").await;
+    let request = consent_page(holder.navigate(&other.authorize_url(&f, &signing)).await);
+    assert!(prompt(&mut holder, &request).await.remote_signing);
+}
+
 async fn declining_consent_sends_access_denied_and_no_code(db: Db) {
     let w = provider(db).await;
     let rp = Rp::register(&w, "処方システム").await;
@@ -821,7 +896,7 @@ async fn declining_consent_sends_access_denied_and_no_code(db: Db) {
     let body = serde_json::json!({ "request": request, "approve": true }).to_string();
     let a = holder.send("POST", "/api/oidc/consent", Some(body), true).await;
     assert_eq!(a.code(), Some(ErrorCode::OidcRequestUnknown), "{}", a.text);
-    assert!(!w.store.oidc_consent_exists(HOLDER, &rp.client_id).await.unwrap());
+    assert_eq!(w.store.oidc_consent_scope(HOLDER, &rp.client_id).await.unwrap(), None);
     // A removed client's requests and tokens end with it.
     let code = first_code(&mut Holder::new(&w), &rp, &f).await;
     assert!(oidc_client::remove(&w.store, &rp.client_id, w.clock.now_ms()).await.unwrap());
@@ -924,6 +999,7 @@ async fn an_independent_openid_connect_client_signs_the_holder_in(db: Db) {
 on_both_databases!(
     an_independent_openid_connect_client_signs_the_holder_in,
     discovery_names_every_endpoint_and_the_jwks_has_kids,
+    asking_to_sign_needs_its_own_consent,
     unknown_client_or_redirect_uri_ends_on_a_page_never_a_redirect,
     a_bad_request_goes_back_with_its_oauth_error,
     client_authentication_is_checked_before_anything_else,

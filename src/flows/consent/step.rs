@@ -77,6 +77,7 @@ mod tests {
                 name_kana: "イシ ハナコ".into(),
                 name_roman: "ISHI HANAKO".into(),
             },
+            remote_signing: true,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The consent page's screens, one per [`Step`]: names the service and the signed-in holder,
-//! 「同意する」 and 「同意しない」; status changes are announced.
+//! what the service will learn and, when it asks to, that it will sign with the holder's HPKI
+//! second certificate; 「同意する」 and 「同意しない」; status changes are announced.
 
 use yew::prelude::*;
 
@@ -39,6 +40,12 @@ pub fn consent_view(props: &ConsentViewProps) -> Html {
                         <dd>{ format!("{} ({})", p.holder.name_kanji, p.holder.hpki_id) }</dd>
                     </dl>
                     <p>{ t(Msg::ConsentShares) }</p>
+                    // Signing in the holder's name is more than signing them in: said apart.
+                    if p.remote_signing {
+                        <p id="consent-remote-signing" class="notice">
+                            <strong>{ t(Msg::ConsentRemoteSigning) }</strong>
+                        </p>
+                    }
                     if !sending {
                         <div class="actions">
                             { action_button(t(Msg::ConsentApprove), true, Action::Approve, on) }

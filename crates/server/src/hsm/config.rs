@@ -27,6 +27,10 @@ pub struct HsmConfig {
     pub pin: Option<Zeroizing<String>>,
     /// Sessions kept open between operations; more are opened under load and closed after.
     pub idle_sessions: usize,
+    /// How many signatures of one call (a signHash of several hashes) the HSM is asked for at
+    /// once, each on its own session. Default: this machine's cores, which SoftHSM2 signs on; a
+    /// network HSM may take more.
+    pub parallel_signatures: usize,
 }
 
 impl Default for HsmConfig {
@@ -37,6 +41,7 @@ impl Default for HsmConfig {
             pin_file: None,
             pin: None,
             idle_sessions: 8,
+            parallel_signatures: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -49,6 +54,7 @@ impl std::fmt::Debug for HsmConfig {
             .field("pin_file", &self.pin_file)
             .field("pin", &self.pin.as_ref().map(|_| "(set)"))
             .field("idle_sessions", &self.idle_sessions)
+            .field("parallel_signatures", &self.parallel_signatures)
             .finish()
     }
 }

@@ -338,24 +338,23 @@ impl Hsm {
         alg: SignAlg,
         digest: &[u8; 32],
     ) -> Result<Vec<u8>, HsmError> {
+        let mut signatures =
+            self.sign_digests_blocking(key_id, alg, std::slice::from_ref(digest))?;
+        signatures.pop().ok_or_else(|| HsmError::Device("no signature".into()))
+    }
+
+    /// Signs each SHA-256 digest of `digests`, in order, with the private key `key_id`, on one
+    /// session (the key found once).
+    pub fn sign_digests_blocking(
+        &self,
+        key_id: &[u8],
+        alg: SignAlg,
+        digests: &[[u8; 32]],
+    ) -> Result<Vec<Vec<u8>>, HsmError> {
         self.with_session(|s| {
             let key = find(s, ObjectClass::PRIVATE_KEY, key_id)?
                 .ok_or_else(|| HsmError::KeyMissing(key_id_hex(key_id)))?;
-            match alg {
-                SignAlg::RsaPkcs1Sha256 => {
-                    let mut info = SHA256_DIGEST_INFO_PREFIX.to_vec();
-                    info.extend_from_slice(digest);
-                    s.sign(&Mechanism::RsaPkcs, key, &info).map_err(device)
-                }
-                SignAlg::RsaPssSha256 => {
-                    let params = PkcsPssParams {
-                        hash_alg: MechanismType::SHA256,
-                        mgf: PkcsMgfType::MGF1_SHA256,
-                        s_len: Ulong::from(32),
-                    };
-                    s.sign(&Mechanism::RsaPkcsPss(params), key, digest).map_err(device)
-                }
-            }
+            digests.iter().map(|d| sign_with(s, key, alg, d)).collect()
         })
     }
 
@@ -479,6 +478,30 @@ impl Hsm {
         self.blocking(move |h| h.sign_digest_blocking(&key_id, alg, &digest)).await
     }
 
+    /// The signatures of `digests`, in order, all or none: split into up to
+    /// `parallel_signatures` lanes signing at once, each on its own session and blocking
+    /// thread, so one call's batch keeps the HSM's cores busy even while the callers themselves
+    /// wait in line (SQLite's one writer holds the SAD's spend open while the HSM signs).
+    pub async fn sign_digests(
+        &self,
+        key_id: Vec<u8>,
+        alg: SignAlg,
+        digests: Vec<[u8; 32]>,
+    ) -> Result<Vec<Vec<u8>>, HsmError> {
+        let lanes = self.inner.config.parallel_signatures.clamp(1, digests.len().max(1));
+        let per_lane = digests.len().div_ceil(lanes).max(1);
+        let key_id: Arc<[u8]> = key_id.into();
+        let lanes = digests.chunks(per_lane).map(|chunk| {
+            let (chunk, key_id) = (chunk.to_vec(), key_id.clone());
+            self.blocking(move |h| h.sign_digests_blocking(&key_id, alg, &chunk))
+        });
+        let mut signatures = Vec::with_capacity(digests.len());
+        for lane in futures_util::future::join_all(lanes).await {
+            signatures.extend(lane?);
+        }
+        Ok(signatures)
+    }
+
     pub async fn key_attributes(&self, key_id: Vec<u8>) -> Result<KeyAttributes, HsmError> {
         self.blocking(move |h| h.key_attributes_blocking(&key_id)).await
     }
@@ -508,6 +531,30 @@ impl Hsm {
 
     pub async fn check(&self) -> Result<(), HsmError> {
         self.blocking(|h| h.check_blocking()).await
+    }
+}
+
+/// One signature of a SHA-256 `digest` with the private key object `key`.
+fn sign_with(
+    s: &Session,
+    key: ObjectHandle,
+    alg: SignAlg,
+    digest: &[u8; 32],
+) -> Result<Vec<u8>, HsmError> {
+    match alg {
+        SignAlg::RsaPkcs1Sha256 => {
+            let mut info = SHA256_DIGEST_INFO_PREFIX.to_vec();
+            info.extend_from_slice(digest);
+            s.sign(&Mechanism::RsaPkcs, key, &info).map_err(device)
+        }
+        SignAlg::RsaPssSha256 => {
+            let params = PkcsPssParams {
+                hash_alg: MechanismType::SHA256,
+                mgf: PkcsMgfType::MGF1_SHA256,
+                s_len: Ulong::from(32),
+            };
+            s.sign(&Mechanism::RsaPkcsPss(params), key, digest).map_err(device)
+        }
     }
 }
 

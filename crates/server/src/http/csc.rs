@@ -8,11 +8,11 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use mahpki_protocol::csc::CscErrorBody;
+use mahpki_protocol::{csc::CscErrorBody, oidc::SIGNING_SCOPE};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::AppState;
-use crate::service::csc::{self, Caller, CscError};
+use crate::service::csc::{self, Caller, CscError, Method};
 
 fn error(e: &CscError) -> Response {
     if matches!(e, CscError::Internal(_) | CscError::Hsm(_)) {
@@ -21,11 +21,19 @@ fn error(e: &CscError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = CscErrorBody { error: e.error().into(), error_description: e.description() };
     let mut res = (status, Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
+    // RFC 6750 §3: the challenge names the error (and the scope a token lacks).
+    let challenge = match e {
+        CscError::InvalidToken(_) | CscError::SessionOver => {
+            Some(HeaderValue::from_static("Bearer error=\"invalid_token\""))
+        }
+        CscError::InsufficientScope => HeaderValue::from_str(&format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{SIGNING_SCOPE}\""
+        ))
+        .ok(),
+        _ => None,
+    };
+    if let Some(c) = challenge {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
     }
     res.extensions_mut().insert(e.code());
     res
@@ -43,13 +51,13 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, CscError> {
         .map_err(|e| CscError::InvalidRequest(format!("the request body is not valid: {e}")))
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, CscError> {
+async fn caller(state: &AppState, headers: &HeaderMap, method: Method) -> Result<Caller, CscError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    csc::caller(&state.ctx(), token).await
+    csc::caller(&state.ctx(), token, method).await
 }
 
 /// `info` needs no token (CSC §11.1).
@@ -60,7 +68,7 @@ pub async fn info(State(state): State<AppState>) -> Response {
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     answer(
         async {
-            let caller = caller(&state, &headers).await?;
+            let caller = caller(&state, &headers, Method::CredentialsList).await?;
             let req = if bytes.is_empty() { Default::default() } else { body(&bytes)? };
             csc::list(&state.ctx(), &caller, &req).await
         }
@@ -75,7 +83,7 @@ pub async fn credential(
 ) -> Response {
     answer(
         async {
-            let caller = caller(&state, &headers).await?;
+            let caller = caller(&state, &headers, Method::CredentialsInfo).await?;
             csc::credential(&state.ctx(), &caller, &body(&bytes)?).await
         }
         .await,
@@ -89,7 +97,7 @@ pub async fn authorize(
 ) -> Response {
     answer(
         async {
-            let caller = caller(&state, &headers).await?;
+            let caller = caller(&state, &headers, Method::CredentialsAuthorize).await?;
             csc::authorize(&state.ctx(), &caller, &body(&bytes)?).await
         }
         .await,
@@ -103,7 +111,7 @@ pub async fn sign_hash(
 ) -> Response {
     answer(
         async {
-            let caller = caller(&state, &headers).await?;
+            let caller = caller(&state, &headers, Method::SignHash).await?;
             csc::sign_hash(&state.ctx(), &state.second_certs, &caller, &body(&bytes)?).await
         }
         .await,
@@ -113,7 +121,7 @@ pub async fn sign_hash(
 pub async fn sign_doc(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     answer(
         async {
-            let caller = caller(&state, &headers).await?;
+            let caller = caller(&state, &headers, Method::SignDoc).await?;
             csc::sign_doc(&state.ctx(), &state.second_certs, &caller, &body(&bytes)?).await
         }
         .await,

@@ -195,6 +195,7 @@ fn oauth_error(failure: &OAuthFailure, basic_used: bool) -> Response {
     };
     let status = match error {
         OAuthError::InvalidClient | OAuthError::InvalidToken => StatusCode::UNAUTHORIZED,
+        OAuthError::InsufficientScope => StatusCode::FORBIDDEN,
         OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };

@@ -2,9 +2,11 @@
 //! `credentials/authorize`, and the signatures of `signatures/signHash`.
 //!
 //! The holder's authorisation is the OpenID Provider's access token resting on an alive signing
-//! session (the day's sign-in); SCAL2: a SAD is bound to the hashes it may sign, to the token's
-//! holder, client and session, lasts five minutes, and its counter is spent in the database in
-//! the statement that checks it, kept open while the HSM signs (an HSM failure spends nothing).
+//! session (the day's sign-in) and granted the signing scope (`service`: a token for signing the
+//! holder in only calls nothing here but `info`); SCAL2: a SAD is bound to the hashes it may
+//! sign, to the token's holder, client and session, lasts five minutes, and its counter is spent
+//! in the database in the statement that checks it, kept open while the HSM signs (an HSM
+//! failure spends nothing).
 
 pub mod cades;
 
@@ -12,7 +14,10 @@ use base64::{
     Engine as _,
     engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
 };
-use mahpki_protocol::{ErrorCode, csc as p, oidc::OAuthError};
+use mahpki_protocol::{
+    ErrorCode, csc as p,
+    oidc::{OAuthError, SIGNING_SCOPE},
+};
 use rsa::{pkcs8::DecodePublicKey as _, traits::PublicKeyParts as _};
 use sha2::{Digest as _, Sha256};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
@@ -37,6 +42,9 @@ pub enum CscError {
     /// The token is fine but its day's sign-in is over.
     #[error("the signing session is over")]
     SessionOver,
+    /// The token is alive but was not granted the signing scope (RFC 6750 §3.1).
+    #[error("insufficient_scope: the token lacks the signing scope")]
+    InsufficientScope,
     #[error("invalid_request: {0}")]
     InvalidRequest(String),
     #[error("invalid_sad: {0}")]
@@ -61,6 +69,7 @@ impl CscError {
             Self::InvalidToken(_) | Self::SessionOver => OAuthError::InvalidToken.as_str(),
             Self::InvalidRequest(_) | Self::Document(_) => OAuthError::InvalidRequest.as_str(),
             Self::InvalidSad(_) => "invalid_sad",
+            Self::InsufficientScope => OAuthError::InsufficientScope.as_str(),
             Self::AccessDenied(_) => OAuthError::AccessDenied.as_str(),
             Self::Hsm(_) => "temporarily_unavailable",
             Self::Internal(_) => OAuthError::ServerError.as_str(),
@@ -74,6 +83,11 @@ impl CscError {
             Self::SessionOver => "the holder's sign-in for the day (signing session) is over: \
                                   the holder must sign in again"
                 .into(),
+            Self::InsufficientScope => format!(
+                "the access token was not granted the signing scope ({SIGNING_SCOPE}): the \
+                 holder let this service sign them in, not sign for them; ask for scope \
+                 \"openid {SIGNING_SCOPE}\" to sign"
+            ),
             Self::InvalidRequest(d) | Self::Document(d) => d.clone(),
             Self::Hsm(_) => "the signing device (HSM) is unavailable; nothing was signed and \
                              the SAD was not used: try again shortly"
@@ -87,7 +101,7 @@ impl CscError {
         match self {
             Self::InvalidToken(_) | Self::SessionOver => 401,
             Self::InvalidRequest(_) | Self::Document(_) | Self::InvalidSad(_) => 400,
-            Self::AccessDenied(_) => 403,
+            Self::AccessDenied(_) | Self::InsufficientScope => 403,
             Self::Hsm(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -101,6 +115,7 @@ impl CscError {
             Self::InvalidRequest(_) => ErrorCode::CscRequestInvalid,
             Self::Document(_) => ErrorCode::CscDocumentRefused,
             Self::InvalidSad(_) => ErrorCode::CscSadInvalid,
+            Self::InsufficientScope => ErrorCode::CscScopeInsufficient,
             Self::AccessDenied(_) => ErrorCode::CscCredentialRefused,
             Self::Hsm(_) => ErrorCode::HsmUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
@@ -130,9 +145,60 @@ pub struct Caller {
     pub grant: oidc::Grant,
 }
 
-/// The live access token `token` (from `Authorization: Bearer`), told apart from one whose
-/// sign-in is over, so the client can tell the holder to sign in again.
-pub async fn caller(ctx: &Ctx<'_>, token: Option<&str>) -> Result<Caller, CscError> {
+/// The CSC methods that take an access token (all but `info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    CredentialsList,
+    CredentialsInfo,
+    CredentialsAuthorize,
+    SignHash,
+    SignDoc,
+}
+
+impl Method {
+    /// The method's name in the specification (and in `info`'s `methods`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CredentialsList => "credentials/list",
+            Self::CredentialsInfo => "credentials/info",
+            Self::CredentialsAuthorize => "credentials/authorize",
+            Self::SignHash => "signatures/signHash",
+            Self::SignDoc => "signatures/signDoc",
+        }
+    }
+
+    /// The audit action a refusal of this method is recorded under: the credentials' methods
+    /// under authorize, the signing ones under sign.
+    fn action(self) -> AuditAction {
+        match self {
+            Self::CredentialsList | Self::CredentialsInfo | Self::CredentialsAuthorize => {
+                AuditAction::CscAuthorize
+            }
+            Self::SignHash | Self::SignDoc => AuditAction::CscSign,
+        }
+    }
+}
+
+/// Who may call `method`: the live access token `token` (from `Authorization: Bearer`), told
+/// apart from one whose sign-in is over (so the client can tell the holder to sign in again),
+/// and granted the signing scope (a refusal for the want of it is audited: the holder and the
+/// client are known).
+pub async fn caller(
+    ctx: &Ctx<'_>,
+    token: Option<&str>,
+    method: Method,
+) -> Result<Caller, CscError> {
+    let caller = token_caller(ctx, token).await?;
+    if !caller.grant.has_scope(SIGNING_SCOPE) {
+        let e = CscError::InsufficientScope;
+        let detail = format!("{} sid={} {}", method.name(), caller.grant.sid, e.description());
+        audit_refusal(ctx, &caller, method.action(), &e, detail).await;
+        return Err(e);
+    }
+    Ok(caller)
+}
+
+async fn token_caller(ctx: &Ctx<'_>, token: Option<&str>) -> Result<Caller, CscError> {
     let token = token.ok_or(CscError::InvalidToken("a Bearer access token is required"))?;
     if let Some(grant) = oidc::access_token(ctx, token).await? {
         return Ok(Caller { grant });
@@ -158,11 +224,11 @@ pub async fn caller(ctx: &Ctx<'_>, token: Option<&str>) -> Result<Caller, CscErr
 pub fn info(ctx: &Ctx<'_>) -> p::InfoResponse {
     let methods = [
         "info",
-        "credentials/list",
-        "credentials/info",
-        "credentials/authorize",
-        "signatures/signHash",
-        "signatures/signDoc",
+        Method::CredentialsList.name(),
+        Method::CredentialsInfo.name(),
+        Method::CredentialsAuthorize.name(),
+        Method::SignHash.name(),
+        Method::SignDoc.name(),
     ];
     p::InfoResponse {
         specs: "2.0.0.2".into(),
@@ -490,32 +556,32 @@ async fn sign_hash_inner(
     let g = &caller.grant;
     let Taken { record: r, key_id, spend } =
         take(ctx, caller, &req.credential_id, &req.sad, &digests).await?;
-    let mut signatures = Vec::with_capacity(hashes.len());
-    let mut events = Vec::with_capacity(hashes.len());
-    for (digest, _) in &hashes {
-        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
-        let signature = certs
-            .hsm
-            .sign_digest(key_id.clone(), alg, *digest)
-            .await
-            .map_err(|e| CscError::Hsm(e.to_string()))?;
-        signatures.push(STANDARD.encode(&signature));
-        events.push(audit_event(
-            AuditAction::CscSign,
-            Some(g.hpki_id.to_string()),
-            Some(&g.client_id),
-            None,
-            Some(format!(
-                "credential={} sid={} hash={} algo={}",
-                r.credential_id,
-                g.sid,
-                crate::pki::hex(digest),
-                req.sign_algo
-            )),
-        ));
-    }
+    // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
+    let signatures = certs
+        .hsm
+        .sign_digests(key_id, alg, digests.clone())
+        .await
+        .map_err(|e| CscError::Hsm(e.to_string()))?;
+    let events: Vec<_> = digests
+        .iter()
+        .map(|digest| {
+            audit_event(
+                AuditAction::CscSign,
+                Some(g.hpki_id.to_string()),
+                Some(&g.client_id),
+                None,
+                Some(format!(
+                    "credential={} sid={} hash={} algo={}",
+                    r.credential_id,
+                    g.sid,
+                    crate::pki::hex(digest),
+                    req.sign_algo
+                )),
+            )
+        })
+        .collect();
     spend.commit(&events).await?;
-    Ok(p::SignHashResponse { signatures })
+    Ok(p::SignHashResponse { signatures: signatures.iter().map(|s| STANDARD.encode(s)).collect() })
 }
 
 /// `signatures/signDoc`: a detached CAdES B-B signature of each document, each document's
@@ -614,17 +680,20 @@ async fn sign_doc_inner(
     let cert = r.certificate.as_deref().ok_or_else(|| {
         CscError::Internal(format!("credential {}: no certificate", r.credential_id))
     })?;
+    let prepared = digests
+        .iter()
+        .map(|d| cades::prepare(d, cert, ctx.now_ms))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CscError::Internal(e.to_string()))?;
+    // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
+    let values = certs
+        .hsm
+        .sign_digests(key_id, SignAlg::RsaPkcs1Sha256, prepared.iter().map(|p| p.digest).collect())
+        .await
+        .map_err(|e| CscError::Hsm(e.to_string()))?;
     let mut signatures = Vec::with_capacity(digests.len());
     let mut events = Vec::with_capacity(digests.len());
-    for digest in &digests {
-        let prepared = cades::prepare(digest, cert, ctx.now_ms)
-            .map_err(|e| CscError::Internal(e.to_string()))?;
-        // Dropping `spend` on failure rolls it back: nothing signed, nothing spent.
-        let value = certs
-            .hsm
-            .sign_digest(key_id.clone(), SignAlg::RsaPkcs1Sha256, prepared.digest)
-            .await
-            .map_err(|e| CscError::Hsm(e.to_string()))?;
+    for ((digest, prepared), value) in digests.iter().zip(prepared).zip(values) {
         let cms = cades::finish(prepared, &value).map_err(|e| CscError::Internal(e.to_string()))?;
         signatures.push(STANDARD.encode(cms));
         events.push(audit_event(

@@ -12,7 +12,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::Header;
 use mahpki_protocol::{
     ErrorCode, HpkiId,
-    oidc::{ConsentPrompt, HolderClaims, OAuthError, RESUME_PATH, TokenResponse},
+    oidc::{ConsentPrompt, HolderClaims, OAuthError, RESUME_PATH, SIGNING_SCOPE, TokenResponse},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -35,8 +35,15 @@ pub const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 /// An authorization code is good this long.
 pub const CODE_TTL_MS: i64 = 60 * 1000;
 
-/// The scopes this provider knows; `openid` is required.
-pub const SCOPES: &[&str] = &["openid", "profile"];
+/// The scopes this provider knows; `openid` is required. `service` (CSC API v2.0.0.2's
+/// scope for service authorisation) is what the CSC API asks of an access token before it
+/// lists credentials or signs ([`SIGNING_SCOPE`]).
+pub const SCOPES: &[&str] = &["openid", "profile", SIGNING_SCOPE];
+
+/// The scope values of a space-separated `scope` string.
+pub fn scope_values(scope: &str) -> impl Iterator<Item = &str> {
+    scope.split(' ').filter(|s| !s.is_empty())
+}
 
 fn random_token() -> (String, Vec<u8>) {
     let token = URL_SAFE_NO_PAD.encode(crate::random::bytes::<32>());
@@ -263,7 +270,7 @@ fn check_request(p: &AuthorizeParams) -> Result<(), OAuthRefusal> {
         return refuse(E::InvalidRequest, "only response_mode=query is supported");
     }
     let scope = p.scope.as_deref().unwrap_or_default();
-    let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let scopes: Vec<&str> = scope_values(scope).collect();
     if !scopes.contains(&"openid") {
         return refuse(E::InvalidScope, "the scope must include openid");
     }
@@ -322,18 +329,37 @@ async fn proceed(
         return Ok(Next::SignIn { request: id.to_owned() });
     };
     let hpki_id = session.hpki_id.as_str();
-    if !ctx.store.oidc_consent_exists(hpki_id, &client.client_id).await? {
+    let consented = ctx.store.oidc_consent_scope(hpki_id, &client.client_id).await?;
+    if !consented.is_some_and(|c| covers(&c, &request.scope)) {
         return Ok(Next::Consent { request: id.to_owned() });
     }
-    issue_code(ctx, request, &session, false).await
+    issue_code(ctx, request, &session, None).await
 }
 
-/// Consumes the request and answers it with a new code (recording the consent if `consenting`).
+/// Whether a consent to `consented` covers every value of `asked`: a service that was let sign
+/// the holder in must ask again before it may sign for them.
+fn covers(consented: &str, asked: &str) -> bool {
+    scope_values(asked).all(|a| scope_values(consented).any(|c| c == a))
+}
+
+/// The scope consented to once `asked` is approved on top of `before`.
+fn consent_union(before: Option<&str>, asked: &str) -> String {
+    let mut all: Vec<&str> = scope_values(before.unwrap_or_default()).collect();
+    for a in scope_values(asked) {
+        if !all.contains(&a) {
+            all.push(a);
+        }
+    }
+    all.join(" ")
+}
+
+/// Consumes the request and answers it with a new code (recording `consent`, the scope now
+/// consented to, when the holder has just approved).
 async fn issue_code(
     ctx: &Ctx<'_>,
     request: &PendingRequest,
     session: &SigningSession,
-    consenting: bool,
+    consent: Option<String>,
 ) -> Result<Next, AuthorizeError> {
     let (code, code_hash) = random_token();
     let hpki_id = session.hpki_id.to_string();
@@ -351,16 +377,17 @@ async fn issue_code(
         used_ms: None,
         replayed_ms: None,
     };
-    let consent = consenting.then(|| {
+    let audit = consent.as_ref().map(|scope| {
         audit_event(
             AuditAction::OidcConsent,
             Some(hpki_id.clone()),
             None,
             None,
-            Some(request.client_id.clone()),
+            Some(format!("{} scope {scope}", request.client_id)),
         )
     });
-    if !ctx.store.oidc_code_issue(&request.id_hash, &record, consent.as_ref()).await? {
+    let consent = consent.as_deref().zip(audit.as_ref());
+    if !ctx.store.oidc_code_issue(&request.id_hash, &record, consent).await? {
         return Err(AuthorizeError::Page(ErrorCode::OidcRequestUnknown));
     }
     let detail = Some(format!("{} sid {}", request.client_id, session.sid));
@@ -438,6 +465,7 @@ pub async fn consent_prompt(
         client_name: client.name,
         client_id: client.client_id,
         holder: identity.holder,
+        remote_signing: scope_values(&request.scope).any(|s| s == SIGNING_SCOPE),
     })
 }
 
@@ -452,7 +480,11 @@ pub async fn consent_answer(
     let (request, _client) = pending(ctx, id).await.map_err(consent_error)?;
     let session = consenting_session(ctx, &request, session)?;
     if approve {
-        return match issue_code(ctx, &request, &session, true).await.map_err(consent_error)? {
+        let hpki_id = session.hpki_id.as_str();
+        let before = ctx.store.oidc_consent_scope(hpki_id, &request.client_id).await?;
+        let consent = consent_union(before.as_deref(), &request.scope);
+        let issued = issue_code(ctx, &request, &session, Some(consent)).await;
+        return match issued.map_err(consent_error)? {
             Next::Client { redirect_to } => Ok(redirect_to),
             _ => Err(ServiceError::internal("a code was issued without a redirect")),
         };
@@ -787,6 +819,13 @@ pub struct Grant {
     pub expires_ms: i64,
 }
 
+impl Grant {
+    /// Whether the holder granted `scope` to this token's client.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        scope_values(&self.scope).any(|s| s == scope)
+    }
+}
+
 /// The grant of a live access token: known, not revoked, not expired, and its signing session
 /// alive. `None` otherwise.
 pub async fn access_token(ctx: &Ctx<'_>, token: &str) -> Result<Option<Grant>, ServiceError> {
@@ -862,6 +901,19 @@ mod tests {
         assert!(!is_verifier("short"));
         assert!(!is_verifier(&"a".repeat(129)));
         assert!(!is_verifier(&format!("{}!", "a".repeat(50))));
+    }
+
+    #[test]
+    fn a_consent_covers_only_what_was_agreed() {
+        assert!(covers("openid profile", "openid"));
+        assert!(covers("openid profile", "profile  openid"));
+        assert!(!covers("openid profile", "openid profile service"));
+        assert!(covers("openid profile service", "openid service"));
+        assert_eq!(
+            consent_union(Some("openid profile"), "openid service"),
+            "openid profile service"
+        );
+        assert_eq!(consent_union(None, "openid  service"), "openid service");
     }
 
     #[test]

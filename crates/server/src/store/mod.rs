@@ -91,7 +91,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     /// The same database for the rows a crash may lose (an anonymous page session, an
-    /// unanswered challenge, a session's idle clock): their commits skip the fsync (SQLite
+    /// unanswered challenge, a session's idle clock, a CSC SAD nothing was signed with yet):
+    /// their commits skip the fsync (SQLite
     /// `synchronous = NORMAL`, PostgreSQL `synchronous_commit = off`). Whatever commits durably
     /// afterwards on `pool` flushes the log up to itself, so these rows are on disk by the time
     /// a sign-in that consumed them is acknowledged; only unanswered ones can be lost.
@@ -256,6 +257,18 @@ impl Store {
             Backend::Postgres => "BEGIN",
         };
         Ok(self.pool.begin_with(begin).await?)
+    }
+
+    /// [`Self::begin_write`] on the relaxed pool: for rows whose loss in a power cut only
+    /// makes a client ask again (see `relaxed`).
+    async fn begin_relaxed_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        Ok(self.relaxed.begin_with(begin).await?)
     }
 }
 

@@ -319,28 +319,30 @@ impl Store {
         Ok(n > 0)
     }
 
-    pub async fn oidc_consent_exists(
+    /// The scope `hpki_id` consented to for `client_id` (space separated), if they ever did.
+    pub async fn oidc_consent_scope(
         &self,
         hpki_id: &str,
         client_id: &str,
-    ) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM oidc_consents WHERE hpki_id = $1 AND client_id = $2")
-                .bind(hpki_id)
-                .bind(client_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT scope FROM oidc_consents WHERE hpki_id = $1 AND client_id = $2",
+        )
+        .bind(hpki_id)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Answers pending request `request_hash` with `code` in one transaction: the request is
     /// consumed (false if it already was, or ran out), the consent recorded when `consent` is
-    /// given (with its audit row), and the code stored.
+    /// given (the scope now consented to, in place of any earlier one, and its audit row), and
+    /// the code stored.
     pub async fn oidc_code_issue(
         &self,
         request_hash: &[u8],
         code: &CodeRecord,
-        consent: Option<&AuditEvent>,
+        consent: Option<(&str, &AuditEvent)>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let taken = sqlx::query("DELETE FROM oidc_requests WHERE id_hash = $1 AND expires_ms > $2")
@@ -352,14 +354,16 @@ impl Store {
         if taken == 0 {
             return Ok(false);
         }
-        if let Some(audit) = consent {
+        if let Some((scope, audit)) = consent {
             sqlx::query(
-                "INSERT INTO oidc_consents (hpki_id, client_id, created_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (hpki_id, client_id) DO NOTHING",
+                "INSERT INTO oidc_consents (hpki_id, client_id, created_ms, scope) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (hpki_id, client_id) DO UPDATE SET scope = excluded.scope",
             )
             .bind(&code.hpki_id)
             .bind(&code.client_id)
             .bind(code.created_ms)
+            .bind(scope)
             .execute(&mut *tx)
             .await?;
             self.audit_in(&mut tx, audit).await?;

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod browser;
 pub mod crl;
+pub mod csc;
 pub mod holder;
 pub mod pki;
 pub mod postgres;
