@@ -4,15 +4,12 @@
 //! PC on two server processes, so the event crosses them through LISTEN/NOTIFY.
 //! Prints Markdown table rows for BENCHMARKS.md.
 
-#[path = "../tests/common/browser.rs"]
-#[allow(dead_code)]
-mod browser;
-#[path = "../tests/common/pki.rs"]
-#[allow(dead_code)]
-mod pki;
-#[path = "../tests/common/postgres.rs"]
-#[allow(dead_code)]
-mod postgres;
+#[path = "common/latency.rs"]
+mod latency;
+// The tests' shared code (PKI fixture, browser, PostgreSQL server, the soft passkey's limits);
+// the bench uses part of it (common/mod.rs allows the dead code itself).
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +18,7 @@ use axum::{
     body::Body,
     http::{Request, header},
 };
-use browser::Browser;
+use common::{browser::Browser, pki, postgres};
 use http_body_util::BodyExt as _;
 use mahpki_protocol::{
     HpkiId,
@@ -74,16 +71,7 @@ fn main() {
 }
 
 fn row(what: &str, ms: &[f64]) {
-    let mut ms = ms.to_vec();
-    ms.sort_by(f64::total_cmp);
-    let pick = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "| {what} | {} | {:.1} | {:.1} | {:.1} |",
-        ms.len(),
-        pick(0.5),
-        pick(0.95),
-        ms[ms.len() - 1]
-    );
+    println!("| {what} | {} |", latency::Spread::of(ms).cells());
 }
 
 async fn register(store: &Store, cert: &[u8]) {
@@ -148,9 +136,8 @@ async fn latencies(pc_node: &Router, phone_node: &Router, cert: &[u8]) -> Vec<f6
         assert_eq!(next(&mut events).await, "opened");
         let a = phone.send("POST", "/api/enrol/begin", None).await;
         let mut o: RegistrationOptions = serde_json::from_value(a.body).unwrap();
-        // The soft passkey cannot claim to be a platform authenticator (see tests/enrol.rs).
-        o.options.public_key.authenticator_selection.as_mut().unwrap().authenticator_attachment =
-            None;
+        // What the soft passkey can do of what a phone's platform authenticator does.
+        common::world::soft_key_can(o.options.public_key.authenticator_selection.as_mut().unwrap());
         let credential = SoftPasskey::new(true)
             .do_registration(url::Url::parse(ORIGIN).unwrap(), o.options)
             .unwrap();

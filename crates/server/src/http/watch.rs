@@ -3,16 +3,15 @@
 //! final event or the end of the PC's session. What each state means is the service's
 //! ([`phone_code::snapshot`]); this is the HTTP streaming around it.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, time::Duration};
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use mahpki_protocol::ErrorCode;
-use tokio::sync::broadcast;
 
 use super::{ApiError, AppState, session};
 use crate::{
-    events::{self, StreamSlot},
+    events::{self, StreamSlot, Subscription},
     service::phone_code::{self, Snapshot, Watched},
     store::{PcPurpose, SessionRecord},
 };
@@ -35,19 +34,13 @@ pub(super) struct Watcher {
 
 struct WatchedSession {
     hash: Vec<u8>,
-    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
-    key: String,
     /// When the session ends unless the PC makes a request meanwhile.
     ends_ms: i64,
 }
 
 impl Watcher {
     pub(super) fn new(s: SessionRecord, slot: StreamSlot) -> Self {
-        let session = WatchedSession {
-            key: events::session_key(&s.id_hash),
-            ends_ms: session_ends(&s),
-            hash: s.id_hash,
-        };
+        let session = WatchedSession { ends_ms: session_ends(&s), hash: s.id_hash };
         Self { session: Some(session), _slot: slot }
     }
 
@@ -60,8 +53,9 @@ impl Watcher {
         self.session.as_ref().map_or(i64::MAX, |s| s.ends_ms)
     }
 
-    fn is_session_notice(&self, key: &str) -> bool {
-        self.session.as_ref().is_some_and(|s| s.key == key)
+    /// The notice that sends this session's streams to check it (see [`events::session_key`]).
+    fn session_key(&self) -> Option<String> {
+        self.session.as_ref().map(|s| events::session_key(&s.hash))
     }
 }
 
@@ -83,19 +77,23 @@ pub(super) async fn pc_code(
     Ok(watch(state, target, key, notices, Watcher::new(s, slot)))
 }
 
-/// The SSE answer: `target`'s state now, then each change (woken by notices under `key`, or by
-/// the expiry passing), until a final event.
+/// The SSE answer: `target`'s state now, then each change (woken by notices under `key` or the
+/// watcher's session's, or by the expiry passing), until a final event. `notices` was subscribed
+/// before `target` and `key` were read.
 pub(super) fn watch(
     state: AppState,
     target: Watched,
     key: String,
-    notices: broadcast::Receiver<Arc<str>>,
+    mut notices: Subscription,
     watcher: Watcher,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    match watcher.session_key() {
+        Some(session) => notices.watch(&[&key, &session]),
+        None => notices.watch(&[&key]),
+    }
     let w = Watch {
         state,
         target,
-        key,
         notices,
         last: None,
         last_name: None,
@@ -117,8 +115,7 @@ pub(super) fn watch(
 struct Watch {
     state: AppState,
     target: Watched,
-    key: String,
-    notices: broadcast::Receiver<Arc<str>>,
+    notices: Subscription,
     last: Option<serde_json::Value>,
     /// The event name of `last`.
     last_name: Option<&'static str>,
@@ -137,10 +134,13 @@ impl Watch {
             }
             let mut session_ended = false;
             if let Some(deadline) = self.expires_ms {
-                self.wait(deadline.min(self.watcher.session_ends_ms())).await?;
-                session_ended = !self.session_lives().await;
+                self.wait(deadline.min(self.watcher.session_ends_ms())).await;
+                // Boxed, as the read below: a waiting stream keeps no room for the reads'
+                // futures, only while one runs.
+                session_ended = !Box::pin(self.session_lives()).await;
             }
-            let snap = match phone_code::snapshot(&self.state.ctx(), self.target).await {
+            let ctx = self.state.ctx();
+            let snap = match Box::pin(phone_code::snapshot(&ctx, self.target)).await {
                 Ok(Some(s)) => s,
                 Ok(None) => return None,
                 Err(err) => {
@@ -184,25 +184,12 @@ impl Watch {
         }
     }
 
-    /// Until a notice under our key or our session's arrives, or `deadline` passes. `None` when
-    /// the server is shutting down.
-    async fn wait(&mut self, deadline: i64) -> Option<()> {
+    /// Until a notice under our key or our session's arrives, or `deadline` passes.
+    async fn wait(&self, deadline: i64) {
         let left = u64::try_from(deadline - self.state.clock.now_ms()).unwrap_or(0);
-        let sleep = tokio::time::sleep(Duration::from_millis(left + 50));
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                () = &mut sleep => return Some(()),
-                n = self.notices.recv() => match n {
-                    Ok(k) if *k == *self.key
-                        || self.watcher.is_session_notice(&k)
-                        || *k == *events::EVERYONE => return Some(()),
-                    Ok(_) => {}
-                    // Fell behind: re-read, which covers whatever was missed.
-                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(()),
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-            }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(left + 50)) => {}
+            () = self.notices.notified() => {}
         }
     }
 }
