@@ -381,8 +381,10 @@ pub async fn revoke(
 pub async fn consent_prompt(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(r): Query<RequestRef>,
+    query: Result<Query<RequestRef>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsentPrompt>, ApiError> {
+    // No or a malformed `request`: the typed refusal, not axum's plain-text 400.
+    let Ok(Query(r)) = query else { return Err(ApiError(ErrorCode::BadRequest)) };
     let session = super::signin::current(&state, &headers).await?;
     Ok(Json(oidc::consent_prompt(&state.ctx(), &r.request, session).await?))
 }
