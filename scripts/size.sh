@@ -18,13 +18,16 @@ goal() {
 # the accessible flow frame (issue 16: focus to each step's heading, one live region, the
 # countdown announced by the minute): +1.3 KB on mynumber, +0.9 KB on phone; and for the holder's
 # recent remote signatures on the holder's page (issue 13): account 148.7 -> 150.5 KB, over its goal.
+# And on 2026-12-02 (session 8) for the signing scope (issue 13: a consent that names remote signing
+# on a line of its own, and the insufficient_scope error every bundle's catalogue carries):
+# account +0.4 KB, phone +35 bytes. continue_to's byte-wise check took 0.8 KB off signin-smartphone.
 ceiling() {
   case "$1" in
     mynumber) echo 154500 ;;
-    phone) echo 189000 ;;
-    account) echo 150600 ;;
+    phone) echo 189100 ;;
+    account) echo 150900 ;;
     smartphone) echo 188000 ;;
-    signin-smartphone) echo 169000 ;;
+    signin-smartphone) echo 168800 ;;
     *) goal "$1" ;;
   esac
 }
