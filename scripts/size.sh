@@ -17,12 +17,14 @@ goal() {
 # strings of sign-in, OIDC and remote signing, and the two sign-in bundles. And on 2026-12-02, later, for
 # the accessible flow frame (issue 16: focus to each step's heading, one live region, the
 # countdown announced by the minute): +1.3 KB on mynumber, +0.9 KB on phone; and for the holder's
-# recent remote signatures on the holder's page (issue 13): account 148.7 -> 150.5 KB, over its goal.
+# recent remote signatures on the holder's page (issue 13): account 148.7 -> 150.5 KB, over its goal;
+# and for the consent page's line saying a service asks to sign (the signing scope, issue 13) with
+# its error code: account 150.5 -> 150.9 KB.
 ceiling() {
   case "$1" in
     mynumber) echo 154500 ;;
     phone) echo 189000 ;;
-    account) echo 150600 ;;
+    account) echo 150900 ;;
     smartphone) echo 188000 ;;
     signin-smartphone) echo 169000 ;;
     *) goal "$1" ;;
