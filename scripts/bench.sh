@@ -9,6 +9,8 @@ scripts/web.sh --release >/dev/null 2>&1
 size_table=$(scripts/size.sh)
 # Starts its own PostgreSQL cluster, fsync on, for the PostgreSQL rows.
 auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | grep '^|')
+# A SoftHSM2 token of its own (scripts/softhsm-token.sh) and its own PostgreSQL cluster, fsync on.
+csc_rows=$(cargo bench --locked -p mahpki-server --bench csc 2>/dev/null | grep '^|')
 # Starts its own PostgreSQL cluster (as the server tests do) for the two-process row.
 enrol_rows=$(cargo bench --locked -p mahpki-server --bench enrol 2>/dev/null | grep '^|')
 # Both browsers real (Chromium), release binaries: the phone's finish to the PC's screen.
@@ -73,6 +75,16 @@ rm -rf "$apdu_dir"
   echo "$auth_rows"
   echo
   cat scripts/bench-signin-writes.md
+  echo
+  echo "## Server: remote signing, signHash beside the raw PKCS#11 rate (issue 13)"
+  echo
+  echo "One run of \`benches/csc.rs\` on a SoftHSM2 token made by \`scripts/softhsm-token.sh\`, with the holder's HPKI second certificate made as the operator makes it (an RSA-2048 key generated in the token, the test CA's certificate imported). Raw: \`C_Sign\` (\`CKM_RSA_PKCS\` over a SHA-256 DigestInfo, what signHash's sha256WithRSAEncryption asks of the token) with that key through \`cryptoki\`, each thread on its own logged-in session with the key found once, on one thread and on every core, measured at the start and at the end of the run (the better all-cores figure is the bound), and through the server's HSM pool one signature per call. API: 8 callers through the real router, each \`credentials/authorize\` for new hashes (numSignatures = multisign = 100, or 1 as a prescription system signing one prescription at a time) then \`signatures/signHash\` of them, back to back for 5 s: access token and signing session checked, the SAD taken in the database in the transaction held open while the HSM signs, one audit row per signature, a call's hashes signed on as many lanes (sessions) at once as the machine has cores (1 lane: the same server signing them one after another); SQLite in WAL mode, PostgreSQL in a cluster of its own with fsync on. Signatures per second, the ratio to the raw bound (goal: at least 0.5), and the mean time of each call."
+  echo
+  echo "| what | rate |"
+  echo "|---|---|"
+  echo "$csc_rows"
+  echo
+  cat scripts/bench-csc-notes.md
   echo
   echo "## Server: smartphone enrolment, phone finish to PC completion (別紙2)"
   echo
