@@ -13,6 +13,10 @@ auth_rows=$(cargo bench --locked -p mahpki-server --bench auth 2>/dev/null | gre
 csc_rows=$(cargo bench --locked -p mahpki-server --bench csc 2>/dev/null | grep '^|')
 # Starts its own PostgreSQL cluster (as the server tests do) for the two-process row.
 enrol_rows=$(cargo bench --locked -p mahpki-server --bench enrol 2>/dev/null | grep '^|')
+# 10 000 PCs' event streams on the release server (SQLite; then two processes on a PostgreSQL
+# cluster of its own, fsync on). It raises its open-file limit to the hard limit, as the unit's
+# LimitNOFILE= does, and stops if that cannot hold 10 000 streams (raise `ulimit -Hn`).
+streams_rows=$(cargo bench --locked -p mahpki-server --bench streams 2>/dev/null | grep '^|')
 # Both browsers real (Chromium), release binaries: the phone's finish to the PC's screen.
 cargo build --release --locked -p mahpki-server -p mahpki-helper -p mahpki-cardsim --all-features >/dev/null 2>&1
 browser_rows=$(MAHPKI_SERVER_BIN="$ROOT/target/release/mahpki-server" \
@@ -93,6 +97,16 @@ rm -rf "$apdu_dir"
   echo "| where | rounds | median | p95 | max |"
   echo "|---|---:|---:|---:|---:|"
   echo "$enrol_rows"
+  echo
+  echo "## Server: 10 000 PCs waiting on their codes (issue 14, goal 4)"
+  echo
+  echo "\`benches/streams.rs\`: the real release server (\`mahpki-server serve\`, set up as deploy/server.toml: behind a proxy, each client with its own address, default rate limits; \`[streams] per_server\` raised to 10 000) with 10 000 PCs, each signed in with its own session (the store's session insert and rotation, what a card login commits, without the card's signature) and its own enrolment code (the real \`POST /api/smartphone/enrolments\`), each holding its code's event stream (SSE) open on its own connection. RSS is the server process's VmRSS after warm-up, then with every stream open; then 100 completions, one PC at a time spread over the 10 000, each timed from the phone's \`finish\` to that PC's stream delivering \`completed\` while all the others wait (ms). PostgreSQL: two server processes on one database (a cluster of its own, fsync on), the streams on one and the phones on the other, so each completion crosses by LISTEN/NOTIFY; the RSS is the streams' process. The bench raises its open-file limit to the hard limit, which the servers inherit, as \`LimitNOFILE=\` does. Goal: <= 100 MB for 10 000 streams (<= 10 KB a stream), p95 <= 100 ms."
+  echo
+  echo "| where | streams | RSS without streams (MiB) | RSS with them (MiB) | per stream (KiB) | completions | median | p95 | max |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "$streams_rows"
+  echo
+  cat scripts/bench-streams.md
   echo
   echo "## Browsers: smartphone enrolment, phone finish to the PC showing completion (別紙2)"
   echo

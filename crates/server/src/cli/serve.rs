@@ -1,6 +1,12 @@
 //! `serve`: runs the platform, with its background jobs (retention, CRL reloads).
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
+
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::body::Incoming;
+use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown, service::TowerToHyperService};
+use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 use mahpki_server::{
     Config,
@@ -66,11 +72,61 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
             }
         });
     }
-    let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_http1(listener, router(state, assets), shutdown_signal()).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown`, then waits for the open connections to end (as
+/// `axum::serve` with graceful shutdown does), speaking HTTP/1.1 only, straight through hyper's
+/// HTTP/1 connection. axum's server first reads ahead on every connection to tell HTTP/2 from
+/// HTTP/1, and those bytes handed back make hyper's read buffer grow from 8 to 16 KiB on the
+/// request's second read, which every waiting PC's event stream then keeps for as long as it is
+/// open (benches/streams.rs). The reverse proxy speaks HTTP/1.1 to its upstream anyway.
+async fn serve_http1(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let http = hyper::server::conn::http1::Builder::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // The client's address, as `into_make_service_with_connect_info` gives it.
+        let app = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let conn = http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// As `axum::serve`: a connection that failed before it was accepted is the client's business;
+/// anything else (most likely out of file descriptors, EMFILE: see `LimitNOFILE=` in
+/// deploy/mahpki-server.service) is logged, and accepting resumes after a second, when some
+/// connections may have closed.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset) {
+        return;
+    }
+    tracing::error!(error = %e, "cannot accept connections; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// The retention job: deletes what has ended every `retention.interval_secs`, so the tables hold

@@ -12,7 +12,7 @@ use mahpki_protocol::ErrorCode;
 use super::{ApiError, AppState, session};
 use crate::{
     events::{self, StreamSlot, Subscription},
-    service::phone_code::{self, Snapshot, Watched},
+    service::phone_code::{self, Watched},
     store::{PcPurpose, SessionRecord},
 };
 
@@ -102,12 +102,8 @@ pub(super) fn watch(
         watcher,
     };
     let stream = futures_util::stream::unfold(w, |mut w| async move {
-        let snap = w.next().await?;
-        let sse = Event::default()
-            .event(snap.name)
-            .json_data(&snap.data)
-            .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
-        Some((Ok(sse), w))
+        let (name, data) = w.next().await?;
+        Some((Ok(Event::default().event(name).data(data)), w))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
@@ -116,7 +112,9 @@ struct Watch {
     state: AppState,
     target: Watched,
     notices: Subscription,
-    last: Option<serde_json::Value>,
+    /// The data (JSON) of the last event sent: kept as text, a few dozen bytes, where the parsed
+    /// value would keep a map node per waiting stream.
+    last: Option<String>,
     /// The event name of `last`.
     last_name: Option<&'static str>,
     done: bool,
@@ -126,8 +124,9 @@ struct Watch {
 }
 
 impl Watch {
-    /// The next event that differs from the last one sent; `None` once a final one was sent.
-    async fn next(&mut self) -> Option<Snapshot> {
+    /// The next event that differs from the last one sent, its name and data (JSON); `None` once
+    /// a final one was sent.
+    async fn next(&mut self) -> Option<(&'static str, String)> {
         loop {
             if self.done {
                 return None;
@@ -157,11 +156,12 @@ impl Watch {
                     return None;
                 }
             }
-            if self.last.as_ref() != Some(&snap.data) {
+            let data = snap.data.to_string();
+            if self.last.as_ref() != Some(&data) {
                 self.last_name = Some(snap.name);
-                self.last = Some(snap.data.clone());
+                self.last = Some(data.clone());
                 self.done |= snap.is_final;
-                return Some(snap);
+                return Some((snap.name, data));
             }
         }
     }
