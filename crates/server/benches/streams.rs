@@ -28,6 +28,8 @@
 //!
 //! `MAHPKI_BENCH_PCS` sets fewer PCs, for a trial run.
 
+#[path = "common/doctor.rs"]
+mod doctor;
 #[path = "common/latency.rs"]
 mod latency;
 // The tests' shared code (PKI fixture, PostgreSQL server, the real binary); the bench uses part
@@ -47,10 +49,9 @@ use axum::{
     http::{Request, header},
 };
 use common::{binary, pki, postgres};
+use doctor::doctor;
 use http_body_util::BodyExt as _;
 use mahpki_protocol::{
-    HpkiId,
-    api::{Ca, Holder, Qualification},
     endpoints::{self as ep, Endpoint as _},
     enrol::{EnrolmentIssued, EnrolmentOpened, FinishEnrolment, PhoneConfirm, RegistrationOptions},
 };
@@ -58,7 +59,7 @@ use mahpki_server::{
     Config,
     http::{AppState, router, session},
     pki::TrustStore,
-    store::{CurrentCert, IdentityRecord, Store},
+    store::{CurrentCert, Store},
 };
 use tokio::{
     io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader},
@@ -303,20 +304,13 @@ fn subject(ca_der: &[u8]) -> Vec<u8> {
 async fn signed_in_pc(store: Store, app: Router, issuer: Vec<u8>, i: usize) -> Pc {
     let hpki_id = format!("JMA-{:07}", 1_000_000 + i);
     store
-        .identity_upsert(&IdentityRecord {
-            holder: Holder {
-                hpki_id: HpkiId::parse(&hpki_id).unwrap(),
-                ca: Ca::Jma,
-                qualification: Qualification::Doctor,
-                name_kanji: "医師 太郎".into(),
-                name_kana: "イシ タロウ".into(),
-                name_roman: "ISHI TARO".into(),
-            },
-            registration_number: (100_000 + i).to_string(),
-            hpki_card_mac: (i as u64).to_be_bytes().to_vec(),
-            cert_issuer: issuer,
-            cert_subject: format!("bench holder {i}").into_bytes(),
-        })
+        .identity_upsert(&doctor(
+            &hpki_id,
+            (100_000 + i).to_string(),
+            (i as u64).to_be_bytes().to_vec(),
+            issuer,
+            format!("bench holder {i}").into_bytes(),
+        ))
         .await
         .unwrap();
     // Its card's certificate (serial as the store keeps it: the DER bytes in hex), valid to 2099.
