@@ -323,7 +323,7 @@ async fn signed_in_pc(store: Store, app: Router, issuer: Vec<u8>, i: usize) -> P
     let (_, anonymous) = session::new_id();
     store.session_insert(&anonymous, now).await.unwrap();
     let (id, hash) = session::new_id();
-    store.session_authenticate(&anonymous, &hash, &hpki_id, now).await.unwrap();
+    store.session_authenticate(&anonymous, &hash, &hpki_id, now, None).await.unwrap();
     let cookie = format!("{}={id}", session::cookie_name(true));
     let addr = address(10, i);
     let req = Request::post(ep::EnrolmentIssue::URL)

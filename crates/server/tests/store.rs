@@ -180,7 +180,7 @@ async fn sessions_expire_and_rotate(db: Db) {
     let (store, _dir) = with_identities(db, 1).await;
     store.session_insert(b"old", 0).await.unwrap();
     assert!(store.session_touch(b"old", 10, 100, 1_000).await.unwrap().is_some());
-    store.session_authenticate(b"old", b"new", "JMA-0000001", 20).await.unwrap();
+    store.session_authenticate(b"old", b"new", "JMA-0000001", 20, None).await.unwrap();
     assert!(
         store.session_touch(b"old", 30, 100, 1_000).await.unwrap().is_none(),
         "old id survives login"

@@ -11,7 +11,7 @@ use super::{
     challenge::{self, Purpose},
     session,
 };
-use crate::store::{AuditAction, IdentityRecord, MyNumberRecord};
+use crate::store::{AuditAction, AuditEvent, IdentityRecord, MyNumberRecord};
 
 /// A challenge for a card that says who is at this PC, so the page may not have a session yet:
 /// one bound to the live page session `cookie` names (a retry after a wrong PIN), or to a new
@@ -33,11 +33,23 @@ pub struct Authenticated {
 }
 
 /// Checks the card's answer to the HPKI challenge of the session `cookie` names and identifies
-/// that session (under a new id).
+/// that session (under a new id). The caller audits: the daily sign-in with the signing session
+/// it begins.
 pub async fn authenticate(
     ctx: &Ctx<'_>,
     cookie: Option<&[u8]>,
     sig: &CardSignature,
+) -> Result<Authenticated, ServiceError> {
+    identify(ctx, cookie, sig, |_| None).await
+}
+
+/// [`authenticate`], with the audit row `audit` makes for the holder written in the same commit
+/// as the new session.
+async fn identify(
+    ctx: &Ctx<'_>,
+    cookie: Option<&[u8]>,
+    sig: &CardSignature,
+    audit: impl FnOnce(&str) -> Option<AuditEvent>,
 ) -> Result<Authenticated, ServiceError> {
     let s = session::current(ctx, cookie).await?;
     let cert = challenge::verify(ctx, &s.id_hash, Purpose::Hpki, &ctx.hpki_trust, sig).await?;
@@ -47,25 +59,29 @@ pub async fn authenticate(
     // A renewed card brings a new certificate: the paths without the card check that one.
     ctx.store.hpki_cert_seen(hpki_id, &cert.current(), None).await?;
     let (id, hash) = session::new_id();
-    ctx.store.session_authenticate(&s.id_hash, &hash, hpki_id, ctx.now_ms).await?;
+    let audit = audit(hpki_id);
+    ctx.store.session_authenticate(&s.id_hash, &hash, hpki_id, ctx.now_ms, audit.as_ref()).await?;
     Ok(Authenticated { identity, session_id: id })
 }
 
-/// `authenticate`, audited (`hpki_auth`, with the holder once known), answered with who the
-/// session now belongs to.
+/// `authenticate`, audited (`hpki_auth`: with the new session, or on its own when refused),
+/// answered with who the session now belongs to.
 pub async fn finish(
     ctx: &Ctx<'_>,
     cookie: Option<&[u8]>,
     sig: &CardSignature,
     client: Option<&str>,
 ) -> Result<(SessionInfo, Zeroizing<String>), ServiceError> {
-    let outcome = authenticate(ctx, cookie, sig).await;
-    let (hpki_id, code) = match &outcome {
-        Ok(a) => (Some(a.identity.holder.hpki_id.to_string()), None),
-        Err(e) => (None, Some(e.code())),
+    let ok = |hpki_id: &str| {
+        Some(super::audit_event(AuditAction::HpkiAuth, Some(hpki_id.into()), client, None, None))
     };
-    ctx.audit(AuditAction::HpkiAuth, hpki_id, client, code, None).await;
-    let a = outcome?;
+    let a = match identify(ctx, cookie, sig, ok).await {
+        Ok(a) => a,
+        Err(e) => {
+            ctx.audit(AuditAction::HpkiAuth, None, client, Some(e.code()), None).await;
+            return Err(e);
+        }
+    };
     Ok((session_info(ctx, &a.identity).await?, a.session_id))
 }
 

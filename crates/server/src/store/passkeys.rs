@@ -113,7 +113,10 @@ impl Store {
         .await?)
     }
 
-    /// Keeps a working phone's passkey with its counter and backup state moved on.
+    /// Keeps a working phone's passkey with its counter and backup state moved on. Not synced by
+    /// itself: the signing session that follows is, and the log is ordered, so an acknowledged
+    /// sign-in's counter is on disk; a counter lost with an unanswered sign-in is overtaken by
+    /// the phone's next one.
     pub async fn phone_passkey_update(
         &self,
         phone_id: i64,
@@ -124,7 +127,7 @@ impl Store {
         )
         .bind(passkey)
         .bind(phone_id)
-        .execute(&self.pool)
+        .execute(&self.relaxed)
         .await?;
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Browser sessions and the single-use challenges bound to them.
 
-use super::{Store, StoreError};
+use super::{AuditEvent, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRecord {
@@ -106,16 +106,22 @@ impl Store {
     }
 
     /// Replaces an anonymous session by a new, authenticated one in one step: a fresh id on
-    /// login, so an id planted before login (session fixation) is worth nothing after it.
+    /// login, so an id planted before login (session fixation) is worth nothing after it. The
+    /// login's audit row, if it has one of its own, is written in the same commit: one sync for
+    /// both, and neither without the other.
     pub async fn session_authenticate(
         &self,
         old_hash: &[u8],
         new_hash: &[u8],
         hpki_id: &str,
         now: i64,
+        audit: Option<&AuditEvent>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         rotate_in(&mut tx, Some(old_hash), new_hash, Some(hpki_id), now).await?;
+        if let Some(audit) = audit {
+            self.audit_in(&mut tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
