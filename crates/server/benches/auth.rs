@@ -88,6 +88,19 @@ fn main() {
     println!(
         "| crypto bound, passkey sign-in: {p256_verify:.0} × {cores} cores ÷ 1 P-256 verification | {passkey_bound:.0} /s |"
     );
+    // What one durable commit costs on this disk: SQLite's one writer syncs its WAL once per
+    // durable commit, and each sign-in makes one (scripts/bench-signin-writes.md).
+    let syncs = {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(dir.path().join("wal")).unwrap();
+        rate(|| {
+            f.write_all(&[0; 4096]).unwrap();
+            f.sync_data().unwrap();
+        })
+    };
+    println!(
+        "| write + fdatasync of 4 KiB, the data directory's disk, 1 thread: one SQLite writer's durable commits a second, at most | {syncs:.0} /s |"
+    );
 
     // Durable commits as a deployment makes them: this process's PostgreSQL fsyncs.
     common::postgres::durable();
