@@ -41,6 +41,8 @@ rm -rf "$apdu_dir"
   echo
   echo "Measured by \`make bench\` ($(scripts/machine.sh)); never asserted as timings in tests."
   echo
+  cat scripts/bench-goals.md
+  echo
   echo "## Web app release build (what a holder's browser downloads, per page bundle)"
   echo
   echo "\`scripts/web.sh --release\`: one Trunk build per page bundle (protocol/src/pages.rs; cargo profile wasm-release: opt-level z, LTO, one codegen unit; wasm-opt -Oz); gzip -9 of wasm + js + css + html, what one page downloads. Goal (issue 14): the phone's pages <= 110 KB, each PC page <= 150 KB; \`scripts/size.sh\` gates each bundle at its goal, or at today's size for the two not yet down to it."
@@ -123,6 +125,8 @@ rm -rf "$apdu_dir"
   echo "| page | rounds | html | wasm | compile | render | total (median) | total (p95) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   echo "$first_rows"
+  echo
+  cat scripts/bench-first-screen.md
   echo
   echo "## Virtual cards: read the authentication certificate, verify the PIN, sign"
   echo
