@@ -3,7 +3,8 @@
 # only; Trunk.toml proxies /api to it) with the demo's trust and holders, the demo helper, and
 # `trunk serve` on http://localhost:8081/ rebuilding the app on every edit. Ctrl-C stops all.
 # Trunk serves one html, so one page bundle at a time (mahpki_protocol::pages): BUNDLE=phone
-# make dev for /enrol and /change, BUNDLE=smartphone for /smartphone…; the default is home.
+# make dev for /enrol, BUNDLE=phone-change for /change, BUNDLE=smartphone for /smartphone…; the
+# default is home.
 # Pages of other bundles show the 404 page there; `make demo` serves them all.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"

@@ -8,10 +8,10 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT/dist"
 # The goals (issue 14): the phone's pages load on mobile data, from a 2D code, so the tighter one.
 goal() {
-  if [ "$1" = phone ]; then echo 110000; else echo 150000; fi
+  case "$1" in phone | phone-*) echo 110000 ;; *) echo 150000 ;; esac
 }
 # What the gate holds a bundle to: its goal, or for a bundle not yet down to it, the size it has
-# (2026-12-02, rounded up), so it can only shrink until it meets the goal. Lower these as cuts
+# (2026-12-02, rounded up; the newest with about 200 bytes to spare), so it can only shrink until it meets the goal. Lower these as cuts
 # land (see BENCHMARKS.md for what is left to cut). They were set once more on 2026-12-02 when the
 # daily sign-in's pages (issue 12) joined the split: the phone's sign-in page, the error codes and
 # strings of sign-in, OIDC and remote signing, and the two sign-in bundles. And on 2026-12-02, later, for
@@ -21,11 +21,15 @@ goal() {
 # And on 2026-12-02 (session 8) for the signing scope (issue 13: a consent that names remote signing
 # on a line of its own, and the insufficient_scope error every bundle's catalogue carries):
 # account +0.4 KB, phone +35 bytes. continue_to's byte-wise check took 0.8 KB off signin-smartphone.
+# Session 9 split two bundles by page: the consent page out of account (account 150.9 -> 142.1 KB,
+# within its goal now; consent 121.5 KB), and the phone's three flows into three bundles (phone,
+# now the enrolment only, 189.0 -> 161.7 KB; phone-change 147.4 KB; phone-signin 148.0 KB).
 ceiling() {
   case "$1" in
     mynumber) echo 154500 ;;
-    phone) echo 189100 ;;
-    account) echo 150900 ;;
+    phone) echo 161900 ;;
+    phone-change) echo 147600 ;;
+    phone-signin) echo 148200 ;;
     smartphone) echo 188000 ;;
     signin-smartphone) echo 168800 ;;
     *) goal "$1" ;;

@@ -47,7 +47,19 @@ pub fn smartphone(page: Page) -> Option<Html> {
 pub fn phone(page: Page) -> Option<Html> {
     match page {
         Page::Enrol | Page::EnrollLegacy => Some(html! { <EnrolFlow /> }),
+        _ => None,
+    }
+}
+
+pub fn phone_change(page: Page) -> Option<Html> {
+    match page {
         Page::Change => Some(html! { <ProveFlow /> }),
+        _ => None,
+    }
+}
+
+pub fn phone_signin(page: Page) -> Option<Html> {
+    match page {
         Page::SignInPhone => Some(html! { <SignInPhoneFlow /> }),
         _ => None,
     }
@@ -70,6 +82,12 @@ pub fn signin_smartphone(page: Page) -> Option<Html> {
 pub fn account(page: Page) -> Option<Html> {
     match page {
         Page::Account => Some(html! { <AccountPage /> }),
+        _ => None,
+    }
+}
+
+pub fn consent(page: Page) -> Option<Html> {
+    match page {
         Page::Consent => Some(html! { <ConsentFlow /> }),
         _ => None,
     }
@@ -83,9 +101,12 @@ pub fn renderer(bundle: Bundle) -> Render {
         Bundle::MyNumber => mynumber,
         Bundle::Smartphone => smartphone,
         Bundle::Phone => phone,
+        Bundle::PhoneChange => phone_change,
+        Bundle::PhoneSignIn => phone_signin,
         Bundle::SignIn => signin,
         Bundle::SignInSmartphone => signin_smartphone,
         Bundle::Account => account,
+        Bundle::Consent => consent,
     }
 }
 

@@ -15,7 +15,7 @@ import { launchBrowser, startServer } from '../harness.mjs';
 const ROUNDS = Number(process.env.MAHPKI_BENCH_ROUNDS ?? 20);
 const PAGES = [
   ['index (home bundle)', '/'],
-  ['phone sign-in (phone bundle)', '/signin/phone'],
+  ['phone sign-in (phone-signin bundle)', '/signin/phone'],
 ];
 
 /** Runs in the page before its scripts: notes when instantiation resolves and when the app's

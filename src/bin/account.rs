@@ -1,4 +1,4 @@
-//! Bundle `account`: the holder's page (登録状況) and a relying service's consent.
+//! Bundle `account`: the holder's page (登録状況).
 
 fn main() {
     mahpki::app::start(mahpki::bundles::account);

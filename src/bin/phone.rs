@@ -1,4 +1,4 @@
-//! Bundle `phone`: The phone's pages: enrolment and the old phone's side of スマートフォン変更.
+//! Bundle `phone`: the phone's enrolment (別紙2), opened from the 2D code or a CA's link.
 
 fn main() {
     mahpki::app::start(mahpki::bundles::phone);

@@ -15,15 +15,21 @@ pub enum Bundle {
     MyNumber,
     /// 別紙2 and スマートフォン変更 on the PC: the HPKI card or the JMA path, and the 2D code.
     Smartphone,
-    /// Everything opened on a phone (from a 2D code or a link): kept smallest, phones on mobile
-    /// data download it.
+    /// The phone's enrolment, opened from the 2D code or a CA's link. The phone's bundles are
+    /// one per flow and kept smallest: phones on mobile data download them.
     Phone,
+    /// スマートフォン変更 on the old phone, opened from the change's first code.
+    PhoneChange,
+    /// The daily sign-in on the phone.
+    PhoneSignIn,
     /// The daily sign-in on the PC with a card: the HPKI card or the My Number card.
     SignIn,
     /// The daily sign-in on the PC with the smartphone: its 2D code, or the browser's passkey.
     SignInSmartphone,
-    /// After a sign-in: the holder's page (登録状況) and a relying service's consent.
+    /// After a sign-in: the holder's page (登録状況).
     Account,
+    /// A relying service's consent: what a holder sees on the way to a service, not their page.
+    Consent,
 }
 
 impl Bundle {
@@ -32,9 +38,12 @@ impl Bundle {
         Bundle::MyNumber,
         Bundle::Smartphone,
         Bundle::Phone,
+        Bundle::PhoneChange,
+        Bundle::PhoneSignIn,
         Bundle::SignIn,
         Bundle::SignInSmartphone,
         Bundle::Account,
+        Bundle::Consent,
     ];
 
     /// The binary's name (`src/bin/<name>.rs`) and its folder under `dist/`.
@@ -44,9 +53,12 @@ impl Bundle {
             Bundle::MyNumber => "mynumber",
             Bundle::Smartphone => "smartphone",
             Bundle::Phone => "phone",
+            Bundle::PhoneChange => "phone-change",
+            Bundle::PhoneSignIn => "phone-signin",
             Bundle::SignIn => "signin",
             Bundle::SignInSmartphone => "signin-smartphone",
             Bundle::Account => "account",
+            Bundle::Consent => "consent",
         }
     }
 }
@@ -103,14 +115,14 @@ pages! {
     /// スマートフォン変更 on the PC: the old phone proves the holder, then the new one enrols.
     SmartphoneChange: "/smartphone/change" => Smartphone;
     /// Opened on the old phone from a change's first code; the token is in the fragment.
-    Change: "/change" => Phone;
+    Change: "/change" => PhoneChange;
     /// Opened on the phone from the 2D code or a CA's link; the token is in the fragment.
     Enrol: "/enrol" => Phone;
     /// The same page under its old spelling: CA links printed with it stay valid for months.
     EnrollLegacy: "/enroll" => Phone;
     /// The daily sign-in on the phone: for the PC whose 2D code it opened (token in the
     /// fragment), or for this phone itself.
-    SignInPhone: "/signin/phone" => Phone;
+    SignInPhone: "/signin/phone" => PhoneSignIn;
     /// The daily sign-in: HPKI card, My Number card, or a link to the smartphone's way.
     SignIn: "/signin" => SignIn;
     /// The daily sign-in on a PC with the smartphone: its 2D code, or the browser's passkey.
@@ -119,7 +131,7 @@ pages! {
     Account: "/account" => Account;
     /// The OpenID Provider's consent page (`?request=…`), the first time a holder signs in to a
     /// service.
-    Consent: "/consent" => Account;
+    Consent: "/consent" => Consent;
 }
 
 /// The bundle served (with status 404) for a path that is no page.
