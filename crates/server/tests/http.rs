@@ -137,7 +137,10 @@ async fn the_phone_and_each_pc_page_get_their_own_bundle() {
         ("/smartphone/change", "smartphone"),
         ("/enrol", "phone"),
         ("/enroll", "phone"),
-        ("/change", "phone"),
+        ("/change", "phone-change"),
+        ("/signin/phone", "phone-signin"),
+        ("/account", "account"),
+        ("/consent", "consent"),
     ] {
         let html = String::from_utf8(body(get(&f.app, path).await).await).unwrap();
         assert!(
