@@ -10,8 +10,12 @@ import { codeOnPc, codeOnPhone, phone, typeOnPc } from '../phones.mjs';
 const ROUNDS = Number(process.env.MAHPKI_BENCH_ROUNDS ?? 20);
 
 const pki = await testPki(1);
-// A benchmark logs in again every round.
-const config = await serverConfig({ top: NO_RATE_LIMIT, tables: '[ca_policy.JMA]\njma_path = true' });
+// A benchmark logs in again every round, and replaces the phone by the JMA path, which the JMA
+// path refuses unless the CA allows it (`jma_replace`; a first phone only by default).
+const config = await serverConfig({
+  top: NO_RATE_LIMIT,
+  tables: '[ca_policy.JMA]\njma_path = true\njma_replace = true',
+});
 const platform = await startPlatform({ serverEnv: { MAHPKI_CONFIG: config, MAHPKI_LOG: 'warn' } });
 const pcBrowser = await launchBrowser();
 const push = [];
