@@ -49,7 +49,8 @@ fn main() {
         .unwrap();
     let keys = pki::keys();
 
-    // Raw RSA-2048 PKCS#1 v1.5 verify and sign, P-256 ECDSA verify, one core each.
+    // Raw RSA PKCS#1 v1.5 verify and sign with the fixture's keys (RSA-3072), P-256 ECDSA verify,
+    // one core each.
     let dir = tempfile::tempdir().unwrap();
     let ca = pki::ca("HPKI bench CA", &keys.hpki_ca);
     let _ = pki::trust_config(dir.path(), "hpki", &ca, &keys.hpki_ca, pki::HPKI_POLICY_STR, 2099);
